@@ -1,0 +1,171 @@
+"""The "sessions" benchmark: a 1,000,000-event simulator session on disk, opened, sought and recorded.
+
+Each figure stands next to a floor measured in the same run: reading the
+whole file for the open, one zstd block decompression and one bare
+SwarmModel.restore for a seek, msgpack and zlib for the bytes, the hub's own
+decoding of wire batches for the recorder. The session file is generated once
+and cached in the temp dir (it takes a while to simulate), keyed by its size,
+seed, format version and the writer's keyframe interval and compression level.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+import msgpack
+
+from . import session_format as fmt
+from .replay import Session
+from .session_writer import KEYFRAME_EVERY, SessionWriter
+from .sim import SimConfig, simulate
+from .wire import decode_batch, encode_batch
+
+Report = Callable[[str], None] | None
+Line = Callable[..., None]
+BATCH = 500
+"""Events per append: about what one hub message carries under load."""
+
+
+def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> dict[str, Any]:
+    n = 200_000 if quick else 1_000_000
+    if report:
+        report(f"sessions: a {n:,}-event simulator session on disk")
+    path = cached_session(n, report)
+    out: dict[str, Any] = {"events": n, "path": str(path)}
+    out.update(_open(path, line))
+    out.update(_seek(path, line, 60 if quick else 300))
+    out.update(_size(path, n, line))
+    out.update(_recorder(line, 50_000 if quick else 200_000))
+    return out
+
+
+def cached_session(n: int, report: Report) -> Path:
+    cache = Path(tempfile.gettempdir()) / "swarmscope-bench"
+    path = cache / (f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-z{fmt.EVENT_LEVEL}"
+                    f"{fmt.SUFFIX}")
+    try:
+        with Session(path) as s:
+            if s.meta["closed"] and len(s) == n:
+                return path
+    except Exception:  # absent, stale or damaged: make it again
+        path.unlink(missing_ok=True)
+    if report:
+        report(f"  (simulating and writing {n:,} events once; cached in {cache})")
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial")
+    tmp.unlink(missing_ok=True)
+    events = simulate(SimConfig(), n)
+    with SessionWriter(tmp) as w:
+        for k in range(0, n, BATCH):
+            w.append(events[k:k + BATCH])
+    tmp.rename(path)
+    return path
+
+
+def _median_s(fn: Callable[[], object], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
+
+
+def _open(path: Path, line: Line) -> dict[str, Any]:
+    def read_all() -> None:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+
+    def open_first_screen() -> None:
+        with Session(path) as s:
+            s.meta, s.events(0, 50)
+
+    floor = _median_s(read_all, 5)
+    ours = _median_s(open_first_screen, 5)
+    line("floor: read the whole file (page cache warm)", floor * 1e3, "ms")
+    line("open + meta/summary + first 50 events", ours * 1e3, "ms", floor * 1e3, "target <= 300 ms")
+    return {"read_all_ms": floor * 1e3, "open_ms": ours * 1e3}
+
+
+def _seek(path: Path, line: Line, count: int) -> dict[str, Any]:
+    with Session(path) as s:
+        n = len(s)
+        rng = random.Random(1)
+        offset, _ = s.file.index.keyframes[-1]
+        raw = s.file.keyframe_raw(offset)
+        block_offset, _ = s.file.index.blocks[len(s.file.index.blocks) // 2]
+        payload = s.file._payload(block_offset, fmt.EVENTS)
+        floor_restore = _median_s(lambda: fmt.model_of_keyframe(fmt.unpack(raw, "keyframe")), 20)
+        floor_block = _median_s(lambda: fmt.decode_events(payload), 20)
+        anywhere = _timed_seeks(path, [rng.randrange(n) for _ in range(count)])
+        start = _timed_seeks(path, [rng.randrange(n // 20) for _ in range(count // 3)])
+        end = _timed_seeks(path, [n - 1 - rng.randrange(n // 20) for _ in range(count // 3)])
+    p50, p99 = _pct(anywhere, 50), _pct(anywhere, 99)
+    ratio = statistics.median(end) / statistics.median(start)
+    line("floor: unpack + SwarmModel.restore of one keyframe", floor_restore * 1e3, "ms")
+    line("floor: decode one events block", floor_block * 1e3, "ms")
+    line(f"seek (state_at) p50, {count} random positions", p50 * 1e3, "ms", floor_restore * 1e3)
+    line("seek (state_at) p99", p99 * 1e3, "ms", floor_restore * 1e3, "target <= 5 ms")
+    line("seek at end / seek at start (medians, last/first 5%)", ratio, "x", None, "target <= 1.5")
+    return {"restore_floor_ms": floor_restore * 1e3, "block_floor_ms": floor_block * 1e3,
+            "seek_p50_ms": p50 * 1e3, "seek_p99_ms": p99 * 1e3, "seek_end_start_ratio": ratio}
+
+
+def _timed_seeks(path: Path, positions: list[int]) -> list[float]:
+    """Seconds per state_at, each on a fresh Session so no cache carries over from the last seek."""
+    out = []
+    for i in positions:
+        with Session(path) as s:
+            t0 = time.perf_counter()
+            s.state_at(i)
+            out.append(time.perf_counter() - t0)
+    return out
+
+
+def _pct(values: list[float], p: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def _size(path: Path, n: int, line: Line) -> dict[str, Any]:
+    with Session(path) as s:
+        f = s.file
+        kf_bytes = sum(fmt.FRAME.unpack(f._pread(off, fmt.FRAME.size))[0] for off, _ in f.index.keyframes)
+        sample = s.events(n // 2, n // 2 + 100_000)
+    total = path.stat().st_size
+    raw = sum(len(msgpack.packb(sample[k:k + 2048])) for k in range(0, len(sample), 2048)) / len(sample)
+    zl = sum(len(zlib.compress(msgpack.packb(sample[k:k + 2048]), 6))
+             for k in range(0, len(sample), 2048)) / len(sample)
+    line("floor: msgpack, rows, uncompressed", raw, "B/event")
+    line("floor: zlib level 6 of msgpack rows, blocks of 2048", zl, "B/event")
+    line("on disk, everything", total / n, "B/event", zl, "target <= 20")
+    line("  of which keyframes", kf_bytes / n, "B/event")
+    return {"bytes_per_event": total / n, "keyframe_bytes_per_event": kf_bytes / n, "msgpack_bytes_per_event": raw,
+            "zlib_bytes_per_event": zl, "file_bytes": total}
+
+
+def _recorder(line: Line, n: int) -> dict[str, Any]:
+    events = simulate(SimConfig(seed=11), n)
+    batches = [encode_batch(events[k:k + BATCH]) for k in range(0, n, BATCH)]
+    t0 = time.perf_counter()
+    for payload in batches:
+        decode_batch(payload)
+    hub_rate = n / (time.perf_counter() - t0)
+    with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
+        decoded = [decode_batch(p)[0] for p in batches]
+        t0 = time.perf_counter()
+        with SessionWriter(Path(tmp) / "rec.swarm") as w:
+            for batch in decoded:
+                w.append(batch)
+        rate = n / (time.perf_counter() - t0)
+    line("floor: the hub's decoding of wire batches (its ceiling)", hub_rate, "ev/s")
+    line("recorder: fold + encode + compress + keyframes + close", rate, "ev/s", hub_rate, "must beat the hub")
+    return {"hub_decode_events_per_s": hub_rate, "recorder_events_per_s": rate}
+

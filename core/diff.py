@@ -1,0 +1,51 @@
+"""Structured differences between two plain-data values, as a UI wants them: path -> (before, after).
+
+Maps are walked key by key and named by dotted paths (`state.plan`), so a
+change deep inside an agent's state shows as that one field, not as "state
+changed". Lists and scalars compare whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MISSING = None
+"""What a side that lacks a path shows (JSON-friendly)."""
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{dotted path: leaf} for nested maps; an empty map is a leaf of its own."""
+    if not isinstance(value, dict) or not value:
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, sub in value.items():
+        out.update(flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def diff_values(before: Any, after: Any) -> dict[str, tuple[Any, Any]]:
+    """Every leaf path whose value differs, with (before, after)."""
+    a, b = flatten(before), flatten(after)
+    return {path: (a.get(path, MISSING), b.get(path, MISSING))
+            for path in {**a, **b} if a.get(path, MISSING) != b.get(path, MISSING)}
+
+
+def diff_states(before: dict[str, Any], after: dict[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What changed between two `SwarmModel.to_dict()` results, per agent and per field.
+
+    {"agents": {id: {field: (before, after)}}, "added": [ids], "removed": [ids],
+     "counters": {name: (before, after)}}; fields in `ignore` are left out.
+    """
+    a_agents, b_agents = before["agents"], after["agents"]
+    agents = {}
+    for agent_id in sorted(a_agents.keys() & b_agents.keys()):
+        changed = {k: v for k, v in diff_values(a_agents[agent_id], b_agents[agent_id]).items()
+                   if k.split(".", 1)[0] not in ignore}
+        if changed:
+            agents[agent_id] = changed
+    return {
+        "agents": agents,
+        "added": sorted(b_agents.keys() - a_agents.keys()),
+        "removed": sorted(a_agents.keys() - b_agents.keys()),
+        "counters": diff_values(before["counters"], after["counters"]),
+    }

@@ -1,0 +1,40 @@
+"""Default endpoints and the check that keeps a typo from becoming a hang."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .errors import ConfigError
+
+DEFAULT_IN = "tcp://127.0.0.1:7770"
+"""Where agents publish and the hub's XSUB binds."""
+DEFAULT_OUT = "tcp://127.0.0.1:7771"
+"""Where the hub's XPUB binds and viewers subscribe."""
+ENV_ENDPOINT = "SWARMSCOPE_ENDPOINT"
+
+_ENDPOINT = re.compile(r"^(tcp://[^\s:]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
+_LOOPBACK = ("127.", "localhost", "[::1]", "::1")
+
+
+def check_endpoint(endpoint: str, what: str = "endpoint") -> str:
+    """Return `endpoint` if ZeroMQ can use it, else raise a one-line ConfigError."""
+    if not _ENDPOINT.match(endpoint or ""):
+        raise ConfigError(
+            f"{what} {endpoint!r} is not a ZeroMQ address; "
+            "use tcp://HOST:PORT (e.g. tcp://127.0.0.1:7770) or ipc:///path/to/socket"
+        )
+    return endpoint
+
+
+def agent_endpoint(endpoint: str | None) -> str:
+    """The endpoint an agent publishes to: the argument, else $SWARMSCOPE_ENDPOINT, else the default."""
+    return check_endpoint(endpoint or os.environ.get(ENV_ENDPOINT) or DEFAULT_IN)
+
+
+def is_loopback(endpoint: str) -> bool:
+    """True when a bind address cannot be reached from another host."""
+    if not endpoint.startswith("tcp://"):
+        return True
+    host = endpoint[len("tcp://"):].rsplit(":", 1)[0]
+    return host.startswith(_LOOPBACK)

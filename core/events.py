@@ -1,0 +1,41 @@
+"""The event: the one record every part of swarmscope passes around.
+
+An event is `(ts_ns, agent, seq, kind, data, inc)`. DESIGN.md names the first
+five; `inc` (the agent's incarnation id) is carried too, because a restarted
+agent starts counting `seq` again and only the incarnation tells a restart
+from a gap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+KINDS = (
+    "hello", "bye", "status", "progress", "task_start", "task_end", "heartbeat",
+    "log", "message", "state", "patch", "checkpoint", "error", "metric",
+)
+"""The kinds every framework can map onto. Any other kind is kept and shown."""
+
+STATUSES = ("idle", "starting", "running", "waiting", "blocked", "done", "failed")
+"""The values a `status` event may carry; anything else is shown as given."""
+
+TASK_RESULTS = ("ok", "failed", "cancelled")
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+URGENT_KINDS = frozenset({"error", "bye"})
+"""Kinds the emitter sends at once instead of waiting for the next batch."""
+
+
+class Event(NamedTuple):
+    """One thing that happened to one agent, as the wire and the files carry it."""
+
+    ts: int
+    """Wall-clock nanoseconds when the agent emitted it."""
+    agent: str
+    seq: int
+    """Rises by one per event within one incarnation of an agent."""
+    kind: str
+    data: dict[str, Any]
+    inc: int = 0
+    """Incarnation id: random per Emitter, so a restart is not read as a gap."""

@@ -1,0 +1,100 @@
+"""The viewer side of the wire: a SUB socket on the hub's XPUB that yields events.
+
+Decoding is strict and counts what it refuses (see wire.DecodeStats); the
+feed never raises on bad input. `Feed` is for plain code and threads,
+`AsyncFeed` for asyncio code.
+"""
+
+from __future__ import annotations
+
+import zmq
+import zmq.asyncio
+
+from .endpoints import DEFAULT_OUT, check_endpoint
+from .events import Event
+from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
+
+MAX_MESSAGES_PER_POLL = 256
+MAX_EVENTS_PER_POLL = 5_000
+"""A poll returns after this many messages or events, whichever comes first, so a
+flood cannot starve the caller nor pile up more events than it can fold at once."""
+
+
+READER_QUEUE = 100_000
+"""Messages ZeroMQ holds for a reader that falls behind (a recorder must not lose any)."""
+VIEWER_QUEUE = 200
+"""For a screen: about 100,000 events, a second at full flood. A view that cannot keep up loses the excess,
+which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
+
+
+def _subscribe(sock: zmq.Socket, endpoint: str, queue: int) -> None:
+    sock.setsockopt(zmq.RCVHWM, queue)
+    sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SUBSCRIBE, TOPIC_EVENTS)
+    sock.connect(check_endpoint(endpoint, "feed endpoint"))
+
+
+class Feed:
+    """Events from a hub, for plain (threaded) code."""
+
+    def __init__(self, endpoint: str = DEFAULT_OUT, context: zmq.Context | None = None,
+                 queue: int = READER_QUEUE, monitor: str | None = None) -> None:
+        """`queue`: messages ZeroMQ may hold while this reader is busy; past it, they are dropped.
+        `monitor`: a name unique in the process, to get `self.monitor`, a PAIR socket receiving
+        this feed's connect and disconnect events. It is attached before connecting, so the
+        first connection is never missed."""
+        self.endpoint = endpoint
+        self.stats = DecodeStats()
+        self._sock = (context or zmq.Context.instance()).socket(zmq.SUB)
+        self.monitor: zmq.Socket | None = None
+        if monitor is not None:
+            self.monitor = self._sock.get_monitor_socket(
+                zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED, addr=f"inproc://feed-monitor-{monitor}")
+        _subscribe(self._sock, endpoint, queue)
+
+    def poll(self, timeout_ms: int = 100) -> list[Event]:
+        """Events from every message waiting (up to a bound), waiting at most timeout_ms for the first."""
+        events: list[Event] = []
+        if not self._sock.poll(timeout_ms):
+            return events
+        for _ in range(MAX_MESSAGES_PER_POLL):
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            events.extend(self.stats.decode(frames))
+            if len(events) >= MAX_EVENTS_PER_POLL:
+                break
+        return events
+
+    def close(self) -> None:
+        if self.monitor is not None:
+            self._sock.disable_monitor()
+            self.monitor.close(linger=0)
+        self._sock.close()
+
+    def __enter__(self) -> "Feed":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncFeed(Feed):
+    """Events from a hub, for asyncio code such as the Textual app.
+
+    Waits for readability on an asyncio shadow of the same socket, then
+    drains it with the plain, non-blocking poll: one decoding path for both.
+    """
+
+    def __init__(self, endpoint: str = DEFAULT_OUT, context: zmq.Context | None = None,
+                 queue: int = READER_QUEUE) -> None:
+        super().__init__(endpoint, context, queue)
+        self._waiter = zmq.asyncio.Socket.from_socket(self._sock)
+
+    async def next_batch(self, timeout_ms: int = 100) -> list[Event]:
+        """As Feed.poll, awaiting the first message instead of blocking."""
+        if not await self._waiter.poll(timeout_ms):
+            return []
+        return self.poll(0)

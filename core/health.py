@@ -1,0 +1,61 @@
+"""Health from heartbeats against the interval the agent announced.
+
+Computed against a clock passed in (the feed's: wall time live, recorded
+time in a replay), so a replay shows health as it was at that instant.
+Any event counts as a beat: an agent that is busy talking is alive.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Health(str, Enum):
+    """How an agent is doing, worst last. Each has a glyph so it reads without colour."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    CRITICAL = "critical"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    """Said bye cleanly: silence is expected, so it is not FAILED. (DESIGN.md's four
+    levels have no word for an agent that finished; without one, every finished
+    agent would turn FAILED three intervals after its bye.)"""
+
+    @property
+    def glyph(self) -> str:
+        return _GLYPHS[self]
+
+    @property
+    def rank(self) -> int:
+        """Sort key, worst first."""
+        return _RANK[self]
+
+
+_GLYPHS = {
+    Health.HEALTHY: "●", Health.DEGRADED: "◐", Health.CRITICAL: "▲",
+    Health.FAILED: "✖", Health.STOPPED: "○",
+}
+_RANK = {Health.FAILED: 0, Health.CRITICAL: 1, Health.DEGRADED: 2, Health.HEALTHY: 3, Health.STOPPED: 4}
+
+
+def beat_ratio(last_beat_ns: int, interval_s: float, now_ns: int) -> float:
+    """Heartbeat age in units of the announced interval (0 = just beat)."""
+    return max(0, now_ns - last_beat_ns) / (max(interval_s, 1e-3) * 1e9)
+
+
+def health_of(last_beat_ns: int, interval_s: float, now_ns: int, status: str | None,
+              said_bye: bool) -> Health:
+    """HEALTHY within 1x the interval, DEGRADED within 2x, CRITICAL within 3x, else FAILED."""
+    if status == "failed":
+        return Health.FAILED
+    if said_bye:
+        return Health.STOPPED
+    ratio = beat_ratio(last_beat_ns, interval_s, now_ns)
+    if ratio <= 1.0:
+        return Health.HEALTHY
+    if ratio <= 2.0:
+        return Health.DEGRADED
+    if ratio <= 3.0:
+        return Health.CRITICAL
+    return Health.FAILED

@@ -1,0 +1,238 @@
+"""The hub: ZeroMQ's own proxy between agents (XSUB) and viewers (XPUB).
+
+The proxy runs in C on its own thread; we only add a capture tap. The tap
+thread decodes what passes to count messages, refused frames and per-agent
+gaps, and hands decoded batches to listeners (the recorder). Frames over the
+size limit never reach Python: ZeroMQ's MAXMSGSIZE drops the connection of
+the peer that sent them.
+
+The hub subscribes its XSUB to everything itself, so agents' events flow
+(and are recorded) even when no viewer is attached.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint
+from .errors import ConfigError
+from .events import Event
+from .sequence import advance, is_run
+from .wire import MAX_MESSAGE_BYTES, DecodeStats
+
+VIEWER_BACKLOG = 10_000
+"""Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
+ZeroMQ drops for that reader alone, and its model counts the loss as gaps. A bound, so one
+slow viewer cannot grow the hub without limit."""
+
+Listener = Callable[[list[Event], bytes], None]
+"""Called on the tap thread with each decoded batch and its raw payload."""
+
+
+@dataclass
+class HubStats:
+    """What the hub has seen; read from any thread (plain ints, updated by the tap)."""
+
+    started: float = field(default_factory=time.time)
+    messages_in: int = 0
+    bytes_in: int = 0
+    decode: DecodeStats = field(default_factory=DecodeStats)
+    gaps: Counter = field(default_factory=Counter)
+    """Events lost before the hub, per agent."""
+    restarts: int = 0
+    publishers: int = 0
+    """Connections from agents right now."""
+    viewers: int = 0
+    """Connections from viewers and recorders right now."""
+    dropped_connections: int = 0
+    """Peers cut off by ZeroMQ (oversized frame or protocol error)."""
+
+    def to_dict(self) -> dict:
+        return {
+            "uptime_s": round(time.time() - self.started, 1),
+            "messages_in": self.messages_in, "bytes_in": self.bytes_in,
+            "events_in": self.decode.events, "refused": dict(self.decode.refused),
+            "gaps": sum(self.gaps.values()), "gaps_by_agent": dict(self.gaps),
+            "restarts": self.restarts, "publishers": self.publishers,
+            "viewers": self.viewers, "dropped_connections": self.dropped_connections,
+        }
+
+
+class Hub:
+    """Binds XSUB on `in_endpoint` and XPUB on `out_endpoint` and proxies between them."""
+
+    def __init__(
+        self,
+        in_endpoint: str = DEFAULT_IN,
+        out_endpoint: str = DEFAULT_OUT,
+        *,
+        max_message: int = MAX_MESSAGE_BYTES,
+        context: zmq.Context | None = None,
+    ) -> None:
+        self.in_endpoint = check_endpoint(in_endpoint, "--in")
+        self.out_endpoint = check_endpoint(out_endpoint, "--out")
+        self.max_message = max_message
+        self.stats = HubStats()
+        self._ctx = context or zmq.Context.instance()
+        self._listeners: list[Listener] = []
+        self._seqs: dict[str, list[int]] = {}
+        self._threads: list[threading.Thread] = []
+        self._name = f"hub-{uuid.uuid4().hex}"  # inproc names outlive closed sockets a little
+        self._stop = threading.Event()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Receive every decoded batch on the tap thread (keep it quick)."""
+        self._listeners.append(listener)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self) -> "Hub":
+        """Bind and start proxying; raises ConfigError if an address is taken."""
+        ctx = self._ctx
+        self._xsub, self._xpub = ctx.socket(zmq.XSUB), ctx.socket(zmq.XPUB)
+        self._xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message)
+        self._xsub.setsockopt(zmq.RCVHWM, 100_000)
+        self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)
+        for sock, endpoint, flag in ((self._xsub, self.in_endpoint, "--in"), (self._xpub, self.out_endpoint, "--out")):
+            sock.setsockopt(zmq.LINGER, 0)
+            try:
+                sock.bind(endpoint)
+            except zmq.ZMQError as exc:
+                self._close_sockets()
+                raise ConfigError(f"cannot bind {flag} {endpoint}: {exc.strerror}; "
+                                  f"is another hub running? choose another address with {flag}") from exc
+        self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
+        self._capture = ctx.socket(zmq.PUB)
+        self._capture.setsockopt(zmq.SNDHWM, 100_000)
+        self._capture.bind(f"inproc://{self._name}-capture")
+        self._control = ctx.socket(zmq.PAIR)
+        self._control.bind(f"inproc://{self._name}-control")
+        tap_ready = threading.Event()
+        self._spawn(self._tap, tap_ready)
+        tap_ready.wait()
+        self._spawn(self._proxy)
+        return self
+
+    def stop(self) -> None:
+        """Stop the proxy and the tap, and close every socket. Safe to call twice."""
+        if self._stop.is_set():
+            return
+        tap, proxy = self._threads or (None, None)
+        if proxy is not None:
+            self._control.send(b"TERMINATE")
+            proxy.join(5)
+        self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
+        if tap is not None:
+            tap.join(5)
+        self._close_sockets()
+
+    def __enter__(self) -> "Hub":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, target: Callable, *args: object) -> None:
+        t = threading.Thread(target=target, args=args, name=f"swarmscope-{target.__name__}", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _close_sockets(self) -> None:
+        for name in ("_xsub", "_xpub", "_capture", "_control"):
+            sock = getattr(self, name, None)
+            if sock is not None and not sock.closed:
+                sock.close(linger=0)
+
+    # -- threads ----------------------------------------------------------------
+
+    def _proxy(self) -> None:
+        ctrl = self._ctx.socket(zmq.PAIR)
+        ctrl.connect(f"inproc://{self._name}-control")
+        try:
+            zmq.proxy_steerable(self._xsub, self._xpub, self._capture, ctrl)
+        except zmq.ZMQError:
+            pass  # the context is going away under us: we are stopping anyway
+        finally:
+            ctrl.close(linger=0)
+
+    def _tap(self, ready: threading.Event) -> None:
+        """Decode and count what passes; track connections through socket monitors."""
+        tap = self._ctx.socket(zmq.SUB)
+        tap.setsockopt(zmq.RCVHWM, 100_000)
+        tap.setsockopt(zmq.SUBSCRIBE, b"")
+        tap.connect(f"inproc://{self._name}-capture")
+        monitors = {  # our own addresses: pyzmq's default reuses the fd number, which outlives a closed hub
+            self._xsub.get_monitor_socket(addr=f"inproc://{self._name}-mon-in"): "publishers",
+            self._xpub.get_monitor_socket(addr=f"inproc://{self._name}-mon-out"): "viewers",
+        }
+        poller = zmq.Poller()
+        for sock in (tap, *monitors):
+            poller.register(sock, zmq.POLLIN)
+        ready.set()
+        try:
+            while not self._stop.is_set():
+                for sock, _ in poller.poll(100):
+                    if sock is tap:
+                        self._on_captured(tap.recv_multipart())
+                    else:
+                        self._on_monitor(monitors[sock], recv_monitor_message(sock))
+        finally:
+            # A monitor left on while its reader goes away can wedge ZeroMQ's I/O thread
+            # for every later socket in the process: turn them off before closing.
+            self._xsub.disable_monitor()
+            self._xpub.disable_monitor()
+            tap.close(linger=0)
+            for sock in monitors:
+                sock.close(linger=0)
+
+    def _on_captured(self, frames: list[bytes]) -> None:
+        if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
+            return  # a viewer's (un)subscription on its way upstream
+        st = self.stats
+        st.messages_in += 1
+        st.bytes_in += sum(len(f) for f in frames)
+        events = st.decode.decode(frames)
+        if not events:
+            return
+        self._count_gaps(events)
+        for listener in self._listeners:
+            listener(events, frames[1])
+
+    def _count_gaps(self, events: list[Event]) -> None:
+        """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""
+        first = events[0]
+        known = self._seqs.get(first.agent)
+        if known is not None:
+            _, agents, seqs, _, _, incs = zip(*events)
+            if is_run(agents, incs, seqs, first.agent, known[0], known[1]):
+                known[1] += len(events)
+                return
+        for ev in events:
+            self._count_gap(ev)
+
+    def _count_gap(self, ev: Event) -> None:
+        known = self._seqs.get(ev.agent)
+        inc, expected = known if known else (None, 0)
+        nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
+        self._seqs[ev.agent] = [ev.inc, nxt]
+        if lost:
+            self.stats.gaps[ev.agent] += lost
+        elif restarted:
+            self.stats.restarts += 1
+
+    def _on_monitor(self, what: str, msg: dict) -> None:
+        event = msg["event"]
+        if event in (zmq.EVENT_ACCEPTED,):
+            setattr(self.stats, what, getattr(self.stats, what) + 1)
+        elif event in (zmq.EVENT_DISCONNECTED,):
+            setattr(self.stats, what, max(0, getattr(self.stats, what) - 1))
+        elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
+            self.stats.dropped_connections += 1

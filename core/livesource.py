@@ -1,0 +1,138 @@
+"""What a viewer reads from: a model kept up to date off the UI thread, and a frozen one.
+
+The UI never does work per event (DESIGN.md, "Data flow"): a background
+thread drains the feed and folds events into the model in bounded chunks,
+holding `lock` only while it applies one chunk; the screen takes the lock
+once a frame to read what it draws. `FrozenSource` offers the same surface
+over a fixed list of events and a fixed clock, for tests and snapshots.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from .events import Event
+from .feed import VIEWER_QUEUE, Feed
+from .model import SwarmModel
+
+RECENT_EVENTS = 10_000
+"""Events kept for the event log: enough to scroll back, bounded however long it runs."""
+CHUNK = 1_000
+"""Events applied per lock hold: a few ms, so a frame never waits long for the lock."""
+_names = itertools.count()
+
+
+class Source:
+    """The surface screens read: model + lock + recent events + a clock + a status line."""
+
+    def __init__(self, endpoint: str, clock: Callable[[], int]) -> None:
+        self.endpoint = endpoint
+        self.model = SwarmModel()
+        self.lock = threading.Lock()
+        self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self.clock = clock
+        self.connected = False
+        self.recording: bool | None = None
+        """True/False once a recorder reports; None when unknown."""
+        self.refused = 0
+        self.session_path: Callable[[], Path | None] = lambda: None
+        """Where this swarm is being recorded, if it is: what `r` (rewind) replays."""
+        self.appended = 0
+        """Events ever added to `recent`: tells a view how many are new since its last look."""
+        self._reader_waiting = False
+
+    def now(self) -> int:
+        return self.clock()
+
+    @contextmanager
+    def reading(self) -> Iterator[SwarmModel]:
+        """Hold the model still while a frame reads it.
+
+        A plain lock is not fair: the folding thread would take it back between
+        chunks and starve the screen. The flag makes the folder step aside."""
+        self._reader_waiting = True
+        try:
+            with self.lock:
+                self._reader_waiting = False
+                yield self.model
+        finally:
+            self._reader_waiting = False
+
+    @property
+    def status(self) -> str:
+        return "live" if self.connected else f"waiting for a hub at {self.endpoint} (retrying)"
+
+    def _fold(self, events: list[Event]) -> None:
+        for start in range(0, len(events), CHUNK):
+            chunk = events[start:start + CHUNK]
+            with self.lock:
+                self.model.apply_many(chunk)
+                self.recent.extend(chunk)
+                self.appended += len(chunk)
+            while self._reader_waiting:  # a frame is waiting: let it in before the next chunk
+                time.sleep(0.0005)
+
+    def newest(self, since: int, limit: int) -> tuple[list[Event], int]:
+        """Events appended after count `since` (at most the newest `limit`), and the count now.
+
+        Call with the lock held."""
+        new = min(self.appended - since, limit, len(self.recent))
+        events = [self.recent[-i] for i in range(new, 0, -1)]
+        return events, self.appended
+
+    def start(self) -> "Source":
+        return self
+
+    def stop(self) -> None:
+        """Nothing runs behind a plain source."""
+
+
+class FrozenSource(Source):
+    """A model built from given events, seen at a fixed instant: deterministic screens."""
+
+    def __init__(self, events: Iterable[Event], now_ns: int | None = None, endpoint: str = "simulated") -> None:
+        events = list(events)
+        fixed = now_ns if now_ns is not None else (events[-1].ts if events else 0)
+        super().__init__(endpoint, lambda: fixed)
+        self._fold(events)
+        self.connected = True
+
+
+class LiveSource(Source):
+    """A model fed from a hub by a background thread; says when the hub is missing."""
+
+    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns) -> None:
+        super().__init__(endpoint, clock)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
+
+    def start(self) -> "LiveSource":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        with Feed(self.endpoint, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
+            while not self._stop.is_set():
+                self._watch(feed.monitor)
+                events = feed.poll(50)
+                if events:
+                    self._fold(events)
+                self.refused = feed.stats.bad
+
+    def _watch(self, monitor: zmq.Socket) -> None:
+        while monitor.poll(0):
+            event = recv_monitor_message(monitor)["event"]
+            self.connected = event == zmq.EVENT_CONNECTED

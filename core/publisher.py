@@ -1,0 +1,180 @@
+"""The agent side's transport: a bounded queue and one background flusher thread.
+
+`emit()` on the agent's thread only appends to a deque; everything that
+costs (packing, sending, heartbeats) happens on the flusher thread, so the
+agent never blocks and never sees an exception from us.
+
+A message carries at most `batch_size` events and, past the first event,
+about MAX_BATCH_BYTES: a batch of large events (state snapshots) would
+otherwise outgrow what the hub accepts, and the hub answers an oversized
+frame by cutting the sender off.
+
+The socket is an XPUB connected to the hub's XSUB. Unlike PUB, XPUB tells us
+when the hub has subscribed, so events emitted before the connection is up
+(or while the hub restarts) wait in the queue instead of being dropped by
+ZeroMQ's slow-joiner rule. The queue is bounded: when it is full the newest
+event is dropped and counted, and the jump in `seq` shows as a gap.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections import deque
+from typing import Callable
+
+import msgpack
+import zmq
+
+from .wire import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION
+
+MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
+"""Messages aim to stay under this: a quarter of what the hub accepts before it cuts the sender off."""
+
+_live: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
+
+
+def _close_all_at_exit() -> None:
+    for pub in list(_live):
+        pub.close()
+
+
+atexit.register(_close_all_at_exit)
+
+
+def _events_within_budget(payload_bytes: int, events: int) -> int:
+    """How many events fit MAX_BATCH_BYTES at this message's bytes per event (at least one)."""
+    return max(1, min(MAX_BATCH_EVENTS, MAX_BATCH_BYTES * events // max(payload_bytes, 1)))
+
+
+def _unpackable(obj: object) -> str:
+    """Anything msgpack cannot carry is sent as its repr rather than losing the batch."""
+    return repr(obj)[:1000]
+
+
+class Publisher:
+    """Batches queued events onto one XPUB socket from a background thread.
+
+    `batch_size` queued events wake the flusher before its `flush_interval`,
+    and are the most one message carries.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        queue_size: int = 10_000,
+        batch_size: int = 500,
+        flush_interval: float = 0.05,
+        close_timeout: float = 0.5,
+        context: zmq.Context | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.queue: deque = deque()
+        self.queue_size = queue_size
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.close_timeout = close_timeout
+        self.dropped = 0
+        """Events refused because the queue was full (each also shows as a gap)."""
+        self.sent = 0
+        self.batches = 0
+        self.listening = False
+        """True while the hub is subscribed; until then events wait in the queue."""
+        self._tickers: list[Callable[[float], None]] = []
+        self._wake = threading.Event()
+        self._kicked = False
+        self._closing = False
+        self._closed = threading.Event()
+        self._packer = msgpack.Packer(default=_unpackable)
+        self._max_events = batch_size
+        """Events the next message may carry: batch_size, less while recent events are large."""
+        self._sock = (context or zmq.Context.instance()).socket(zmq.XPUB)
+        self._sock.setsockopt(zmq.SNDHWM, 100_000)
+        self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
+        self._sock.connect(endpoint)
+        self._thread = threading.Thread(target=self._run, name="swarmscope-flusher", daemon=True)
+        self._thread.start()
+        _live.add(self)
+
+    def put(self, item: tuple, urgent: bool = False) -> None:
+        """Queue one event; never blocks. Urgent kinds (error, bye) wake the flusher."""
+        q = self.queue
+        if len(q) >= self.queue_size:
+            self.dropped += 1
+            return
+        q.append(item)
+        if (urgent or len(q) >= self.batch_size) and not self._kicked:
+            self._kicked = True  # a plain flag: Event.set() on every call would cost the agent ~1 us
+            self._wake.set()
+
+    def add_ticker(self, tick: Callable[[float], None]) -> None:
+        """Call `tick(monotonic_now)` from the flusher on every pass (heartbeats use it)."""
+        self._tickers.append(tick)
+
+    def close(self) -> None:
+        """Send what is queued (waiting at most close_timeout for the hub) and stop."""
+        if self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        self._thread.join(self.close_timeout + 1.0)
+        if not self._closed.is_set():
+            return  # the flusher is stuck in a send; the daemon thread dies with the process
+        self._sock.close()
+        _live.discard(self)
+
+    # -- flusher thread -------------------------------------------------
+
+    def _run(self) -> None:
+        deadline = None
+        try:
+            while True:
+                self._wake.wait(self.flush_interval)
+                self._wake.clear()
+                self._kicked = False
+                self._watch_subscriptions()
+                if not self._closing:
+                    now = time.monotonic()
+                    for tick in self._tickers:
+                        tick(now)
+                if self.listening:
+                    self._send_queued()
+                if self._closing:
+                    deadline = deadline or time.monotonic() + self.close_timeout
+                    if not self.queue or time.monotonic() >= deadline:
+                        self.dropped += len(self.queue)  # nobody came to take them
+                        return
+        finally:
+            self._closed.set()
+
+    def _watch_subscriptions(self) -> None:
+        """XPUB hands us b'\\x01topic' / b'\\x00topic' as peers come and go."""
+        while self._sock.poll(0):
+            msg = self._sock.recv()
+            if msg[:1] == b"\x01":
+                self.listening = True
+            elif msg[:1] == b"\x00":
+                self.listening = False
+
+    def _send_queued(self) -> None:
+        q = self.queue
+        popleft = q.popleft
+        while q:
+            n = min(len(q), self._max_events)
+            batch = [popleft() for _ in range(n)]
+            payload = self._packer.pack([WIRE_VERSION, batch])
+            if len(payload) > MAX_BATCH_BYTES or self._max_events < self.batch_size:
+                self._max_events = min(self.batch_size, _events_within_budget(len(payload), n))
+                if len(payload) > MAX_MESSAGE_BYTES and n > 1:
+                    q.extendleft(reversed(batch))  # the hub would refuse it: resend in smaller messages
+                    continue
+            try:
+                self._sock.send_multipart([TOPIC_EVENTS, payload], flags=zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                self.dropped += n
+                continue
+            self.sent += n
+            self.batches += 1

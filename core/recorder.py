@@ -1,0 +1,209 @@
+"""The recorder: events in, session files out, under a recording policy.
+
+One Recorder serves both `swarmscope record` (a viewer of a hub, through a
+Feed) and `swarmscope hub --record` (a listener on the hub's tap thread, so a
+session exists even when nobody watches). The policy decides what is kept:
+every session, only failed ones, a sampled fraction; and when a session ends
+and the next begins: by size, by recorded duration, or one per run id that
+agents announce in their hello tags ({"run": ...}).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .errors import ConfigError
+from .events import Event
+from .feed import Feed
+from .hub import Hub
+from .session_writer import SessionWriter, new_header
+from .store import new_session_path
+
+TICK_S = 0.05
+"""How often a waiting recorder checks for a due flush: well inside the 100 ms flush window."""
+KEEP = ("all", "failed")
+
+
+@dataclass(frozen=True)
+class RecordPolicy:
+    keep: str = "all"
+    """"all", or "failed": a session whose outcome is ok is deleted when it ends."""
+    sample: float = 1.0
+    """Fraction of sessions recorded at all (decided when each one starts)."""
+    rotate_bytes: int | None = None
+    """End a session and start the next past this size on disk."""
+    rotate_seconds: float | None = None
+    """... or past this much recorded time."""
+    split_by_run: bool = False
+    """One session per run id announced by agents; agents without one share a session."""
+
+    def __post_init__(self) -> None:
+        if self.keep not in KEEP:
+            raise ConfigError(f"keep must be one of {', '.join(KEEP)}, not {self.keep!r}")
+        if not 0 < self.sample <= 1:
+            raise ConfigError(f"sample must be above 0 and at most 1, not {self.sample}")
+
+    @property
+    def splits(self) -> bool:
+        return bool(self.rotate_bytes or self.rotate_seconds or self.split_by_run)
+
+
+class _Track:
+    """One stream of sessions (one per run id when splitting by run): the writer now, and parts so far."""
+
+    def __init__(self, run: str | None) -> None:
+        self.run = run
+        self.writer: SessionWriter | None = None
+        self.sampled = True
+        self.part = 0
+        self.first_ts = 0
+        self.last_ts = 0
+
+
+class Recorder:
+    """Routes batches of events into session files; thread-safe (the hub calls it from its tap thread)."""
+
+    def __init__(self, directory: Path | None = None, *, out: Path | None = None, name: str | None = None,
+                 tags: Iterable[str] = (), policy: RecordPolicy = RecordPolicy(),
+                 writer_options: dict[str, Any] | None = None, rng: random.Random | None = None,
+                 source: str = "") -> None:
+        if out is not None and policy.splits:
+            raise ConfigError("--out names one file; rotating or splitting by run needs --dir")
+        if out is None and directory is None:
+            raise ConfigError("a recorder needs --out FILE or --dir DIR")
+        self.directory, self.out, self.name, self.tags = directory, out, name, list(tags)
+        self.policy, self.source = policy, source
+        self._writer_options = writer_options or {}
+        self._rng = rng or random.Random()
+        self._tracks: dict[str | None, _Track] = {}
+        self._agent_run: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.kept: list[Path] = []
+        """Files of sessions that ended and were kept."""
+        self.discarded = 0
+        """Sessions that ended and were not kept (outcome ok under keep=failed)."""
+        self.events = 0
+        self.skipped = 0
+        """Events of sessions the sample left out."""
+
+    @property
+    def current(self) -> list[Path]:
+        """Files being written now."""
+        return [t.writer.path for t in self._tracks.values() if t.writer is not None]
+
+    # -- events in ----------------------------------------------------------------------
+
+    def record(self, events: list[Event]) -> None:
+        with self._lock:
+            for run, batch in self._route(events).items():
+                self._append(self._track(run), batch)
+
+    def _route(self, events: list[Event]) -> dict[str | None, list[Event]]:
+        if not self.policy.split_by_run:
+            return {None: events}
+        out: dict[str | None, list[Event]] = {}
+        for ev in events:
+            if ev.kind == "hello":
+                tags = ev.data.get("tags")
+                run = tags.get("run") if isinstance(tags, dict) else None
+                if run is not None:
+                    self._agent_run[ev.agent] = str(run)
+            out.setdefault(self._agent_run.get(ev.agent), []).append(ev)
+        return out
+
+    def _track(self, run: str | None) -> _Track:
+        track = self._tracks.get(run)
+        if track is None:
+            track = self._tracks[run] = _Track(run)
+        return track
+
+    def _append(self, track: _Track, events: list[Event]) -> None:
+        if track.writer is None and track.sampled:
+            self._start(track, events[0].ts)
+        if track.writer is None:
+            self.skipped += len(events)
+            return
+        track.writer.append(events)
+        track.last_ts = max(track.last_ts, max(ev.ts for ev in events))
+        self.events += len(events)
+        if self._rotate_due(track):
+            self._finish(track)
+
+    def _rotate_due(self, track: _Track) -> bool:
+        p, w = self.policy, track.writer
+        return bool((p.rotate_bytes and w.bytes >= p.rotate_bytes) or
+                    (p.rotate_seconds and track.last_ts - track.first_ts >= p.rotate_seconds * 1e9))
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def _start(self, track: _Track, first_ts: int) -> None:
+        track.part += 1
+        track.first_ts = track.last_ts = first_ts
+        track.sampled = self._rng.random() < self.policy.sample
+        if not track.sampled:
+            return
+        name = self.name or track.run or "session"
+        header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source)
+        path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
+        track.writer = SessionWriter(path, header, **self._writer_options)
+
+    def _finish(self, track: _Track) -> None:
+        writer, track.writer, track.sampled = track.writer, None, True
+        if writer is None:
+            return
+        summary = writer.close()
+        if self.policy.keep == "failed" and summary["outcome"] != "failed":
+            writer.path.unlink(missing_ok=True)
+            self.discarded += 1
+        else:
+            self.kept.append(writer.path)
+
+    def tick(self) -> None:
+        """Flush any session whose oldest buffered event has waited the flush window."""
+        with self._lock:
+            for track in self._tracks.values():
+                if track.writer is not None:
+                    track.writer.tick()
+
+    def close(self) -> list[Path]:
+        """End every session (index, summary, trailer); returns the files kept."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(5)
+        with self._lock:
+            for track in self._tracks.values():
+                self._finish(track)
+        return self.kept
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def start_ticker(self) -> "Recorder":
+        """Flush on time from a thread of our own (for a source that does not call tick())."""
+        def run() -> None:
+            while not self._stop.wait(TICK_S):
+                self.tick()
+        self._ticker = threading.Thread(target=run, name="swarmscope-recorder-tick", daemon=True)
+        self._ticker.start()
+        return self
+
+    def attach(self, hub: Hub) -> "Recorder":
+        """Record everything `hub` passes, from its tap thread."""
+        hub.add_listener(lambda events, raw: self.record(events))
+        return self.start_ticker()
+
+    def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None) -> None:
+        """Record what a hub's viewer side delivers until stop() holds."""
+        with Feed(endpoint) as feed:
+            if on_ready:
+                on_ready()
+            while not stop():
+                events = feed.poll(int(TICK_S * 1000))
+                if events:
+                    self.record(events)
+                self.tick()

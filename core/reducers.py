@@ -1,0 +1,177 @@
+"""How each kind of event changes an agent, its tasks and its links: one method per kind.
+
+A mixin of SwarmModel, apart from the folding and snapshot machinery in
+model.py, so each rule reads on its own. Fields come from the network and
+are untrusted: a wrong type is ignored (as_str / as_num), never raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+from .patch import merge_patch
+from .views import AgentView, LinkView, TaskView
+
+MAX_DONE_TASKS = 2_000
+MAX_LINKS = 20_000
+"""Pairs of agents that talked, most recent kept: a thousand agents could make a million pairs."""
+MAX_METRICS_PER_AGENT = 64
+
+
+def as_str(value: Any, default: str | None = None) -> str | None:
+    return value if isinstance(value, str) else default
+
+
+def as_num(value: Any, default: float | None = None) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+class KindReducers:
+    """The `_on_<kind>` rules; SwarmModel supplies tasks, links, _done, _shared and recent_errors."""
+
+    def _on_hello(self, a: AgentView, d: dict, ts: int) -> None:
+        a.role = as_str(d.get("role"), a.role)
+        a.type = as_str(d.get("type"), a.type)
+        a.host = as_str(d.get("host"), a.host)
+        pid = d.get("pid")
+        a.pid = pid if type(pid) is int else a.pid
+        a.tags = d.get("tags", a.tags)
+        interval = as_num(d.get("heartbeat"))
+        if interval and interval > 0:
+            a.interval = float(interval)
+        a.status, a.said_bye = "starting", False
+        a.task = a.task_name = a.progress = None
+
+    def _on_bye(self, a: AgentView, d: dict, ts: int) -> None:
+        a.said_bye = True
+        a.status = as_str(d.get("status"), "done")
+
+    def _on_status(self, a: AgentView, d: dict, ts: int) -> None:
+        a.status = as_str(d.get("status"), a.status)
+
+    def _on_progress(self, a: AgentView, d: dict, ts: int) -> None:
+        # The most frequent kind: type checks are inlined here, with the same rules as as_num and as_str.
+        frac = d.get("fraction")
+        if type(frac) is float or as_num(frac) is not None:
+            f = float(frac)
+            a.progress = f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))  # the clamp also maps NaN, -0.0 to 0.0
+        message = d.get("message")
+        if isinstance(message, str):
+            a.progress_msg = message
+        blockers = d.get("blockers")
+        a.blockers = blockers if isinstance(blockers, list) else []
+        task_id = d.get("task")
+        if not task_id or not isinstance(task_id, str):
+            task_id = a.task or ""
+        task = self.tasks.get(task_id)
+        if task is not None:
+            if task_id in self._shared:
+                task = self._own_task(task_id)
+            task.progress, task.message, task.blockers = a.progress, a.progress_msg, a.blockers
+
+    def _on_task_start(self, a: AgentView, d: dict, ts: int) -> None:
+        task_id = as_str(d.get("task"))
+        if task_id is None:
+            return
+        a.task, a.task_name, a.progress, a.progress_msg = task_id, as_str(d.get("name"), task_id), 0.0, None
+        self.tasks[task_id] = TaskView(task_id, a.id, a.task_name or task_id, ts)
+        self._shared.discard(task_id)
+        self.tasks.move_to_end(task_id)
+
+    def _on_task_end(self, a: AgentView, d: dict, ts: int) -> None:
+        task_id = as_str(d.get("task"))
+        result = as_str(d.get("result"), "ok")
+        if result == "ok":
+            a.tasks_ok += 1
+        else:
+            a.tasks_failed += 1
+        if a.task == task_id:
+            a.task = a.task_name = None
+            a.progress = 1.0 if result == "ok" else a.progress
+        task = self.tasks.get(task_id or "")
+        if task is not None:
+            if task.id in self._shared:
+                task = self._own_task(task.id)
+            task.ended, task.result = ts, result
+            tokens = d.get("tokens")
+            task.tokens = tokens if type(tokens) is int else task.tokens
+            if result == "ok":
+                task.progress = 1.0
+            self._forget_old_tasks(task.id)
+
+    def _forget_old_tasks(self, finished: str) -> None:
+        """Keep every running task and the newest MAX_DONE_TASKS finished ones."""
+        self._done.append(finished)
+        while len(self._done) > MAX_DONE_TASKS:
+            old = self.tasks.get(self._done.popleft())
+            if old is not None and old.result is not None:
+                del self.tasks[old.id]
+                self._shared.discard(old.id)
+
+    def _own_task(self, task_id: str) -> TaskView:
+        """A private copy of a shared TaskView, in its place (the order of tasks is kept)."""
+        task = self.tasks[task_id] = replace(self.tasks[task_id])
+        self._shared.discard(task_id)
+        return task
+
+    def _on_heartbeat(self, a: AgentView, d: dict, ts: int) -> None:
+        a.cpu = as_num(d.get("cpu"), a.cpu)
+        rss = d.get("rss")
+        a.rss = rss if type(rss) is int else a.rss
+        handles = d.get("handles")
+        a.handles = handles if type(handles) is int else a.handles
+
+    def _on_message(self, a: AgentView, d: dict, ts: int) -> None:
+        to = as_str(d.get("to"))
+        if to is None:
+            return
+        links, key = self.links, (a.id, to)
+        link = links.pop(key, None)
+        if link is None:
+            link = LinkView()
+            if len(links) >= MAX_LINKS:
+                del links[next(iter(links))]  # the pair quiet for longest goes
+        links[key] = link  # re-inserted: the dict's order is recency
+        link.count += 1
+        size = d.get("size")
+        link.bytes += size if type(size) is int else 0
+        link.topic, link.last = as_str(d.get("topic"), link.topic), ts
+        a.msgs_out += 1
+        target = self.agents.get(to)
+        if target is not None:
+            target.msgs_in += 1
+
+    def _on_state(self, a: AgentView, d: dict, ts: int) -> None:
+        state = d.get("state")
+        if isinstance(state, dict):
+            a.state = state
+
+    def _on_patch(self, a: AgentView, d: dict, ts: int) -> None:
+        delta = d.get("patch")
+        if isinstance(delta, dict):
+            a.state = merge_patch(a.state, delta)
+
+    def _on_checkpoint(self, a: AgentView, d: dict, ts: int) -> None:
+        a.checkpoint = as_str(d.get("label"), a.checkpoint)
+
+    def _on_error(self, a: AgentView, d: dict, ts: int) -> None:
+        a.errors += 1
+        a.last_error = {
+            "ts": ts, "type": as_str(d.get("type"), "Error"),
+            "message": as_str(d.get("message"), ""), "task": as_str(d.get("task")),
+        }
+        self.recent_errors.append({"agent": a.id, **a.last_error})
+
+    def _on_metric(self, a: AgentView, d: dict, ts: int) -> None:
+        name, value = as_str(d.get("name")), as_num(d.get("value"))
+        if name is not None and value is not None:
+            if name in a.metrics or len(a.metrics) < MAX_METRICS_PER_AGENT:
+                a.metrics[name] = value
+
+
+
+HANDLERS: dict[str, Callable[[Any, AgentView, dict, int], None]] = {
+    name[len("_on_"):]: fn for name, fn in vars(KindReducers).items() if name.startswith("_on_")
+}
+"""kind -> rule; a kind with none is still counted and kept."""

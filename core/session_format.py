@@ -1,0 +1,361 @@
+"""The session file format: one append-only file per recorded run.
+
+Layout::
+
+    MAGIC (8 bytes) | major u16 | minor u16          fixed, so a reader can refuse a newer major first
+    block*                                          each: length u32 | crc32 u32 | type u8 | payload
+    trailer (16 bytes, clean close only)            offset u64 of the END block | END_MAGIC
+
+The CRC covers the type byte and the payload, so a torn or flipped block is
+caught before its payload is trusted. Block types:
+
+- HEADER (first block): msgpack map: id, name, started, host, tags, ...
+- EVENTS: a cleartext prefix (first index, count, recorded clock at the first
+  and last event, errors, checkpoints) that a scan can index without
+  decompressing, then a zstd-compressed, column-wise msgpack batch.
+- KEYFRAME: the model's snapshot after `at` events. Most keyframes are zstd
+  deltas against the previous keyframe's raw bytes (used as a zstd raw
+  dictionary); every FULL_KEYFRAME_EVERY-th is self-contained, which bounds
+  the chain a seek must decompress.
+- BOOKMARK: a label a person or tool put on an event index.
+- END (clean close): the block index, keyframe index, bookmarks and summary.
+
+Why zstd and not zlib (measured on 200k simulator events, blocks of 2048):
+events are 12.3 bytes/event (zstd level 6, column-wise) against 16.7 for
+zlib level 6 row-wise, decompress 2.4x faster; and a keyframe delta is about
+10 KiB against 61 KiB for a zlib-compressed full snapshot, which is what
+keeps keyframes cheap enough to place every few thousand events. Events use
+level 5 (measured on 200k events: 12.6 bytes/event against 12.4 at level 6, for
+about a third less compression time, which is the recorder's to spend).
+Keyframes since 1.1 hold SwarmModel.compact() rows: a level 3 delta is ~12 KiB
+per 4,096 events where the 1.0 snapshot() maps made larger, slower-to-read ones.
+
+The "recorded clock" of an event is the running maximum of event timestamps
+up to it (what SwarmModel.now holds after applying it): it never goes back,
+so time-to-index is a binary search, and health is computed against it.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import zlib
+from dataclasses import dataclass
+from functools import partial
+from itertools import accumulate
+from typing import Any
+
+import msgpack
+import zstandard
+
+from .errors import SessionError
+from .events import Event
+from .model import SwarmModel
+
+MAGIC = b"SWRMSESS"
+END_MAGIC = b"SWRMEND1"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 1
+"""1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read."""
+PREAMBLE = struct.Struct("<8sHH")
+FRAME = struct.Struct("<IIB")
+"""Payload length, CRC32 of type byte + payload, type."""
+TRAILER = struct.Struct("<Q8s")
+EVENTS_PREFIX = struct.Struct("<QIqqHH")
+"""First index, count, clock at first event, clock at last event, errors, checkpoints."""
+KEYFRAME_PREFIX = struct.Struct("<QqQ")
+"""Events folded (`at`), recorded clock, offset of the base keyframe (0: self-contained)."""
+
+HEADER, EVENTS, KEYFRAME, BOOKMARK, END = 1, 2, 3, 4, 5
+BLOCK_NAMES = {HEADER: "header", EVENTS: "events", KEYFRAME: "keyframe", BOOKMARK: "bookmark", END: "end"}
+
+MAX_BLOCK_BYTES = 64 * 1024 * 1024
+"""A length above this is damage, not data: the reader stops there instead of allocating it."""
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+EVENT_LEVEL = 5
+KEYFRAME_LEVEL = 3
+FULL_KEYFRAME_EVERY = 8
+SUFFIX = ".swarm"
+
+_U16 = 0xFFFF
+
+
+# -- framing ----------------------------------------------------------------------
+
+def frame(kind: int, payload: bytes) -> bytes:
+    """One block, ready to append."""
+    crc = zlib.crc32(payload, zlib.crc32(bytes((kind,))))
+    return FRAME.pack(len(payload), crc, kind) + payload
+
+
+def check_frame(head: bytes, payload: bytes) -> bool:
+    """True if `payload` is the intact body of the frame whose header is `head`."""
+    length, crc, kind = FRAME.unpack(head)
+    return len(payload) == length and zlib.crc32(payload, zlib.crc32(bytes((kind,)))) == crc
+
+
+def preamble() -> bytes:
+    return PREAMBLE.pack(MAGIC, FORMAT_MAJOR, FORMAT_MINOR)
+
+
+def check_preamble(raw: bytes, name: str) -> tuple[int, int]:
+    """(major, minor) of a file this build can read; SessionError otherwise."""
+    if len(raw) < PREAMBLE.size or raw[:8] != MAGIC:
+        raise SessionError(f"{name} is not a swarmscope session file")
+    _, major, minor = PREAMBLE.unpack(raw[:PREAMBLE.size])
+    if major > FORMAT_MAJOR:
+        raise SessionError(f"{name} is session format {major}.{minor}, newer than this swarmscope reads "
+                           f"({FORMAT_MAJOR}.x): upgrade swarmscope to open it")
+    return major, minor
+
+
+def trailer(end_offset: int) -> bytes:
+    return TRAILER.pack(end_offset, END_MAGIC)
+
+
+def parse_trailer(raw: bytes) -> int | None:
+    """Offset of the END block, or None if `raw` is not a trailer."""
+    if len(raw) != TRAILER.size:
+        return None
+    offset, magic = TRAILER.unpack(raw)
+    return offset if magic == END_MAGIC else None
+
+
+# -- plain msgpack payloads (header, bookmark, end) ---------------------------------
+
+def pack(obj: Any) -> bytes:
+    return msgpack.packb(obj)
+
+
+def unpack(payload: bytes, what: str) -> Any:
+    """Decode untrusted msgpack; a SessionError names `what` was damaged."""
+    try:
+        return msgpack.unpackb(payload, strict_map_key=False)
+    except (ValueError, TypeError, msgpack.StackError, msgpack.ExtraData) as exc:
+        raise SessionError(f"damaged {what}: {exc or type(exc).__name__}") from exc
+
+
+# -- event blocks ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class EventsInfo:
+    """The cleartext prefix of an EVENTS block: what a scan indexes without decompressing."""
+
+    first: int
+    count: int
+    clock_lo: int
+    clock_hi: int
+    errors: int
+    checkpoints: int
+
+
+def encode_events(first: int, events: list[Event], clock_before: int) -> tuple[bytes, int]:
+    """The payload of an EVENTS block, and the recorded clock after its last event.
+
+    Column-wise: timestamps as deltas, agents, kinds and incarnations as
+    indices into small tables, seq as the step from the agent's previous
+    event. zstd finds far more to share in columns than in rows.
+    """
+    agents: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    incs: dict[int, int] = {}
+    last_seq: dict[str, int] = {}
+    dts, ai, ki, seqs, ii, datas = [], [], [], [], [], []
+    prev = events[0].ts
+    clock, clock_lo = clock_before, None
+    errors = checkpoints = 0
+    for ts, agent, seq, kind, data, inc in events:
+        dts.append(ts - prev)
+        prev = ts
+        ai.append(agents.setdefault(agent, len(agents)))
+        ki.append(kinds.setdefault(kind, len(kinds)))
+        ii.append(incs.setdefault(inc, len(incs)))
+        before = last_seq.get(agent)
+        seqs.append(seq if before is None else seq - before - 1)
+        last_seq[agent] = seq
+        datas.append(data)
+        clock = ts if ts > clock else clock
+        clock_lo = clock if clock_lo is None else clock_lo
+        errors += kind == "error"
+        checkpoints += kind == "checkpoint"
+    body = msgpack.packb([events[0].ts, list(agents), list(kinds), list(incs), dts, ai, ki, seqs, ii, datas])
+    prefix = EVENTS_PREFIX.pack(first, len(events), clock_lo, clock, min(errors, _U16), min(checkpoints, _U16))
+    return prefix + _compressor(EVENT_LEVEL).compress(body), clock
+
+
+def events_info(payload: bytes) -> EventsInfo:
+    if len(payload) < EVENTS_PREFIX.size:
+        raise SessionError("damaged events block: too short")
+    return EventsInfo(*EVENTS_PREFIX.unpack_from(payload))
+
+
+def decode_events(payload: bytes) -> list[Event]:
+    """The events of one EVENTS block (SessionError if the block does not hold together).
+
+    Column by column with C-level helpers (accumulate, map, tuple.__new__):
+    this runs for every seek, so it is kept to the one loop seq needs.
+    """
+    info = events_info(payload)
+    body = unpack(_decompress(payload[EVENTS_PREFIX.size:], None), "events block")
+    try:
+        ts0, agents, kinds, incs, dts, ai, ki, steps, ii, datas = body
+        if not len(dts) == len(ai) == len(ki) == len(steps) == len(ii) == len(datas) == info.count:
+            raise ValueError("columns disagree on the event count")
+        if not (type(ts0) is int and _all(int, dts) and _all(int, steps) and _all(dict, datas)
+                and _all(str, agents) and _all(str, kinds) and _all(int, incs)):
+            raise ValueError("fields of the wrong type")
+        names = [agents[a] for a in ai]
+        stamps = accumulate(dts, initial=ts0)
+        next(stamps)
+        events = list(map(_new_event, zip(stamps, names, _seqs(names, steps), [kinds[k] for k in ki], datas,
+                                          [incs[i] for i in ii])))
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        raise SessionError(f"damaged events block: {exc}") from exc
+    return events
+
+
+def _all(kind: type, values: list) -> bool:
+    return all(type(v) is kind for v in values)
+
+
+_new_event = partial(tuple.__new__, Event)
+
+
+def _seqs(names: list[str], steps: list[int]) -> list[int]:
+    """Each agent's seq from its step after the agent's previous event in the block (its first is stored whole)."""
+    last: dict[str, int] = {}
+    out: list[int] = []
+    for name, step in zip(names, steps):
+        before = last.get(name)
+        last[name] = seq = step if before is None else before + 1 + step
+        out.append(seq)
+    return out
+
+
+# -- keyframes ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class KeyframeInfo:
+    at: int
+    """Events folded into this snapshot: it is the state right after event at - 1."""
+    clock: int
+    base: int
+    """File offset of the keyframe this one is a delta against; 0 if self-contained."""
+
+
+def encode_keyframe(at: int, clock: int, raw: bytes, base_offset: int, base_raw: bytes | None) -> bytes:
+    """A KEYFRAME payload for the msgpack'd snapshot `raw`, as a delta against `base_raw` if given."""
+    prefix = KEYFRAME_PREFIX.pack(at, clock, base_offset if base_raw is not None else 0)
+    return prefix + _compressor(KEYFRAME_LEVEL, base_raw).compress(raw)
+
+
+def keyframe_info(payload: bytes) -> KeyframeInfo:
+    if len(payload) < KEYFRAME_PREFIX.size:
+        raise SessionError("damaged keyframe: too short")
+    return KeyframeInfo(*KEYFRAME_PREFIX.unpack_from(payload))
+
+
+def model_of_keyframe(snap: Any) -> SwarmModel:
+    """The model a keyframe's unpacked snapshot holds: compact() rows (1.1) or a snapshot() map (1.0)."""
+    if isinstance(snap, dict) and "agents" in snap:
+        return SwarmModel.restore(snap)
+    return SwarmModel.from_compact(snap)
+
+
+def keyframe_raw(payload: bytes, base_raw: bytes | None) -> bytes:
+    """The msgpack'd snapshot inside a KEYFRAME payload (`base_raw` for a delta)."""
+    return _decompress(payload[KEYFRAME_PREFIX.size:], base_raw)
+
+
+# -- zstd ------------------------------------------------------------------------------------
+
+_LOCAL = threading.local()
+"""zstd contexts are not thread-safe: one set per thread (the hub records on its tap thread)."""
+
+
+def _compressor(level: int, dictionary: bytes | None = None) -> zstandard.ZstdCompressor:
+    if dictionary is not None:
+        return zstandard.ZstdCompressor(level=level, dict_data=_raw_dict(dictionary))
+    cache = getattr(_LOCAL, "compressors", None)
+    if cache is None:
+        cache = _LOCAL.compressors = {}
+    if level not in cache:
+        cache[level] = zstandard.ZstdCompressor(level=level)
+    return cache[level]
+
+
+def _raw_dict(content: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def _decompress(data: bytes, dictionary: bytes | None) -> bytes:
+    try:
+        if dictionary:
+            dctx = zstandard.ZstdDecompressor(dict_data=_raw_dict(dictionary))
+        else:
+            dctx = getattr(_LOCAL, "dctx", None) or _new_dctx()
+        return dctx.decompress(data, max_output_size=MAX_DECOMPRESSED_BYTES)
+    except zstandard.ZstdError as exc:
+        raise SessionError(f"damaged block: cannot decompress ({exc})") from exc
+
+
+def _new_dctx() -> zstandard.ZstdDecompressor:
+    _LOCAL.dctx = zstandard.ZstdDecompressor()
+    return _LOCAL.dctx
+
+
+# -- the END block ------------------------------------------------------------------------------
+
+@dataclass
+class SessionIndex:
+    """Where everything is: what a clean close stores, and what a scan rebuilds."""
+
+    blocks: list[tuple[int, EventsInfo]]
+    """(file offset, prefix) of every EVENTS block, in order."""
+    keyframes: list[tuple[int, KeyframeInfo]]
+    bookmarks: list[tuple[int, str, int]]
+    """(event index, label, recorded clock)."""
+
+    @classmethod
+    def empty(cls) -> "SessionIndex":
+        return cls([], [], [])
+
+    @property
+    def events(self) -> int:
+        if not self.blocks:
+            return 0
+        last = self.blocks[-1][1]
+        return last.first + last.count
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "blocks": [[off, *_fields(info)] for off, info in self.blocks],
+            "keyframes": [[off, *_fields(info)] for off, info in self.keyframes],
+            "bookmarks": [list(b) for b in self.bookmarks],
+        }
+
+    @classmethod
+    def from_plain(cls, plain: Any) -> "SessionIndex":
+        try:
+            return cls(
+                [(row[0], EventsInfo(*row[1:7])) for row in plain["blocks"]],
+                [(row[0], KeyframeInfo(*row[1:4])) for row in plain["keyframes"]],
+                [(int(at), str(label), int(clock)) for at, label, clock in plain["bookmarks"]],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SessionError(f"damaged index: {exc}") from exc
+
+
+def _fields(info: Any) -> list[Any]:
+    return [getattr(info, name) for name in info.__slots__]
+
+
+def encode_end(index: SessionIndex, summary: dict[str, Any]) -> bytes:
+    return pack({"index": index.to_plain(), "summary": summary})
+
+
+def decode_end(payload: bytes) -> tuple[SessionIndex, dict[str, Any]]:
+    end = unpack(payload, "end block")
+    if not isinstance(end, dict) or not isinstance(end.get("summary"), dict):
+        raise SessionError("damaged end block")
+    return SessionIndex.from_plain(end.get("index")), end["summary"]

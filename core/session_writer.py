@@ -1,0 +1,191 @@
+"""Writing a session file: append-only, flushed often enough that a crash loses little.
+
+Events are buffered and written as one EVENTS block when the buffer is full
+or its oldest event has waited `flush_interval` (100 ms): every write goes
+straight to the OS (no user-space buffer), so `kill -9` loses at most that
+window. The writer folds every written event into its own SwarmModel, which gives
+keyframes (every `keyframe_every` events or `keyframe_seconds` of recorded
+time) and the summary written at a clean close.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import session_format as fmt
+from .errors import SessionError
+from .events import Event
+from .model import SwarmModel
+from .session_summary import summarize
+
+BLOCK_EVENTS = 2048
+KEYFRAME_EVERY = 4096
+KEYFRAME_SECONDS = 60.0
+FLUSH_INTERVAL = 0.1
+
+
+def new_header(name: str | None = None, tags: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
+    """The HEADER block's fields for a session starting now."""
+    return {
+        "id": uuid.uuid4().hex, "name": name or "session", "started": time.time_ns(),
+        "host": socket.gethostname(), "tags": list(tags), "pid": os.getpid(), **extra,
+    }
+
+
+class SessionWriter:
+    """Appends events to a new session file; `close()` writes the index, summary and trailer."""
+
+    def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
+                 block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
+                 keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = Path(path)
+        self.header = header or new_header()
+        self.block_events, self.keyframe_every = block_events, keyframe_every
+        self.keyframe_ns, self.flush_interval, self._clock = int(keyframe_seconds * 1e9), flush_interval, clock
+        self.model = SwarmModel()
+        self.index = fmt.SessionIndex.empty()
+        self.closed = False
+        self._buffer: list[Event] = []
+        self._oldest = 0.0
+        self._first_ts: int | None = None
+        self._kf_at, self._kf_clock = 0, 0
+        self._kf_base: tuple[int, bytes] | None = None
+        """(offset, raw snapshot) of the keyframe the next one is a delta against."""
+        self._written = 0
+        self._fd = _create(self.path)
+        self.bytes = 0
+        self._write(fmt.preamble())
+        self._write_block(fmt.HEADER, fmt.pack(self.header))
+
+    @property
+    def events(self) -> int:
+        """Events appended so far (written or still buffered)."""
+        return self._written + len(self._buffer)
+
+    # -- appending -----------------------------------------------------------------
+
+    def append(self, events: Iterable[Event]) -> None:
+        """Take events in recorded order; write a block when one is full or due."""
+        events = list(events)
+        if not events:
+            return
+        if self._first_ts is None:
+            self._first_ts = self._kf_clock = events[0].ts
+        if not self._buffer:
+            self._oldest = self._clock()
+        self._buffer.extend(events)
+        if len(self._buffer) >= self.block_events or self.flush_due():
+            self.flush()
+
+    def flush_due(self) -> bool:
+        return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
+
+    def tick(self) -> None:
+        """Call often (every 50 ms or so) when events may stop coming: flushes a due buffer."""
+        if self.flush_due():
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered event, with a keyframe wherever one falls due.
+
+        Blocks end where keyframes go, so keyframes sit exactly every
+        `keyframe_every` events and no seek applies more than that.
+        """
+        buffer, start = self._buffer, 0
+        self._buffer = []
+        while start < len(buffer):
+            room = min(self.block_events, self.keyframe_every - (self._written - self._kf_at))
+            chunk = buffer[start:start + room]
+            start += len(chunk)
+            self.model.apply_many(chunk)
+            self._write_events(chunk)
+            since = self._written - self._kf_at
+            if since >= self.keyframe_every or self.model.now - self._kf_clock >= self.keyframe_ns:
+                self._write_keyframe()
+
+    def bookmark(self, label: str, at: int | None = None) -> None:
+        """Mark event index `at` (default: the last one appended) with `label`."""
+        self.flush()
+        at = self._written - 1 if at is None else at
+        entry = (at, label, self.model.now)
+        self._write_block(fmt.BOOKMARK, fmt.pack(list(entry)))
+        self.index.bookmarks.append(entry)
+
+    def close(self) -> dict[str, Any]:
+        """Flush, write the END block and the trailer; returns the summary. Safe to call twice."""
+        if self.closed:
+            return self.summary()
+        self.flush()
+        summary = self.summary()
+        end = self.bytes
+        self._write_block(fmt.END, fmt.encode_end(self.index, summary))
+        self._write(fmt.trailer(end))
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self.closed = True
+        return summary
+
+    def summary(self) -> dict[str, Any]:
+        return summarize(self.model, self._first_ts)
+
+    def abandon(self) -> None:
+        """Close the file without an END block and delete it (a session a policy chose not to keep)."""
+        if not self.closed:
+            os.close(self._fd)
+            self.closed = True
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "SessionWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- blocks ---------------------------------------------------------------------
+
+    def _write_events(self, chunk: list[Event]) -> None:
+        clock_before = self.index.blocks[-1][1].clock_hi if self.index.blocks else 0
+        payload, _ = fmt.encode_events(self._written, chunk, clock_before)
+        offset = self._write_block(fmt.EVENTS, payload)
+        self.index.blocks.append((offset, fmt.events_info(payload)))
+        self._written += len(chunk)
+
+    def _write_keyframe(self) -> None:
+        raw = fmt.pack(self.model.compact())
+        full = len(self.index.keyframes) % fmt.FULL_KEYFRAME_EVERY == 0 or self._kf_base is None
+        base_offset, base_raw = (0, None) if full else self._kf_base
+        payload = fmt.encode_keyframe(self._written, self.model.now, raw, base_offset, base_raw)
+        offset = self._write_block(fmt.KEYFRAME, payload)
+        self.index.keyframes.append((offset, fmt.keyframe_info(payload)))
+        self._kf_at, self._kf_clock, self._kf_base = self._written, self.model.now, (offset, raw)
+
+    def _write_block(self, kind: int, payload: bytes) -> int:
+        if len(payload) > fmt.MAX_BLOCK_BYTES:
+            raise SessionError(f"a {fmt.BLOCK_NAMES[kind]} block of {len(payload)} bytes is over the format's limit")
+        offset = self.bytes
+        self._write(fmt.frame(kind, payload))
+        return offset
+
+    def _write(self, data: bytes) -> None:
+        """One write(2) per block: what the OS has survives a kill -9 of this process."""
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self.bytes += len(data)
+
+
+def _create(path: Path) -> int:
+    """Open a new file for appending; never overwrite a session."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+    except FileExistsError:
+        raise SessionError(f"{path} already exists; choose another --out or remove it") from None
+    except OSError as exc:
+        raise SessionError(f"cannot create {path}: {exc.strerror}") from None

@@ -1,0 +1,85 @@
+"""What the model knows about each agent, task and pair of agents: plain slotted records.
+
+Kept apart from the reducer (model.py) and the per-kind rules (reducers.py)
+because screens, the child-process source and keyframes all pass them around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .health import Health, beat_ratio, health_of
+
+DEFAULT_INTERVAL_S = 5.0
+
+
+@dataclass(slots=True)
+class AgentView:
+    """Everything the model knows about one agent."""
+
+    id: str
+    role: str | None = None
+    type: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    tags: Any = None
+    interval: float = DEFAULT_INTERVAL_S
+    status: str | None = None
+    said_bye: bool = False
+    task: str | None = None
+    task_name: str | None = None
+    progress: float | None = None
+    progress_msg: str | None = None
+    blockers: list = field(default_factory=list)
+    first_seen: int = 0
+    last_seen: int = 0
+    cpu: float | None = None
+    rss: int | None = None
+    handles: int | None = None
+    last_error: dict | None = None
+    errors: int = 0
+    tasks_ok: int = 0
+    tasks_failed: int = 0
+    msgs_in: int = 0
+    msgs_out: int = 0
+    checkpoint: str | None = None
+    state: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    events: int = 0
+    inc: int | None = None
+    next_seq: int = 0
+    gaps: int = 0
+    restarts: int = 0
+
+    def health(self, now_ns: int) -> Health:
+        return health_of(self.last_seen, self.interval, now_ns, self.status, self.said_bye)
+
+    def beat_ratio(self, now_ns: int) -> float:
+        return beat_ratio(self.last_seen, self.interval, now_ns)
+
+
+@dataclass(slots=True)
+class TaskView:
+    id: str
+    agent: str
+    name: str
+    started: int
+    ended: int | None = None
+    result: str | None = None
+    """None while running; ok, failed or cancelled after."""
+    progress: float | None = None
+    message: str | None = None
+    blockers: list = field(default_factory=list)
+    tokens: int | None = None
+
+
+@dataclass(slots=True)
+class LinkView:
+    """Messages from one agent to another."""
+
+    count: int = 0
+    bytes: int = 0
+    topic: str | None = None
+    last: int = 0
+

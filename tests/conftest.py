@@ -1,0 +1,52 @@
+"""Shared fixtures: real hubs on ipc endpoints in a tmp dir, and a helper that waits on a condition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.feed import Feed
+from swarmscope.core.hub import Hub
+
+from helpers import wait_for
+
+
+@pytest.fixture(autouse=True)
+def sessions_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sessions recorded by any test (a demo records by default) go to a tmp dir, never the user's."""
+    home = tmp_path_factory.mktemp("swarmscope-home")
+    monkeypatch.setenv("SWARMSCOPE_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def endpoints(tmp_path: Path) -> tuple[str, str]:
+    """A fresh pair of ipc endpoints (agents in, viewers out), private to this test."""
+    return f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+
+
+@pytest.fixture
+def hub(endpoints: tuple[str, str]) -> Iterator[Hub]:
+    with Hub(*endpoints) as h:
+        yield h
+
+
+@pytest.fixture
+def feed(hub: Hub) -> Iterator[Feed]:
+    """A viewer attached to `hub`, proven connected by a probe event going all the way round."""
+    with Feed(hub.out_endpoint) as f:
+        probe = Emitter("probe", hub.in_endpoint, heartbeat=60)
+        seen: list = []
+
+        def round_trip() -> bool:
+            probe.emit("probe")
+            seen.extend(e for e in f.poll(20) if e.agent == "probe")
+            return bool(seen)
+
+        wait_for(round_trip)
+        probe.close()
+        f.poll(50)  # take the probe's bye out of the way
+        yield f

@@ -1,0 +1,77 @@
+"""The `swarmscope` command as a user meets it: real subprocesses, real signals."""
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.feed import Feed
+
+from helpers import wait_for
+
+CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
+
+
+def run(*args, timeout=60):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["hub", "--in", "localhost:7770"], "is not a ZeroMQ address"),
+    (["hub", "--stats-every", "0"], "must be above zero"),
+    (["demo", "--agents", "many"], "is not a whole number"),
+    (["demo", "--headless", "--rate", "-5"], "must be above zero"),
+    (["nonsense"], "invalid choice"),
+    (["bench", "--only", "everything"], "invalid choice"),
+])
+def test_a_bad_argument_gets_one_line_and_no_traceback(args, says):
+    result = run(*args)
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_help_for_every_command():
+    for command in ([], ["hub"], ["demo"], ["bench"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0 and "usage: swarmscope" in result.stdout
+
+
+def test_a_taken_address_is_one_clear_line(tmp_path):
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("hub", "--in", f"tcp://127.0.0.1:{port}", "--out", f"ipc://{tmp_path}/out")
+    assert result.returncode == 1
+    assert "cannot bind" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_hub_runs_and_stops_cleanly_on_a_signal(tmp_path, sig):
+    ins, outs = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    hub = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", outs, "--stats-every", "3600"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with Feed(outs) as feed, Emitter("a", ins, heartbeat=60) as em:
+            def through():
+                em.status("running")
+                return any(e.agent == "a" for e in feed.poll(20))
+            wait_for(through, timeout=30)
+        hub.send_signal(sig)
+        out, err = hub.communicate(timeout=30)
+    finally:
+        hub.kill()
+    assert hub.returncode == 0, err
+    assert "stopped:" in out and "events in" in out and "Traceback" not in err
+
+
+def test_demo_headless_runs_for_its_duration_and_reports(tmp_path):
+    result = run("demo", "--headless", "--duration", "2", "--agents", "6", "--rate", "100",
+                 "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out")
+    assert result.returncode == 0, result.stderr
+    final = result.stdout.strip().splitlines()[-1]
+    assert final.startswith("final:") and " 6 agents" in final and "0 lost, 0 refused" in final

@@ -1,0 +1,84 @@
+"""The SDK surface, read back through an in-memory sink: kinds, tasks, errors and redaction."""
+
+import pytest
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.redact import MASK
+from swarmscope.core.sim import MemorySink
+
+
+@pytest.fixture
+def sink():
+    return MemorySink()
+
+
+def emitter(sink, **kw):
+    return Emitter("agent-7", role="researcher", publisher=sink, clock=iter(range(10**6)).__next__, **kw)
+
+
+def test_the_documented_surface_emits_each_kind(sink):
+    with emitter(sink) as em:
+        em.status("running")
+        with em.task("t-42", name="fetch sources"):
+            em.progress(n=3, total=6, task="t-42", message="3 of 6 pages")
+        em.state({"memory": ["a"], "plan": "p"})
+        em.patch({"plan": "q"})
+        em.message("agent-9", topic="handoff", summary="done")
+        em.checkpoint("before-merge")
+        em.log("info", "msg", key=1)
+        em.metric("tokens", 1500)
+        em.emit("custom_kind", any=1)
+    kinds = [e.kind for e in sink.events]
+    assert kinds == ["hello", "status", "task_start", "progress", "task_end", "state", "patch", "message",
+                     "checkpoint", "log", "metric", "custom_kind", "bye"]
+    assert [e.seq for e in sink.events] == list(range(len(kinds)))
+    assert sink.events[3].data["fraction"] == 0.5
+    assert sink.events[4].data["result"] == "ok"
+    assert sink.events[0].data["role"] == "researcher"
+
+
+def test_a_failing_task_reports_error_and_failed_then_reraises(sink):
+    em = emitter(sink)
+    with pytest.raises(ZeroDivisionError):
+        with em.task("t-1"):
+            1 / 0
+    error, end = sink.events[-2:]
+    assert error.kind == "error" and error.data["type"] == "ZeroDivisionError"
+    assert "1 / 0" in error.data["traceback"] and error.data["task"] == "t-1"
+    assert end.data["result"] == "failed"
+
+
+def test_leaving_the_with_block_on_an_exception_says_failed(sink):
+    with pytest.raises(RuntimeError):
+        with emitter(sink):
+            raise RuntimeError("boom")
+    assert [e.kind for e in sink.events[-2:]] == ["error", "bye"]
+    assert sink.events[-1].data["status"] == "failed"
+
+
+def test_secrets_are_masked_before_they_leave(sink):
+    em = emitter(sink)
+    em.state({"api_key": "sk-123", "memory": [{"password": "hunter2", "note": "ok"}],
+              "max_tokens": 4096, "keyboard": "qwerty"})
+    em.log("info", "login", authorization="Bearer x", user="bob")
+    state = sink.events[-2].data["state"]
+    assert state["api_key"] == MASK and state["memory"][0] == {"password": MASK, "note": "ok"}
+    assert state["max_tokens"] == 4096 and state["keyboard"] == "qwerty"
+    assert sink.events[-1].data["fields"] == {"authorization": MASK, "user": "bob"}
+
+
+def test_redaction_is_configurable(sink):
+    em = emitter(sink, redact=r"^internal")
+    em.state({"internal_id": 1, "api_key": "visible"})
+    assert sink.events[-1].data["state"] == {"internal_id": MASK, "api_key": "visible"}
+    em2 = emitter(sink, redact=None)
+    em2.state({"password": "p"})
+    assert sink.events[-1].data["state"] == {"password": "p"}
+
+
+def test_nothing_after_close_and_close_twice_is_fine(sink):
+    em = emitter(sink)
+    em.close()
+    em.close()
+    em.status("running")
+    assert [e.kind for e in sink.events] == ["hello", "bye"]

@@ -1,0 +1,200 @@
+"""The recorder as it runs: real subprocesses, a real hub on ipc, the simulator publishing, kill -9."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.events import Event
+from swarmscope.core.hub import Hub
+from swarmscope.core.model import SwarmModel
+from swarmscope.core.publisher import Publisher
+from swarmscope.core.recorder import Recorder, RecordPolicy
+from swarmscope.core.replay import Session
+from swarmscope.core.sim import SimConfig, Swarm
+from swarmscope.core.store import session_files
+
+from helpers import wait_for
+
+CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
+
+
+class Tee:
+    """A publisher for the simulator that sends for real and remembers what it sent."""
+
+    def __init__(self, endpoint):
+        self.pub = Publisher(endpoint, queue_size=200_000)
+        self.sent: list[Event] = []
+
+    def put(self, item, urgent=False):
+        self.sent.append(Event(*item))
+        self.pub.put(item, urgent)
+
+    def add_ticker(self, tick):
+        pass
+
+    def run(self, swarm, n):
+        """Step the simulated swarm until `n` more events have been published."""
+        target = len(self.sent) + n
+        while len(self.sent) < target:
+            swarm.step()
+
+
+def _recorded(path):
+    """Events in the file so far (it may be mid-write), without probes."""
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    try:
+        with Session(path) as s:
+            return [e for e in s.events(0, len(s)) if e.agent != "probe"]
+    except Exception:
+        return []  # the header is not on disk yet
+
+
+def _probe_until_recorded(endpoint, path):
+    """Emit probes until one is on disk: the whole path hub -> recorder -> file is up."""
+    probe = Emitter("probe", endpoint, heartbeat=60)
+
+    def on_disk():
+        probe.emit("probe")
+        return path.exists() and any(_probe_events(path))
+
+    wait_for(on_disk, timeout=20, poll=0.05)
+    probe.close()
+
+
+def _probe_events(path):
+    try:
+        with Session(path) as s:
+            return [e for e in s.events(0, len(s)) if e.agent == "probe"]
+    except Exception:
+        return []
+
+
+@pytest.fixture
+def hub(tmp_path):
+    with Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out") as h:
+        yield h
+
+
+def _start_recorder(hub, out):
+    proc = subprocess.Popen([*CLI, "record", "--connect", hub.out_endpoint, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _probe_until_recorded(hub.in_endpoint, out)
+    return proc
+
+
+@pytest.mark.parametrize("seed, first, burst", [(1, 400, 3000), (2, 1500, 200), (3, 50, 8000)])
+def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, burst):
+    out = tmp_path / "run.swarm"
+    proc = _start_recorder(hub, out)
+    tee = Tee(hub.in_endpoint)
+    swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
+    try:
+        tee.run(swarm, first)
+        flushed = len(tee.sent)
+        wait_for(lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02)  # flushed without any close
+        tee.run(swarm, burst)
+        tee.pub.close()
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    with Session(out) as s:
+        assert not s.meta["closed"]
+        events = [e for e in s.events(0, len(s)) if e.agent != "probe"]
+        summary = s.summary()
+    assert flushed <= len(events) <= len(tee.sent)
+    assert events == tee.sent[:len(events)]  # a prefix, in order: nothing invented, nothing out of place
+    live = SwarmModel()
+    live.apply_many(events)
+    assert summary["events"] - len(_probe_events(out)) == len(events)
+
+
+def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
+    out = tmp_path / "clean.swarm"
+    proc = _start_recorder(hub, out)
+    tee = Tee(hub.in_endpoint)
+    swarm = Swarm(SimConfig(agents=4, rate=200, seed=9), tee)
+    tee.run(swarm, 2000)
+    swarm.close()
+    tee.pub.close()
+    wait_for(lambda: len(_recorded(out)) >= len(tee.sent), timeout=20, poll=0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in stderr
+    assert "recorded" in stdout and str(out) in stdout
+    with Session(out) as s:
+        assert s.meta["closed"] and [e for e in s.events(0, len(s)) if e.agent != "probe"] == tee.sent
+        assert s.meta["summary"]["runs"] == ["sim-9"]
+
+
+def test_hub_record_writes_a_session_with_no_viewer_attached(tmp_path):
+    ins, outs, home = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out", tmp_path / "home"
+    proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", outs, "--record", "--tag", "ci",
+                             "--stats-every", "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    try:
+        probe = Emitter("probe", ins, heartbeat=60)
+
+        def recorded():
+            probe.emit("probe")
+            files = session_files(home / "sessions")
+            return bool(files) and bool(_probe_events(files[0]))
+
+        wait_for(recorded, timeout=20, poll=0.05)
+        probe.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    (path,) = session_files(home / "sessions")
+    with Session(path) as s:
+        assert s.meta["closed"] and s.meta["tags"] == ["ci"] and s.meta["source"].startswith("hub")
+
+
+def _script(run, failed=False, n=5, t0=0):
+    events = [Event(t0 + k, f"{run}-agent", k, "hello" if k == 0 else "status",
+                    {"tags": {"run": run}} if k == 0 else {"status": "running"}, 1) for k in range(n)]
+    if failed:
+        events.append(Event(t0 + n, f"{run}-agent", n, "error", {"type": "E", "message": "boom"}, 1))
+    return events
+
+
+def test_policies_keep_failed_split_by_run_and_rotate(tmp_path):
+    split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
+    split.record(_script("r1") + _script("r2", failed=True))
+    kept = split.close()
+    assert split.discarded == 1 and len(kept) == 1
+    with Session(kept[0]) as s:
+        assert s.meta["run"] == "r2" and s.meta["name"] == "r2" and len(s) == 6
+
+    rotate = Recorder(tmp_path / "rot", policy=RecordPolicy(rotate_seconds=10))
+    for k in range(5):
+        rotate.record(_script("r", n=3, t0=k * 4_000_000_000))
+    parts = rotate.close()
+    assert len(parts) == 2
+    with Session(parts[0]) as a, Session(parts[1]) as b:
+        assert (a.meta["part"], b.meta["part"]) == (1, 2) and len(a) + len(b) == 15
+
+
+def test_sampling_is_per_session(tmp_path):
+    import random
+    rec = Recorder(tmp_path, policy=RecordPolicy(sample=0.5, split_by_run=True), rng=random.Random(4))
+    for run in "abcdefghij":
+        rec.record(_script(run))
+    kept = rec.close()
+    assert 0 < len(kept) < 10 and rec.skipped == 5 * (10 - len(kept))
+
+
+def test_the_headless_demo_records_a_session_by_default(tmp_path, sessions_home):
+    result = subprocess.run([*CLI, "demo", "--headless", "--duration", "2", "--rate", "200",
+                             "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (path,) = session_files(sessions_home / "sessions")
+    assert str(path) in result.stderr
+    with Session(path) as s:
+        assert s.meta["closed"] and s.meta["tags"] == ["demo"] and len(s) > 50

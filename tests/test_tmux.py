@@ -1,0 +1,144 @@
+"""As a person would: `swarmscope demo` in a real terminal (tmux), typed at, read back, quit."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import wait_for
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Terminal:
+    def __init__(self, name: str, command: str, width: int, height: int) -> None:
+        self.name = name
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+                       check=True)
+
+    def screen(self) -> str:
+        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def shows(self, text: str, timeout: float = 60) -> None:
+        try:
+            wait_for(lambda: text in self.screen(), timeout=timeout, poll=0.1)
+        except AssertionError:
+            raise AssertionError(f"{text!r} never showed; the screen:\n{self.screen()}") from None
+
+    @classmethod
+    def running(cls, tmp_path: Path, args: str, size: tuple[int, int] = (100, 30), env: str = "") -> "Terminal":
+        """`swarmscope ARGS` in a fresh terminal; its exit status lands in a file when it ends."""
+        exit_file = tmp_path / "exit"
+        command = (f"env {env} {sys.executable} -m swarmscope.tui.cli {args}; "
+                   f"echo $? > {exit_file}; sleep 60")
+        term = cls(f"ss-test-{os.getpid()}-{tmp_path.name}", command, *size)
+        term.exit_file = exit_file
+        return term
+
+    def quits_cleanly(self) -> None:
+        """q, then the command must end with status 0."""
+        self.keys("q")
+        wait_for(lambda: self.exit_file.exists() and self.exit_file.read_text().strip() != "", timeout=30, poll=0.1)
+        assert self.exit_file.read_text().strip() == "0"
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.mark.parametrize("size, env", [((80, 24), "NO_COLOR=1"), ((120, 35), "")])
+def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
+    term = Terminal.running(tmp_path, f"demo --no-mouse --in ipc://{tmp_path}/in --out ipc://{tmp_path}/out",
+                            size, env)
+    try:
+        term.shows("LIVE")
+        term.shows("12 agents")
+        term.keys("?")
+        term.shows("swarmscope keys")
+        term.keys("Escape")
+        wait_for(lambda: "swarmscope keys" not in term.screen(), timeout=10, poll=0.1)
+        term.keys("/")
+        term.shows("filter agents")
+        term.keys(*"role:coder")
+        term.shows("role:coder")
+        term.keys("Enter")
+        wait_for(lambda: "researcher-" not in term.screen().split("Tasks")[0], timeout=10, poll=0.1)
+        assert "coder-" in term.screen()
+        term.quits_cleanly()
+    finally:
+        term.close()
+
+
+def test_record_a_demo_then_replay_it_in_a_real_terminal(tmp_path: Path):
+    sessions = tmp_path / "sessions"
+    subprocess.run([sys.executable, "-m", "swarmscope.tui.cli", "demo", "--headless", "--duration", "2",
+                    "--agents", "6", "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out",
+                    "--dir", str(sessions)], check=True, capture_output=True, timeout=60)
+    term = Terminal.running(tmp_path, f"replay --dir {sessions} --no-mouse")
+    try:
+        term.shows("SESSIONS")
+        term.shows("demo-seed7")
+        term.keys("Enter")
+        term.shows("REPLAY")
+        term.shows("event 1 of")
+        term.keys("End")
+        wait_for(lambda: "event 1 of" not in term.screen(), timeout=10, poll=0.1)
+        line = next(l for l in term.screen().splitlines() if "REPLAY" in l)
+        n = line.split("event ")[1].split(" of ")
+        assert n[0] == n[1].split()[0]  # at the last event
+        term.keys("Home", "Right", "Right")
+        term.shows("event 3 of")
+        term.keys("Space")
+        term.shows("▶")
+        term.quits_cleanly()
+    finally:
+        term.close()
+
+
+def test_a_closed_terminal_ends_the_demo_instead_of_leaving_it_spinning(tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    command = (f"echo $$ > {pid_file}; exec {sys.executable} -m swarmscope.tui.cli demo --no-record "
+               f"--in ipc://{tmp_path}/in --out ipc://{tmp_path}/out")
+    term = Terminal(f"ss-test-{os.getpid()}-hup", command, 100, 30)
+    try:
+        term.shows("LIVE")
+        pid = int(pid_file.read_text())
+    finally:
+        term.close()  # the terminal goes away: the process gets SIGHUP
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") >= 0
+
+    wait_for(gone, timeout=20, poll=0.1)
+
+
+def test_watch_with_record_rewinds_and_comes_back_live(tmp_path: Path):
+    swarm = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "demo", "--headless", "--no-record",
+                              "--duration", "60", "--agents", "6", "--in", f"ipc://{tmp_path}/in",
+                              "--out", f"ipc://{tmp_path}/out"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sessions = tmp_path / "sessions"
+    term = Terminal.running(tmp_path, f"watch --connect ipc://{tmp_path}/out --record --dir {sessions} --no-mouse")
+    try:
+        term.shows("REC")
+        term.shows("planner-00")
+        term.keys("r")
+        term.shows("REPLAY")
+        term.shows("live")  # "… behind live" or "at live"
+        term.keys("l")
+        term.shows("LIVE")
+        term.quits_cleanly()
+        assert list(sessions.glob("*.swarm"))
+    finally:
+        term.close()
+        swarm.terminate()
+        swarm.wait(10)

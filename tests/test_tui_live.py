@@ -1,0 +1,165 @@
+"""The live screen driven by keys, against a seeded swarm frozen at one instant."""
+
+
+from swarmscope.core.events import Event
+from swarmscope.core.health import Health
+from swarmscope.core.livesource import LiveSource, Source
+from swarmscope.tui.app import SwarmscopeApp
+from swarmscope.tui.screens.detail import AgentDetailScreen
+from swarmscope.tui.screens.help import HelpScreen
+from swarmscope.tui.screens.live import LiveScreen
+from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.event_log import EventLog
+from swarmscope.tui.widgets.header import Header
+
+from tui_fixtures import frozen_app
+
+
+async def test_grid_shows_every_agent_sorted_worst_first():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        assert len(grid.rows) == 24
+        ranks = [r.health.rank for r in grid.rows]
+        assert ranks == sorted(ranks)
+        await pilot.press("s")  # status
+        await pilot.press("s")  # id
+        assert [r.id for r in grid.rows] == sorted(r.id for r in grid.rows)
+
+
+async def test_filter_narrows_the_grid_and_escape_clears_it():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("slash", *"role:coder", "enter")
+        grid = app.screen.query_one(AgentGrid)
+        assert grid.rows and all(r.role == "coder" for r in grid.rows)
+        await pilot.press("escape")
+        assert len(grid.rows) == 24
+
+
+async def test_filter_on_the_event_log_by_kind():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("3", "slash", *"kind:error", "enter")
+        log = app.screen.query_one(EventLog)
+        assert log.rows and {r.kind for r in log.rows} == {"error"}
+
+
+async def test_enter_opens_the_agent_and_escape_comes_back():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("s", "s")  # sort by id
+        first = min(r.id for r in app.screen.query_one(AgentGrid).rows)
+        await pilot.press("enter")
+        assert isinstance(app.screen, AgentDetailScreen) and app.screen.agent_id == first
+        facts = str(app.screen.query_one("#facts").render())
+        assert first in facts and "health" in facts
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_moving_the_cursor_with_keys():
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        assert grid.columns == 1  # one line per agent at 80 columns
+        await pilot.press("j", "j", "down", "k")
+        assert grid.cursor == 2
+        await pilot.press("end")
+        assert grid.cursor == 23
+
+
+async def test_help_lists_the_keys_and_closes():
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {k for k, _ in app.screen.bindings}
+        assert {"/", "s", "p", "q", "t"} <= keys
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_pause_theme_and_panel_keys():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("p")
+        assert app.screen.paused and app.screen.query_one(Header).summary.mode == "PAUSED"
+        await pilot.press("p", "t")
+        assert app.ss_theme == "light" and app.has_class("-ss-light")
+        for key, panel in (("2", "tasks"), ("3", "log"), ("4", "alerts"), ("1", "grid")):
+            await pilot.press(key)
+            assert app.focused.id == panel
+        await pilot.press("tab")
+        assert app.focused.id == "tasks"
+
+
+async def test_an_agent_going_failed_raises_an_alert():
+    source = Source("test", clock=lambda: now[0])
+    now = [10**18]
+    source._fold([Event(now[0], "a", 0, "hello", {"heartbeat": 1.0}, 1)])
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        now[0] += 5 * 10**9  # five intervals of silence
+        app.frame()
+        await pilot.pause()
+        alerts = app.screen.query_one("#alerts").rows
+        assert alerts and alerts[0].agent == "a" and alerts[0].now is Health.FAILED
+        assert any("FAILED" in n.message for n in app._notifications)
+
+
+async def test_a_missing_hub_is_said_on_screen(tmp_path):
+    source = LiveSource(f"ipc://{tmp_path}/nobody")
+    app = SwarmscopeApp(source)
+    source.start()
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            app.frame()
+            await pilot.pause()
+            header = app.screen.query_one(Header)
+            assert "waiting for a hub" in header.summary.status
+    finally:
+        source.stop()
+
+
+async def test_readonly_refuses_writing_actions(tmp_path):
+    from replay_fixtures import replay_app, write_session
+
+    app = replay_app(write_session(tmp_path / "s.swarm"), start=10, readonly=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b", "right")
+        assert app.screen.session.bookmarks == [] and app.screen.cursor.pos == 11
+
+
+async def test_the_log_counts_what_arrives_while_scrolled_up():
+    now = [10**18]
+    source = Source("test", clock=lambda: now[0])
+    source._fold([Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1) for i in range(50)])
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("3", "up", "up")
+        log = app.screen.query_one(EventLog)
+        assert not log.follow
+        source._fold([Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1) for i in range(50, 80)])
+        app.frame()
+        await pilot.pause()
+        assert log.pending == 30 and "30 new" in str(app.screen.query_one("#tabs").get_tab("tab-log").label)
+        await pilot.press("end")
+        app.frame()
+        assert log.follow and log.pending == 0
+
+
+async def test_the_tasks_tab_says_how_many_run_and_finish_a_minute():
+    now = [10**18]
+    source = Source("test", clock=lambda: now[0])
+    source._fold([Event(now[0], "a", 0, "task_start", {"task": "t0"}, 1)])
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        for i in range(1, 11):  # a task finishes every 6 s and the next one starts
+            now[0] += 6 * 10**9
+            source._fold([Event(now[0], "a", 2 * i - 1, "task_end", {"task": f"t{i - 1}"}, 1),
+                          Event(now[0], "a", 2 * i, "task_start", {"task": f"t{i}"}, 1)])
+            app.frame()
+        await pilot.pause()
+        label = str(app.screen.query_one("#tabs").get_tab("tab-tasks").label)
+        assert "1 running" in label and "10/min" in label

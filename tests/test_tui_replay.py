@@ -1,0 +1,273 @@
+"""The replay screen driven by keys over a real session file from the seeded simulator."""
+
+from pathlib import Path
+
+import pytest
+
+from swarmscope.core.events import Event
+from swarmscope.core.playback import Playback
+from swarmscope.core.replay import open_session
+from swarmscope.tui.app import SwarmscopeApp
+from swarmscope.tui.screens.browser import BrowserScreen
+from swarmscope.tui.screens.compare import CompareScreen
+from swarmscope.tui.screens.replay import ReplayScreen
+from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.header import Header
+from swarmscope.tui.widgets.inspector import Inspector
+
+from replay_fixtures import EVENTS, replay_app, write_session
+
+S = 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def session_path(tmp_path_factory) -> Path:
+    return write_session(tmp_path_factory.mktemp("replay") / "sim.swarm")
+
+
+def indices(kind):
+    return [i for i, e in enumerate(EVENTS) if e.kind == kind]
+
+
+async def test_stepping_keys_move_the_cursor(session_path):
+    app = replay_app(session_path, start=100)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        for keys, expected in ((["right"], 101), (["left", "left"], 99), (["shift+right"], 199),
+                               (["shift+left"], 99), (["end"], len(EVENTS) - 1), (["home"], 0)):
+            await pilot.press(*keys)
+            assert screen.cursor.pos == expected, keys
+        header = screen.query_one(Header).summary
+        assert header.mode == "REPLAY" and "event 1 of 6,000" in header.position
+
+
+async def test_the_grid_shows_the_swarm_as_it_was(session_path):
+    app = replay_app(session_path, start=100)
+    async with app.run_test(size=(120, 35)):
+        expected = open_session(session_path).state_at(100)
+        grid = app.screen.query_one(AgentGrid)
+        assert {r.id for r in grid.rows} == set(expected.agents)
+        for row in grid.rows:
+            assert row.status == (expected.agents[row.id].status or "")
+            assert row.health == expected.agents[row.id].health(expected.now)
+
+
+async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path):
+    errors, checkpoints = indices("error"), indices("checkpoint")
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        await pilot.press("e")
+        assert screen.cursor.pos == errors[0]
+        await pilot.press("e")
+        assert screen.cursor.pos == errors[1]
+        await pilot.press("E")
+        assert screen.cursor.pos == errors[0]
+        await pilot.press("c")
+        assert screen.cursor.pos == next(i for i in checkpoints if i > errors[0])
+        await pilot.press("C")
+        assert screen.cursor.pos == max(i for i in checkpoints if i <= errors[0])
+        here = screen.cursor.pos
+        await pilot.press("b", "home", "m")
+        assert screen.cursor.pos == here
+        await pilot.press("end", "M")
+        assert screen.cursor.pos == here
+        await pilot.press("home", "3", "slash", *"kind:metric", "enter", "n")
+        assert screen.cursor.pos == indices("metric")[0]
+        await pilot.press("n")
+        assert screen.cursor.pos == indices("metric")[1]
+        await pilot.press("N")
+        assert screen.cursor.pos == indices("metric")[0]
+
+
+async def test_goto_takes_numbers_offsets_and_times(session_path):
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        await pilot.press("g", *"1234", "enter")
+        assert screen.cursor.pos == 1233
+        await pilot.press("g", *"-33", "enter")
+        assert screen.cursor.pos == 1200
+        await pilot.press("g", *"00:00:10", "enter")
+        assert EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 10 * S < EVENTS[screen.cursor.pos + 1].ts
+        await pilot.press("g", *"nonsense", "enter")
+        assert any("event number" in n.message for n in app._notifications)
+
+
+async def test_inspector_shows_state_changes_pin_diff_and_blame(session_path):
+    patch = next(i for i in indices("patch") if i > 200)
+    agent = EVENTS[patch].agent
+    app = replay_app(session_path, start=patch)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        await pilot.press("s", "s")  # by id
+        grid = screen.query_one(AgentGrid)
+        grid.cursor = [r.id for r in grid.rows].index(agent)
+        await pilot.press("enter")
+        await pilot.pause()
+        ins = screen.query_one(Inspector).inspection
+        assert ins.agent == agent and ins.changed == frozenset(EVENTS[patch].data["patch"])
+        await pilot.press("d")  # pin here
+        next_patch = next(i for i in indices("patch") if i > patch and EVENTS[i].agent == agent)
+        screen.cursor.seek(next_patch)
+        screen.frame()
+        await pilot.pause()
+        ins = screen.query_one(Inspector).inspection
+        assert ins.pinned == patch and any(k.startswith("state.") for k in ins.pinned_diff)
+        field = sorted(EVENTS[next_patch].data["patch"])[0]
+        screen.post_message(Inspector.Blame(f"state.{field}"))
+        await pilot.pause()
+        assert screen.query_one(Inspector).inspection.blame["index"] == next_patch
+        await pilot.press("home", "W")
+        assert screen.cursor.pos == next_patch
+
+
+def test_playing_at_4x_follows_recorded_time_on_a_fake_clock(session_path):
+    cursor = open_session(session_path).cursor(0)
+    play = Playback(cursor, fold_gaps_s=None)
+    play.speed = 4.0
+    t0 = EVENTS[0].ts
+    play.toggle(wall_now=100.0)
+    play.tick(wall_now=100.5)  # half a second of wall time: two seconds recorded
+    assert EVENTS[cursor.pos].ts <= t0 + 2 * S < EVENTS[cursor.pos + 1].ts
+    play.tick(wall_now=101.0)
+    assert EVENTS[cursor.pos].ts <= t0 + 4 * S < EVENTS[cursor.pos + 1].ts
+    play.slower()
+    play.tick(wall_now=102.0)  # 2x for one second
+    assert EVENTS[cursor.pos].ts <= t0 + 6 * S < EVENTS[cursor.pos + 1].ts
+
+
+def test_idle_stretches_are_folded_when_playing(tmp_path):
+    events = [Event(i * S if i < 5 else (i + 600) * S, "a", i, "heartbeat", {}, 1) for i in range(10)]
+    cursor = open_session(write_session(tmp_path / "idle.swarm", events)).cursor(0)
+    play = Playback(cursor, fold_gaps_s=2.0)
+    play.toggle(0.0)
+    play.tick(4.0)
+    assert cursor.pos == 4
+    play.tick(7.0)  # a ten-minute silence plays as two seconds
+    assert cursor.pos >= 5
+
+
+async def test_browser_lists_sessions_and_opens_one(tmp_path):
+    write_session(tmp_path / "one.swarm")
+    write_session(tmp_path / "two.swarm", EVENTS[:500], name="short-run")
+    app = SwarmscopeApp(start=lambda: BrowserScreen(tmp_path))
+    async with app.run_test(size=(120, 35)) as pilot:
+        rows = app.screen.query_one("#sessions").rows
+        assert {r.name for r in rows} == {"sim-3", "short-run"}
+        await pilot.press("slash", *"name:short", "enter")
+        assert [r.name for r in app.screen.query_one("#sessions").rows] == ["short-run"]
+        await pilot.press("enter")
+        assert isinstance(app.screen, ReplayScreen) and len(app.screen.session) == 500
+
+
+async def test_compare_finds_a_planted_divergence(tmp_path):
+    planted = next(i for i, e in enumerate(EVENTS) if i > 1000 and e.kind == "status")
+    changed = EVENTS[planted]._replace(data={"status": "blocked"})
+    a = write_session(tmp_path / "a.swarm")
+    b = write_session(tmp_path / "b.swarm", EVENTS[:planted] + [changed] + EVENTS[planted + 1:], name="sim-3b")
+    app = SwarmscopeApp(start=lambda: CompareScreen(open_session(a), open_session(b)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        d = screen.report["divergence"]
+        assert (d["agent"], d["index_a"], d["field"], d["b"]) == (changed.agent, planted, "data.status", "blocked")
+        assert screen.cur_a.pos == planted and screen.cur_b.pos == planted
+        await pilot.press("right")
+        assert screen.cur_a.pos == planted + 1
+
+
+async def test_rewind_from_live_and_back_while_recording_goes_on(tmp_path):
+    import asyncio
+    import threading
+    import time
+
+    from swarmscope.core.demo import Demo
+    from swarmscope.core.livesource import LiveSource
+    from swarmscope.core.recorder import Recorder
+    from swarmscope.core.sim import SimConfig
+    from swarmscope.tui.screens.live import LiveScreen
+
+    async def until(condition, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "condition not met in time"
+            await asyncio.sleep(0.02)
+
+    ins, outs = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    recorder = Recorder(tmp_path / "sessions", name="live", source="test")
+    done = threading.Event()
+    source = LiveSource(outs)
+    source.recording = True
+    source.session_path = lambda: next(iter(recorder.current), None)
+    with Demo(SimConfig(agents=6, rate=300, seed=2), ins, outs):
+        thread = threading.Thread(target=recorder.run_feed, args=(outs, done.is_set), daemon=True)
+        thread.start()
+        source.start()
+        try:
+            app = SwarmscopeApp(source)
+            async with app.run_test(size=(120, 35)) as pilot:
+                await until(lambda: recorder.events > 300 and recorder.current)
+                def recorded() -> int:
+                    with open_session(recorder.current[0]) as s:
+                        return len(s)
+                await until(lambda: recorded() > 100)
+                await pilot.press("r")
+                screen = app.screen
+                assert isinstance(screen, ReplayScreen) and screen.live
+                first_len = len(screen.session)
+                await until(lambda: (screen.frame(), len(screen.session))[1] > first_len)
+                assert "live" in screen.query_one(Header).summary.position
+                await pilot.press("l")
+                assert isinstance(app.screen, LiveScreen)
+                so_far = recorder.events
+                await until(lambda: recorder.events > so_far)
+        finally:
+            done.set()
+            thread.join(5)
+            recorder.close()
+            source.stop()
+
+
+async def test_a_drag_seeks_only_where_the_mouse_is_now(session_path):
+    from swarmscope.tui.widgets.timeline import Timeline
+
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        timeline = screen.query_one(Timeline)
+        seeks = []
+        real_seek = screen.cursor.seek_time
+        screen.cursor.seek_time = lambda ts: (seeks.append(ts), real_seek(ts))[1]
+        for k in range(1, 21):  # a burst of mouse moves, as a drag sends them
+            timeline.post_message(Timeline.Seek(ts=EVENTS[0].ts + k * S))
+        await pilot.pause()
+        assert seeks == [EVENTS[0].ts + 20 * S]
+        assert EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 20 * S < EVENTS[screen.cursor.pos + 1].ts
+
+
+def test_gaps_per_block_finds_lost_events_not_restarts(tmp_path):
+    from swarmscope.core.gapscan import gaps_per_block
+
+    events = [Event(i * S, "a", i, "heartbeat", {}, 1) for i in range(3000)]
+    del events[2500:2510]                                    # ten lost
+    events += [Event(4000 * S, "a", 0, "hello", {}, 2)]      # a restart: not a gap
+    events += [Event(4001 * S, "b", 7, "heartbeat", {}, 3)]  # a late joiner: not a gap
+    path = write_session(tmp_path / "gaps.swarm", events)
+    found = gaps_per_block(path)
+    assert sum(lost for _, lost in found) == 10
+    with open_session(path) as s:
+        assert [(s[k].agent, s[k].seq) for k, _ in found] == [("a", 2510)]
+
+
+async def test_the_timeline_marks_where_events_were_lost(tmp_path):
+    from swarmscope.tui.widgets.timeline import Timeline
+
+    first = EVENTS[0]
+    events = [e for e in EVENTS if e.kind != "error"  # so no ✖ can sit on the mark
+              and not (e.agent == first.agent and e.inc == first.inc and 50 <= e.seq < 55)]
+    app = replay_app(write_session(tmp_path / "lossy.swarm", events), start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.data.gaps and "⋯" in str(timeline.render())

@@ -1,0 +1,147 @@
+"""The Textual app: themes, the frame clock, help, the command palette, and clean exits.
+
+Screens hold the views; the app only owns what is common to all of them:
+a timer that asks the top screen to draw a frame (the UI pulls from the
+model at a fixed rate, whatever the event rate), the theme, and key remaps.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+
+from swarmscope.core.livesource import Source
+from swarmscope.themes import THEMES, stylesheets
+
+from .screens.help import HelpScreen
+from .screens.live import LiveScreen
+from .screens.swarm import SwarmScreen, allowed
+
+
+class SwarmscopeApp(App):
+    TITLE = "swarmscope"
+    CSS_PATH = stylesheets()
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("t", "cycle_theme", "Theme", id="app.theme"),
+    ]
+
+    def __init__(self, source: Source | None = None, *, name: str = "swarm", refresh: float = 0.1,
+                 theme: str = "dark", readonly: bool = False, keymap: dict[str, str] | None = None,
+                 start: Callable[[], Screen] | None = None) -> None:
+        """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
+        super().__init__()
+        self.source = source
+        self._start = start or (lambda: LiveScreen(source, name))
+        self.swarm_name = name
+        self.refresh_s = refresh
+        self.ss_theme = theme
+        self.readonly = readonly
+        self._keymap = keymap or {}
+        self.on_hang_up: list[Callable[[], object]] = []
+        """Run, newest first, when the terminal goes away (SIGHUP)."""
+
+    def on_mount(self) -> None:
+        _calm_gc()
+        self.apply_theme(self.ss_theme)
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.push_screen(self._start())
+        self.set_interval(self.refresh_s, self.frame)
+        try:
+            signal.signal(signal.SIGHUP, self._hang_up)
+        except ValueError:
+            pass  # not the main thread (tests): no terminal to lose
+
+    def _hang_up(self, signum: int, frame: object) -> None:
+        """The terminal went away. Textual's own shutdown would block writing to it, so
+        run our cleanups (stop feeds, close the recording cleanly) and leave at once."""
+        for cleanup in reversed(self.on_hang_up):
+            try:
+                cleanup()
+            except Exception:  # one failed cleanup must not keep the others from running
+                pass
+        os._exit(128 + signum)
+
+    def frame(self) -> None:
+        frame = getattr(self.screen, "frame", None)
+        if frame is None or not self.screen.is_mounted:
+            return
+        try:
+            frame()
+        except NoMatches:
+            pass  # the screen is still being composed, or already being torn down
+
+    # -- themes ----------------------------------------------------------------------
+
+    def apply_theme(self, name: str) -> None:
+        for other in THEMES:  # not "-theme-": Textual manages classes of that prefix itself
+            self.remove_class(f"-ss-{other}")
+        self.add_class(f"-ss-{name}")
+        self.ss_theme = name
+        self.theme = THEMES[name]
+        for screen in self.screen_stack:
+            for widget in screen.query("LineList"):
+                widget.clear_cache()
+
+    def action_cycle_theme(self) -> None:
+        names = list(THEMES)
+        self.apply_theme(names[(names.index(self.ss_theme) + 1) % len(names)])
+        self.notify(f"theme: {self.ss_theme}", timeout=1.5)
+
+    # -- help and palette ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        seen, rows = set(), []
+        for key, active in self.active_bindings.items():
+            b = active.binding
+            if b.id and b.description and (b.action, b.description) not in seen:  # ours all have ids
+                seen.add((b.action, b.description))
+                rows.append((b.key_display or self.get_key_display(b), b.description))
+        self.push_screen(HelpScreen(rows))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: list every key", "Show the keys of this screen", self.action_help)
+        yield SystemCommand("Cycle theme", "dark, light, ansi, colorblind", self.action_cycle_theme)
+        if isinstance(screen, SwarmScreen):
+            yield SystemCommand("Sort agents", "Cycle health, status, id, activity", screen.action_cycle_sort)
+            yield SystemCommand("Filter", "Narrow the focused list", screen.action_filter)
+            for panel in screen.PANELS:
+                yield SystemCommand(f"Go to {panel}", f"Focus the {panel} panel",
+                                    lambda p=panel: screen.action_panel(p))
+        if isinstance(screen, LiveScreen):
+            yield SystemCommand("Pause / resume the view", "The feed keeps being taken in", screen.action_pause)
+            yield SystemCommand("Rewind", "Replay what was recorded so far", screen.action_rewind)
+        yield from self._screen_commands(screen)
+
+    def _screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every bound action of the screen, by its description (replay's transport, for one)."""
+        if isinstance(screen, LiveScreen):
+            return
+        for binding in getattr(screen, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.description and binding.id and \
+                    binding.id.split(".")[0] not in ("swarm", "app"):
+                yield SystemCommand(binding.description, f"key: {binding.key}",
+                                    lambda b=binding: self.run_action(b.action, screen))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
+
+
+def _calm_gc() -> None:
+    """A live view makes objects for every event and keeps a large heap (the model, recent
+    events); with Python's default thresholds the collector walks that heap over and over
+    (measured: about a third of the cost of taking an event in). Freeze what start-up made
+    and collect the young generation less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)

@@ -1,0 +1,55 @@
+"""The `swarmscope` command: one parser, one subcommand per module.
+
+Every error the user can cause ends as one line on stderr and a non-zero
+exit, never a traceback: argparse errors are folded to one line, and
+SwarmscopeError is printed as its message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn, Sequence
+
+from swarmscope.core.errors import SwarmscopeError
+
+from . import cmd_bench, cmd_demo, cmd_hub, cmd_record, cmd_replay, cmd_sessions, cmd_watch
+
+COMMANDS = (cmd_hub, cmd_demo, cmd_watch, cmd_record, cmd_sessions, cmd_replay, cmd_bench)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that says how to get help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="swarmscope",
+        description="Watch AI agent swarms live, and scrub through recorded runs like a video.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except SwarmscopeError as exc:
+        print(f"swarmscope {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

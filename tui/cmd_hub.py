@@ -1,0 +1,69 @@
+"""`swarmscope hub`: run the hub in the foreground until a signal stops it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
+from swarmscope.core.hub import Hub
+from swarmscope.core.signals import stop_on_signals
+from swarmscope.core.wire import MAX_MESSAGE_BYTES
+
+from .args import endpoint, positive
+from .record_args import add_record_args, make_recorder, report
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("hub", help="run a hub that agents publish to and viewers watch",
+                       description="Proxy events from agents (XSUB on --in) to viewers (XPUB on --out).")
+    p.add_argument("--in", dest="in_endpoint", type=endpoint, default=DEFAULT_IN, metavar="ENDPOINT",
+                   help=f"where agents publish (default {DEFAULT_IN})")
+    p.add_argument("--out", dest="out_endpoint", type=endpoint, default=DEFAULT_OUT, metavar="ENDPOINT",
+                   help=f"where viewers subscribe (default {DEFAULT_OUT})")
+    p.add_argument("--max-message", type=positive(int), default=MAX_MESSAGE_BYTES, metavar="BYTES",
+                   help="larger frames are refused by ZeroMQ before decoding (default %(default)s)")
+    p.add_argument("--stats-every", type=positive(float), default=10.0, metavar="SECONDS",
+                   help="print a counters line this often (default %(default)s)")
+    p.add_argument("--json", action="store_true", help="print counters as JSON lines")
+    p.add_argument("--record", action="store_true",
+                   help="record everything that passes into session files, viewer or not")
+    add_record_args(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for ep in (args.in_endpoint, args.out_endpoint):
+        if not is_loopback(ep):
+            print(f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
+                  "not authenticated; bind to 127.0.0.1 unless you trust the network", file=sys.stderr)
+    stop = stop_on_signals()
+    recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
+    try:
+        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message) as hub:
+            if recorder:
+                recorder.attach(hub)
+            print(f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"
+                  f"{f', recording to {recorder.directory}' if recorder else ''} (ctrl+c to stop)",
+                  file=sys.stderr, flush=True)
+            while not stop.wait(args.stats_every):
+                _report(hub, args.json)
+    finally:
+        if recorder:
+            recorder.close()
+    _report(hub, args.json, final=True)
+    if recorder and not args.json:
+        print(report(recorder), flush=True)
+    return 0
+
+
+def _report(hub: Hub, as_json: bool, final: bool = False) -> None:
+    stats = hub.stats.to_dict()
+    if as_json:
+        print(json.dumps({"final": final, **stats}), flush=True)
+        return
+    refused = sum(stats["refused"].values())
+    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']} messages, {stats['events_in']} events in; "
+          f"{refused} refused, {stats['gaps']} lost before the hub; "
+          f"{stats['publishers']} agent connections, {stats['viewers']} viewers", flush=True)

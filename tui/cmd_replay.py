@@ -1,0 +1,49 @@
+"""`swarmscope replay`: open a recorded session (or pick one), or compare two."""
+
+from __future__ import annotations
+
+import argparse
+
+from swarmscope.core.errors import ConfigError
+from swarmscope.core.replay import open_session
+from swarmscope.core.store import sessions_dir
+
+from .args import add_view_options
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="scrub through a recorded session like a video",
+                       description="Open a session file or id (see `swarmscope sessions list`); with none, "
+                                   "a browser of every session. --compare opens two side by side.")
+    p.add_argument("session", nargs="?", help="a session file, id or id prefix (default: browse)")
+    p.add_argument("--compare", metavar="OTHER", help="a second session to compare against")
+    p.add_argument("--at", type=int, metavar="N", help="open at event N (1-based; default: the first)")
+    p.add_argument("--dir", metavar="DIR", help="where sessions are (default $SWARMSCOPE_HOME/sessions, "
+                   "else the user data dir's swarmscope/sessions)")
+    add_view_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.compare and not args.session:
+        raise ConfigError("--compare needs a first session: swarmscope replay A --compare B")
+    directory = sessions_dir(args.dir)
+    first = open_session(args.session, directory) if args.session else None  # errors before any screen
+    other = open_session(args.compare, directory) if args.compare else None
+    from .app import SwarmscopeApp  # Textual is imported only when a screen is wanted
+    from .keymap import load_keymap
+    from .screens.browser import BrowserScreen
+    from .screens.compare import CompareScreen
+    from .screens.replay import ReplayScreen
+
+    if other is not None:
+        start = lambda: CompareScreen(first, other)  # noqa: E731
+    elif first is not None:
+        start = lambda: ReplayScreen(first, first.meta.get("name") or first.id[:8],  # noqa: E731
+                                     start=max(0, (args.at or 1) - 1))
+    else:
+        start = lambda: BrowserScreen(directory)  # noqa: E731
+    app = SwarmscopeApp(name="replay", refresh=args.refresh, theme=args.theme, readonly=args.readonly,
+                        keymap=load_keymap(), start=start)
+    app.run(mouse=not args.no_mouse)
+    return app.return_code or 0

@@ -1,0 +1,44 @@
+"""Entry points that put a live source behind the app: the demo, and watching a running hub."""
+
+from __future__ import annotations
+
+import argparse
+
+from swarmscope.core.demo import Demo
+from swarmscope.core.procsource import ProcessSource
+from swarmscope.core.recorder import Recorder
+
+from .app import SwarmscopeApp
+from .keymap import load_keymap
+
+
+def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: tuple = ()) -> int:
+    app = SwarmscopeApp(source, name=name, refresh=args.refresh, theme=args.theme, readonly=args.readonly,
+                        keymap=load_keymap())
+    app.on_hang_up.extend([*cleanups, source.stop])
+    try:
+        app.run(mouse=not args.no_mouse)
+    finally:
+        source.stop()
+    return app.return_code or 0
+
+
+def _source(endpoint: str, recorder: Recorder | None) -> ProcessSource:
+    source = ProcessSource(endpoint)
+    if recorder is not None:  # what `r` rewinds into
+        source.recording = True
+        source.session_path = lambda: next(iter(recorder.current), None)
+    return source
+
+
+def run_demo_ui(args: argparse.Namespace, demo: Demo, recorder: Recorder | None) -> int:
+    source = _source(args.out_endpoint, recorder).start()
+    demo.before_swarm = lambda: source.wait_connected(10)  # see every agent's hello
+    with demo:
+        cleanups = (recorder.close, demo.stop) if recorder else (demo.stop,)
+        return _run(source, args, f"demo · seed {demo.cfg.seed}", cleanups)
+
+
+def run_watch(args: argparse.Namespace, recorder: Recorder | None) -> int:
+    cleanups = (recorder.close,) if recorder else ()
+    return _run(_source(args.connect, recorder).start(), args, args.connect, cleanups)

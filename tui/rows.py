@@ -1,0 +1,177 @@
+"""Plain rows for the screen, read from the model once a frame under its lock.
+
+Widgets get these tuples and nothing else: they never touch the model or a
+socket. Rows are frozen dataclasses, hashable, so a widget can cache what it
+rendered for a row that has not changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from swarmscope.core.filters import Filter
+from swarmscope.core.health import Health
+from swarmscope.core.model import SwarmModel, TaskView
+
+SORTS = ("health", "status", "id", "activity")
+AGENT_FIELDS = ("id", "role", "status", "task", "health")
+_STATUS_ORDER = {"failed": 0, "blocked": 1, "waiting": 2, "running": 3, "starting": 4, "idle": 5, "done": 6}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    id: str
+    role: str
+    status: str
+    task: str
+    progress: float | None
+    health: Health
+    beat: float
+    """Heartbeat age in intervals (0 = just beat; 3+ = failed)."""
+    error: str
+    cpu: float | None
+    rss: int | None
+    events: int
+    gaps: int
+    last_seen: int
+
+
+class AgentRows:
+    """Agent rows, rebuilt only for agents that changed since the last frame.
+
+    With a thousand agents most rows are unchanged from one frame to the next;
+    reusing them also keeps the grid's strip cache warm. The heartbeat age is
+    kept to 1/16 of an interval, finer than any bar can show."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, AgentRow] = {}
+
+    def __call__(self, model: SwarmModel, now_ns: int, sort: str = "health") -> list[AgentRow]:
+        """Every agent as a row, sorted; health as it is at `now_ns`."""
+        cache, rows = self._rows, []
+        for a in model.agents.values():
+            beat = round(a.beat_ratio(now_ns) * 16) / 16
+            row = cache.get(a.id)
+            if row is None or row.events != a.events or row.beat != beat:
+                err = a.last_error
+                row = cache[a.id] = AgentRow(
+                    a.id, a.role or "", a.status or "", a.task_name or "", a.progress, a.health(now_ns),
+                    beat, f"{err['type']}: {err['message']}" if err else "", a.cpu, a.rss,
+                    a.events, a.gaps, a.last_seen,
+                )
+            rows.append(row)
+        rows.sort(key=_SORT_KEYS[sort])
+        return rows
+
+
+def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:
+    if not flt:
+        return rows
+    return [r for r in rows if flt.matches({"id": r.id, "role": r.role, "status": r.status,
+                                            "task": r.task, "health": r.health.value})]
+
+
+_SORT_KEYS = {
+    "health": lambda r: (r.health.rank, -r.beat, r.id),
+    "status": lambda r: (_STATUS_ORDER.get(r.status, 9), r.id),
+    "id": lambda r: r.id,
+    "activity": lambda r: (-r.last_seen, r.id),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    id: str
+    agent: str
+    name: str
+    progress: float | None
+    result: str | None
+    blockers: tuple[str, ...]
+    elapsed_s: float
+    eta_s: float | None
+    message: str
+
+
+class TaskRows:
+    """Tasks in flight (oldest first), then the most recent failed ones, which stay visible.
+
+    Elapsed time is kept to whole seconds, so a row changes at most once a
+    second unless its task moves, and unchanged rows are reused."""
+
+    def __init__(self, failed_kept: int = 50) -> None:
+        self.failed_kept = failed_kept
+        self._rows: dict[str, TaskRow] = {}
+
+    def __call__(self, model: SwarmModel, now_ns: int) -> list[TaskRow]:
+        running, failed = [], []
+        for t in model.tasks.values():
+            if t.result is None:
+                running.append(self._row(t, now_ns))
+            elif t.result != "ok":
+                failed.append(t)
+        failed = [self._row(t, now_ns) for t in failed[-self.failed_kept:]]
+        if len(self._rows) > 4 * (len(running) + len(failed)) + 1000:
+            self._rows = {r.id: r for r in running + failed}
+        return running + failed[::-1]
+
+    def _row(self, t: TaskView, now_ns: int) -> TaskRow:
+        elapsed = float(((t.ended or now_ns) - t.started) // 1_000_000_000)
+        row = self._rows.get(t.id)
+        if row is None or row.elapsed_s != elapsed or row.progress != t.progress or row.result != t.result:
+            row = self._rows[t.id] = _task_row(t, elapsed)
+        return row
+
+
+def _task_row(t: TaskView, elapsed: float) -> TaskRow:
+    eta = None
+    if t.result is None and t.progress and 0 < t.progress < 1:
+        eta = elapsed / t.progress * (1 - t.progress)
+    blockers = tuple(str(b) for b in t.blockers) if isinstance(t.blockers, list) else ()
+    return TaskRow(t.id, t.agent, t.name, t.progress, t.result, blockers, max(0.0, elapsed), eta, t.message or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    ts: int
+    agent: str
+    was: Health
+    now: Health
+
+
+class HealthWatch:
+    """Turns frame-to-frame health changes into alerts (worse than before, and bad)."""
+
+    ALERTING = (Health.CRITICAL, Health.FAILED)
+
+    def __init__(self) -> None:
+        self._last: dict[str, Health] = {}
+
+    def update(self, rows: list[AgentRow], now_ns: int) -> list[Alert]:
+        alerts = []
+        for row in rows:
+            before = self._last.get(row.id)
+            self._last[row.id] = row.health
+            if before is not None and row.health in self.ALERTING and row.health.rank < before.rank:
+                alerts.append(Alert(now_ns, row.id, before, row.health))
+        return alerts
+
+
+class RateMeter:
+    """Rate of a growing counter over the last few seconds of a clock (errors per second)."""
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        self.window_ns = int(window_s * 1e9)
+        self._samples: list[tuple[int, int]] = []
+
+    def update(self, now_ns: int, count: int) -> float:
+        self._samples.append((now_ns, count))
+        while len(self._samples) > 2 and self._samples[1][0] <= now_ns - self.window_ns:
+            self._samples.pop(0)
+        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
+        return (c1 - c0) / ((t1 - t0) / 1e9) if t1 > t0 else 0.0
+
+
+def swarm_eta(tasks: list[TaskRow]) -> float | None:
+    """When the tasks now in flight should all be done: the slowest one's ETA."""
+    etas = [t.eta_s for t in tasks if t.result is None and t.eta_s is not None]
+    return max(etas) if etas else None

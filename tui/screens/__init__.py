@@ -1,0 +1,1 @@
+"""Screens: thin compositions of widgets, fed rows once a frame."""

@@ -1,0 +1,157 @@
+"""The session browser: every recorded session, newest first; enter opens one in replay."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from swarmscope.core.catalog import Catalog
+from swarmscope.core.errors import SwarmscopeError
+from swarmscope.core.filters import Filter, parse_filter
+from swarmscope.core.replay import open_session
+
+from ..render import duration, fit, human_bytes
+from ..widgets.line_list import LineList
+
+SESSION_FIELDS = ("name", "tag", "outcome", "host", "id")
+SESSION_SORTS = ("newest", "name", "size", "duration", "errors")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    path: str
+    id: str
+    name: str
+    started: int
+    events: int
+    agents: int
+    errors: int
+    outcome: str
+    bytes: int
+    duration_s: float | None
+    tags: tuple[str, ...]
+    damage: str
+
+    @classmethod
+    def of(cls, e: dict) -> "SessionRow":
+        span = (e["last_ts"] - e["first_ts"]) / 1e9 if e.get("last_ts") and e.get("first_ts") else None
+        return cls(e["path"], e.get("id") or "", e.get("name") or "", e.get("started") or 0, e.get("events") or 0,
+                   e.get("agents") or 0, e.get("errors") or 0, e.get("outcome") or "", e.get("bytes") or 0,
+                   span, tuple(e.get("tags") or ()), e.get("damage") or "")
+
+
+_SORT_KEYS = {
+    "newest": lambda r: -r.started, "name": lambda r: r.name, "size": lambda r: -r.bytes,
+    "duration": lambda r: -(r.duration_s or 0), "errors": lambda r: -r.errors,
+}
+
+
+class SessionList(LineList):
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"session--failed", "session--ok", "session--damaged"}
+    DEFAULT_CSS = """
+    SessionList > .session--failed { color: $error; text-style: bold; }
+    SessionList > .session--ok { color: $success; }
+    SessionList > .session--damaged { color: $warning; }
+    """
+
+    def render_row(self, row: SessionRow, width: int, line: int, selected: bool) -> Text:
+        outcome = row.outcome or "?"
+        style = self.cstyle("session--failed" if outcome == "failed" else
+                            "session--damaged" if row.damage else "session--ok")
+        started = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
+        glyph = "✖" if outcome == "failed" else "⚠" if row.damage else "✔"
+        return Text.assemble(
+            (f"{glyph} {fit(outcome, 10)}", style), " ", fit(row.name, 22), " ", started, " ",
+            f"{row.events:>10,} ev {row.agents:>5} agents {row.errors:>5} err ", fit(duration(row.duration_s), 8),
+            f"{human_bytes(row.bytes):>7}  ", (" ".join(row.tags), self.cstyle("list--muted")),
+        )
+
+
+class BrowserScreen(Screen):
+    """Pick a session; `/` filters (name:… tag:… outcome:failed), `s` sorts."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="browser.filter"),
+        Binding("s", "cycle_sort", "Sort", id="browser.sort"),
+        Binding("escape", "clear", "Clear", show=False, id="browser.clear"),
+        Binding("ctrl+r", "reload", "Reload", id="browser.reload"),
+    ]
+    DEFAULT_CSS = """
+    BrowserScreen #title { height: 1; background: $panel; padding: 0 1; }
+    BrowserScreen #browser-filter { dock: bottom; display: none; }
+    BrowserScreen #browser-filter.-open { display: block; }
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+        self.sort = "newest"
+        self.filter = Filter()
+        self._rows: list[SessionRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield SessionList(id="sessions", empty=f"no sessions in {self.directory} yet: run `swarmscope demo`")
+        yield Input(id="browser-filter", placeholder="filter sessions: words, or name:… tag:… outcome:failed")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+        self.query_one(SessionList).focus()
+
+    def action_reload(self) -> None:
+        with Catalog(self.directory) as catalog:
+            self._rows = [SessionRow.of(e) for e in catalog.sync()]
+        self._show()
+
+    def _show(self) -> None:
+        rows = [r for r in self._rows if not self.filter or self.filter.matches(
+            {"name": r.name, "tag": " ".join(r.tags), "outcome": r.outcome, "id": r.id})]
+        rows.sort(key=_SORT_KEYS[self.sort])
+        self.query_one(SessionList).set_rows(rows)
+        self.query_one("#title", Static).update(Text.assemble(
+            ("swarmscope ", "bold"), (" SESSIONS ", "reverse bold"),
+            f"  {len(rows)} of {len(self._rows)} in {self.directory}  · sorted by {self.sort}  · enter opens"))
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SESSION_SORTS[(SESSION_SORTS.index(self.sort) + 1) % len(SESSION_SORTS)]
+        self._show()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#browser-filter", Input)
+        box.add_class("-open")
+        box.focus()
+
+    def action_clear(self) -> None:
+        box = self.query_one("#browser-filter", Input)
+        box.remove_class("-open")
+        box.value = ""
+        self.query_one(SessionList).focus()
+
+    @on(Input.Changed, "#browser-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.filter = parse_filter(event.value, SESSION_FIELDS)
+        self._show()
+
+    @on(Input.Submitted, "#browser-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#browser-filter", Input).remove_class("-open")
+        self.query_one(SessionList).focus()
+
+    @on(LineList.Opened, "#sessions")
+    def _open(self, event: LineList.Opened) -> None:
+        from .replay import ReplayScreen
+        try:
+            session = open_session(event.row.path)
+        except SwarmscopeError as exc:
+            self.notify(str(exc), severity="error", timeout=5)
+            return
+        self.app.push_screen(ReplayScreen(session, event.row.name, start=0))

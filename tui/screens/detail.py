@@ -1,0 +1,115 @@
+"""One agent up close: its own state as a tree, its recent events, its messages, its health over time."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, Tree
+
+from swarmscope.core.filters import Filter
+from swarmscope.core.livesource import Source
+
+from ..render import bar, duration, human_bytes, sparkline, status_glyph
+from ..widgets.event_log import EventLog, log_rows
+from ..widgets.state_tree import fill_tree
+
+HISTORY = 120
+"""Frames of health history kept while the screen is open."""
+
+
+class AgentDetailScreen(Screen):
+    """Enter on an agent. Escape goes back."""
+
+    BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back")]
+    DEFAULT_CSS = """
+    AgentDetailScreen #facts { height: auto; padding: 0 1; background: $panel; }
+    AgentDetailScreen #body { height: 1fr; }
+    AgentDetailScreen #state { width: 45%; border: round $primary-darken-2; }
+    AgentDetailScreen #side { width: 55%; }
+    AgentDetailScreen #links { height: auto; max-height: 8; border: round $primary-darken-2; padding: 0 1; }
+    AgentDetailScreen #agent-log { border: round $primary-darken-2; }
+    """
+
+    def __init__(self, source: Source, agent_id: str) -> None:
+        super().__init__()
+        self.source = source
+        self.agent_id = agent_id
+        self._state: Any = None
+        self._beats: deque[float] = deque(maxlen=HISTORY)
+        self._last_now = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="facts")
+        with Horizontal(id="body"):
+            tree: Tree = Tree("state", id="state")
+            tree.border_title = "own state"
+            yield tree
+            with Vertical(id="side"):
+                yield Static(id="links")
+                log = EventLog(id="agent-log")
+                log.border_title = "recent events"
+                yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#links").border_title = "messages"
+        self.frame()
+        self.query_one(Tree).focus()
+
+    def frame(self) -> None:
+        src = self.source
+        with src.reading():
+            agent = src.model.agents.get(self.agent_id)
+            if agent is None:
+                return
+            now = src.now()
+            health, beat = agent.health(now), agent.beat_ratio(now)
+            facts = self._facts(agent, health, beat, now)
+            links = [(k, v.count, v.topic) for k, v in src.model.links.items() if self.agent_id in k]
+            events = [e for e in src.recent if e.agent == self.agent_id]
+            state = agent.state
+        if now != self._last_now:  # one sample per instant, however often we draw
+            self._last_now = now
+            self._beats.append(min(beat, 4.0))
+        facts.append(f"\nheartbeat age over time  {sparkline(list(self._beats), 60)}")
+        self.query_one("#facts", Static).update(facts)
+        self.query_one("#links", Static).update(self._links(links))
+        self.query_one(EventLog).set_rows(log_rows(events[-1000:], Filter(), skip_heartbeats=False))
+        if state is not self._state:  # states are immutable values: identity tells a change
+            self._state = state
+            self._show_state(state)
+
+    def _facts(self, a, health, beat: float, now: int) -> Text:
+        done, todo = bar(a.progress, 20)
+        text = Text.assemble(
+            (f"{health.glyph} {a.id}", "bold"), f"  {a.role or '-'}  {status_glyph(a.status)} {a.status or '?'}  ",
+            f"health {health.value} (beat {beat:.1f}x of {a.interval:g}s)  ",
+            f"host {a.host or '-'} pid {a.pid or '-'}  up {duration((now - a.first_seen) / 1e9)}\n",
+            f"task {a.task_name or '-'} {done}{todo} {'' if a.progress is None else f'{a.progress:.0%}'}  ",
+            f"tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  lost {a.gaps}  restarts {a.restarts}  ",
+            f"cpu {'-' if a.cpu is None else f'{a.cpu:.0f}%'} rss {human_bytes(a.rss)}",
+        )
+        if a.last_error:
+            text.append(f"\nlast error: {a.last_error['type']}: {a.last_error['message']}", style="bold red")
+        return text
+
+    def _links(self, links: list) -> Text:
+        if not links:
+            return Text("no messages yet", style="dim")
+        lines = []
+        for (src, dst), count, topic in sorted(links, key=lambda l: -l[1])[:6]:
+            arrow = f"→ {dst}" if src == self.agent_id else f"← {src}"
+            lines.append(f"{arrow:<24} {count:>5} msgs  last topic {topic or '-'}")
+        return Text("\n".join(lines))
+
+    def _show_state(self, state: Any) -> None:
+        tree = self.query_one(Tree)
+        tree.clear()
+        tree.root.expand()
+        fill_tree(tree.root, state)

@@ -1,0 +1,81 @@
+"""The live screen: the swarm as it is now, redrawn once a frame from a LiveSource."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual import on
+from textual.binding import Binding
+
+from swarmscope.core.livesource import Source
+
+from ..widgets.event_log import EventLog, LogRow, log_rows
+from ..widgets.header import Header
+from ..widgets.line_list import LineList
+from .swarm import SwarmScreen
+
+LOG_KEEP = 5_000
+LOG_INTAKE = 2_000
+"""Newest events taken into the log per frame: at 100,000 events/s nobody reads them all,
+and taking them all would cost the frame its budget (filter to see what matters)."""
+
+
+class LiveScreen(SwarmScreen):
+    """What an operator watches all day. Reads the source once a frame; never per event."""
+
+    BINDINGS = [
+        Binding("p", "pause", "Pause", id="live.pause"),
+        Binding("r", "rewind", "Rewind", id="live.rewind"),
+    ]
+
+    def __init__(self, source: Source, name: str) -> None:
+        super().__init__(name)
+        self.source = source
+        self.paused = False
+        self._log: deque[LogRow] = deque(maxlen=LOG_KEEP)
+        self._log_seen = 0
+
+    def frame(self) -> None:
+        """Pull from the model (held still briefly) and hand rows to the widgets."""
+        if self.paused:
+            return
+        src = self.source
+        with src.reading() as model:
+            view = self.read_model(model, src.now())
+            new_events, self._log_seen = src.newest(self._log_seen, LOG_INTAKE)
+        self._log.extend(log_rows(new_events, self.filters["log"]))
+        self.query_one(EventLog).set_rows(list(self._log))
+        self.show(view, mode="LIVE", status=src.status, refused=src.refused, recording=src.recording)
+
+    def action_pause(self) -> None:
+        """Freeze the view; the feed keeps being folded into the model (and recorded)."""
+        self.paused = not self.paused
+        header = self.query_one(Header)
+        if header.summary:
+            header.show(header.summary.__class__(**{**header.summary.__dict__,
+                                                    "mode": "PAUSED" if self.paused else "LIVE"}))
+        self.frame()
+
+    def action_rewind(self) -> None:
+        """Replay everything recorded so far, while recording goes on; `l` comes back."""
+        path = self.source.session_path()
+        if path is None:
+            self.notify("nothing to rewind: this view is not being recorded "
+                        "(run the demo without --no-record, or watch with a hub that records)",
+                        severity="warning", timeout=5)
+            return
+        from .replay import ReplayScreen
+        self.app.push_screen(ReplayScreen.for_live(path, self.swarm_name))
+
+    def filters_changed(self) -> None:
+        with self.source.reading():
+            events = list(self.source.recent)[-LOG_KEEP * 4:]
+            self._log_seen = self.source.appended
+        self._log.clear()
+        self._log.extend(log_rows(events, self.filters["log"]))
+        self.query_one(EventLog).follow = True
+
+    @on(LineList.Opened, "#grid")
+    def _open_agent(self, event: LineList.Opened) -> None:
+        from .detail import AgentDetailScreen
+        self.app.push_screen(AgentDetailScreen(self.source, event.row.id))

@@ -1,0 +1,360 @@
+"""The replay screen: a recorded session scrubbed like a video.
+
+Everything the live screen shows, drawn from the model at the cursor (health
+as it was then), plus the timeline, transport keys and the state inspector.
+A rewound live view is this screen over the session still being recorded:
+it follows the file as it grows, and `l` goes back to live.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, TabbedContent, TabPane
+
+from swarmscope.core.diff import diff_values
+from swarmscope.core.errors import SwarmscopeError
+from swarmscope.core.gapscan import gaps_per_block
+from swarmscope.core.playback import Playback
+from swarmscope.core.replay import Session, open_session
+
+from ..render import duration
+from ..widgets.agent_grid import AgentGrid
+from ..widgets.event_log import EventLog, event_matches, log_rows
+from ..widgets.inspector import Inspection, Inspector
+from ..widgets.line_list import LineList
+from ..widgets.timeline import Block, Timeline, TimelineData
+from .swarm import PANELS, SwarmScreen
+
+
+
+def step_bindings(screen: str) -> list[Binding]:
+    """Arrows step one event, shift+arrows a hundred, home/end go to the ends (replay and compare)."""
+    return [
+        Binding("right", "step(1)", "Step", id=f"{screen}.step_forward"),
+        Binding("left", "step(-1)", "Back", id=f"{screen}.step_back"),
+        Binding("shift+right", "step(100)", "+100", show=False, id=f"{screen}.step_forward_100"),
+        Binding("shift+left", "step(-100)", "-100", show=False, id=f"{screen}.step_back_100"),
+        Binding("home", "seek(0)", "Start", show=False, id=f"{screen}.start"),
+        Binding("end", "seek(-1)", "End", show=False, id=f"{screen}.end"),
+    ]
+
+
+WINDOW = 300
+"""Events listed either side of the cursor."""
+BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles"})
+"""Fields that change with every event or beat: left out of a pinned diff, which is about behaviour."""
+
+
+def timeline_data(session: Session, gaps: tuple[tuple[int, int], ...] = ()) -> TimelineData:
+    """The timeline's picture of a session, from the block index alone (no event is read)."""
+    blocks = tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
+                   for _, i in session.file.index.blocks)
+    return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), gaps)
+
+
+def parse_goto(text: str, session: Session, pos: int) -> int:
+    """An event number (1-based), +N/-N events, +Ns/-Ns seconds, or hh:mm:ss[.fff] on the recorded clock."""
+    text = text.strip()
+    if m := re.fullmatch(r"([+-])(\d+)s", text):
+        delta = int(m[2]) * 1_000_000_000 * (1 if m[1] == "+" else -1)
+        return max(0, session.index_at_time(session[pos].ts + delta))
+    if m := re.fullmatch(r"([+-])(\d+)", text):
+        return pos + int(m[2]) * (1 if m[1] == "+" else -1)
+    if m := re.fullmatch(r"(\d+):(\d\d):(\d\d)(?:\.(\d{1,3}))?", text):
+        day = session[0].ts - session[0].ts % 86_400_000_000_000
+        ts = day + ((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1_000_000_000 + int((m[4] or "0").ljust(3, "0")) * 1_000_000
+        return max(0, session.index_at_time(ts))
+    if text.isdigit():
+        return int(text) - 1
+    raise ValueError(f"{text!r}: give an event number, +N/-N, +Ns/-Ns or hh:mm:ss")
+
+
+class ReplayScreen(SwarmScreen):
+    """Scrub, step, play, jump; inspect any agent's state at any instant."""
+
+    BINDINGS = [
+        Binding("space", "play", "Play/pause", id="replay.play"),
+        *step_bindings("replay"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", id="replay.slower"),
+        Binding("right_square_bracket", "speed(1)", "Faster", id="replay.faster"),
+        Binding("e", "jump('next_error')", "Next error", id="replay.next_error"),
+        Binding("E", "jump('prev_error')", "Previous error", show=False, id="replay.prev_error"),
+        Binding("c", "jump('next_checkpoint')", "Next checkpoint", show=False, id="replay.next_checkpoint"),
+        Binding("C", "jump('prev_checkpoint')", "Previous checkpoint", show=False, id="replay.prev_checkpoint"),
+        Binding("b", "bookmark", "Bookmark", id="replay.bookmark"),
+        Binding("m", "jump('next_bookmark')", "Next bookmark", show=False, id="replay.next_bookmark"),
+        Binding("M", "jump('prev_bookmark')", "Previous bookmark", show=False, id="replay.prev_bookmark"),
+        Binding("n", "match(True)", "Next match", show=False, id="replay.next_match"),
+        Binding("N", "match(False)", "Previous match", show=False, id="replay.prev_match"),
+        Binding("g", "goto", "Go to", id="replay.goto"),
+        Binding("d", "pin", "Pin for diff", id="replay.pin"),
+        Binding("f", "fold", "Fold idle", show=False, id="replay.fold"),
+        Binding("W", "blame_jump", "Jump to blamed event", show=False, id="replay.blame_jump"),
+        Binding("5", "panel('inspector')", "Inspector", show=False, id="replay.focus_inspector"),
+        Binding("l", "live", "Live", id="replay.live"),
+    ]
+    DEFAULT_CSS = """
+    ReplayScreen #goto { dock: bottom; display: none; }
+    ReplayScreen #goto.-open { display: block; }
+    """
+    PANELS = (*PANELS, "inspector")
+    YIELDED_KEYS = frozenset({"step", "jump"})
+    """LineList actions left to this screen: arrows and home/end move through time here."""
+
+    def __init__(self, session: Session, name: str, *, live: bool = False, start: int | None = None) -> None:
+        super().__init__(name)
+        self.session = session
+        self.live = live
+        self.cursor = session.cursor(len(session) - 1 if start is None else start)
+        self.playback = Playback(self.cursor)
+        self.pinned: int | None = None
+        self._blame: dict | None = None
+        self._drawn: tuple | None = None
+        self._changed_cache: dict[tuple[str, int], frozenset[str]] = {}
+        self._pending_seek: Timeline.Seek | None = None
+
+    @classmethod
+    def for_live(cls, path: Path, name: str) -> "ReplayScreen":
+        """Rewind: the session being recorded, cursor at its newest event."""
+        return cls(open_session(path), name, live=True)
+
+    # -- composition ----------------------------------------------------------------------
+
+    def compose_top(self) -> ComposeResult:
+        yield Timeline(timeline_data(self.session), id="timeline")
+
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane("Inspector [5]", id="tab-inspector"):
+            yield Inspector(id="inspector")
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Input(id="goto", placeholder="go to: event number, +N / -N events, +Ns / -Ns, or hh:mm:ss")
+
+    def on_mount(self) -> None:
+        for lst in self.query(LineList):
+            lst.yielded_actions = self.YIELDED_KEYS
+        self.query_one(EventLog).follow = False
+        super().on_mount()
+        if not self.live:  # a growing file would need rescanning; its gaps show in the header
+            self.run_worker(self._scan_gaps, thread=True, exclusive=True, group="gaps")
+
+    def _scan_gaps(self) -> None:
+        """Find where events were lost (a pass over the whole file, on a worker thread)."""
+        gaps = tuple(gaps_per_block(self.session.file.path))
+        self.app.call_from_thread(self._show_gaps, gaps)
+
+    def _show_gaps(self, gaps: tuple[tuple[int, int], ...]) -> None:
+        timeline = self.query_one(Timeline)
+        timeline.update(data=replace(timeline.data, gaps=gaps))
+
+    # -- the frame --------------------------------------------------------------------------
+
+    def frame(self) -> None:
+        if self.live and self.session.refresh():
+            self.query_one(Timeline).update(data=timeline_data(self.session))
+        self.playback.tick(time.monotonic())
+        cur = self.cursor
+        state = (cur.pos, self.sort, self.filters["grid"], self.filters["log"], len(self.session),
+                 self.playback.playing, self.playback.speed, self.pinned, self._selected_agent(), id(self._blame))
+        if state == self._drawn:
+            return
+        self._drawn = state
+        view = self.read_model(cur.model, cur.clock)
+        self.show(view, mode="REPLAY", position=self._position(), alerts=False)
+        self._show_events()
+        self.query_one(Timeline).update(cursor=(cur.pos, cur.clock), pinned=self.pinned)
+        if self.query_one(TabbedContent).active == "tab-inspector":
+            self._inspect()
+
+    def _position(self) -> str:
+        pb, n = self.playback, len(self.session)
+        play = "▶" if pb.playing else "❚❚"
+        speed = pb.speed if pb.speed == "max" else f"{pb.speed:g}x"
+        text = f"{play} {speed} · event {self.cursor.pos + 1:,} of {n:,}"
+        if self.live and n:
+            behind = (self.session[n - 1].ts - self.cursor.clock) / 1e9
+            text += f" · {duration(behind)} behind live" if behind >= 1 else " · at live"
+        return text
+
+    def _show_events(self) -> None:
+        pos = self.cursor.pos
+        lo = max(0, pos - WINDOW)
+        events = self.session.events(lo, pos + WINDOW + 1)
+        rows = log_rows(events, self.filters["log"], skip_heartbeats=False)
+        log = self.query_one(EventLog)
+        log.set_rows(rows)
+        at = next((k for k, r in enumerate(rows) if r.seq == events[pos - lo].seq and r.agent == events[pos - lo].agent
+                   and r.ts == events[pos - lo].ts), None) if events else None
+        if at is not None:
+            log.cursor = at
+
+    def _selected_agent(self) -> str | None:
+        row = self.query_one(AgentGrid).selected
+        if row is not None:
+            return row.id
+        ev = self.cursor.event
+        return ev.agent if ev else None
+
+    # -- the inspector ------------------------------------------------------------------------
+
+    def _inspect(self) -> None:
+        agent_id = self._selected_agent()
+        agent = self.cursor.model.agents.get(agent_id or "")
+        if agent is None:
+            return
+        pos = self.cursor.pos
+        pinned_diff = {}
+        if self.pinned is not None:
+            d = self.session.diff(self.pinned, pos)["agents"].get(agent.id, {})
+            pinned_diff = {k: tuple(v) for k, v in d.items() if k.split(".")[0] not in BOOKKEEPING}
+        self.query_one(Inspector).show(Inspection(
+            agent.id, pos, agent.state, self._changed(agent.id, pos), self.pinned, pinned_diff,
+            self._blame if self._blame and self._blame["agent"] == agent.id else None))
+
+    def _changed(self, agent_id: str, pos: int) -> frozenset[str]:
+        """State paths of `agent_id` that event `pos` changed (cached: it costs a seek)."""
+        key = (agent_id, pos)
+        if key not in self._changed_cache:
+            ev = self.cursor.event
+            changed: frozenset[str] = frozenset()
+            if ev is not None and ev.agent == agent_id and ev.kind in ("state", "patch") and pos > 0:
+                before = self.session.state_at(pos - 1).agents.get(agent_id)
+                after = self.cursor.model.agents[agent_id].state
+                changed = frozenset(diff_values(before.state if before else {}, after))
+            if len(self._changed_cache) > 256:
+                self._changed_cache.clear()
+            self._changed_cache[key] = changed
+        return self._changed_cache[key]
+
+    @on(Inspector.Blame)
+    def _blame_field(self, message: Inspector.Blame) -> None:
+        agent = self._selected_agent()
+        if agent is None:
+            return
+        self._blame = self.session.blame(agent, message.path, self.cursor.pos)
+        if self._blame is None:
+            self.notify(f"no event changed {message.path} up to here", timeout=3)
+        self.frame()
+
+    def action_blame_jump(self) -> None:
+        if self._blame:
+            self._move(self.cursor.seek(self._blame["index"]))
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def _move(self, _: int | None = None) -> None:
+        self.frame()
+
+    def action_play(self) -> None:
+        self.playback.toggle(time.monotonic())
+        self.frame()
+
+    def action_step(self, n: int) -> None:
+        self.playback.playing = False
+        self._move(self.cursor.step(n))
+
+    def action_seek(self, i: int) -> None:
+        self._move(self.cursor.seek(i if i >= 0 else len(self.session) - 1))
+
+    def action_speed(self, direction: int) -> None:
+        (self.playback.faster if direction > 0 else self.playback.slower)()
+        self.frame()
+
+    def action_jump(self, what: str) -> None:
+        if getattr(self.cursor, what)() is None:
+            self.notify(f"no {what.replace('_', ' ')} from here", timeout=2)
+        self.frame()
+
+    def action_match(self, forward: bool) -> None:
+        flt = self.filters["log"]
+        if not flt:
+            self.notify("set an event filter first: 3, then / (e.g. kind:error agent:coder-02)", timeout=3)
+            return
+        found = (self.cursor.next_match if forward else self.cursor.prev_match)(lambda ev: event_matches(flt, ev))
+        if found is None:
+            self.notify(f"no {'later' if forward else 'earlier'} event matches {flt.text!r}", timeout=2)
+        self.frame()
+
+    def action_bookmark(self) -> None:
+        pos = self.cursor.pos
+        self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
+        timeline = self.query_one(Timeline)
+        timeline.update(data=timeline_data(self.session, timeline.data.gaps))
+        self.notify(f"bookmarked event {pos + 1:,} (m / M: next / previous bookmark)", timeout=2)
+
+    def action_pin(self) -> None:
+        self.pinned = None if self.pinned == self.cursor.pos else self.cursor.pos
+        self.notify("unpinned" if self.pinned is None else
+                    f"pinned event {self.pinned + 1:,}: the inspector shows what changed since", timeout=2)
+        self.action_panel("inspector")
+        self.frame()
+
+    def action_fold(self) -> None:
+        timeline = self.query_one(Timeline)
+        timeline.fold = not timeline.fold
+        timeline.refresh()
+
+    def action_goto(self) -> None:
+        box = self.query_one("#goto", Input)
+        box.value = ""
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Submitted, "#goto")
+    def _goto(self, event: Input.Submitted) -> None:
+        box = self.query_one("#goto", Input)
+        box.remove_class("-open")
+        self.query_one(AgentGrid).focus()
+        try:
+            self._move(self.cursor.seek(parse_goto(event.value, self.session, self.cursor.pos)))
+        except (ValueError, IndexError, SwarmscopeError) as exc:
+            self.notify(str(exc), severity="warning", timeout=3)
+
+    def action_clear(self) -> None:
+        box = self.query_one("#goto", Input)
+        if box.has_class("-open"):
+            box.remove_class("-open")
+            self.query_one(AgentGrid).focus()
+            return
+        super().action_clear()
+
+    def action_live(self) -> None:
+        if self.live:
+            self.app.pop_screen()
+        else:
+            self.notify("this is a recorded session: there is no live to go back to", timeout=2)
+
+    @on(Timeline.Seek)
+    def _scrub(self, message: Timeline.Seek) -> None:
+        """A drag sends a stream of these; only the newest is sought, once the queue is read."""
+        self.playback.playing = False
+        first = self._pending_seek is None
+        self._pending_seek = message
+        if first:
+            self.call_later(self._seek_pending)
+
+    def _seek_pending(self) -> None:
+        message, self._pending_seek = self._pending_seek, None
+        if message is None:
+            return
+        if message.index is not None:
+            self._move(self.cursor.seek(message.index))
+        else:
+            self._move(self.cursor.seek_time(message.ts))
+
+    @on(LineList.Opened, "#grid")
+    def _open_agent(self, event: LineList.Opened) -> None:
+        self.action_panel("inspector")
+        self._drawn = None
+        self.frame()
+
+    def on_unmount(self) -> None:
+        if self.live:
+            self.session.close()

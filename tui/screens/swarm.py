@@ -1,0 +1,248 @@
+"""What the live and replay screens share: header, agent grid, and tasks / events / alerts below.
+
+A subclass says where the model comes from (its `frame`); this class turns
+a model at an instant into rows for the widgets (`read_model`, `show`) and
+owns sorting, filtering, alerts and moving between panels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from swarmscope.core.filters import Filter, parse_filter
+from swarmscope.core.model import SwarmModel
+
+from ..rows import AGENT_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, RateMeter, TaskRow, TaskRows
+from ..rows import filter_agents, swarm_eta
+from ..widgets.agent_grid import AgentGrid
+from ..widgets.event_log import LOG_FIELDS, EventLog
+from ..widgets.header import Header, Summary
+from ..widgets.line_list import LineList
+from ..widgets.panels import AlertList, TaskList
+
+WRITE_ACTIONS = frozenset({"bookmark"})
+"""Actions refused with --readonly: a screen shared on a wall must not change a session."""
+MAX_ALERTS = 500
+PANELS = ("grid", "tasks", "log", "alerts")
+
+
+def allowed(node, action: str) -> bool:
+    """False for a writing action when the app runs --readonly."""
+    return not (getattr(node.app, "readonly", False) and action in WRITE_ACTIONS)
+
+
+@dataclass
+class ModelView:
+    """What one frame shows of a model, read while the model is held still."""
+
+    now: int
+    rows: list[AgentRow]
+    tasks: list[TaskRow]
+    rate: float
+    rates: tuple[int, ...]
+    errors: int
+    gaps: int
+    tasks_done: int
+    """Tasks ever ended (ok or not): its rate is the swarm's throughput."""
+
+
+class SwarmScreen(Screen):
+    """The panels over a swarm model; subclasses feed it."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="swarm.filter"),
+        Binding("escape", "clear", "Clear", show=False, id="swarm.clear"),
+        Binding("s", "cycle_sort", "Sort", id="swarm.sort"),
+        Binding("tab", "next_panel", "Next panel", show=False, id="swarm.next_panel"),
+        Binding("1", "panel('grid')", "Agents", show=False, id="swarm.focus_grid"),
+        Binding("2", "panel('tasks')", "Tasks", show=False, id="swarm.focus_tasks"),
+        Binding("3", "panel('log')", "Events", show=False, id="swarm.focus_log"),
+        Binding("4", "panel('alerts')", "Alerts", show=False, id="swarm.focus_alerts"),
+    ]
+    DEFAULT_CSS = """
+    SwarmScreen #grid { height: 1fr; border-top: solid $primary-darken-2; border-title-color: $text-muted; }
+    SwarmScreen #lower { height: 40%; min-height: 6; }
+    SwarmScreen TabbedContent { height: 1fr; }
+    SwarmScreen TabPane { padding: 0; }
+    SwarmScreen #filter { dock: bottom; display: none; }
+    SwarmScreen #filter.-open { display: block; }
+    """
+    PANELS = PANELS
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.swarm_name = name
+        self.sort = "health"
+        self.filters: dict[str, Filter] = {"grid": Filter(), "log": Filter()}
+        self._filter_target = "grid"
+        self._pending_filter: str | None = None
+        self._alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
+        self._watch = HealthWatch()
+        self._error_rate = RateMeter()
+        self._agent_rows = AgentRows()
+        self._task_rows = TaskRows()
+        self._throughput = RateMeter(window_s=60)
+        self._labels: dict[str, str] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, action)
+
+    # -- composition: subclasses may add above the grid and extra tabs ------------------
+
+    def compose_top(self) -> ComposeResult:
+        yield from ()
+
+    def compose_tabs(self) -> ComposeResult:
+        yield from ()
+
+    def compose_bottom(self) -> ComposeResult:
+        yield from ()
+
+    def compose(self) -> ComposeResult:
+        yield Header(id="header")
+        yield from self.compose_top()
+        yield AgentGrid(id="grid")
+        with Vertical(id="lower"):
+            with TabbedContent(id="tabs", initial="tab-tasks"):
+                with TabPane("Tasks [2]", id="tab-tasks"):
+                    yield TaskList(id="tasks")
+                with TabPane("Events [3]", id="tab-log"):
+                    yield EventLog(id="log")
+                with TabPane("Alerts [4]", id="tab-alerts"):
+                    yield AlertList(id="alerts")
+                yield from self.compose_tabs()
+        yield Input(id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)")
+        yield from self.compose_bottom()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(AgentGrid).focus()
+        self.frame()
+
+    # -- the frame ------------------------------------------------------------------------
+
+    def frame(self) -> None:
+        """Read the model and show it; each subclass knows where its model is."""
+        raise NotImplementedError
+
+    def read_model(self, model: SwarmModel, now: int) -> ModelView:
+        """Rows and figures of `model` at `now`. Call while the model is held still."""
+        return ModelView(now, self._agent_rows(model, now, self.sort), self._task_rows(model, now),
+                         model.events_per_second(now), tuple(model.rate_series(now, 20)), model.errors, model.gaps,
+                         model.by_kind.get("task_end", 0))
+
+    def show(self, view: ModelView, *, mode: str, status: str = "live", refused: int = 0,
+             recording: bool | None = None, position: str = "", alerts: bool = True) -> None:
+        """Hand a frame's rows to the widgets."""
+        if alerts:
+            self._raise_alerts(self._watch.update(view.rows, view.now))
+        grid = self.query_one(AgentGrid)
+        grid.set_rows(filter_agents(view.rows, self.filters["grid"]))
+        flt = self.filters["grid"]
+        grid.border_title = f"agents [1] · sorted by {self.sort}" + (f" · filter: {flt.text}" if flt else "")
+        self.query_one(TaskList).set_rows(view.tasks)
+        self.query_one(AlertList).set_rows(list(self._alerts))
+        self._label_tabs(view)
+        self.query_one(Header).show(Summary(
+            name=self.swarm_name, mode=mode, status=status, health=dict(Counter(r.health for r in view.rows)),
+            rate=view.rate, rates=view.rates, errors=view.errors,
+            error_rate=self._error_rate.update(view.now, view.errors), gaps=view.gaps, refused=refused,
+            recording=recording, clock=time.strftime("%H:%M:%S", time.gmtime(view.now / 1e9)),
+            eta_s=swarm_eta(view.tasks), agents=len(view.rows), position=position,
+        ))
+
+    def _label_tabs(self, view: ModelView) -> None:
+        """Tab titles carry the panels' figures: tasks in flight and per minute; new events below."""
+        running = sum(1 for t in view.tasks if t.result is None)
+        per_min = self._throughput.update(view.now, view.tasks_done) * 60
+        pending = self.query_one(EventLog).pending
+        self._set_label("tab-tasks", f"Tasks [2] {running} running · {per_min:.0f}/min · "
+                                     f"{len(view.tasks) - running} failed")
+        self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
+        self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
+
+    def _set_label(self, pane: str, label: str) -> None:
+        if self._labels.get(pane) != label:
+            self._labels[pane] = label
+            self.query_one(TabbedContent).get_tab(pane).label = label
+
+    def _raise_alerts(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            self._alerts.appendleft(alert)
+        if not alerts:
+            return
+        first = alerts[0]
+        more = f" (and {len(alerts) - 1} more)" if len(alerts) > 1 else ""
+        self.notify(f"{first.agent} is {first.now.value.upper()}{more}",
+                    severity="error" if first.now.value == "failed" else "warning", timeout=4)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.frame()
+
+    def action_panel(self, panel: str) -> None:
+        if panel != "grid":
+            self.query_one(TabbedContent).active = f"tab-{panel}"
+        self.query_one(f"#{panel}").focus()
+
+    def action_next_panel(self) -> None:
+        focused = self.focused.id if self.focused else "grid"
+        current = focused if focused in self.PANELS else "grid"
+        self.action_panel(self.PANELS[(self.PANELS.index(current) + 1) % len(self.PANELS)])
+
+    def action_filter(self) -> None:
+        self._filter_target = "log" if self.focused is self.query_one(EventLog) else "grid"
+        box = self.query_one("#filter", Input)
+        box.placeholder = ("filter events: words, or agent:… kind:… level:…" if self._filter_target == "log"
+                           else "filter agents: words, or id:… role:… status:… task:… health:…")
+        box.value = self.filters[self._filter_target].text
+        box.add_class("-open")
+        box.focus()
+
+    def action_clear(self) -> None:
+        """Escape: close the filter box if open, else clear the filters."""
+        box = self.query_one("#filter", Input)
+        if box.has_class("-open"):
+            box.remove_class("-open")
+            self.query_one(f"#{self._filter_target}", LineList).focus()
+            return
+        self.filters = {"grid": Filter(), "log": Filter()}
+        self.filters_changed()
+        self.frame()
+
+    def filters_changed(self) -> None:
+        """The log filter changed: a subclass rebuilds its log."""
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        """Typing fast sends a change per key; only the text as it stands is applied, once."""
+        first = self._pending_filter is None
+        self._pending_filter = event.value
+        if first:
+            self.call_later(self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        text, self._pending_filter = self._pending_filter, None
+        if text is None:
+            return
+        fields = LOG_FIELDS if self._filter_target == "log" else AGENT_FIELDS
+        self.filters[self._filter_target] = parse_filter(text, fields)
+        if self._filter_target == "log":
+            self.filters_changed()
+        self.frame()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#filter", Input).remove_class("-open")
+        self.query_one(f"#{self._filter_target}", LineList).focus()

@@ -1,0 +1,1 @@
+"""Widgets: they draw rows handed to them and post messages; they never do I/O."""

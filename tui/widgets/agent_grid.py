@@ -1,0 +1,117 @@
+"""The agent grid: a card per agent, or a line per agent when space is short.
+
+Built on LineList (Line API), so a thousand agents cost what the visible
+ones cost. Health and status each show a glyph next to their colour.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from swarmscope.core.health import Health
+
+from ..render import bar, fit, human_bytes, status_glyph
+from ..rows import AgentRow
+from .line_list import LineList
+
+CARD_WIDTH = 40
+CARD_LINES = 3
+COMPACT_BELOW = 100
+"""Narrower than this, every agent gets one line (80x24 over SSH)."""
+
+
+class AgentGrid(LineList):
+    """Agents as cards (wide terminals) or lines (narrow ones)."""
+
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
+        *(f"health--{h.value}" for h in Health),
+        "status--running", "status--waiting", "status--blocked", "status--failed", "status--done",
+        "status--idle", "bar--done", "bar--todo", "grid--error", "grid--role",
+    }
+    DEFAULT_CSS = """
+    AgentGrid > .health--healthy { color: $success; }
+    AgentGrid > .health--degraded { color: $warning; }
+    AgentGrid > .health--critical { color: $error; text-style: bold; }
+    AgentGrid > .health--failed { color: $error; text-style: bold reverse; }
+    AgentGrid > .health--stopped { color: $text-muted; }
+    AgentGrid > .status--running { color: $success; }
+    AgentGrid > .status--waiting { color: $warning; }
+    AgentGrid > .status--blocked { color: $warning; text-style: bold; }
+    AgentGrid > .status--failed { color: $error; text-style: bold; }
+    AgentGrid > .status--done { color: $text-muted; }
+    AgentGrid > .status--idle { color: $text-muted; }
+    AgentGrid > .bar--done { color: $primary; }
+    AgentGrid > .bar--todo { color: $text-disabled; }
+    AgentGrid > .grid--error { color: $error; }
+    AgentGrid > .grid--role { color: $text-muted; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(empty="no agents yet: waiting for the first event", **kwargs)
+
+    def layout_for(self, width: int) -> tuple[int, int]:
+        if width < COMPACT_BELOW:
+            return 1, 1
+        return max(1, width // CARD_WIDTH), CARD_LINES
+
+    def render_row(self, row: AgentRow, width: int, line: int, selected: bool) -> Text:
+        if self.item_height == 1:
+            return self._line(row, width)
+        return (self._card_top, self._card_task, self._card_health)[line](row, width - 1)
+
+    # -- pieces ---------------------------------------------------------------------
+
+    def _health(self, row: AgentRow) -> Text:
+        return Text(row.health.glyph, style=self.cstyle(f"health--{row.health.value}"))
+
+    def _status(self, row: AgentRow, width: int) -> Text:
+        style = self.cstyle(f"status--{row.status}") if row.status in _STYLED_STATUS else None
+        return Text(fit(f"{status_glyph(row.status)} {row.status or '?'}", width), style=style)
+
+    def _bar(self, fraction: float | None, width: int) -> Text:
+        done, todo = bar(fraction, width)
+        return Text.assemble((done, self.cstyle("bar--done")), (todo, self.cstyle("bar--todo")))
+
+    def _beat(self, row: AgentRow, width: int) -> Text:
+        """Freshness: full just after a beat, empty at 3x the interval (FAILED)."""
+        fresh = None if row.health is Health.STOPPED else max(0.0, 1 - row.beat / 3)
+        done, todo = bar(fresh, width)
+        return Text.assemble("♥", (done, self.cstyle(f"health--{row.health.value}")), (todo, self.cstyle("bar--todo")))
+
+    @staticmethod
+    def _pct(fraction: float | None) -> str:
+        return "   -" if fraction is None else f"{fraction * 100:3.0f}%"
+
+    def _line(self, row: AgentRow, width: int) -> Text:
+        task_w = max(6, min(24, width - 62))
+        text = Text.assemble(
+            self._health(row), " ", fit(row.id, 14), " ", self._status(row, 10), " ",
+            fit(row.task or "-", task_w), " ", self._bar(row.progress, 8), " ", self._pct(row.progress), " ",
+            self._beat(row, 4), " ",
+        )
+        rest = width - text.cell_len
+        if rest > 2 and row.error:
+            text.append(fit("✖ " + row.error, rest), style=self.cstyle("grid--error"))
+        return text
+
+    def _card_top(self, row: AgentRow, width: int) -> Text:
+        id_w = max(8, width - 24)
+        return Text.assemble(self._health(row), " ", (fit(row.id, id_w), "bold"), " ",
+                             (fit(row.role, 10), self.cstyle("grid--role")), " ", self._status(row, 10))
+
+    def _card_task(self, row: AgentRow, width: int) -> Text:
+        return Text.assemble("  ", fit(row.task or "-", max(4, width - 17)), " ",
+                             self._bar(row.progress, 9), " ", self._pct(row.progress))
+
+    def _card_health(self, row: AgentRow, width: int) -> Text:
+        text = Text.assemble("  ", self._beat(row, 5), " ")
+        if row.cpu is not None:
+            text.append(f"cpu {row.cpu:3.0f}% {human_bytes(row.rss):>5} ")
+        if row.error:
+            text.append(fit("✖ " + row.error, max(0, width - text.cell_len)), style=self.cstyle("grid--error"))
+        elif row.gaps:
+            text.append(f"{row.gaps} lost", style=self.cstyle("grid--error"))
+        return text
+
+
+_STYLED_STATUS = {"running", "waiting", "blocked", "failed", "done", "idle"}

@@ -1,0 +1,193 @@
+"""A virtual list of rows drawn with Textual's Line API: only what is on screen is rendered.
+
+One widget for a thousand (or ten thousand) rows instead of a widget per
+row; rendered lines are cached per (row, width, selected), so a frame that
+changes a few rows re-renders a few lines. Rows may be laid out in columns
+and span several lines (the agent cards).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+_CACHE_LIMIT = 4096
+
+
+class LineList(ScrollView, can_focus=True):
+    """Rows with a cursor; subclasses say how one row looks in `render_row`."""
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("right,l", "step(1)", "Right", show=False, id="list.right"),
+        Binding("left,h", "step(-1)", "Left", show=False, id="list.left"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("home,g", "jump(0)", "First", show=False, id="list.first"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="list.last"),
+        Binding("enter", "open", "Open", id="list.open"),
+    ]
+    COMPONENT_CLASSES = {"list--cursor", "list--muted"}
+    DEFAULT_CSS = """
+    LineList { height: 1fr; }
+    LineList > .list--cursor { background: $surface-lighten-1; }
+    LineList:focus > .list--cursor { background: $primary 45%; text-style: bold; }
+    LineList > .list--muted { color: $text-muted; }
+    """
+
+    cursor: reactive[int] = reactive(0, repaint=False)
+
+    class Opened(Message):
+        """Enter on a row."""
+
+        def __init__(self, source: "LineList", row: Any) -> None:
+            super().__init__()
+            self.source, self.row = source, row
+
+        @property
+        def control(self) -> "LineList":
+            return self.source
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, empty: str = "nothing yet") -> None:
+        super().__init__(id=id, classes=classes)
+        self.rows: Sequence[Any] = ()
+        self.item_height = 1
+        self.columns = 1
+        self.empty = empty
+        self.yielded_actions: frozenset[str] = frozenset()
+        """Actions this list leaves to its screen (the replay screen steps through time with arrows)."""
+        self._cache: dict[tuple, Strip] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in self.yielded_actions
+
+    # -- what subclasses provide ------------------------------------------------
+
+    def render_row(self, row: Any, width: int, line: int, selected: bool) -> Text:
+        """Line `line` (0..item_height-1) of `row`, as rich Text at most `width` cells."""
+        return Text(str(row))
+
+    def layout_for(self, width: int) -> tuple[int, int]:
+        """(columns, lines per row) for a given width; one plain line per row by default."""
+        return 1, 1
+
+    def cstyle(self, name: str) -> Style:
+        """A component class's own style only, so it never paints the widget's background over text."""
+        return self.get_component_rich_style(name, partial=True)
+
+    # -- feeding ------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        """Replace the rows (called once a frame by the screen) and repaint."""
+        self.rows = rows
+        self._relayout()
+        if self.cursor >= len(rows):
+            self.cursor = max(0, len(rows) - 1)
+        self.refresh()
+
+    def clear_cache(self) -> None:
+        """Forget rendered lines (styles changed: theme switch)."""
+        self._cache.clear()
+        self.refresh()
+
+    @property
+    def selected(self) -> Any | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def _relayout(self) -> None:
+        width = max(1, self.scrollable_content_region.width or self.size.width)
+        self.columns, self.item_height = self.layout_for(width)
+        lines = -(-len(self.rows) // self.columns) * self.item_height
+        self.virtual_size = Size(width, lines)
+
+    def on_resize(self) -> None:
+        self._relayout()
+        self._cache.clear()
+
+    # -- drawing --------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line_no = self.scroll_offset.y + y
+        if not self.rows:
+            if y == 0:
+                return self._strip(Text(self.empty, style=self.cstyle("list--muted")), width)
+            return Strip.blank(width, Style.null())
+        item_line, line = divmod(line_no, self.item_height)
+        col_width = width // self.columns
+        parts = []
+        for col in range(self.columns):
+            index = item_line * self.columns + col
+            w = col_width if col < self.columns - 1 else width - col_width * (self.columns - 1)
+            if index >= len(self.rows):
+                parts.append(Strip.blank(w, Style.null()))
+                continue
+            parts.append(self._cached(index, line, w))
+        return Strip.join(parts) if len(parts) > 1 else parts[0]
+
+    def _cached(self, index: int, line: int, width: int) -> Strip:
+        row = self.rows[index]
+        selected = index == self.cursor
+        key = (row, line, width, selected, self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            text = self.render_row(row, width, line, selected)
+            text.truncate(width, overflow="ellipsis", pad=True)
+            if selected:
+                text.stylize(self.cstyle("list--cursor"))
+            strip = self._cache[key] = self._strip(text, width)
+        return strip
+
+    def _strip(self, text: Text, width: int) -> Strip:
+        text.truncate(width, overflow="ellipsis", pad=True)
+        null = Style.null()  # Textual's line filters (NO_COLOR) need a style on every segment
+        segments = [Segment(s.text, s.style or null) for s in text.render(self.app.console) if s.text != "\n"]
+        return Strip(segments, width)
+
+    # -- moving ----------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        top = (self.cursor // self.columns) * self.item_height
+        height = self.scrollable_content_region.height
+        if top < self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False)
+        elif top + self.item_height > self.scroll_offset.y + height:
+            self.scroll_to(y=top + self.item_height - height, animate=False)
+
+    def _go(self, index: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, index))
+
+    def action_move(self, rows: int) -> None:
+        self._go(self.cursor + rows * self.columns)
+
+    def action_step(self, by: int) -> None:
+        if self.columns > 1:
+            self._go(self.cursor + by)
+
+    def action_page(self, pages: int) -> None:
+        per_page = max(1, self.scrollable_content_region.height // self.item_height) * self.columns
+        self._go(self.cursor + pages * per_page)
+
+    def action_jump(self, index: int) -> None:
+        self._go(index if index >= 0 else len(self.rows) - 1)
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self, self.selected))

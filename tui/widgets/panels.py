@@ -1,0 +1,61 @@
+"""The lower panels: tasks in flight, and alerts. Both are LineLists of plain rows."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+
+from ..render import bar, duration, fit
+from ..rows import Alert, TaskRow
+from .line_list import LineList
+
+
+class TaskList(LineList):
+    """Tasks in flight with progress, blockers and ETA; failed tasks stay listed below them."""
+
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"task--failed", "task--blocked", "bar--done", "bar--todo"}
+    DEFAULT_CSS = """
+    TaskList > .task--failed { color: $error; }
+    TaskList > .task--blocked { color: $warning; }
+    TaskList > .bar--done { color: $primary; }
+    TaskList > .bar--todo { color: $text-disabled; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(empty="no tasks in flight", **kwargs)
+
+    def render_row(self, row: TaskRow, width: int, line: int, selected: bool) -> Text:
+        done, todo = bar(row.progress, 10)
+        if row.result:
+            status = Text(fit(f"✖ {row.result}", 11), style=self.cstyle("task--failed"))
+        else:
+            status = Text.assemble((done, self.cstyle("bar--done")),
+                                   (todo, self.cstyle("bar--todo")), " ")
+        text = Text.assemble(status, " ", fit(row.agent, 14), " ", fit(row.name, 18), " ",
+                             fit(duration(row.elapsed_s), 6), " ", fit(f"eta {duration(row.eta_s)}", 10))
+        if row.blockers:
+            text.append("⚠ blocked: " + ", ".join(row.blockers), style=self.cstyle("task--blocked"))
+        else:
+            text.append(row.message, style=self.cstyle("list--muted"))
+        return text
+
+
+class AlertList(LineList):
+    """Health alerts, newest first: who got worse, from what to what, and when."""
+
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"alert--critical", "alert--failed"}
+    DEFAULT_CSS = """
+    AlertList > .alert--critical { color: $warning; text-style: bold; }
+    AlertList > .alert--failed { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(empty="no alerts", **kwargs)
+
+    def render_row(self, row: Alert, width: int, line: int, selected: bool) -> Text:
+        clock = time.strftime("%H:%M:%S", time.gmtime(row.ts / 1e9))
+        return Text.assemble(
+            clock, " ", (f"{row.now.glyph} {row.now.value.upper():<8}", self.cstyle(f"alert--{row.now.value}")),
+            " ", fit(row.agent, 16), f" was {row.was.value}",
+        )

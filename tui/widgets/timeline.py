@@ -1,0 +1,194 @@
+"""The timeline scrubber: the whole session across the width, and where the cursor is.
+
+Three lines: event density (a sparkline), markers (✖ error, ⋯ events lost,
+◆ checkpoint, ★ bookmark), and the cursor with its event index and recorded time. Built
+from the session's block index, so drawing it never reads an event. Click
+or drag to seek; with `fold` on, the axis is events rather than time, so
+idle stretches take no room.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+from ..render import SPARKS
+
+
+@dataclass(frozen=True)
+class Block:
+    """One stretch of the session, as the file's index describes it."""
+
+    first: int
+    count: int
+    lo: int
+    hi: int
+    errors: int
+    checkpoints: int
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    blocks: tuple[Block, ...]
+    bookmarks: tuple[int, ...]
+    events: int
+    gaps: tuple[tuple[int, int], ...] = ()
+    """(event index, events lost there): found by a scan after opening, so empty at first."""
+
+
+class Timeline(Widget, can_focus=False):
+    """Scrub with the mouse; the screen moves the cursor with keys."""
+
+    COMPONENT_CLASSES = {"timeline--density", "timeline--error", "timeline--checkpoint", "timeline--bookmark",
+                         "timeline--cursor", "timeline--pinned", "timeline--gap"}
+    DEFAULT_CSS = """
+    Timeline { height: 3; background: $panel; }
+    Timeline > .timeline--density { color: $primary; }
+    Timeline > .timeline--error { color: $error; text-style: bold; }
+    Timeline > .timeline--checkpoint { color: $success; }
+    Timeline > .timeline--bookmark { color: $warning; text-style: bold; }
+    Timeline > .timeline--gap { color: $warning; }
+    Timeline > .timeline--cursor { color: $accent; text-style: bold; }
+    Timeline > .timeline--pinned { color: $secondary; text-style: bold; }
+    """
+
+    class Seek(Message):
+        """The user clicked or dragged: go to this event index, or to this recorded time."""
+
+        def __init__(self, index: int | None = None, ts: int | None = None) -> None:
+            super().__init__()
+            self.index, self.ts = index, ts
+
+    def __init__(self, data: TimelineData, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data = data
+        self.fold = False
+        self.cursor = (0, 0)
+        """(event index, recorded time) of the cursor."""
+        self.pinned: int | None = None
+        self._dragging = False
+
+    def update(self, data: TimelineData | None = None, cursor: tuple[int, int] | None = None,
+               pinned: int | None = -1) -> None:
+        if data is not None:
+            self.data = data
+        if cursor is not None:
+            self.cursor = cursor
+        if pinned != -1:
+            self.pinned = pinned
+        self.refresh()
+
+    # -- geometry ---------------------------------------------------------------------
+
+    @property
+    def _span(self) -> tuple[int, int]:
+        blocks = self.data.blocks
+        if self.fold or not blocks:
+            return 0, max(1, self.data.events)
+        return blocks[0].lo, max(blocks[-1].hi, blocks[0].lo + 1)
+
+    def _column(self, index: int, ts: int, width: int) -> int:
+        lo, hi = self._span
+        x = index if self.fold else ts
+        return min(width - 1, max(0, int((x - lo) / max(hi - lo, 1) * width)))
+
+    def _columns(self, width: int) -> tuple[list[int], list[int], list[int]]:
+        """Events, errors and checkpoints per column."""
+        density, errors, checkpoints = [0] * width, [0] * width, [0] * width
+        for b in self.data.blocks:
+            a = self._column(b.first, b.lo, width)
+            z = self._column(b.first + b.count - 1, b.hi, width)
+            share = b.count / (z - a + 1)
+            for c in range(a, z + 1):
+                density[c] += share
+            errors[a] += b.errors
+            checkpoints[a] += b.checkpoints
+        return density, errors, checkpoints
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        if width <= 0:
+            return Text()
+        density, errors, checkpoints = self._columns(width)
+        style = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
+        top = max(density) or 1
+        spark = "".join(SPARKS[min(7, int(d / top * 7.999))] if d else " " for d in density)
+        marks = [" "] * width
+        mark_styles: list[Style | None] = [None] * width
+        for c in range(width):
+            if errors[c]:
+                marks[c], mark_styles[c] = "✖", style("timeline--error")
+            elif checkpoints[c]:
+                marks[c], mark_styles[c] = "◆", style("timeline--checkpoint")
+        for index, _ in self.data.gaps:
+            c = self._column(index, self._ts_of(index), width)
+            if marks[c] != "✖":
+                marks[c], mark_styles[c] = "⋯", style("timeline--gap")
+        bookmarks = self._bookmark_columns(width)
+        for c in bookmarks:
+            marks[c], mark_styles[c] = "★", style("timeline--bookmark")
+        marker_line = Text()
+        for ch, st in zip(marks, mark_styles):
+            marker_line.append(ch, style=st)
+        return Text("\n").join([Text(spark, style=style("timeline--density")), marker_line,
+                                self._cursor_line(width, style)])
+
+    def _bookmark_columns(self, width: int) -> list[int]:
+        cols = []
+        for index in self.data.bookmarks:
+            ts = self._ts_of(index)
+            cols.append(self._column(index, ts, width))
+        return cols
+
+    def _ts_of(self, index: int) -> int:
+        """Recorded time near event `index`, from its block (good enough to place a mark)."""
+        for b in self.data.blocks:
+            if b.first <= index < b.first + b.count:
+                return b.lo + int((b.hi - b.lo) * (index - b.first) / max(b.count, 1))
+        return self._span[1]
+
+    def _cursor_line(self, width: int, style) -> Text:
+        index, ts = self.cursor
+        col = self._column(index, ts, width)
+        clock = time.strftime("%H:%M:%S", time.gmtime(ts / 1e9)) + f".{ts // 1_000_000 % 1000:03d}"
+        label = f" event {index + 1:,} of {self.data.events:,} · {clock} "
+        line = [" "] * width
+        if self.pinned is not None:
+            line[self._column(self.pinned, self._ts_of(self.pinned), width)] = "◇"
+        line[col] = "▲"
+        start = col + 1 if col + 1 + len(label) <= width else max(0, col - len(label))
+        text = Text("".join(line))
+        if self.pinned is not None:
+            text.stylize(style("timeline--pinned"))
+        text.stylize(style("timeline--cursor"), col, col + 1)
+        label_text = Text(label, style=style("timeline--cursor"))
+        return text[:start] + label_text + text[start + len(label):] if len(label) < width else text
+
+    # -- mouse --------------------------------------------------------------------------
+
+    def _seek_at(self, x: int) -> None:
+        width = max(1, self.content_size.width)
+        lo, hi = self._span
+        value = lo + int((hi - lo) * min(max(x, 0), width - 1) / max(width - 1, 1))
+        self.post_message(self.Seek(index=value) if self.fold else self.Seek(ts=value))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self._dragging = True
+        self.capture_mouse()
+        self._seek_at(event.x)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self._seek_at(event.x)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self._dragging = False
+        self.release_mouse()
