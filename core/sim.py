@@ -14,8 +14,10 @@ benchmarks): the same seed gives the same events either way.
 from __future__ import annotations
 
 import heapq
+import os
 import random
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterator
 
@@ -174,7 +176,7 @@ class _Agent:
         try:
             _call_tool(exc_type, message)
         except Exception as exc:
-            self.em.error(exc, task=task_id)
+            self.em.error(exc, task=task_id, traceback=_portable_traceback(exc))
         self.em.task_end(task_id, "failed")
         self.em.status("failed")
         yield self.rng.uniform(2, 6) * self.swarm.cfg.heartbeat
@@ -184,6 +186,13 @@ class _Agent:
         nxt = ROLES[(ROLES.index(self.role) + 1) % len(ROLES)]
         self.em.message(self.swarm.peer(self, self.rng, nxt), topic="handoff",
                         summary=f"{name}: results of {task_id}", size=self.rng.randrange(500, 20_000))
+
+
+def _portable_traceback(exc: Exception) -> str:
+    """The traceback with this package's folder cut from its paths: a seeded run is the same bytes
+    wherever swarmscope is installed (snapshots and session sizes depend on it)."""
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    return "".join(traceback.format_exception(exc)).replace(here, "swarmscope/core/")
 
 
 def _call_tool(exc_type: type[Exception], message: str) -> None:
