@@ -21,6 +21,7 @@ from typing import Any, Callable
 import msgpack
 
 from . import session_format as fmt
+from .reducers import MAX_DONE_TASKS
 from .replay import Session
 from .session_writer import KEYFRAME_EVERY, SessionWriter
 from .sim import SimConfig, simulate
@@ -48,7 +49,7 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
 def cached_session(n: int, report: Report) -> Path:
     cache = Path(tempfile.gettempdir()) / "swarmscope-bench"
     path = cache / (f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-z{fmt.EVENT_LEVEL}"
-                    f"{fmt.SUFFIX}")
+                    f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}{fmt.SUFFIX}")
     try:
         with Session(path) as s:
             if s.meta["closed"] and len(s) == n:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from dataclasses import fields
-from operator import attrgetter
+from itertools import accumulate, repeat
+from operator import attrgetter, floordiv
 from typing import Any, Iterable
 
 from .events import Event
 from .health import Health
-from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_LINKS, KindReducers
+from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers
 from .sequence import advance, is_run
 from .views import AgentView, LinkView, TaskView
 
-__all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_LINKS", "SwarmModel",
-           "TaskView"]
+__all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_FAILED_TASKS", "MAX_LINKS",
+           "SwarmModel", "TaskView"]
 
 MAX_AGENTS = 100_000
 """Past this many distinct agent ids, new ids are refused (a flood of fake ids must not eat memory)."""
@@ -38,7 +39,9 @@ class SwarmModel(KindReducers):
         self.agents: dict[str, AgentView] = {}
         self.tasks: OrderedDict[str, TaskView] = OrderedDict()
         self._done: deque[str] = deque()
-        """Finished task ids, oldest first, so the oldest can go past MAX_DONE_TASKS."""
+        """Ids of tasks finished ok, oldest first, so the oldest can go past MAX_DONE_TASKS."""
+        self._failed: deque[str] = deque()
+        """Ids of tasks that failed or were cancelled, oldest first (MAX_FAILED_TASKS)."""
         self._shared: set[str] = set()
         """Ids of tasks whose TaskView another model (a copy()) may hold too: replaced by
         a private one before any change, so a copy costs no TaskView per task."""
@@ -152,11 +155,14 @@ class SwarmModel(KindReducers):
         self._count_rate(ts, newest)
 
     def _count_agents(self, agent_ids: tuple, incs: tuple, seqs: tuple, ts: tuple) -> None:
-        """Per-agent counting of a batch that mixes agents, event by event."""
+        """Per-agent counting of a batch that mixes agents, event by event (the usual case inlined)."""
         agents = self.agents
         for agent_id, inc, seq, t in zip(agent_ids, incs, seqs, ts):
             agent = agents[agent_id]
-            self._count_seq(agent, inc, seq)
+            if inc == agent.inc and seq == agent.next_seq:
+                agent.next_seq = seq + 1
+            else:
+                self._count_seq(agent, inc, seq)
             agent.events += 1
             if t > agent.last_seen:
                 agent.last_seen = t
@@ -177,13 +183,20 @@ class SwarmModel(KindReducers):
             self.reordered += 1
 
     def _count_rate(self, ts: tuple[int, ...], newest: int) -> None:
-        """Rate buckets for a batch: all in the newest bucket when none is past its second."""
+        """Rate buckets for a batch, as _count_second() per event gives them, counted in C.
+
+        An event counts in the bucket of the latest second seen so far, so the
+        running maximum of the seconds, counted, is every bucket the batch adds to.
+        """
         rate = self.rate
         if rate and newest // 1_000_000_000 <= rate[-1][0]:
             rate[-1][1] += len(ts)
             return
-        for t in ts:
-            self._count_second(t // 1_000_000_000)
+        for sec, n in Counter(accumulate(map(floordiv, ts, repeat(1_000_000_000)), max)).items():
+            if rate and sec <= rate[-1][0]:
+                rate[-1][1] += n
+            else:
+                rate.append([sec, n])
 
     def _count_second(self, sec: int) -> None:
         """A bucket only ever opens for a later second; a late event counts in the newest one."""
@@ -243,7 +256,7 @@ class SwarmModel(KindReducers):
         m = cls()
         m.agents = {k: _build(AgentView, _AGENT_NAMES, a) for k, a in snap["agents"].items()}
         m.tasks = OrderedDict((t["id"], _build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
-        m._done.extend(t.id for t in m.tasks.values() if t.result is not None)
+        m._file_finished(t.id for t in m.tasks.values() if t.result is not None)
         m.links = {(s, d): _build(LinkView, _LINK_NAMES, l) for s, d, l in snap["links"]}
         for a in m.agents.values():  # the one field the model changes in place: not the snapshot's
             a.metrics = dict(a.metrics)
@@ -265,7 +278,7 @@ class SwarmModel(KindReducers):
             "l": [(s, d, *_link_row(l)) for (s, d), l in self.links.items()],
             "e": list(self.recent_errors), "k": dict(self.by_kind),
             "c": [getattr(self, k) for k in COUNTERS], "r": [list(b) for b in self.rate],
-            "d": list(self._done),
+            "d": list(self._done), "f": list(self._failed),
         }
 
     @classmethod
@@ -277,7 +290,11 @@ class SwarmModel(KindReducers):
             a.metrics = dict(a.metrics)  # changed in place: never shared with the rows
         m.agents = {a.id: a for a in agents}
         m.tasks = OrderedDict((t.id, t) for t in _rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"]))
-        m._done.extend(rows["d"])
+        if "f" in rows:
+            m._done.extend(rows["d"])
+            m._failed.extend(rows["f"])
+        else:  # a format 1.1 keyframe: one list of every finished task
+            m._file_finished(rows["d"])
         m.links = {(s, d): LinkView(*rest) for s, d, *rest in rows["l"]}
         m.recent_errors.extend(rows["e"])
         m.by_kind.update(rows["k"])
@@ -285,6 +302,13 @@ class SwarmModel(KindReducers):
             setattr(m, k, v)
         m.rate.extend([list(b) for b in rows["r"]])
         return m
+
+    def _file_finished(self, ids: Iterable[str]) -> None:
+        """Queue finished tasks for forgetting, oldest first, each by its result."""
+        for task_id in ids:
+            task = self.tasks.get(task_id)
+            if task is not None:
+                (self._done if task.result == "ok" else self._failed).append(task_id)
 
     def copy(self) -> "SwarmModel":
         """An independent model equal to this one (what restore(snapshot()) gives, exactly, for less).
@@ -303,6 +327,7 @@ class SwarmModel(KindReducers):
         m._shared = set(self.tasks)
         self._shared = set(m._shared)
         m._done.extend(self._done)
+        m._failed.extend(self._failed)
         m.links = {k: new_link(*_link_row(l)) for k, l in self.links.items()}
         m.recent_errors.extend(self.recent_errors)
         m.by_kind = self.by_kind.copy()

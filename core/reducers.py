@@ -13,7 +13,12 @@ from typing import Any, Callable
 from .patch import merge_patch
 from .views import AgentView, LinkView, TaskView
 
-MAX_DONE_TASKS = 2_000
+MAX_DONE_TASKS = 100
+"""Tasks finished ok that the model keeps, newest first. No screen lists them (the tasks panel
+shows tasks in flight and failed ones), and every keyframe and model copy carries them: at
+2,000 they were three quarters of a keyframe and of its restore time."""
+MAX_FAILED_TASKS = 100
+"""Tasks that failed or were cancelled that the model keeps, so they stay in view."""
 MAX_LINKS = 20_000
 """Pairs of agents that talked, most recent kept: a thousand agents could make a million pairs."""
 MAX_METRICS_PER_AGENT = 64
@@ -28,7 +33,7 @@ def as_num(value: Any, default: float | None = None) -> float | None:
 
 
 class KindReducers:
-    """The `_on_<kind>` rules; SwarmModel supplies tasks, links, _done, _shared and recent_errors."""
+    """The `_on_<kind>` rules; SwarmModel supplies tasks, links, _done, _failed, _shared and recent_errors."""
 
     def _on_hello(self, a: AgentView, d: dict, ts: int) -> None:
         a.role = as_str(d.get("role"), a.role)
@@ -98,14 +103,15 @@ class KindReducers:
             task.tokens = tokens if type(tokens) is int else task.tokens
             if result == "ok":
                 task.progress = 1.0
-            self._forget_old_tasks(task.id)
+            self._forget_old_tasks(task.id, result == "ok")
 
-    def _forget_old_tasks(self, finished: str) -> None:
-        """Keep every running task and the newest MAX_DONE_TASKS finished ones."""
-        self._done.append(finished)
-        while len(self._done) > MAX_DONE_TASKS:
-            old = self.tasks.get(self._done.popleft())
-            if old is not None and old.result is not None:
+    def _forget_old_tasks(self, finished: str, ok: bool) -> None:
+        """Keep every running task, the newest MAX_DONE_TASKS finished ok and MAX_FAILED_TASKS not."""
+        kept, limit = (self._done, MAX_DONE_TASKS) if ok else (self._failed, MAX_FAILED_TASKS)
+        kept.append(finished)
+        while len(kept) > limit:
+            old = self.tasks.get(kept.popleft())
+            if old is not None and old.result is not None and (old.result == "ok") == ok:
                 del self.tasks[old.id]
                 self._shared.discard(old.id)
 

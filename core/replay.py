@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -33,6 +35,8 @@ SPEEDS = (0.25, 16.0)
 FOLD_GAPS_S = 2.0
 """In play(), a silence longer than this in recorded time is shortened to this."""
 BlockFilter = Callable[[fmt.EventsInfo], bool]
+_TS = itemgetter(0)
+"""An event's ts (Event is a tuple; the C-level getter keeps per-block scans out of Python)."""
 STATE_CACHE = 24
 """Models a Session keeps in memory (keyframes restored, places a cursor went through)."""
 CHECKPOINT_EVERY = 512
@@ -192,15 +196,9 @@ class Session:
         b = f.block_of_clock(ts_ns + 1)
         if b >= len(f.index.blocks):
             return len(self) - 1
-        info = f.block_info(b)
-        clock = f.block_info(b - 1).clock_hi if b else 0
-        last = info.first - 1
-        for k, ev in enumerate(f.block_events(b)):
-            clock = ev.ts if ev.ts > clock else clock
-            if clock > ts_ns:
-                break
-            last = info.first + k
-        return last
+        before = f.block_info(b - 1).clock_hi if b else 0
+        clocks = list(accumulate(map(_TS, f.block_events(b)), max, initial=before))  # never goes back
+        return f.block_info(b).first + bisect_right(clocks, ts_ns) - 2
 
     def diff(self, i: int, j: int) -> dict[str, Any]:
         """What changed in the swarm between right after event i and right after event j."""

@@ -23,8 +23,15 @@ from .events import Event
 from .model import SwarmModel
 from .session_summary import summarize
 
-BLOCK_EVENTS = 2048
-KEYFRAME_EVERY = 4096
+BLOCK_EVENTS = 1024
+KEYFRAME_EVERY = 1024
+"""Events between keyframes, at least: a cold seek restores one keyframe and folds at most this many.
+Measured on 200k simulator events (12 agents): seek p99 3.7 ms at 1,024 against 5.0 at 2,048,
+for 18.8 against 16.7 bytes/event."""
+KEYFRAME_PER_AGENT = 4
+"""And at least this many events per agent in the model: a keyframe's bytes and restore time grow
+with the agents it holds (1,000 agents at 1,024: 49 bytes/event, recorder at half speed, and no
+quicker seek, since the restore then dominates), so a big swarm spaces its keyframes out."""
 KEYFRAME_SECONDS = 60.0
 FLUSH_INTERVAL = 0.1
 
@@ -80,7 +87,9 @@ class SessionWriter:
         if not self._buffer:
             self._oldest = self._clock()
         self._buffer.extend(events)
-        if len(self._buffer) >= self.block_events or self.flush_due():
+        if len(self._buffer) >= self.block_events:
+            self.flush(whole_blocks=True)
+        if self.flush_due():
             self.flush()
 
     def flush_due(self) -> bool:
@@ -91,23 +100,29 @@ class SessionWriter:
         if self.flush_due():
             self.flush()
 
-    def flush(self) -> None:
-        """Write every buffered event, with a keyframe wherever one falls due.
+    def flush(self, whole_blocks: bool = False) -> None:
+        """Write buffered events, with a keyframe wherever one falls due.
 
         Blocks end where keyframes go, so keyframes sit exactly every
-        `keyframe_every` events and no seek applies more than that.
+        interval and no seek applies more than that. With `whole_blocks`,
+        a remainder shorter than a block waits for more events (or its
+        deadline), so blocks stay full: a 1,024-event block is 12% smaller
+        per event than the short ones a remainder would make.
         """
         buffer, start = self._buffer, 0
-        self._buffer = []
         while start < len(buffer):
-            room = min(self.block_events, self.keyframe_every - (self._written - self._kf_at))
+            interval = max(self.keyframe_every, KEYFRAME_PER_AGENT * len(self.model.agents))
+            room = min(self.block_events, interval - (self._written - self._kf_at))
+            if whole_blocks and len(buffer) - start < room:
+                break
             chunk = buffer[start:start + room]
             start += len(chunk)
             self.model.apply_many(chunk)
             self._write_events(chunk)
             since = self._written - self._kf_at
-            if since >= self.keyframe_every or self.model.now - self._kf_clock >= self.keyframe_ns:
+            if since >= interval or self.model.now - self._kf_clock >= self.keyframe_ns:
                 self._write_keyframe()
+        self._buffer = buffer[start:]
 
     def bookmark(self, label: str, at: int | None = None) -> None:
         """Mark event index `at` (default: the last one appended) with `label`."""

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from swarmscope.core import model as model_mod
+from swarmscope.core import reducers
 from swarmscope.core import session_format as fmt
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
@@ -15,12 +15,13 @@ from session_helpers import write_events
 
 SMALL = {"block_events": 300, "keyframe_every": 900}
 DONE = 25
-"""A small MAX_DONE_TASKS, so finished tasks are forgotten many times over in a short session."""
+"""Small MAX_DONE_TASKS and MAX_FAILED_TASKS, so finished tasks are forgotten many times over in a short session."""
 
 
 @pytest.fixture(autouse=True)
 def few_done_tasks(monkeypatch):
-    monkeypatch.setattr(model_mod, "MAX_DONE_TASKS", DONE)
+    monkeypatch.setattr(reducers, "MAX_DONE_TASKS", DONE)
+    monkeypatch.setattr(reducers, "MAX_FAILED_TASKS", DONE // 5)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +130,8 @@ def test_a_format_1_0_file_with_snapshot_keyframes_still_reads(tmp_path, events,
     monkeypatch.setattr(SwarmModel, "compact", SwarmModel.snapshot)
     write_events(p, events, batch=250, **SMALL)
     monkeypatch.undo()
-    monkeypatch.setattr(model_mod, "MAX_DONE_TASKS", DONE)
+    monkeypatch.setattr(reducers, "MAX_DONE_TASKS", DONE)
+    monkeypatch.setattr(reducers, "MAX_FAILED_TASKS", DONE // 5)
     live = SwarmModel()
     live.apply_many(events[:5000])
     with Session(p) as s:

@@ -245,20 +245,6 @@ async def test_a_drag_seeks_only_where_the_mouse_is_now(session_path):
         assert EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 20 * S < EVENTS[screen.cursor.pos + 1].ts
 
 
-def test_gaps_per_block_finds_lost_events_not_restarts(tmp_path):
-    from swarmscope.core.gapscan import gaps_per_block
-
-    events = [Event(i * S, "a", i, "heartbeat", {}, 1) for i in range(3000)]
-    del events[2500:2510]                                    # ten lost
-    events += [Event(4000 * S, "a", 0, "hello", {}, 2)]      # a restart: not a gap
-    events += [Event(4001 * S, "b", 7, "heartbeat", {}, 3)]  # a late joiner: not a gap
-    path = write_session(tmp_path / "gaps.swarm", events)
-    found = gaps_per_block(path)
-    assert sum(lost for _, lost in found) == 10
-    with open_session(path) as s:
-        assert [(s[k].agent, s[k].seq) for k, _ in found] == [("a", 2510)]
-
-
 async def test_the_timeline_marks_where_events_were_lost(tmp_path):
     from swarmscope.tui.widgets.timeline import Timeline
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, TabbedContent, TabPane
+from textual.worker import Worker
 
 from swarmscope.core.diff import diff_values
 from swarmscope.core.errors import SwarmscopeError
-from swarmscope.core.gapscan import gaps_per_block
 from swarmscope.core.playback import Playback
 from swarmscope.core.replay import Session, open_session
+from swarmscope.core.scan import ScanResult, SessionScan
 
 from ..render import duration
 from ..widgets.agent_grid import AgentGrid
@@ -52,11 +52,14 @@ BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen",
 """Fields that change with every event or beat: left out of a pinned diff, which is about behaviour."""
 
 
-def timeline_data(session: Session, gaps: tuple[tuple[int, int], ...] = ()) -> TimelineData:
-    """The timeline's picture of a session, from the block index alone (no event is read)."""
+def timeline_data(session: Session, scan: ScanResult | None = None) -> TimelineData:
+    """The timeline's picture of a session: its block index, and what a scan found so far, if any."""
     blocks = tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
                    for _, i in session.file.index.blocks)
-    return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), gaps)
+    bookmarks = tuple(b[0] for b in session.bookmarks)
+    if scan is None:
+        return TimelineData(blocks, bookmarks, len(session))
+    return TimelineData(blocks, bookmarks, len(session), scan.blocks, tuple(scan.gaps), scan.errors, scan.checkpoints)
 
 
 def parse_goto(text: str, session: Session, pos: int) -> int:
@@ -119,6 +122,8 @@ class ReplayScreen(SwarmScreen):
         self._drawn: tuple | None = None
         self._changed_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._pending_seek: Timeline.Seek | None = None
+        self._scan = SessionScan(session.file.path)
+        self._scanner: Worker | None = None
 
     @classmethod
     def for_live(cls, path: Path, name: str) -> "ReplayScreen":
@@ -142,23 +147,26 @@ class ReplayScreen(SwarmScreen):
             lst.yielded_actions = self.YIELDED_KEYS
         self.query_one(EventLog).follow = False
         super().on_mount()
-        if not self.live:  # a growing file would need rescanning; its gaps show in the header
-            self.run_worker(self._scan_gaps, thread=True, exclusive=True, group="gaps")
+        self._start_scan()
 
-    def _scan_gaps(self) -> None:
-        """Find where events were lost (a pass over the whole file, on a worker thread)."""
-        gaps = tuple(gaps_per_block(self.session.file.path))
-        self.app.call_from_thread(self._show_gaps, gaps)
+    def _start_scan(self) -> None:
+        """Scan what is not scanned yet, on a worker thread (a pass over the file: seconds for a big one)."""
+        if self._scanner is None or self._scanner.is_finished:
+            self._scanner = self.run_worker(self._run_scan, thread=True, group="scan")
 
-    def _show_gaps(self, gaps: tuple[tuple[int, int], ...]) -> None:
-        timeline = self.query_one(Timeline)
-        timeline.update(data=replace(timeline.data, gaps=gaps))
+    def _run_scan(self) -> None:
+        if self._scan.run():
+            self.app.call_from_thread(self._show_timeline)
+
+    def _show_timeline(self) -> None:
+        self.query_one(Timeline).update(data=timeline_data(self.session, self._scan.result))
 
     # -- the frame --------------------------------------------------------------------------
 
     def frame(self) -> None:
         if self.live and self.session.refresh():
-            self.query_one(Timeline).update(data=timeline_data(self.session))
+            self._show_timeline()
+            self._start_scan()
         self.playback.tick(time.monotonic())
         cur = self.cursor
         state = (cur.pos, self.sort, self.filters["grid"], self.filters["log"], len(self.session),
@@ -285,8 +293,7 @@ class ReplayScreen(SwarmScreen):
     def action_bookmark(self) -> None:
         pos = self.cursor.pos
         self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
-        timeline = self.query_one(Timeline)
-        timeline.update(data=timeline_data(self.session, timeline.data.gaps))
+        self._show_timeline()
         self.notify(f"bookmarked event {pos + 1:,} (m / M: next / previous bookmark)", timeout=2)
 
     def action_pin(self) -> None:

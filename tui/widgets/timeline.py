@@ -2,21 +2,24 @@
 
 Three lines: event density (a sparkline), markers (✖ error, ⋯ events lost,
 ◆ checkpoint, ★ bookmark), and the cursor with its event index and recorded time. Built
-from the session's block index, so drawing it never reads an event. Click
-or drag to seek; with `fold` on, the axis is events rather than time, so
-idle stretches take no room.
+from the session's block index, so drawing it never reads an event; a scan
+of the file (core/scan.py) then places every error and checkpoint exactly
+and adds where events were lost. Click or drag to seek; with `fold` on, the
+axis is events rather than time, so idle stretches take no room.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widget import Widget
+
+from swarmscope.core.scan import Marks
 
 from ..render import SPARKS
 
@@ -38,8 +41,12 @@ class TimelineData:
     blocks: tuple[Block, ...]
     bookmarks: tuple[int, ...]
     events: int
-    gaps: tuple[tuple[int, int], ...] = ()
-    """(event index, events lost there): found by a scan after opening, so empty at first."""
+    scanned: int = 0
+    """Blocks the scan has covered: their marks come from the fields below, the others' from their counts."""
+    gaps: tuple[tuple[int, int, int], ...] = ()
+    """(event index, recorded clock, events lost there), one per block that lost any."""
+    errors: Marks = field(default_factory=Marks)
+    checkpoints: Marks = field(default_factory=Marks)
 
 
 class Timeline(Widget, can_focus=False):
@@ -73,6 +80,8 @@ class Timeline(Widget, can_focus=False):
         """(event index, recorded time) of the cursor."""
         self.pinned: int | None = None
         self._dragging = False
+        self._columns_cache: tuple[TimelineData, tuple[int, bool], tuple[list, list, list]] | None = None
+        """(data, (width, fold), columns): counting columns walks every mark, so it is done when they change."""
 
     def update(self, data: TimelineData | None = None, cursor: tuple[int, int] | None = None,
                pinned: int | None = -1) -> None:
@@ -98,18 +107,42 @@ class Timeline(Widget, can_focus=False):
         x = index if self.fold else ts
         return min(width - 1, max(0, int((x - lo) / max(hi - lo, 1) * width)))
 
-    def _columns(self, width: int) -> tuple[list[int], list[int], list[int]]:
-        """Events, errors and checkpoints per column."""
-        density, errors, checkpoints = [0] * width, [0] * width, [0] * width
-        for b in self.data.blocks:
-            a = self._column(b.first, b.lo, width)
-            z = self._column(b.first + b.count - 1, b.hi, width)
-            share = b.count / (z - a + 1)
-            for c in range(a, z + 1):
-                density[c] += share
-            errors[a] += b.errors
-            checkpoints[a] += b.checkpoints
+    def _columns(self, width: int) -> tuple[list[float], list[bool], list[bool]]:
+        """Events, errors and checkpoints per column; kept until the data, width or axis change."""
+        cached = self._columns_cache
+        if cached is None or cached[0] is not self.data or cached[1] != (width, self.fold):
+            cached = self._columns_cache = (self.data, (width, self.fold), self._count_columns(width))
+        return cached[2]
+
+    def _count_columns(self, width: int) -> tuple[list[float], list[bool], list[bool]]:
+        data = self.data
+        density, errors, checkpoints = [0.0] * width, [False] * width, [False] * width
+        for b in data.blocks:
+            self._spread(density, b)
+        for b in data.blocks[data.scanned:]:  # not scanned yet: marked at the block's start
+            c = self._column(b.first, b.lo, width)
+            errors[c] = errors[c] or b.errors > 0
+            checkpoints[c] = checkpoints[c] or b.checkpoints > 0
+        for marks, flags in ((data.errors, errors), (data.checkpoints, checkpoints)):
+            for index, ts in zip(marks.index, marks.clock):
+                flags[self._column(index, ts, width)] = True
         return density, errors, checkpoints
+
+    def _spread(self, density: list[float], b: Block) -> None:
+        """Add a block's events to the columns it spans, each in proportion to its share of the span."""
+        lo, hi = self._span
+        scale = len(density) / max(hi - lo, 1)
+        a, z = ((b.first, b.first + b.count) if self.fold else (b.lo, b.hi))
+        a, z = (a - lo) * scale, (z - lo) * scale
+        last = len(density) - 1
+        if z - a < 1e-9:
+            density[min(last, max(0, int(a)))] += b.count
+            return
+        per_column = b.count / (z - a)
+        c = int(a)
+        while c < z:
+            density[min(last, max(0, c))] += per_column * (min(z, c + 1) - max(a, c))
+            c += 1
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -128,8 +161,8 @@ class Timeline(Widget, can_focus=False):
                 marks[c], mark_styles[c] = "✖", style("timeline--error")
             elif checkpoints[c]:
                 marks[c], mark_styles[c] = "◆", style("timeline--checkpoint")
-        for index, _ in self.data.gaps:
-            c = self._column(index, self._ts_of(index), width)
+        for index, ts, _ in self.data.gaps:
+            c = self._column(index, ts, width)
             if marks[c] != "✖":
                 marks[c], mark_styles[c] = "⋯", style("timeline--gap")
         bookmarks = self._bookmark_columns(width)

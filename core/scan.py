@@ -1,0 +1,85 @@
+"""What a pass over a whole session finds that its block index cannot say.
+
+The index counts errors and checkpoints per block, which is enough to draw
+a first timeline without reading an event, but it places them only to the
+nearest block, and it knows nothing of lost events: those take following
+every agent's sequence numbers through the file. A scan decodes each block
+once, off the screen's thread, on a Session of its own (a Session is one
+thread's). It can be resumed, so a session still being recorded is scanned
+as it grows.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .events import Event
+from .replay import Session
+from .sequence import advance
+
+
+@dataclass
+class Marks:
+    """Exact places, each as (event index, recorded clock) in two parallel arrays, oldest first."""
+
+    index: array = field(default_factory=lambda: array("q"))
+    clock: array = field(default_factory=lambda: array("q"))
+
+    def add(self, index: int, clock: int) -> None:
+        self.index.append(index)
+        self.clock.append(clock)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+@dataclass
+class ScanResult:
+    """What a scan found so far. Gaps are per block: (first event after a hole, its clock, events lost)."""
+
+    blocks: int = 0
+    """Blocks scanned: the results cover events before this block."""
+    gaps: list[tuple[int, int, int]] = field(default_factory=list)
+    errors: Marks = field(default_factory=Marks)
+    checkpoints: Marks = field(default_factory=Marks)
+
+
+class SessionScan:
+    """Scans a session file block by block; `run()` again picks up blocks appended since."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.result = ScanResult()
+        self._seqs: dict[str, tuple[int, int]] = {}
+        self._clock = 0
+
+    def run(self) -> bool:
+        """Scan every block not scanned yet; True if there was any."""
+        with Session(self.path) as session:
+            f = session.file
+            todo = range(self.result.blocks, len(f.index.blocks))
+            for b in todo:
+                self._scan(f.block_events(b), f.block_info(b).first)
+                self.result.blocks = b + 1
+        return bool(todo)
+
+    def _scan(self, events: list[Event], first: int) -> None:
+        res, seqs, clock = self.result, self._seqs, self._clock
+        lost, where = 0, None
+        for k, ev in enumerate(events, first):
+            clock = ev.ts if ev.ts > clock else clock
+            inc, expected = seqs.get(ev.agent, (None, 0))
+            nxt, missing, _, _ = advance(inc, expected, ev.inc, ev.seq)
+            seqs[ev.agent] = (ev.inc, nxt)
+            if missing:
+                lost += missing
+                where = where or (k, clock)
+            if ev.kind == "error":
+                res.errors.add(k, clock)
+            elif ev.kind == "checkpoint":
+                res.checkpoints.add(k, clock)
+        if where:
+            res.gaps.append((*where, lost))
+        self._clock = clock

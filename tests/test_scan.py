@@ -1,0 +1,42 @@
+"""The scan of a whole session: lost events, and errors and checkpoints placed exactly, as a file grows too."""
+
+from swarmscope.core.events import Event
+from swarmscope.core.replay import open_session
+from swarmscope.core.scan import SessionScan
+
+from session_helpers import write_events
+
+S = 1_000_000_000
+
+
+def test_a_scan_finds_lost_events_not_restarts_and_places_errors_exactly(tmp_path):
+    events = [Event(i * S, "a", i, "heartbeat", {}, 1) for i in range(3000)]
+    events[1234] = events[1234]._replace(kind="error")
+    events[2000] = events[2000]._replace(kind="checkpoint")
+    del events[2500:2510]                                    # ten lost
+    events += [Event(4000 * S, "a", 0, "hello", {}, 2)]      # a restart: not a gap
+    events += [Event(4001 * S, "b", 7, "heartbeat", {}, 3)]  # a late joiner: not a gap
+    path = tmp_path / "gaps.swarm"
+    write_events(path, events)
+    scan = SessionScan(path)
+    assert scan.run() and not scan.run()  # a second run has nothing new to read
+    found = scan.result
+    assert sum(lost for _, _, lost in found.gaps) == 10
+    with open_session(path) as s:
+        assert [(s[k].agent, s[k].seq, s[k].ts) for k, _, _ in found.gaps] == [("a", 2510, 2510 * S)]
+    assert list(found.errors.index) == [1234] and list(found.errors.clock) == [1234 * S]
+    assert list(found.checkpoints.index) == [2000]
+
+
+def test_a_scan_resumes_where_a_growing_file_left_off(tmp_path):
+    events = [Event(i * S, "a", i, "error" if i % 700 == 0 else "log", {}, 1) for i in range(5000)]
+    path = tmp_path / "growing.swarm"
+    writer = write_events(path, events[:2500], close=False)
+    scan = SessionScan(path)
+    assert scan.run()
+    seen = scan.result.blocks
+    assert list(scan.result.errors.index) == list(range(0, 2500, 700))
+    writer.append(events[2500:])
+    writer.close()
+    assert scan.run() and scan.result.blocks > seen
+    assert list(scan.result.errors.index) == list(range(0, 5000, 700)) and not scan.result.gaps
