@@ -14,6 +14,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .events import Event
 from .replay import Session
@@ -55,14 +56,17 @@ class SessionScan:
         self._seqs: dict[str, tuple[int, int]] = {}
         self._clock = 0
 
-    def run(self) -> bool:
-        """Scan every block not scanned yet; True if there was any."""
+    def run(self, pause: Callable[[], None] | None = None) -> bool:
+        """Scan every block not scanned yet; True if there was any. `pause` is called after each
+        block: a UI thread sharing the interpreter lock with this one may want a moment."""
         with Session(self.path) as session:
             f = session.file
             todo = range(self.result.blocks, len(f.index.blocks))
             for b in todo:
-                self._scan(f.block_events(b), f.block_info(b).first)
+                self._scan(f.block_events(b, cached=False), f.block_info(b).first)
                 self.result.blocks = b + 1
+                if pause is not None:
+                    pause()
         return bool(todo)
 
     def _scan(self, events: list[Event], first: int) -> None:

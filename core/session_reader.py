@@ -183,13 +183,14 @@ class SessionFile:
         """Which EVENTS block holds event `i` (0 <= i < len)."""
         return bisect_right(self._starts, i) - 1
 
-    def block_events(self, b: int) -> list[Event]:
-        """The events of EVENTS block number `b` (cached)."""
+    def block_events(self, b: int, cached: bool = True) -> list[Event]:
+        """The events of EVENTS block number `b`; kept in a small cache unless a pass over the whole
+        file says not to (it would only push out what seeks reuse, and age a heap of objects)."""
         offset, _ = self.index.blocks[b]
         def load() -> list[Event]:
             with bulk_allocation():
                 return fmt.decode_events(self._payload(offset, fmt.EVENTS))
-        return self._events.get(offset, load)
+        return self._events.get(offset, load) if cached else load()
 
     def block_info(self, b: int) -> fmt.EventsInfo:
         return self.index.blocks[b][1]

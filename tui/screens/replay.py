@@ -48,6 +48,9 @@ def step_bindings(screen: str) -> list[Binding]:
 
 WINDOW = 300
 """Events listed either side of the cursor."""
+SCAN_PAUSE_S = 0.001
+"""The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
+lock at once instead of waiting out a switch interval (keys answered 20-30 ms later otherwise)."""
 BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles"})
 """Fields that change with every event or beat: left out of a pinned diff, which is about behaviour."""
 
@@ -121,7 +124,6 @@ class ReplayScreen(SwarmScreen):
         self._blame: dict | None = None
         self._drawn: tuple | None = None
         self._changed_cache: dict[tuple[str, int], frozenset[str]] = {}
-        self._pending_seek: Timeline.Seek | None = None
         self._scan = SessionScan(session.file.path)
         self._scanner: Worker | None = None
 
@@ -155,7 +157,7 @@ class ReplayScreen(SwarmScreen):
             self._scanner = self.run_worker(self._run_scan, thread=True, group="scan")
 
     def _run_scan(self) -> None:
-        if self._scan.run():
+        if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
             self.app.call_from_thread(self._show_timeline)
 
     def _show_timeline(self) -> None:
@@ -340,17 +342,8 @@ class ReplayScreen(SwarmScreen):
 
     @on(Timeline.Seek)
     def _scrub(self, message: Timeline.Seek) -> None:
-        """A drag sends a stream of these; only the newest is sought, once the queue is read."""
+        """A click or a drag; of a drag's stream, queued ones fold into the newest (Seek.can_replace)."""
         self.playback.playing = False
-        first = self._pending_seek is None
-        self._pending_seek = message
-        if first:
-            self.call_later(self._seek_pending)
-
-    def _seek_pending(self) -> None:
-        message, self._pending_seek = self._pending_seek, None
-        if message is None:
-            return
         if message.index is not None:
             self._move(self.cursor.seek(message.index))
         else:

@@ -2,7 +2,10 @@
 
 One widget for a thousand (or ten thousand) rows instead of a widget per
 row; rendered lines are cached per (row, width, selected), so a frame that
-changes a few rows re-renders a few lines. Rows may be laid out in columns
+changes a few rows re-renders a few lines. The cache holds what the last
+rows drew and no more: each cached line is a Strip with a dozen objects of
+its own, and a cache of thousands of stale lines made every full garbage
+collection of the screen several times slower. Rows may be laid out in columns
 and span several lines (the agent cards).
 """
 
@@ -21,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 _CACHE_LIMIT = 4096
+"""A bound for a list scrolled far without new rows; new rows start a fresh cache anyway."""
 
 
 class LineList(ScrollView, can_focus=True):
@@ -67,6 +71,8 @@ class LineList(ScrollView, can_focus=True):
         self.yielded_actions: frozenset[str] = frozenset()
         """Actions this list leaves to its screen (the replay screen steps through time with arrows)."""
         self._cache: dict[tuple, Strip] = {}
+        self._previous: dict[tuple, Strip] = {}
+        """Lines drawn for the rows before the last set_rows(): reused if still on screen, else dropped."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in self.yielded_actions
@@ -90,6 +96,7 @@ class LineList(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[Any]) -> None:
         """Replace the rows (called once a frame by the screen) and repaint."""
         self.rows = rows
+        self._previous, self._cache = self._cache, {}
         self._relayout()
         if self.cursor >= len(rows):
             self.cursor = max(0, len(rows) - 1)
@@ -98,6 +105,7 @@ class LineList(ScrollView, can_focus=True):
     def clear_cache(self) -> None:
         """Forget rendered lines (styles changed: theme switch)."""
         self._cache.clear()
+        self._previous.clear()
         self.refresh()
 
     @property
@@ -112,7 +120,7 @@ class LineList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._relayout()
-        self._cache.clear()
+        self.clear_cache()
 
     # -- drawing --------------------------------------------------------------------
 
@@ -139,7 +147,7 @@ class LineList(ScrollView, can_focus=True):
         row = self.rows[index]
         selected = index == self.cursor
         key = (row, line, width, selected, self.has_focus)
-        strip = self._cache.get(key)
+        strip = self._cache.get(key) or self._previous.pop(key, None)
         if strip is None:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
@@ -147,7 +155,8 @@ class LineList(ScrollView, can_focus=True):
             text.truncate(width, overflow="ellipsis", pad=True)
             if selected:
                 text.stylize(self.cstyle("list--cursor"))
-            strip = self._cache[key] = self._strip(text, width)
+            strip = self._strip(text, width)
+        self._cache[key] = strip
         return strip
 
     def _strip(self, text: Text, width: int) -> Strip:

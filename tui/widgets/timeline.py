@@ -72,6 +72,10 @@ class Timeline(Widget, can_focus=False):
             super().__init__()
             self.index, self.ts = index, ts
 
+        def can_replace(self, message: Message) -> bool:
+            """A drag sends a stream of these: a newer one waiting behind this one makes it moot."""
+            return isinstance(message, Timeline.Seek)
+
     def __init__(self, data: TimelineData, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data = data
