@@ -12,6 +12,7 @@ as it grows.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -36,15 +37,40 @@ class Marks:
         return len(self.index)
 
 
+UNKNOWN = -2
+"""What `ScanResult.find` says when the scan has not reached the part that would answer."""
+
+
 @dataclass
 class ScanResult:
-    """What a scan found so far. Gaps are per block: (first event after a hole, its clock, events lost)."""
+    """What a scan found so far. Gaps are per block: (first event after a hole, its clock, events lost).
+
+    Written by the scanning thread, read by another: each block's marks go in
+    before `blocks` and `events` move past it, so a reader that reads
+    `events` first never trusts a part whose marks are not all in.
+    """
 
     blocks: int = 0
     """Blocks scanned: the results cover events before this block."""
+    events: int = 0
+    """Events those blocks hold."""
     gaps: list[tuple[int, int, int]] = field(default_factory=list)
     errors: Marks = field(default_factory=Marks)
     checkpoints: Marks = field(default_factory=Marks)
+
+    def find(self, marks: Marks, pos: int, forward: bool, total: int) -> int | None:
+        """The first mark after `pos` (or the last before it) by bisection, without reading a block;
+        None if there is none, UNKNOWN if the scan has not covered where one could be."""
+        covered, index = self.events, marks.index
+        if forward:
+            k = bisect_right(index, pos)
+            if k < len(index):
+                return index[k]
+            return None if covered >= total else UNKNOWN
+        if pos > covered:
+            return UNKNOWN
+        k = bisect_left(index, pos)
+        return index[k - 1] if k else None
 
 
 class SessionScan:
@@ -63,8 +89,9 @@ class SessionScan:
             f = session.file
             todo = range(self.result.blocks, len(f.index.blocks))
             for b in todo:
-                self._scan(f.block_events(b, cached=False), f.block_info(b).first)
-                self.result.blocks = b + 1
+                info = f.block_info(b)
+                self._scan(f.block_events(b, cached=False), info.first)
+                self.result.blocks, self.result.events = b + 1, info.first + info.count
                 if pause is not None:
                     pause()
         return bool(todo)

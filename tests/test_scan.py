@@ -40,3 +40,22 @@ def test_a_scan_resumes_where_a_growing_file_left_off(tmp_path):
     writer.close()
     assert scan.run() and scan.result.blocks > seen
     assert list(scan.result.errors.index) == list(range(0, 5000, 700)) and not scan.result.gaps
+
+
+def test_marks_answer_jumps_only_where_the_scan_has_been(tmp_path):
+    from swarmscope.core.scan import UNKNOWN
+
+    events = [Event(i * S, "a", i, "error" if i in (10, 3000) else "log", {}, 1) for i in range(5000)]
+    path = tmp_path / "jumps.swarm"
+    writer = write_events(path, events[:2500], close=False)
+    scan = SessionScan(path)
+    scan.run()
+    errors, find = scan.result.errors, scan.result.find
+    assert find(errors, 0, True, 5000) == 10 and find(errors, 10, False, 5000) is None
+    assert find(errors, 11, True, 5000) == UNKNOWN    # 3000 is not scanned yet
+    assert find(errors, 2600, False, 5000) == UNKNOWN  # nor what lies between 2500 and 2600
+    writer.append(events[2500:])
+    writer.close()
+    scan.run()
+    assert find(errors, 11, True, 5000) == 3000 and find(errors, 3000, True, 5000) is None
+    assert find(errors, 2600, False, 5000) == 10

@@ -7,6 +7,7 @@ import pytest
 from swarmscope.core.events import Event
 from swarmscope.core.playback import Playback
 from swarmscope.core.replay import open_session
+from swarmscope.core.scan import SessionScan
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
@@ -52,11 +53,16 @@ async def test_the_grid_shows_the_swarm_as_it_was(session_path):
             assert row.health == expected.agents[row.id].health(expected.now)
 
 
-async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path):
+@pytest.mark.parametrize("scanned", [True, False], ids=["by-the-scan", "by-reading-blocks"])
+async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, scanned, monkeypatch):
     errors, checkpoints = indices("error"), indices("checkpoint")
+    if not scanned:  # every jump reads blocks, as before a scan has covered the file
+        monkeypatch.setattr(SessionScan, "run", lambda self, pause=None: False)
     app = replay_app(session_path, start=0)
     async with app.run_test(size=(120, 35)) as pilot:
         screen = app.screen
+        await app.workers.wait_for_complete()
+        assert screen._scan.result.events == (len(EVENTS) if scanned else 0)
         await pilot.press("e")
         assert screen.cursor.pos == errors[0]
         await pilot.press("e")

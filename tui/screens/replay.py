@@ -22,7 +22,7 @@ from swarmscope.core.diff import diff_values
 from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.playback import Playback
 from swarmscope.core.replay import Session, open_session
-from swarmscope.core.scan import ScanResult, SessionScan
+from swarmscope.core.scan import UNKNOWN, ScanResult, SessionScan
 
 from ..render import duration
 from ..widgets.agent_grid import AgentGrid
@@ -48,6 +48,9 @@ def step_bindings(screen: str) -> list[Binding]:
 
 WINDOW = 300
 """Events listed either side of the cursor."""
+SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False),
+                 "next_checkpoint": ("checkpoints", True), "prev_checkpoint": ("checkpoints", False)}
+"""Jumps the scan's marks answer by bisection (no block read), as (marks, forward)."""
 SCAN_PAUSE_S = 0.001
 """The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
 lock at once instead of waiting out a switch interval (keys answered 20-30 ms later otherwise)."""
@@ -278,9 +281,22 @@ class ReplayScreen(SwarmScreen):
         self.frame()
 
     def action_jump(self, what: str) -> None:
-        if getattr(self.cursor, what)() is None:
+        found = self._find_scanned(what)
+        if found == UNKNOWN:
+            found = getattr(self.cursor, what)()  # reads blocks until it finds one
+        elif found is not None:
+            self.cursor.seek(found)
+        if found is None:
             self.notify(f"no {what.replace('_', ' ')} from here", timeout=2)
         self.frame()
+
+    def _find_scanned(self, what: str) -> int | None:
+        """Where the scan's exact marks say the jump lands, once it has covered that far."""
+        if what not in SCANNED_JUMPS:
+            return UNKNOWN
+        marks, forward = SCANNED_JUMPS[what]
+        result = self._scan.result
+        return result.find(getattr(result, marks), self.cursor.pos, forward, len(self.session))
 
     def action_match(self, forward: bool) -> None:
         flt = self.filters["log"]
