@@ -70,6 +70,7 @@ def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
         term.keys("Enter")
         wait_for(lambda: "researcher-" not in term.screen().split("Tasks")[0], timeout=10, poll=0.1)
         assert "coder-" in term.screen()
+        term.shows("q Quit")  # the box has closed: a q typed sooner would go into it
         term.quits_cleanly()
     finally:
         term.close()
