@@ -1,5 +1,6 @@
 """The `swarmscope` command as a user meets it: real subprocesses, real signals."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -37,6 +38,14 @@ def test_help_for_every_command():
     for command in ([], ["hub"], ["demo"], ["bench"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: swarmscope" in result.stdout
+
+
+def test_bench_runs_each_section_in_its_own_process_and_gives_its_figures_as_json():
+    result = run("bench", "--quick", "--only", "emit", "--only", "e2e", "--json", timeout=300)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["emit"]["emit_ns"] > 0 and figures["emit"]["pack_ns"] > 0
+    assert figures["e2e"]["delivered"] == 100_002 and figures["e2e"]["unaccounted"] == 0
 
 
 def test_a_taken_address_is_one_clear_line(tmp_path):

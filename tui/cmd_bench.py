@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 
 from swarmscope.core import bench
 
@@ -23,17 +25,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    results = {}
+    sections = args.only or SECTIONS
+    if len(sections) > 1:
+        return _each_in_its_own_process(sections, args)
+    name = sections[0]
     report = None if args.json else print
-    for name in args.only or SECTIONS:
-        if name == "ui":
-            from .bench_ui import bench_ui
-            results[name] = bench_ui(quick=args.quick, report=report)
-        elif name == "replay":
-            from .bench_replay import bench_replay
-            results[name] = bench_replay(quick=args.quick, report=report)
-        else:
-            results[name] = bench.run_section(name, quick=args.quick, report=report)
+    if name == "ui":
+        from .bench_ui import bench_ui
+        result = bench_ui(quick=args.quick, report=report)
+    elif name == "replay":
+        from .bench_replay import bench_replay
+        result = bench_replay(quick=args.quick, report=report)
+    else:
+        result = bench.run_section(name, quick=args.quick, report=report)
+    if args.json:
+        print(json.dumps({name: result}, indent=2))
+    return 0
+
+
+def _each_in_its_own_process(sections: list[str], args: argparse.Namespace) -> int:
+    """One process per section: a section run after another inherited its heap (the sessions
+    section leaves ~130 MiB), and every garbage collection in the UI sections walked it."""
+    results, status = {}, 0
+    for name in sections:
+        cmd = [sys.executable, "-m", "swarmscope.tui.cli", "bench", "--only", name]
+        cmd += ["--quick"] * args.quick + ["--json"] * args.json
+        done = subprocess.run(cmd, stdout=subprocess.PIPE if args.json else None, text=True)
+        status = status or done.returncode
+        if args.json and done.returncode == 0:
+            results.update(json.loads(done.stdout))
     if args.json:
         print(json.dumps(results, indent=2))
-    return 0
+    return status
