@@ -164,6 +164,10 @@ class RateMeter:
         self._samples: list[tuple[int, int]] = []
 
     def update(self, now_ns: int, count: int) -> float:
+        if self._samples:
+            last_ns, last_count = self._samples[-1]
+            if now_ns < last_ns or count < last_count or now_ns - last_ns > self.window_ns:
+                self._samples.clear()  # a replay moved back, or jumped past the window: start over
         self._samples.append((now_ns, count))
         while len(self._samples) > 2 and self._samples[1][0] <= now_ns - self.window_ns:
             self._samples.pop(0)
