@@ -134,7 +134,7 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     stats = json.loads(cli("stats", "--json", home=home).stdout)
     assert stats["sessions"] == 2 and stats["by_workflow"]["wf"]["sessions"] == 2
     dry = cli("cleanup", "--max-count", "1", "--dry-run", home=home)
-    assert "would remove 1 sessions" in dry.stdout and len(list((home / "sessions").glob("*.swarm"))) == 2
+    assert "would remove 1 session," in dry.stdout and len(list((home / "sessions").glob("*.swarm"))) == 2
     protected = cli("cleanup", "--max-count", "1", "--keep-tag", "nightly", home=home)
     assert "removed 0 sessions" in protected.stdout  # the tagged one does not count against the limit
     assert "removed 1 sessions" in cli("cleanup", "--max-count", "1", home=home).stdout

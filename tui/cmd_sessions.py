@@ -28,6 +28,7 @@ from swarmscope.core.session_repair import repair
 from swarmscope.core.store import resolve, sessions_dir
 
 from .args import positive
+from .render import count
 
 SORTS = {"started": "started", "size": "bytes", "events": "events", "name": "name", "errors": "errors"}
 
@@ -237,10 +238,10 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.json:
         _emit(totals)
         return 0
-    print(f"{totals['sessions']} sessions, {_size(totals['bytes'])}, {totals['events']:,} events: "
+    print(f"{count(totals['sessions'], 'session')}, {_size(totals['bytes'])}, {totals['events']:,} events: "
           f"{totals['ok']} ok, {totals['failed']} failed, {totals['unreadable']} unreadable")
     for name, row in totals["by_workflow"].items():
-        print(f"  {name:<24} {row['sessions']:>5} sessions  {row.get('ok', 0):>4} ok  {row.get('failed', 0):>4} failed"
+        print(f"  {name:<24} {count(row['sessions'], 'session'):>14}  {row.get('ok', 0):>4} ok  {row.get('failed', 0):>4} failed"
               f"  {_size(row['bytes']):>10}")
     return 0
 
@@ -281,7 +282,7 @@ def run_cleanup(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_
     verb = "would remove" if args.dry_run else "removed"
     for e in doomed:
         print(f"{verb} {(e['id'] or '?')[:8]}  {_stamp(e['started'])}  {e['name']}  {_size(e['bytes'])}  {e['outcome']}")
-    print(f"{verb} {len(doomed)} sessions, {_size(sum(e['bytes'] or 0 for e in doomed))}")
+    print(f"{verb} {count(len(doomed), 'session')}, {_size(sum(e['bytes'] or 0 for e in doomed))}")
     return 0
 
 

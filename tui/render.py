@@ -39,6 +39,11 @@ def sparkline(values: list[int] | list[float], width: int) -> str:
     return "".join(SPARKS[min(7, int(v / top * 7.999))] for v in values)
 
 
+def count(n: int, noun: str) -> str:
+    """'1 session', '2 sessions'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def human_bytes(n: int | None) -> str:
     if n is None:
         return "-"
