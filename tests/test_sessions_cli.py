@@ -137,7 +137,7 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     assert "would remove 1 session," in dry.stdout and len(list((home / "sessions").glob("*.swarm"))) == 2
     protected = cli("cleanup", "--max-count", "1", "--keep-tag", "nightly", home=home)
     assert "removed 0 sessions" in protected.stdout  # the tagged one does not count against the limit
-    assert "removed 1 sessions" in cli("cleanup", "--max-count", "1", home=home).stdout
+    assert "removed 1 session," in cli("cleanup", "--max-count", "1", home=home).stdout
     assert [p.name for p in (home / "sessions").glob("*.swarm")] == ["20260102-000000-wf-bbbbbbbb.swarm"]
 
 
