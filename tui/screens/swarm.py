@@ -11,12 +11,14 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from swarmscope.core.filters import Filter, parse_filter
 from swarmscope.core.model import SwarmModel
@@ -165,15 +167,26 @@ class SwarmScreen(Screen):
         running = sum(1 for t in view.tasks if t.result is None)
         per_min = self._throughput.update(view.now, view.tasks_done) * 60
         pending = self.query_one(EventLog).pending
-        self._set_label("tab-tasks", f"Tasks [2] {running} running · {per_min:.0f}/min · "
-                                     f"{len(view.tasks) - running} failed")
+        self._set_label("tab-tasks", f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min · "
+                                     f"{len(view.tasks) - running:>2} failed")  # widths steady: see _set_label
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
         self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
 
     def _set_label(self, pane: str, label: str) -> None:
-        if self._labels.get(pane) != label:
-            self._labels[pane] = label
-            self.query_one(TabbedContent).get_tab(pane).label = label
+        """Retitle a tab. A title of the same width is repainted in place: setting `label`
+        lays the whole screen out again (~10 ms, and garbage for the collector), and these
+        figures change on most frames and every replay key."""
+        old = self._labels.get(pane)
+        if old == label:
+            return
+        self._labels[pane] = label
+        tab = self.query_one(TabbedContent).get_tab(pane)
+        if old is not None and cell_len(old) == cell_len(label):
+            # What the label setter does, less the layout: Textual is pinned, and a test reads `label`.
+            tab._label = Content(label)
+            Static.update(tab, tab._label, layout=False)
+        else:
+            tab.label = label
 
     def _raise_alerts(self, alerts: list[Alert]) -> None:
         for alert in alerts:

@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+LAYOUT_SLACK = 0.1
+"""How far (a fraction of its lines) a list may grow or shrink before it asks for a layout pass."""
 _CACHE_LIMIT = 4096
 """A bound for a list scrolled far without new rows; new rows start a fresh cache anyway."""
 
@@ -113,10 +115,23 @@ class LineList(ScrollView, can_focus=True):
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def _relayout(self) -> None:
+        """Columns, lines per row, and the scrollable size.
+
+        A change of virtual size costs the whole screen a layout pass (~10 ms at 120x35, and
+        Textual's layout leaves cyclic garbage for the collector): a replay's tasks list changed
+        length on most seeks. So a list shorter than its viewport takes the viewport's height,
+        and a longer one relays out only when its length moves by more than LAYOUT_SLACK;
+        in between, the new size is set quietly (scrolling knows it at once; the scrollbar's
+        thumb is redrawn at the next layout, a few percent off until then)."""
         width = max(1, self.scrollable_content_region.width or self.size.width)
         self.columns, self.item_height = self.layout_for(width)
         lines = -(-len(self.rows) // self.columns) * self.item_height
-        self.virtual_size = Size(width, lines)
+        size = Size(width, max(lines, self.scrollable_content_region.height))
+        old = self.virtual_size
+        if size.width == old.width and abs(size.height - old.height) <= LAYOUT_SLACK * old.height:
+            self.set_reactive(LineList.virtual_size, size)
+        else:
+            self.virtual_size = size
 
     def on_resize(self) -> None:
         self._relayout()
