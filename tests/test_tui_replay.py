@@ -263,3 +263,18 @@ async def test_the_timeline_marks_where_events_were_lost(tmp_path):
         await pilot.pause()
         timeline = app.screen.query_one(Timeline)
         assert timeline.data.gaps and "⋯" in str(timeline.render())
+
+
+async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_path, monkeypatch):
+    from swarmscope.core.errors import SessionError
+
+    def unreadable(self, pause=None):
+        raise SessionError("sim.swarm: no longer readable")
+    monkeypatch.setattr(SessionScan, "run", unreadable)
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("approximate" in str(n.message) for n in app._notifications)
+        await pilot.press("e")  # the jumps read blocks instead
+        assert app.screen.cursor.pos == indices("error")[0]

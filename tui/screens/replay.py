@@ -160,8 +160,12 @@ class ReplayScreen(SwarmScreen):
             self._scanner = self.run_worker(self._run_scan, thread=True, group="scan")
 
     def _run_scan(self) -> None:
-        if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
-            self.app.call_from_thread(self._show_timeline)
+        """On the worker thread. A file that cannot be read now keeps the timeline the index drew."""
+        try:
+            if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
+                self.app.call_from_thread(self._show_timeline)
+        except SwarmscopeError as exc:
+            self.app.call_from_thread(self.notify, f"timeline marks are approximate: {exc}", severity="warning")
 
     def _show_timeline(self) -> None:
         self.query_one(Timeline).update(data=timeline_data(self.session, self._scan.result))
