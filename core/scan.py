@@ -11,6 +11,7 @@ as it grows.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -74,27 +75,64 @@ class ScanResult:
 
 
 class SessionScan:
-    """Scans a session file block by block; `run()` again picks up blocks appended since."""
+    """Scans a session file block by block; `run()` again picks up blocks appended since.
+
+    It keeps its Session open between runs, so following a file that grows costs
+    only the new blocks (reopening one that has no index yet reads all of it).
+    Runs may happen on different threads, one at a time; `close()` may come from
+    any thread, even during a run, which then closes the file when it ends.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.result = ScanResult()
         self._seqs: dict[str, tuple[int, int]] = {}
         self._clock = 0
+        self._session: Session | None = None
+        self._running = threading.Lock()
+        self._closing = False
 
     def run(self, pause: Callable[[], None] | None = None) -> bool:
         """Scan every block not scanned yet; True if there was any. `pause` is called after each
         block: a UI thread sharing the interpreter lock with this one may want a moment."""
-        with Session(self.path) as session:
-            f = session.file
-            todo = range(self.result.blocks, len(f.index.blocks))
-            for b in todo:
-                info = f.block_info(b)
-                self._scan(f.block_events(b, cached=False), info.first)
-                self.result.blocks, self.result.events = b + 1, info.first + info.count
-                if pause is not None:
-                    pause()
+        with self._running:
+            if self._closing:
+                return False
+            try:
+                return self._run(pause)
+            finally:
+                if self._closing:
+                    self._release()
+
+    def close(self) -> None:
+        self._closing = True
+        if self._running.acquire(blocking=False):
+            try:
+                self._release()
+            finally:
+                self._running.release()
+
+    def _run(self, pause: Callable[[], None] | None) -> bool:
+        if self._session is None:
+            self._session = Session(self.path)
+        else:
+            self._session.refresh()
+        f = self._session.file
+        todo = range(self.result.blocks, len(f.index.blocks))
+        for b in todo:
+            if self._closing:
+                break
+            info = f.block_info(b)
+            self._scan(f.block_events(b, cached=False), info.first)
+            self.result.blocks, self.result.events = b + 1, info.first + info.count
+            if pause is not None:
+                pause()
         return bool(todo)
+
+    def _release(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def _scan(self, events: list[Event], first: int) -> None:
         res, seqs, clock = self.result, self._seqs, self._clock

@@ -59,3 +59,13 @@ def test_marks_answer_jumps_only_where_the_scan_has_been(tmp_path):
     scan.run()
     assert find(errors, 11, True, 5000) == 3000 and find(errors, 3000, True, 5000) is None
     assert find(errors, 2600, False, 5000) == 10
+
+
+def test_a_scan_closed_mid_run_lets_go_of_the_file_when_the_run_ends(tmp_path):
+    events = [Event(i * S, "a", i, "log", {}, 1) for i in range(5000)]
+    path = tmp_path / "closing.swarm"
+    write_events(path, events)
+    scan = SessionScan(path)
+    scan.run(pause=scan.close)         # closed from "another thread" after the first block
+    assert 0 < scan.result.blocks < 5 and scan._session is None
+    assert not scan.run()              # closed for good

@@ -376,5 +376,6 @@ class ReplayScreen(SwarmScreen):
         self.frame()
 
     def on_unmount(self) -> None:
+        self._scan.close()
         if self.live:
             self.session.close()
