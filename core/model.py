@@ -155,14 +155,11 @@ class SwarmModel(KindReducers):
         self._count_rate(ts, newest)
 
     def _count_agents(self, agent_ids: tuple, incs: tuple, seqs: tuple, ts: tuple) -> None:
-        """Per-agent counting of a batch that mixes agents, event by event (the usual case inlined)."""
+        """Per-agent counting of a batch that mixes agents, event by event."""
         agents = self.agents
         for agent_id, inc, seq, t in zip(agent_ids, incs, seqs, ts):
             agent = agents[agent_id]
-            if inc == agent.inc and seq == agent.next_seq:
-                agent.next_seq = seq + 1
-            else:
-                self._count_seq(agent, inc, seq)
+            self._count_seq(agent, inc, seq)
             agent.events += 1
             if t > agent.last_seen:
                 agent.last_seen = t

@@ -34,9 +34,6 @@ class Marks:
         self.index.append(index)
         self.clock.append(clock)
 
-    def __len__(self) -> int:
-        return len(self.index)
-
 
 UNKNOWN = -2
 """What `ScanResult.find` says when the scan has not reached the part that would answer."""

@@ -223,7 +223,7 @@ def decode_events(payload: bytes) -> list[Event]:
 
 
 def _all(kind: type, values: list) -> bool:
-    """Every value exactly of type `kind`; the loop runs in C (a generator here cost ~0.4 us/event)."""
+    """Every value exactly of type `kind`; the loop runs in C (a generator here cost ~0.3 us/event)."""
     return set(map(type, values)) <= {kind}
 
 

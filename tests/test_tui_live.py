@@ -163,3 +163,14 @@ async def test_the_tasks_tab_says_how_many_run_and_finish_a_minute():
         await pilot.pause()
         label = str(app.screen.query_one("#tabs").get_tab("tab-tasks").label)
         assert "1 running" in label and "10/min" in label
+
+
+async def test_a_frame_after_the_last_screen_went_does_nothing():
+    app = SwarmscopeApp(Source("test", clock=lambda: 10**18))
+    async with app.run_test(size=(80, 24)):
+        stack = list(app._screen_stack)
+        app._screen_stack.clear()  # what quitting leaves when the frame timer ticks once more
+        try:
+            app.frame()
+        finally:
+            app._screen_stack.extend(stack)

@@ -262,7 +262,7 @@ async def test_the_timeline_marks_where_events_were_lost(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         timeline = app.screen.query_one(Timeline)
-        assert timeline.data.gaps and "⋯" in str(timeline.render())
+        assert timeline.data.scan.gaps and "⋯" in str(timeline.render())
 
 
 async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_path, monkeypatch):
@@ -278,3 +278,8 @@ async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_pat
         assert any("approximate" in str(n.message) for n in app._notifications)
         await pilot.press("e")  # the jumps read blocks instead
         assert app.screen.cursor.pos == indices("error")[0]
+
+
+def test_a_scan_that_ends_after_the_screen_went_away_draws_nothing(session_path):
+    screen = ReplayScreen(open_session(session_path), "sim-3")  # as after `l` popped a rewound view
+    screen._show_timeline()  # what the scan's worker calls when it finishes: no NoMatches raised

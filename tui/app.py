@@ -72,6 +72,8 @@ class SwarmscopeApp(App):
         os._exit(128 + signum)
 
     def frame(self) -> None:
+        if not self.screen_stack:
+            return  # quitting: the timer may tick once more after the last screen went
         frame = getattr(self.screen, "frame", None)
         if frame is None or not self.screen.is_mounted:
             return

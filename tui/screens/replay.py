@@ -15,6 +15,7 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker
 
@@ -53,19 +54,16 @@ SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False)
 """Jumps the scan's marks answer by bisection (no block read), as (marks, forward)."""
 SCAN_PAUSE_S = 0.001
 """The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
-lock at once instead of waiting out a switch interval (keys answered 20-30 ms later otherwise)."""
+lock at once instead of waiting out a switch interval behind a block's decoding."""
 BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles"})
 """Fields that change with every event or beat: left out of a pinned diff, which is about behaviour."""
 
 
-def timeline_data(session: Session, scan: ScanResult | None = None) -> TimelineData:
-    """The timeline's picture of a session: its block index, and what a scan found so far, if any."""
+def timeline_data(session: Session, scan: ScanResult) -> TimelineData:
+    """The timeline's picture of a session: its block index, and what a scan found so far."""
     blocks = tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
                    for _, i in session.file.index.blocks)
-    bookmarks = tuple(b[0] for b in session.bookmarks)
-    if scan is None:
-        return TimelineData(blocks, bookmarks, len(session))
-    return TimelineData(blocks, bookmarks, len(session), scan.blocks, tuple(scan.gaps), scan.errors, scan.checkpoints)
+    return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)
 
 
 def parse_goto(text: str, session: Session, pos: int) -> int:
@@ -138,7 +136,7 @@ class ReplayScreen(SwarmScreen):
     # -- composition ----------------------------------------------------------------------
 
     def compose_top(self) -> ComposeResult:
-        yield Timeline(timeline_data(self.session), id="timeline")
+        yield Timeline(timeline_data(self.session, self._scan.result), id="timeline")
 
     def compose_tabs(self) -> ComposeResult:
         with TabPane("Inspector [5]", id="tab-inspector"):
@@ -168,7 +166,10 @@ class ReplayScreen(SwarmScreen):
             self.app.call_from_thread(self.notify, f"timeline marks are approximate: {exc}", severity="warning")
 
     def _show_timeline(self) -> None:
-        self.query_one(Timeline).update(data=timeline_data(self.session, self._scan.result))
+        try:
+            self.query_one(Timeline).update(data=timeline_data(self.session, self._scan.result))
+        except NoMatches:
+            pass  # a scan that ends after `l` took the screen down, or before it is composed
 
     # -- the frame --------------------------------------------------------------------------
 

@@ -174,7 +174,7 @@ class SwarmScreen(Screen):
 
     def _set_label(self, pane: str, label: str) -> None:
         """Retitle a tab. A title of the same width is repainted in place: setting `label`
-        lays the whole screen out again (~10 ms, and garbage for the collector), and these
+        lays the whole screen out again (see LineList._relayout), and these
         figures change on most frames and every replay key."""
         old = self._labels.get(pane)
         if old == label:
