@@ -7,7 +7,6 @@ model at a fixed rate, whatever the event rate), the theme, and key remaps.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 from typing import Callable, Iterable
@@ -20,6 +19,7 @@ from textual.screen import Screen
 from swarmscope.core.livesource import Source
 from swarmscope.themes import THEMES, stylesheets
 
+from . import collector
 from .screens.help import HelpScreen
 from .screens.live import LiveScreen
 from .screens.swarm import SwarmScreen, allowed
@@ -50,7 +50,7 @@ class SwarmscopeApp(App):
         """Run, newest first, when the terminal goes away (SIGHUP)."""
 
     def on_mount(self) -> None:
-        _calm_gc()
+        collector.start()
         self.apply_theme(self.ss_theme)
         if self._keymap:
             self.set_keymap(self._keymap)
@@ -81,6 +81,10 @@ class SwarmscopeApp(App):
             frame()
         except NoMatches:
             pass  # the screen is still being composed, or already being torn down
+
+    def collect_after_paint(self) -> None:
+        """Collect garbage once the frame being drawn is on screen (see collector.py)."""
+        self.call_after_refresh(self.set_timer, collector.AFTER_PAINT_S, collector.collect_due)
 
     # -- themes ----------------------------------------------------------------------
 
@@ -138,12 +142,3 @@ class SwarmscopeApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, action)
 
-
-def _calm_gc() -> None:
-    """A live view makes objects for every event and keeps a large heap (the model, recent
-    events); with Python's default thresholds the collector walks that heap over and over
-    (measured: about a third of the cost of taking an event in). Freeze what start-up made
-    and collect the young generation less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 100)

@@ -22,7 +22,7 @@ from swarmscope.core.bench_sessions import cached_session
 from swarmscope.core.replay import open_session
 
 from .app import SwarmscopeApp
-from .bench_ui import percentile
+from .bench_ui import painted, percentile
 from .screens.replay import ReplayScreen
 from .widgets.timeline import Timeline
 
@@ -31,7 +31,7 @@ async def _until_moved(screen: ReplayScreen, before: tuple, timeout: float = 10.
     deadline = time.monotonic() + timeout
     while screen._drawn == before and time.monotonic() < deadline:
         await asyncio.sleep(0.0005)
-    await asyncio.sleep(0)  # the repaint it asked for
+    await painted(screen)
 
 
 async def _sample(app: SwarmscopeApp, screen: ReplayScreen, message: Callable[[], Message]) -> float:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import msgpack
 import zmq
 from textual import events
+from textual.screen import Screen
 
 from swarmscope.core.bench import figure
 from swarmscope.core.procsource import ProcessSource
@@ -55,6 +56,14 @@ def _middle(values: list[float]) -> float:
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else (values or [0.0])[0]
+
+
+async def painted(screen: Screen) -> None:
+    """Until the screen has been repainted: Textual runs after-refresh callbacks once its
+    compositor has drawn the dirty widgets (or at once, when nothing needed drawing)."""
+    done = asyncio.Event()
+    screen.call_after_refresh(done.set)
+    await done.wait()
 
 
 class _Probe:
@@ -121,7 +130,7 @@ async def _key_latency(app: SwarmscopeApp) -> float:
     app.post_message(events.Key("s", "s"))
     while screen.sort == before:
         await asyncio.sleep(0.001)
-    await asyncio.sleep(0)  # let the repaint it asked for go out
+    await painted(screen)
     return time.perf_counter() - t0
 
 

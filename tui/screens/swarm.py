@@ -161,6 +161,7 @@ class SwarmScreen(Screen):
             recording=recording, clock=time.strftime("%H:%M:%S", time.gmtime(view.now / 1e9)),
             eta_s=swarm_eta(view.tasks), agents=len(view.rows), position=position,
         ))
+        self.app.collect_after_paint()
 
     def _label_tabs(self, view: ModelView) -> None:
         """Tab titles carry the panels' figures: tasks in flight and per minute; new events below."""
