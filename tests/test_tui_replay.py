@@ -42,6 +42,15 @@ async def test_stepping_keys_move_the_cursor(session_path):
         assert header.mode == "REPLAY" and "event 1 of 6,000" in header.position
 
 
+async def test_the_event_tab_counts_nothing_new_after_a_jump(session_path):
+    """The replay's list is a window around the cursor: rows entering it are not news."""
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("shift+right", "shift+right")
+        tab = app.screen.query_one("#tabs").get_tab("tab-log")
+        assert str(tab.label) == "Events [3]"
+
+
 async def test_the_grid_shows_the_swarm_as_it_was(session_path):
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)):

@@ -148,7 +148,8 @@ class ReplayScreen(SwarmScreen):
     def on_mount(self) -> None:
         for lst in self.query(LineList):
             lst.yielded_actions = self.YIELDED_KEYS
-        self.query_one(EventLog).follow = False
+        log = self.query_one(EventLog)
+        log.follow = log.counts_new = False
         super().on_mount()
         self._start_scan()
 

@@ -100,6 +100,8 @@ class EventLog(LineList):
         super().__init__(empty="no events yet", **kwargs)
         self.follow = True
         self.pending = 0
+        self.counts_new = True
+        """Count rows arriving below while scrolled up (live); a replay's list is a window, not a stream."""
 
     def set_rows(self, rows) -> None:
         before = len(self.rows)
@@ -108,7 +110,7 @@ class EventLog(LineList):
             self.cursor = max(0, len(rows) - 1)
             self.pending = 0
             self.call_after_refresh(self._scroll_to_cursor)  # the first rows arrive before layout
-        else:
+        elif self.counts_new:
             self.pending += max(0, len(rows) - before)
 
     def watch_cursor(self, old: int, new: int) -> None:
