@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from swarmscope.core.export import export
 from swarmscope.core.replay import Session
 from swarmscope.core.retention import Retention, plan_cleanup
 
+from replay_fixtures import write_session
 from session_helpers import NS, T0, Script
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
@@ -155,3 +157,14 @@ def test_errors_are_one_line_and_delete_nothing(home, args, says):
     assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in (home / "sessions").iterdir()) == before
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(home):
+    """`swarmscope sessions export ... | head`: no traceback when head has had enough."""
+    path = write_session(home / "sim.swarm")
+    proc = subprocess.Popen([*CLI, "sessions", "export", str(path), "--format", "jsonl"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    assert proc.stdout.readline().startswith(b"{")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(60) == 128 + signal.SIGPIPE and err == b""

@@ -2,12 +2,16 @@
 
 Every error the user can cause ends as one line on stderr and a non-zero
 exit, never a traceback: argparse errors are folded to one line, and
-SwarmscopeError is printed as its message.
+SwarmscopeError is printed as its message. A reader that stops reading
+(`swarmscope sessions list | head`) ends the command quietly, as it would
+end any Unix tool.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from typing import NoReturn, Sequence
 
@@ -49,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point stdout at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

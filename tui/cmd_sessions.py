@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -206,11 +205,8 @@ def run_export(args: argparse.Namespace) -> int:
             with open(args.out, "w", encoding="utf-8", newline="") as out:
                 export(s, args.format, out)
         else:
-            try:
-                export(s, args.format, sys.stdout)
-                sys.stdout.flush()
-            except BrokenPipeError:  # `| head` has read enough: not an error
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            export(s, args.format, sys.stdout)
+            sys.stdout.flush()  # here, so a reader gone away (`| head`) is met while cli.main can say so quietly
     return 0
 
 
