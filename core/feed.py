@@ -12,6 +12,7 @@ import zmq.asyncio
 
 from .endpoints import DEFAULT_OUT, check_endpoint
 from .events import Event
+from .gcpause import bulk_allocation
 from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
 
 MAX_MESSAGES_PER_POLL = 256
@@ -58,14 +59,15 @@ class Feed:
         events: list[Event] = []
         if not self._sock.poll(timeout_ms):
             return events
-        for _ in range(MAX_MESSAGES_PER_POLL):
-            try:
-                frames = self._sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            events.extend(self.stats.decode(frames))
-            if len(events) >= MAX_EVENTS_PER_POLL:
-                break
+        with bulk_allocation():
+            for _ in range(MAX_MESSAGES_PER_POLL):
+                try:
+                    frames = self._sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                events.extend(self.stats.decode(frames))
+                if len(events) >= MAX_EVENTS_PER_POLL:
+                    break
         return events
 
     def close(self) -> None:

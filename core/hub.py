@@ -1,8 +1,9 @@
 """The hub: ZeroMQ's own proxy between agents (XSUB) and viewers (XPUB).
 
 The proxy runs in C on its own thread; we only add a capture tap. The tap
-thread decodes what passes to count messages, refused frames and per-agent
-gaps, and hands decoded batches to listeners (the recorder). Frames over the
+thread counts messages, refused frames and per-agent gaps: from a batch's
+head when it has one (see wire.py), else by decoding it. With listeners (the
+recorder) it decodes every batch and hands the events on. Frames over the
 size limit never reach Python: ZeroMQ's MAXMSGSIZE drops the connection of
 the peer that sent them.
 
@@ -26,7 +27,7 @@ from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint
 from .errors import ConfigError
 from .events import Event
 from .sequence import advance, is_run
-from .wire import MAX_MESSAGE_BYTES, DecodeStats
+from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
 
 VIEWER_BACKLOG = 10_000
 """Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
@@ -199,12 +200,38 @@ class Hub:
         st = self.stats
         st.messages_in += 1
         st.bytes_in += sum(len(f) for f in frames)
-        events = st.decode.decode(frames)
-        if not events:
+        if self._listeners:  # a recorder needs the events
+            got: BatchHead | list[Event] = st.decode.decode(frames)
+        else:
+            got = st.decode.count(frames)
+        if isinstance(got, BatchHead):
+            self._count_head(got, frames[1])
             return
-        self._count_gaps(events)
+        if not got:
+            return
+        self._count_gaps(got)
         for listener in self._listeners:
-            listener(events, frames[1])
+            listener(got, frames[1])
+
+    def _count_head(self, head: BatchHead, payload: bytes) -> None:
+        """Gaps and restarts from a batch's head, as event by event would count them.
+
+        A batch whose first seq is behind what the agent already sent may hold
+        late events among new ones: only its events tell which, so it is decoded."""
+        known = self._seqs.get(head.agent)
+        inc, expected = known if known else (None, 0)
+        if inc == head.inc and head.first < expected:
+            self._count_gaps(decode_batch(payload)[0])
+            return
+        _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
+        self._seqs[head.agent] = [head.inc, head.last + 1]
+        if lost:
+            self.stats.gaps[head.agent] += lost
+        elif restarted:
+            self.stats.restarts += 1
+        within = head.last - head.first + 1 - head.count
+        if within:
+            self.stats.gaps[head.agent] += within
 
     def _count_gaps(self, events: list[Event]) -> None:
         """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""

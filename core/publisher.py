@@ -28,7 +28,7 @@ from typing import Callable
 import msgpack
 import zmq
 
-from .wire import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION
+from .wire import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, message
 
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
 """Messages aim to stay under this: a quarter of what the hub accepts before it cuts the sender off."""
@@ -165,7 +165,7 @@ class Publisher:
         while q:
             n = min(len(q), self._max_events)
             batch = [popleft() for _ in range(n)]
-            payload = self._packer.pack([WIRE_VERSION, batch])
+            payload = self._packer.pack(message(batch))
             if len(payload) > MAX_BATCH_BYTES or self._max_events < self.batch_size:
                 self._max_events = min(self.batch_size, _events_within_budget(len(payload), n))
                 if len(payload) > MAX_MESSAGE_BYTES and n > 1:

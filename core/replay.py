@@ -27,7 +27,8 @@ from .diff import diff_states
 from .errors import ConfigError, SessionError
 from .events import Event
 from .model import SwarmModel
-from .session_reader import SessionFile, bulk_allocation
+from .gcpause import bulk_allocation
+from .session_reader import SessionFile
 from .session_summary import summarize
 from .store import resolve, sessions_dir
 

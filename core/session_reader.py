@@ -14,17 +14,16 @@ any event costs one block and any state one keyframe chain.
 
 from __future__ import annotations
 
-import gc
 import os
 from bisect import bisect_right
 from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from . import session_format as fmt
 from .errors import SessionError
 from .events import Event
+from .gcpause import bulk_allocation
 
 BLOCK_CACHE = 8
 KEYFRAME_CACHE = 4 * fmt.FULL_KEYFRAME_EVERY
@@ -220,21 +219,6 @@ class SessionFile:
                 raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} refers forward")
             return fmt.keyframe_raw(payload, self.keyframe_raw(base) if base else None)
         return self._raw_keyframes.get(offset, load)
-
-
-@contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic GC while a block is decoded or a state is built: tens of thousands of
-    new objects would trigger collections that find nothing to free, and with decoded blocks
-    and kept states alive, each full collection walks all of them (measured: a block decode
-    4x slower with the GC on, once a replay has been used for a while)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _LRU(OrderedDict):

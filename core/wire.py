@@ -1,10 +1,16 @@
 """The wire format: versioned msgpack batches of events, and a strict decoder.
 
 A message is two ZeroMQ frames: a topic (`b"ev"`) and a msgpack payload
-`[version, [event, ...], ...]`, each event an array in `Event` field order.
+`[version, [event, ...], head?]`, each event an array in `Event` field order.
 `version` is `major * 1000 + minor`. A newer minor may append fields to the
 message or to an event; this decoder ignores them, so a newer agent and an
 older viewer still talk. A different major is refused.
+
+Since 1.1 a batch that one incarnation of one agent sent, seqs rising (what
+an Emitter sends), carries a head `[agent, inc, first_seq, last_seq]`. The
+hub counts messages, events and gaps from the head and steps over the
+events without building them (`peek_batch`): decoding every event was most
+of the hub's CPU, and only viewers and recorders need the events.
 
 Every byte that arrives is untrusted: the decoder has hard limits on sizes
 and nesting, checks every field's type, and reports what it refused by a
@@ -14,8 +20,11 @@ short reason so the caller can count it and go on.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import Iterator
+from operator import lt
 
 import msgpack
 
@@ -24,7 +33,7 @@ from .events import Event
 
 TOPIC_EVENTS = b"ev"
 WIRE_MAJOR = 1
-WIRE_VERSION = WIRE_MAJOR * 1000 + 0
+WIRE_VERSION = WIRE_MAJOR * 1000 + 1
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Frames larger than this are refused by ZeroMQ itself (maxmsgsize) at the hub."""
@@ -35,30 +44,62 @@ MAX_AGENT_LEN = 256
 MAX_KIND_LEN = 64
 
 
+def message(events: list) -> list:
+    """The message for a batch of event tuples (in Event field order), with its head when it has one."""
+    head = batch_head(events)
+    return [WIRE_VERSION, events] if head is None else [WIRE_VERSION, events, head]
+
+
 def encode_batch(events: list) -> bytes:
-    """Pack events (Event tuples or plain sequences in Event field order)."""
-    return msgpack.packb([WIRE_VERSION, events])
+    return msgpack.packb(message(events))
 
 
-def _unpack(payload: bytes) -> object:
-    if len(payload) > MAX_MESSAGE_BYTES:
-        raise WireError("too-large", f"{len(payload)} bytes, limit {MAX_MESSAGE_BYTES}")
+def batch_head(events: list) -> list | None:
+    """`[agent, inc, first_seq, last_seq]` if one incarnation of one agent sent every event, seqs rising."""
+    if not events:
+        return None
+    _, agents, seqs, _, _, incs = zip(*events)
+    n = len(events)
+    if agents.count(agents[0]) != n or incs.count(incs[0]) != n or not all(map(lt, seqs, seqs[1:])):
+        return None
+    return [agents[0], incs[0], seqs[0], seqs[-1]]
+
+
+_LIMITS = dict(max_array_len=MAX_BATCH_EVENTS, max_map_len=MAX_MAP_LEN, max_str_len=MAX_STR_LEN,
+               max_bin_len=MAX_STR_LEN, max_ext_len=0, strict_map_key=True)
+
+
+@contextmanager
+def _refusing() -> Iterator[None]:
+    """msgpack's complaints about a payload, as WireErrors with a short reason."""
     try:
-        return msgpack.unpackb(
-            payload,
-            max_array_len=MAX_BATCH_EVENTS,
-            max_map_len=MAX_MAP_LEN,
-            max_str_len=MAX_STR_LEN,
-            max_bin_len=MAX_STR_LEN,
-            max_ext_len=0,
-            strict_map_key=True,
-        )
+        yield
     except msgpack.StackError as exc:
         raise WireError("too-deep", "nesting exceeds the decoder's stack") from exc
     except msgpack.ExtraData as exc:
         raise WireError("trailing-bytes", "bytes after the message") from exc
+    except msgpack.OutOfData as exc:
+        raise WireError("malformed", "truncated") from exc
     except (ValueError, TypeError) as exc:  # limits, truncation, bad bytes, bad keys
         raise WireError("malformed", str(exc) or type(exc).__name__) from exc
+
+
+def _check_size(payload: bytes) -> None:
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise WireError("too-large", f"{len(payload)} bytes, limit {MAX_MESSAGE_BYTES}")
+
+
+def _unpack(payload: bytes) -> object:
+    _check_size(payload)
+    with _refusing():
+        return msgpack.unpackb(payload, **_LIMITS)
+
+
+def _check_version(version: object) -> None:
+    if type(version) is not int:
+        raise WireError("bad-version", f"version is {type(version).__name__}")
+    if version // 1000 != WIRE_MAJOR:
+        raise WireError("wrong-version", f"wire version {version}, this build reads {WIRE_MAJOR}.x")
 
 
 def _valid_event(raw: object) -> Event | None:
@@ -130,14 +171,58 @@ def decode_batch(payload: bytes) -> tuple[list[Event], int]:
     if type(msg) is not list or len(msg) < 2:
         raise WireError("not-a-batch", "expected [version, events]")
     version, raw_events = msg[0], msg[1]
-    if type(version) is not int:
-        raise WireError("bad-version", f"version is {type(version).__name__}")
-    if version // 1000 != WIRE_MAJOR:
-        raise WireError("wrong-version", f"wire version {version}, this build reads {WIRE_MAJOR}.x")
+    _check_version(version)
     if type(raw_events) is not list:
         raise WireError("not-a-batch", "events is not a list")
     good = _valid_events(raw_events)
     return good, len(raw_events) - len(good)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHead:
+    """What the hub counts from a batch's head: one agent's incarnation, its seqs from first to last."""
+
+    agent: str
+    inc: int
+    first: int
+    last: int
+    count: int
+    """Events in the batch, as counted while stepping over them."""
+
+
+def peek_batch(payload: bytes) -> BatchHead | None:
+    """The batch's head, reading past its events without building them; None if it has no
+    usable head (decode it instead). Raises WireError for a payload that is not a batch,
+    with a coarser reason than decode_batch's (DecodeStats.count asks decode_batch for
+    the reason it records); what is inside the events is left to viewers to judge."""
+    _check_size(payload)
+    reader = msgpack.Unpacker(max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
+    reader.feed(payload)
+    with _refusing():
+        fields = reader.read_array_header()
+        if fields < 2:
+            raise WireError("not-a-batch", "expected [version, events]")
+        _check_version(reader.unpack())
+        count = reader.read_array_header()  # not an array: ValueError, "malformed"
+        for _ in range(count):
+            reader.skip()
+        head = reader.unpack() if fields >= 3 else None
+        for _ in range(fields - 3):
+            reader.skip()  # a newer minor's fields
+        if reader.tell() != len(payload):
+            raise WireError("trailing-bytes", "bytes after the message")
+    return _usable_head(head, count)
+
+
+def _usable_head(head: object, count: int) -> BatchHead | None:
+    """A BatchHead if `head` is well formed and agrees with the event count."""
+    if type(head) is not list or len(head) != 4:
+        return None
+    agent, inc, first, last = head
+    if not (type(agent) is str and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int
+            and type(first) is int and type(last) is int and count > 0 and last - first + 1 >= count):
+        return None
+    return BatchHead(agent, inc, first, last, count)
 
 
 @dataclass
@@ -154,9 +239,7 @@ class DecodeStats:
 
     def decode(self, frames: list[bytes]) -> list[Event]:
         """Decode one multipart message, counting instead of raising."""
-        self.frames += 1
-        if len(frames) != 2 or frames[0] != TOPIC_EVENTS:
-            self.refused["bad-envelope"] += 1
+        if not self._envelope_ok(frames):
             return []
         try:
             events, bad = decode_batch(frames[1])
@@ -167,6 +250,25 @@ class DecodeStats:
             self.refused["bad-event"] += bad
         self.events += len(events)
         return events
+
+    def count(self, frames: list[bytes]) -> BatchHead | list[Event]:
+        """Count one message from its head when it has one, else decode it as `decode` does."""
+        try:
+            head = peek_batch(frames[1]) if len(frames) == 2 and frames[0] == TOPIC_EVENTS else None
+        except WireError:
+            head = None  # refused: decode() counts it with its reason
+        if head is None:
+            return self.decode(frames)
+        self.frames += 1
+        self.events += head.count
+        return head
+
+    def _envelope_ok(self, frames: list[bytes]) -> bool:
+        self.frames += 1
+        if len(frames) != 2 or frames[0] != TOPIC_EVENTS:
+            self.refused["bad-envelope"] += 1
+            return False
+        return True
 
     def to_dict(self) -> dict:
         return {"frames": self.frames, "events": self.events, "refused": dict(self.refused)}

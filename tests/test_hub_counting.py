@@ -3,6 +3,9 @@
 import random
 from collections import Counter
 
+import pytest
+
+from swarmscope.core import hub as hub_module, wire
 from swarmscope.core.events import Event
 from swarmscope.core.hub import Hub
 from swarmscope.core.sequence import advance
@@ -22,7 +25,8 @@ def _reference(events):
 
 
 def _stream(seed):
-    """Several agents, each in runs of contiguous events, with holes, late events and restarts."""
+    """Several agents, each in runs of rising seqs, with holes between and inside batches, late events
+    and restarts."""
     rng = random.Random(seed)
     state = {a: [1, 0] for a in "abcd"}
     batches = []
@@ -38,6 +42,9 @@ def _stream(seed):
             seq = max(0, seq - 3)  # late
         n = rng.choice((1, 3, 100))
         batch = [Event(1, agent, s, "heartbeat", {}, inc) for s in range(seq, seq + n)]
+        if n > 2 and rng.random() < 0.3:  # lost inside the batch (an emitter's queue was full)
+            start = rng.randrange(1, n - 1)
+            del batch[start:start + rng.randrange(1, n - start)]
         if rng.random() < 0.1:  # another agent's event inside the batch
             batch.insert(rng.randrange(len(batch) + 1), Event(1, "e", rng.randrange(9), "log", {}, 1))
         state[agent] = [inc, seq + n]
@@ -45,8 +52,14 @@ def _stream(seed):
     return batches
 
 
-def test_per_batch_gap_counting_matches_event_by_event(tmp_path):
+@pytest.mark.parametrize("recording", [False, True], ids=["from-heads", "decoded-for-a-recorder"])
+def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch, recording):
     hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its tap's counting
+    if recording:
+        hub.add_listener(lambda events, payload: None)
+    decoded = Counter()
+    for module in (wire, hub_module):  # count the batches decoded, wherever the hub decodes them
+        monkeypatch.setattr(module, "decode_batch", _counting(module.decode_batch, decoded))
     batches = _stream(seed=4)
     for batch in batches:
         hub._on_captured([TOPIC_EVENTS, encode_batch(batch)])
@@ -54,3 +67,15 @@ def test_per_batch_gap_counting_matches_event_by_event(tmp_path):
     assert +hub.stats.gaps == gaps and hub.stats.restarts == restarts
     assert sum(gaps.values()) > 0 and restarts > 0
     assert hub.stats.messages_in == len(batches)
+    assert hub.stats.decode.events == sum(map(len, batches))
+    if recording:
+        assert decoded["calls"] == len(batches)
+    else:  # only batches of several agents, or with late events, need their events read
+        assert 0 < decoded["calls"] < len(batches) / 3
+
+
+def _counting(decode, counter):
+    def counted(payload):
+        counter["calls"] += 1
+        return decode(payload)
+    return counted

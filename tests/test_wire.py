@@ -8,7 +8,7 @@ import pytest
 from swarmscope.core.errors import WireError
 from swarmscope.core.events import Event
 from swarmscope.core.wire import (MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION,
-                                  DecodeStats, _valid_event, decode_batch, encode_batch)
+                                  BatchHead, DecodeStats, _valid_event, decode_batch, encode_batch, peek_batch)
 
 GOOD = Event(1, "a", 0, "status", {"status": "running"}, 9)
 
@@ -43,6 +43,31 @@ def test_bad_payloads_are_refused_with_a_reason(payload, reason):
     with pytest.raises(WireError) as info:
         decode_batch(payload)
     assert info.value.reason == reason
+    stats = DecodeStats()
+    assert stats.count([TOPIC_EVENTS, payload]) == [] and stats.refused == {reason: 1}  # the hub's way
+
+
+def test_one_agents_batch_carries_a_head_the_hub_counts_without_decoding():
+    batch = [GOOD._replace(seq=s) for s in (4, 5, 7)]  # seq 6 dropped by the emitter's full queue
+    assert peek_batch(encode_batch(batch)) == BatchHead("a", 9, 4, 7, 3)
+    stats = DecodeStats()
+    assert stats.count([TOPIC_EVENTS, encode_batch(batch)]) == BatchHead("a", 9, 4, 7, 3)
+    assert (stats.frames, stats.events, stats.bad) == (1, 3, 0)
+
+
+@pytest.mark.parametrize("payload", [
+    encode_batch([GOOD, GOOD._replace(agent="b", seq=1)]),               # two agents
+    encode_batch([GOOD._replace(seq=1), GOOD]),                          # seqs not rising
+    encode_batch([GOOD, GOOD._replace(seq=1, inc=10)]),                  # two incarnations
+    msgpack.packb([WIRE_VERSION - 1, [list(GOOD)]]),                     # a 1.0 agent: no head
+    msgpack.packb([WIRE_VERSION, [list(GOOD)] * 3, ["a", 9, 0, 1]]),     # a head that cannot be true
+    msgpack.packb([WIRE_VERSION, [list(GOOD)], ["a", "9", 0, 0]]),       # a head of the wrong types
+])
+def test_a_batch_without_a_usable_head_is_decoded(payload):
+    assert peek_batch(payload) is None
+    stats = DecodeStats()
+    got = stats.count([TOPIC_EVENTS, payload])
+    assert type(got) is list and stats.events == len(got) > 0
 
 
 @pytest.mark.parametrize("bad_event", [
