@@ -11,6 +11,13 @@ from typing import Any
 
 MISSING = None
 """What a side that lacks a path shows (JSON-friendly)."""
+BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles"})
+"""Agent fields that change with every event or beat: left out where a diff is read for behaviour."""
+
+
+def behaviour(changes: dict[str, Any]) -> dict[str, Any]:
+    """An agent's changes less its BOOKKEEPING fields."""
+    return {path: change for path, change in changes.items() if path.split(".")[0] not in BOOKKEEPING}
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -149,6 +149,9 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     (["compare", "aaaaaaaa", "nope"], "no session 'nope'"),
     (["repair", "junk.swarm"], "is not a swarmscope session file"),
     (["cleanup"], "say what to remove"),
+    (["export", "aaaaaaaa", "--at", "99"], "--at 99: the session has 6 events"),
+    (["export", "aaaaaaaa", "--at", "3", "--agent", "zed"], "--agent zed: no such agent at event 3"),
+    (["export", "aaaaaaaa", "--at", "3", "--format", "csv"], "--at writes markdown"),
 ])
 def test_errors_are_one_line_and_delete_nothing(home, args, says):
     (home / "sessions" / "junk.swarm").write_bytes(b"not a session")
@@ -157,6 +160,13 @@ def test_errors_are_one_line_and_delete_nothing(home, args, says):
     assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in (home / "sessions").iterdir()) == before
+
+
+def test_export_at_an_instant_writes_a_finding(home):
+    out = cli("export", "aaaaaaaa", "--at", "5", "--agent", "b", "--since", "2", home=home)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("# Finding: wf (") and "at event 5 of 6" in out.stdout
+    assert "## b's own state" in out.stdout and "## What changed since event 2" in out.stdout
 
 
 def test_a_reader_that_stops_reading_ends_the_command_quietly(home):

@@ -51,6 +51,18 @@ async def test_the_event_tab_counts_nothing_new_after_a_jump(session_path):
         assert str(tab.label) == "Events [3]"
 
 
+async def test_x_writes_down_a_finding_where_the_cursor_is(session_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = replay_app(session_path, start=100)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("d", "shift+right", "x")
+        session_id = app.screen.session.id[:8]
+    written = list(tmp_path.glob("finding-*.md"))
+    assert [p.name for p in written] == [f"finding-{session_id}-201.md"]
+    text = written[0].read_text()
+    assert "at event 201 of 6,000" in text and "## What changed since event 101" in text
+
+
 async def test_the_grid_shows_the_swarm_as_it_was(session_path):
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)):

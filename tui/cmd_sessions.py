@@ -15,12 +15,13 @@ import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TextIO
 
 from swarmscope.core.catalog import Catalog
 from swarmscope.core.compare import compare
-from swarmscope.core.errors import SessionError
+from swarmscope.core.errors import ConfigError, SessionError
 from swarmscope.core.export import FORMATS, export
+from swarmscope.core.finding import Finding, finding_markdown
 from swarmscope.core.replay import Session, open_session
 from swarmscope.core.retention import Retention, plan_cleanup
 from swarmscope.core.session_repair import repair
@@ -195,19 +196,37 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def _export_args(p: argparse.ArgumentParser) -> None:
     _session_arg(p)
-    p.add_argument("--format", choices=FORMATS, default="jsonl", help="jsonl, csv, md (health report), dot (graph)")
+    p.add_argument("--format", choices=FORMATS, help="jsonl (default), csv, md (health report), dot (graph)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    finding = p.add_argument_group("a finding: one instant, as markdown (what the replay's x key writes)")
+    finding.add_argument("--at", type=positive(int), metavar="N", help="the instant: event N (1-based)")
+    finding.add_argument("--agent", metavar="ID", help="show this agent's own state too")
+    finding.add_argument("--since", type=positive(int), metavar="M", help="list what changed since event M")
 
 
 def run_export(args: argparse.Namespace) -> int:
     with _open(args, args.session) as s:
+        write = _finding_writer(s, args) if args.at else lambda out: export(s, args.format or "jsonl", out)
         if args.out:
             with open(args.out, "w", encoding="utf-8", newline="") as out:
-                export(s, args.format, out)
+                write(out)
         else:
-            export(s, args.format, sys.stdout)
+            write(sys.stdout)
             sys.stdout.flush()  # here, so a reader gone away (`| head`) is met while cli.main can say so quietly
     return 0
+
+
+def _finding_writer(s: Session, args: argparse.Namespace) -> Callable[[TextIO], object]:
+    """What `--at` writes, once its arguments are known to fit the session."""
+    if args.format not in (None, "md"):
+        raise ConfigError(f"--at writes markdown: drop --format {args.format}")
+    for flag, n in (("--at", args.at), ("--since", args.since)):
+        if n and n > len(s):
+            raise ConfigError(f"{flag} {n}: the session has {len(s):,} events")
+    if args.agent and args.agent not in s.state_at(args.at - 1).agents:
+        raise ConfigError(f"--agent {args.agent}: no such agent at event {args.at:,} (the finding lists them all)")
+    finding = Finding(args.at - 1, args.agent, args.since - 1 if args.since else None)
+    return lambda out: out.write(finding_markdown(s, finding))
 
 
 # -- stats -----------------------------------------------------------------------------------------

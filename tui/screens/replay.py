@@ -19,8 +19,9 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, TabbedContent, TabPane
 from textual.worker import Worker
 
-from swarmscope.core.diff import diff_values
+from swarmscope.core.diff import behaviour, diff_values
 from swarmscope.core.errors import SwarmscopeError
+from swarmscope.core.finding import Finding, write_finding
 from swarmscope.core.playback import Playback
 from swarmscope.core.replay import Session, open_session
 from swarmscope.core.scan import UNKNOWN, ScanResult, SessionScan
@@ -55,8 +56,6 @@ SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False)
 SCAN_PAUSE_S = 0.001
 """The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
 lock at once instead of waiting out a switch interval behind a block's decoding."""
-BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles"})
-"""Fields that change with every event or beat: left out of a pinned diff, which is about behaviour."""
 
 
 def timeline_data(session: Session, scan: ScanResult) -> TimelineData:
@@ -104,6 +103,7 @@ class ReplayScreen(SwarmScreen):
         Binding("d", "pin", "Pin for diff", id="replay.pin"),
         Binding("f", "fold", "Fold idle", show=False, id="replay.fold"),
         Binding("W", "blame_jump", "Jump to blamed event", show=False, id="replay.blame_jump"),
+        Binding("x", "export", "Export a finding (markdown)", show=False, id="replay.export"),
         Binding("5", "panel('inspector')", "Inspector", show=False, id="replay.focus_inspector"),
         Binding("l", "live", "Live", id="replay.live"),
     ]
@@ -232,7 +232,7 @@ class ReplayScreen(SwarmScreen):
         pinned_diff = {}
         if self.pinned is not None:
             d = self.session.diff(self.pinned, pos)["agents"].get(agent.id, {})
-            pinned_diff = {k: tuple(v) for k, v in d.items() if k.split(".")[0] not in BOOKKEEPING}
+            pinned_diff = {k: tuple(v) for k, v in behaviour(d).items()}
         self.query_one(Inspector).show(Inspection(
             agent.id, pos, agent.state, self._changed(agent.id, pos), self.pinned, pinned_diff,
             self._blame if self._blame and self._blame["agent"] == agent.id else None))
@@ -326,6 +326,16 @@ class ReplayScreen(SwarmScreen):
                     f"pinned event {self.pinned + 1:,}: the inspector shows what changed since", timeout=2)
         self.action_panel("inspector")
         self.frame()
+
+    def action_export(self) -> None:
+        """Write what the screen shows at the cursor as markdown, in the working directory."""
+        finding = Finding(self.cursor.pos, self._selected_agent(), self.pinned)
+        try:
+            path = write_finding(self.session, finding, Path.cwd())
+        except OSError as exc:
+            self.notify(f"cannot write the finding here: {exc.strerror}", severity="error", timeout=5)
+            return
+        self.notify(f"wrote {path}", timeout=5)
 
     def action_fold(self) -> None:
         timeline = self.query_one(Timeline)

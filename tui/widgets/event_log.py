@@ -8,7 +8,7 @@ from typing import Iterable
 
 from rich.text import Text
 
-from swarmscope.core.events import Event
+from swarmscope.core.events import Event, summarize
 from swarmscope.core.filters import Filter
 
 from ..render import fit
@@ -27,40 +27,6 @@ class LogRow:
     kind: str
     level: str
     event: Event = field(compare=False, hash=False)
-
-
-def summarize(ev: Event) -> str:
-    """One line saying what an event was about, whatever its kind."""
-    d = ev.data
-    match ev.kind:
-        case "status" | "bye":
-            return str(d.get("status"))
-        case "progress":
-            frac = d.get("fraction")
-            pct = f"{frac * 100:.0f}% " if isinstance(frac, (int, float)) else ""
-            return f"{pct}{d.get('message') or ''}".strip()
-        case "task_start":
-            return f"{d.get('task')} {d.get('name') or ''}".strip()
-        case "task_end":
-            return f"{d.get('task')} {d.get('result')}"
-        case "log":
-            return str(d.get("message"))
-        case "message":
-            return f"→ {d.get('to')} [{d.get('topic') or '-'}] {d.get('summary') or ''}".strip()
-        case "error":
-            return f"{d.get('type')}: {d.get('message')}"
-        case "checkpoint":
-            return str(d.get("label"))
-        case "metric":
-            return f"{d.get('name')} = {d.get('value')}"
-        case "state" | "patch":
-            body = d.get(ev.kind)
-            return ", ".join(map(str, body)) if isinstance(body, dict) else ""
-        case "hello":
-            return f"{d.get('role') or ''} on {d.get('host')} pid {d.get('pid')}, beats every {d.get('heartbeat')}s"
-        case "heartbeat":
-            return " ".join(f"{k}={v}" for k, v in d.items())
-    return " ".join(f"{k}={v}" for k, v in list(d.items())[:6])
 
 
 def level_of(ev: Event) -> str:
