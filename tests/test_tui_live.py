@@ -11,6 +11,7 @@ from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
+from swarmscope.tui.widgets.panels import LinkList
 
 from tui_fixtures import frozen_app
 
@@ -87,11 +88,23 @@ async def test_pause_theme_and_panel_keys():
         assert app.screen.paused and app.screen.query_one(Header).summary.mode == "PAUSED"
         await pilot.press("p", "t")
         assert app.ss_theme == "light" and app.has_class("-ss-light")
-        for key, panel in (("2", "tasks"), ("3", "log"), ("4", "alerts"), ("1", "grid")):
+        for key, panel in (("2", "tasks"), ("3", "log"), ("4", "alerts"), ("5", "messages"), ("1", "grid")):
             await pilot.press(key)
             assert app.focused.id == panel
         await pilot.press("tab")
         assert app.focused.id == "tasks"
+
+
+async def test_the_messages_tab_says_who_talks_to_whom():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("5")
+        model = app.source.model
+        rows = app.screen.query_one(LinkList).rows
+        assert app.screen.query_one("#tabs").active == "tab-messages" and len(rows) == len(model.links) > 5
+        assert [r.count for r in rows] == [model.links[r.src, r.dst].count for r in rows]
+        lasts = [model.links[r.src, r.dst].last for r in rows]
+        assert lasts == sorted(lasts, reverse=True)  # the most recently active pair first
 
 
 async def test_an_agent_going_failed_raises_an_alert():

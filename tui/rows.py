@@ -8,6 +8,7 @@ rendered for a row that has not changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from swarmscope.core.filters import Filter
 from swarmscope.core.health import Health
@@ -128,6 +129,35 @@ def _task_row(t: TaskView, elapsed: float) -> TaskRow:
         eta = elapsed / t.progress * (1 - t.progress)
     blockers = tuple(str(b) for b in t.blockers) if isinstance(t.blockers, list) else ()
     return TaskRow(t.id, t.agent, t.name, t.progress, t.result, blockers, max(0.0, elapsed), eta, t.message or "")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """Messages from one agent to another: who talks to whom, how much, and how lately."""
+
+    src: str
+    dst: str
+    count: int
+    bytes: int
+    topic: str
+    age_s: float
+    """Whole seconds since the last message (rows change at most once a second)."""
+    dst_health: Health | None
+    """The receiver's health now; None if it was never seen (a message into the void)."""
+
+
+MAX_LINKS = 500
+"""Pairs listed, most recently active first."""
+
+
+def link_rows(model: SwarmModel, now_ns: int) -> list[LinkRow]:
+    """The agent pairs that exchanged messages, most recently active first (the model keeps
+    its links in that order, so no sort: a frame reads only the newest MAX_LINKS)."""
+    latest = islice(reversed(model.links.items()), MAX_LINKS)
+    agents = model.agents
+    return [LinkRow(src, dst, link.count, link.bytes, link.topic or "", float(max(0, now_ns - link.last) // 10**9),
+                    agents[dst].health(now_ns) if dst in agents else None)
+            for (src, dst), link in latest]
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,7 @@ class ReplayScreen(SwarmScreen):
         Binding("f", "fold", "Fold idle", show=False, id="replay.fold"),
         Binding("W", "blame_jump", "Jump to blamed event", show=False, id="replay.blame_jump"),
         Binding("x", "export", "Export a finding (markdown)", show=False, id="replay.export"),
-        Binding("5", "panel('inspector')", "Inspector", show=False, id="replay.focus_inspector"),
+        Binding("6", "panel('inspector')", "Inspector", show=False, id="replay.focus_inspector"),
         Binding("l", "live", "Live", id="replay.live"),
     ]
     DEFAULT_CSS = """
@@ -139,7 +139,7 @@ class ReplayScreen(SwarmScreen):
         yield Timeline(timeline_data(self.session, self._scan.result), id="timeline")
 
     def compose_tabs(self) -> ComposeResult:
-        with TabPane("Inspector [5]", id="tab-inspector"):
+        with TabPane("Inspector [6]", id="tab-inspector"):
             yield Inspector(id="inspector")
 
     def compose_bottom(self) -> ComposeResult:

@@ -23,18 +23,18 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from swarmscope.core.filters import Filter, parse_filter
 from swarmscope.core.model import SwarmModel
 
-from ..rows import AGENT_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, RateMeter, TaskRow, TaskRows
-from ..rows import filter_agents, swarm_eta
+from ..rows import AGENT_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter, TaskRow, TaskRows
+from ..rows import filter_agents, link_rows, swarm_eta
 from ..widgets.agent_grid import AgentGrid
 from ..widgets.event_log import LOG_FIELDS, EventLog
 from ..widgets.header import Header, Summary
 from ..widgets.line_list import LineList
-from ..widgets.panels import AlertList, TaskList
+from ..widgets.panels import AlertList, LinkList, TaskList
 
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
 MAX_ALERTS = 500
-PANELS = ("grid", "tasks", "log", "alerts")
+PANELS = ("grid", "tasks", "log", "alerts", "messages")
 
 
 def allowed(node, action: str) -> bool:
@@ -49,6 +49,7 @@ class ModelView:
     now: int
     rows: list[AgentRow]
     tasks: list[TaskRow]
+    links: list[LinkRow]
     rate: float
     rates: tuple[int, ...]
     errors: int
@@ -69,6 +70,7 @@ class SwarmScreen(Screen):
         Binding("2", "panel('tasks')", "Tasks", show=False, id="swarm.focus_tasks"),
         Binding("3", "panel('log')", "Events", show=False, id="swarm.focus_log"),
         Binding("4", "panel('alerts')", "Alerts", show=False, id="swarm.focus_alerts"),
+        Binding("5", "panel('messages')", "Messages", show=False, id="swarm.focus_messages"),
     ]
     DEFAULT_CSS = """
     SwarmScreen #grid { height: 1fr; border-top: solid $primary-darken-2; border-title-color: $text-muted; }
@@ -121,6 +123,8 @@ class SwarmScreen(Screen):
                     yield EventLog(id="log")
                 with TabPane("Alerts [4]", id="tab-alerts"):
                     yield AlertList(id="alerts")
+                with TabPane("Messages [5]", id="tab-messages"):
+                    yield LinkList(id="messages")
                 yield from self.compose_tabs()
         yield Input(id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)")
         yield from self.compose_bottom()
@@ -139,6 +143,7 @@ class SwarmScreen(Screen):
     def read_model(self, model: SwarmModel, now: int) -> ModelView:
         """Rows and figures of `model` at `now`. Call while the model is held still."""
         return ModelView(now, self._agent_rows(model, now, self.sort), self._task_rows(model, now),
+                         link_rows(model, now),
                          model.events_per_second(now), tuple(model.rate_series(now, 20)), model.errors, model.gaps,
                          model.by_kind.get("task_end", 0))
 
@@ -153,6 +158,7 @@ class SwarmScreen(Screen):
         grid.border_title = f"agents [1] · sorted by {self.sort}" + (f" · filter: {flt.text}" if flt else "")
         self.query_one(TaskList).set_rows(view.tasks)
         self.query_one(AlertList).set_rows(list(self._alerts))
+        self.query_one(LinkList).set_rows(view.links)
         self._label_tabs(view)
         self.query_one(Header).show(Summary(
             name=self.swarm_name, mode=mode, status=status, health=dict(Counter(r.health for r in view.rows)),

@@ -1,4 +1,4 @@
-"""The lower panels: tasks in flight, and alerts. Both are LineLists of plain rows."""
+"""The lower panels: tasks in flight, alerts, and who talks to whom. All LineLists of plain rows."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import time
 
 from rich.text import Text
 
-from ..render import bar, duration, fit
-from ..rows import Alert, TaskRow
+from swarmscope.core.health import Health
+
+from ..render import bar, duration, fit, human_bytes
+from ..rows import Alert, LinkRow, TaskRow
 from .line_list import LineList
 
 
@@ -58,4 +60,28 @@ class AlertList(LineList):
         return Text.assemble(
             clock, " ", (f"{row.now.glyph} {row.now.value.upper():<8}", self.cstyle(f"alert--{row.now.value}")),
             " ", fit(row.agent, 16), f" was {row.was.value}",
+        )
+
+
+class LinkList(LineList):
+    """Agent pairs that exchange messages, most recently active first; the receiver's health
+    glyph shows who is talking to an agent that can no longer answer."""
+
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"link--dead"}
+    DEFAULT_CSS = """
+    LinkList > .link--dead { color: $error; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(empty="no messages between agents yet", **kwargs)
+
+    def render_row(self, row: LinkRow, width: int, line: int, selected: bool) -> Text:
+        health = row.dst_health
+        glyph = health.glyph if health else "?"
+        dead = health in (None, Health.FAILED, Health.CRITICAL)
+        return Text.assemble(
+            fit(row.src, 14), " → ", (f"{glyph} ", self.cstyle("link--dead") if dead else ""), fit(row.dst, 14),
+            " ", fit(f"{row.count:>6,} msg{'' if row.count == 1 else 's'}", 11), " ", fit(human_bytes(row.bytes), 6),
+            " ", fit(f"{duration(row.age_s)} ago", 9), " ",
+            (row.topic, self.cstyle("list--muted")),
         )
