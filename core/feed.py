@@ -13,6 +13,7 @@ import zmq.asyncio
 from .endpoints import DEFAULT_OUT, check_endpoint
 from .events import Event
 from .gcpause import bulk_allocation
+from .keys import client_curve
 from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
 
 MAX_MESSAGES_PER_POLL = 256
@@ -28,11 +29,19 @@ VIEWER_QUEUE = 200
 which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
 
 
+_WATCHED = (zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
+            | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+"""What a monitored feed reports: connections, and whether the hub's handshake let it in."""
+
+
 def _subscribe(sock: zmq.Socket, endpoint: str, queue: int) -> None:
     sock.setsockopt(zmq.RCVHWM, queue)
     sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SUBSCRIBE, TOPIC_EVENTS)
+    curve = client_curve()  # from the environment: see keys.py
+    if curve is not None:
+        curve.apply(sock)
     sock.connect(check_endpoint(endpoint, "feed endpoint"))
 
 
@@ -43,15 +52,14 @@ class Feed:
                  queue: int = READER_QUEUE, monitor: str | None = None) -> None:
         """`queue`: messages ZeroMQ may hold while this reader is busy; past it, they are dropped.
         `monitor`: a name unique in the process, to get `self.monitor`, a PAIR socket receiving
-        this feed's connect and disconnect events. It is attached before connecting, so the
+        this feed's connect, disconnect and handshake events. It is attached before connecting, so the
         first connection is never missed."""
         self.endpoint = endpoint
         self.stats = DecodeStats()
         self._sock = (context or zmq.Context.instance()).socket(zmq.SUB)
         self.monitor: zmq.Socket | None = None
         if monitor is not None:
-            self.monitor = self._sock.get_monitor_socket(
-                zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED, addr=f"inproc://feed-monitor-{monitor}")
+            self.monitor = self._sock.get_monitor_socket(_WATCHED, addr=f"inproc://feed-monitor-{monitor}")
         _subscribe(self._sock, endpoint, queue)
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:

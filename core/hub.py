@@ -9,23 +9,30 @@ the peer that sent them.
 
 The hub subscribes its XSUB to everything itself, so agents' events flow
 (and are recorded) even when no viewer is attached.
+
+Given a keys folder, both sockets are CURVE servers and ZeroMQ's
+authenticator (a thread of its own) admits only clients whose public key is
+in the folder's clients/ (see keys.py).
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import zmq
+from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils.monitor import recv_monitor_message
 
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint
 from .errors import ConfigError
 from .events import Event
+from .keys import CLIENTS, hub_curve
 from .sequence import advance, is_run
 from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
 
@@ -54,7 +61,9 @@ class HubStats:
     viewers: int = 0
     """Connections from viewers and recorders right now."""
     dropped_connections: int = 0
-    """Peers cut off by ZeroMQ (oversized frame or protocol error)."""
+    """Peers cut off by ZeroMQ (oversized frame or protocol error, or no CURVE to a CURVE hub)."""
+    refused_clients: int = 0
+    """Handshakes CURVE refused: a key not among the hub's clients."""
 
     def to_dict(self) -> dict:
         return {
@@ -64,6 +73,7 @@ class HubStats:
             "gaps": sum(self.gaps.values()), "gaps_by_agent": dict(self.gaps),
             "restarts": self.restarts, "publishers": self.publishers,
             "viewers": self.viewers, "dropped_connections": self.dropped_connections,
+            "refused_clients": self.refused_clients,
         }
 
 
@@ -77,17 +87,24 @@ class Hub:
         *,
         max_message: int = MAX_MESSAGE_BYTES,
         context: zmq.Context | None = None,
+        keys: Path | None = None,
     ) -> None:
+        """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can connect."""
         self.in_endpoint = check_endpoint(in_endpoint, "--in")
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
         self.max_message = max_message
         self.stats = HubStats()
-        self._ctx = context or zmq.Context.instance()
+        # With keys, a context of its own: ZeroMQ's authenticator binds one fixed inproc name per
+        # context, which a stopped hub's authenticator may hold a moment after it is gone.
+        self._own_ctx = context is None and keys is not None
+        self._ctx = zmq.Context() if self._own_ctx else (context or zmq.Context.instance())
         self._listeners: list[Listener] = []
         self._seqs: dict[str, list[int]] = {}
         self._threads: list[threading.Thread] = []
         self._name = f"hub-{uuid.uuid4().hex}"  # inproc names outlive closed sockets a little
         self._stop = threading.Event()
+        self.keys = keys
+        self._auth: ThreadAuthenticator | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Receive every decoded batch on the tap thread (keep it quick)."""
@@ -99,6 +116,8 @@ class Hub:
         """Bind and start proxying; raises ConfigError if an address is taken."""
         ctx = self._ctx
         self._xsub, self._xpub = ctx.socket(zmq.XSUB), ctx.socket(zmq.XPUB)
+        if self.keys is not None:
+            self._start_curve()
         self._xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message)
         self._xsub.setsockopt(zmq.RCVHWM, 100_000)
         self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)
@@ -107,7 +126,7 @@ class Hub:
             try:
                 sock.bind(endpoint)
             except zmq.ZMQError as exc:
-                self._close_sockets()
+                self._release()
                 raise ConfigError(f"cannot bind {flag} {endpoint}: {exc.strerror}; "
                                   f"is another hub running? choose another address with {flag}") from exc
         self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
@@ -122,6 +141,28 @@ class Hub:
         self._spawn(self._proxy)
         return self
 
+    def _start_curve(self) -> None:
+        curve = hub_curve(self.keys)
+        self._auth = ThreadAuthenticator(self._ctx)
+        self._auth.start()
+        self.reload_clients()
+        curve.apply(self._xsub)
+        curve.apply(self._xpub)
+
+    def _release(self) -> None:
+        """Close every socket, stop the authenticator, and end the hub's own context if it has one."""
+        self._close_sockets()
+        if self._auth is not None:
+            self._auth.stop()
+            self._auth = None
+        if self._own_ctx:
+            self._ctx.term()
+
+    def reload_clients(self) -> None:
+        """Read the clients/ folder again: keys added since are let in, keys removed are not."""
+        if self._auth is not None:
+            self._auth.configure_curve(domain="*", location=str(self.keys / CLIENTS))
+
     def stop(self) -> None:
         """Stop the proxy and the tap, and close every socket. Safe to call twice."""
         if self._stop.is_set():
@@ -133,7 +174,7 @@ class Hub:
         self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
         if tap is not None:
             tap.join(5)
-        self._close_sockets()
+        self._release()
 
     def __enter__(self) -> "Hub":
         return self.start()
@@ -263,3 +304,5 @@ class Hub:
             setattr(self.stats, what, max(0, getattr(self.stats, what) - 1))
         elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
             self.stats.dropped_connections += 1
+        elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            self.stats.refused_clients += 1

@@ -31,6 +31,15 @@ CHUNK = 1_000
 _names = itertools.count()
 
 
+TURNED_AWAY = {
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
+                                     "public key into the hub's keys/clients/ and start again",
+    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
+                                         "set SWARMSCOPE_HUB_KEY and SWARMSCOPE_KEY, else neither",
+}
+"""What a viewer says when the hub's handshake turns it away (ZeroMQ does not try again after that)."""
+
+
 class Source:
     """The surface screens read: model + lock + recent events + a clock + a status line."""
 
@@ -41,6 +50,8 @@ class Source:
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.clock = clock
         self.connected = False
+        self.turned_away: str | None = None
+        """Why the hub would not let this viewer in (CURVE), said instead of "waiting"."""
         self.recording: bool | None = None
         """True/False once a recorder reports; None when unknown."""
         self.refused = 0
@@ -69,7 +80,9 @@ class Source:
 
     @property
     def status(self) -> str:
-        return "live" if self.connected else f"waiting for a hub at {self.endpoint} (retrying)"
+        if self.connected:
+            return "live"
+        return self.turned_away or f"waiting for a hub at {self.endpoint} (retrying)"
 
     def _fold(self, events: list[Event]) -> None:
         for start in range(0, len(events), CHUNK):
@@ -135,4 +148,6 @@ class LiveSource(Source):
     def _watch(self, monitor: zmq.Socket) -> None:
         while monitor.poll(0):
             event = recv_monitor_message(monitor)["event"]
-            self.connected = event == zmq.EVENT_CONNECTED
+            self.connected = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
+            if event in TURNED_AWAY:
+                self.turned_away = TURNED_AWAY[event].format(endpoint=self.endpoint)

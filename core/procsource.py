@@ -53,6 +53,7 @@ class Push:
     recent_errors: list[dict]
     events: list[Event]
     connected: bool
+    turned_away: str | None
     refused: int
 
 
@@ -80,7 +81,7 @@ def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], sourc
     failed = [t for t in model.tasks.values() if t.result not in (None, "ok")][-PUSH_FAILED_TASKS:]
     return Push(changed, running + failed, list(model.links.items())[-PUSH_LINKS:],
                 {k: getattr(model, k) for k in COUNTERS}, dict(model.by_kind), [list(b) for b in model.rate],
-                list(model.recent_errors), events, source.connected, source.refused)
+                list(model.recent_errors), events, source.connected, source.turned_away, source.refused)
 
 
 class ProcessSource(Source):
@@ -149,4 +150,4 @@ class ProcessSource(Source):
         m.recent_errors = deque(push.recent_errors, maxlen=m.recent_errors.maxlen)
         self.recent.extend(push.events)
         self.appended += len(push.events)
-        self.connected, self.refused = push.connected, push.refused
+        self.connected, self.turned_away, self.refused = push.connected, push.turned_away, push.refused

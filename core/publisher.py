@@ -28,6 +28,7 @@ from typing import Callable
 import msgpack
 import zmq
 
+from .keys import client_curve
 from .wire import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, message
 
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
@@ -94,6 +95,9 @@ class Publisher:
         self._sock = (context or zmq.Context.instance()).socket(zmq.XPUB)
         self._sock.setsockopt(zmq.SNDHWM, 100_000)
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
+        curve = client_curve()
+        if curve is not None:
+            curve.apply(self._sock)
         self._sock.connect(endpoint)
         self._thread = threading.Thread(target=self._run, name="swarmscope-flusher", daemon=True)
         self._thread.start()

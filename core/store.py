@@ -13,22 +13,15 @@ import re
 import time
 from pathlib import Path
 
-import platformdirs
-
 from .errors import SessionError
+from .paths import home_dir
 from .session_format import SUFFIX
 from .session_reader import SessionFile
 
-ENV_HOME = "SWARMSCOPE_HOME"
 
 
 def sessions_dir(override: str | Path | None = None) -> Path:
-    if override:
-        return Path(override).expanduser()
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser() / "sessions"
-    return Path(platformdirs.user_data_dir("swarmscope")) / "sessions"
+    return home_dir("sessions", override)
 
 
 def session_files(directory: Path) -> list[Path]:

@@ -17,9 +17,9 @@ from typing import NoReturn, Sequence
 
 from swarmscope.core.errors import SwarmscopeError
 
-from . import cmd_bench, cmd_demo, cmd_hub, cmd_record, cmd_replay, cmd_sessions, cmd_watch
+from . import cmd_bench, cmd_demo, cmd_hub, cmd_keys, cmd_record, cmd_replay, cmd_sessions, cmd_watch
 
-COMMANDS = (cmd_hub, cmd_demo, cmd_watch, cmd_record, cmd_sessions, cmd_replay, cmd_bench)
+COMMANDS = (cmd_hub, cmd_demo, cmd_watch, cmd_record, cmd_sessions, cmd_replay, cmd_keys, cmd_bench)
 
 
 class _Parser(argparse.ArgumentParser):

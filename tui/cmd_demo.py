@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -10,6 +11,7 @@ from swarmscope.core.demo import Demo
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.feed import Feed
 from swarmscope.core.health import Health
+from swarmscope.core.keys import ENV_HUB_KEY, ENV_KEY
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.recorder import Recorder
 from swarmscope.core.signals import stop_on_signals
@@ -47,6 +49,8 @@ def _config(args: argparse.Namespace) -> SimConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    for name in (ENV_HUB_KEY, ENV_KEY):  # the demo's own hub is on loopback, without CURVE: no client may use it
+        os.environ.pop(name, None)
     demo = Demo(_config(args), args.in_endpoint, args.out_endpoint, duration=args.duration)
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not

@@ -8,10 +8,12 @@ import sys
 
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
 from swarmscope.core.hub import Hub
+from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, HUB_NAME, keys_dir
 from swarmscope.core.signals import stop_on_signals
 from swarmscope.core.wire import MAX_MESSAGE_BYTES
 
 from .args import endpoint, positive
+from .cmd_keys import DIR_HELP
 from .record_args import add_record_args, make_recorder, report
 
 
@@ -27,6 +29,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stats-every", type=positive(float), default=10.0, metavar="SECONDS",
                    help="print a counters line this often (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print counters as JSON lines")
+    p.add_argument("--curve", action="store_true",
+                   help="encrypt the feed and let in only clients whose public key is in the keys' clients/ "
+                        "folder (make keys with: swarmscope keys create NAME)")
+    p.add_argument("--keys", metavar="DIR", help=f"the hub's keys with --curve; {DIR_HELP}")
     p.add_argument("--record", action="store_true",
                    help="record everything that passes into session files, viewer or not")
     add_record_args(p)
@@ -35,19 +41,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     for ep in (args.in_endpoint, args.out_endpoint):
-        if not is_loopback(ep):
+        if not is_loopback(ep) and not args.curve:
             print(f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
-                  "not authenticated; bind to 127.0.0.1 unless you trust the network", file=sys.stderr)
+                  "not authenticated; bind to 127.0.0.1, or add --curve", file=sys.stderr)
+    keys = keys_dir(args.keys) if args.curve else None
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     try:
-        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message) as hub:
+        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys) as hub:
             if recorder:
                 recorder.attach(hub)
             print(f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"
                   f"{f', recording to {recorder.directory}' if recorder else ''} (ctrl+c to stop)",
                   file=sys.stderr, flush=True)
+            if keys:
+                print(f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
+                      f"let one in by copying its public key into {keys / CLIENTS}", file=sys.stderr, flush=True)
             while not stop.wait(args.stats_every):
+                hub.reload_clients()
                 _report(hub, args.json)
     finally:
         if recorder:
@@ -66,4 +77,5 @@ def _report(hub: Hub, as_json: bool, final: bool = False) -> None:
     refused = sum(stats["refused"].values())
     print(f"{'stopped' if final else 'hub'}: {stats['messages_in']} messages, {stats['events_in']} events in; "
           f"{refused} refused, {stats['gaps']} lost before the hub; "
-          f"{stats['publishers']} agent connections, {stats['viewers']} viewers", flush=True)
+          f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
+          f"{f', {n} refused by CURVE' if (n := stats['refused_clients']) else ''}", flush=True)

@@ -34,6 +34,7 @@ class LiveScreen(SwarmScreen):
         self.paused = False
         self._log: deque[LogRow] = deque(maxlen=LOG_KEEP)
         self._log_seen = 0
+        self._told: str | None = None
 
     def frame(self) -> None:
         """Pull from the model (held still briefly) and hand rows to the widgets."""
@@ -46,6 +47,9 @@ class LiveScreen(SwarmScreen):
         self._log.extend(log_rows(new_events, self.filters["log"]))
         self.query_one(EventLog).set_rows(list(self._log))
         self.show(view, mode="LIVE", status=src.status, refused=src.refused, recording=src.recording)
+        if src.turned_away and src.turned_away != self._told:  # the header has room for only its start
+            self._told = src.turned_away
+            self.notify(src.turned_away, title="turned away by the hub", severity="error", timeout=60)
 
     def action_pause(self) -> None:
         """Freeze the view; the feed keeps being folded into the model (and recorded)."""

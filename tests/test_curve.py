@@ -1,0 +1,113 @@
+"""CURVE: an encrypted feed that lets in only the clients whose public keys the hub holds."""
+
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.errors import ConfigError
+from swarmscope.core.feed import Feed
+from swarmscope.core.hub import Hub
+from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, client_curve, create_keys
+from swarmscope.core.livesource import LiveSource
+
+from helpers import wait_for
+
+CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
+
+
+@pytest.fixture
+def curve_hub(endpoints, tmp_path):
+    with Hub(*endpoints, keys=tmp_path / "hub-keys") as hub:
+        yield hub
+
+
+def _client(hub, tmp_path, monkeypatch, name, let_in):
+    """This test process becomes a client with a key of its own; the hub holds its public half if `let_in`."""
+    public, secret = create_keys(tmp_path / "client-keys", name)
+    if let_in:
+        shutil.copy(public, hub.keys / CLIENTS)
+        hub.reload_clients()
+    monkeypatch.setenv(ENV_HUB_KEY, str(hub.keys / "hub.key"))
+    monkeypatch.setenv(ENV_KEY, str(secret))
+
+
+def test_a_client_the_hub_knows_gets_through_both_ways(curve_hub, tmp_path, monkeypatch):
+    _client(curve_hub, tmp_path, monkeypatch, "laptop", let_in=True)
+    with Feed(curve_hub.out_endpoint) as feed, Emitter("a1", curve_hub.in_endpoint, heartbeat=60) as em:
+        seen = []
+
+        def through() -> bool:
+            em.log("info", "hello over curve")
+            seen.extend(feed.poll(20))
+            return any(e.kind == "log" for e in seen)
+        wait_for(through, timeout=30)
+    assert curve_hub.stats.refused_clients == 0
+
+
+def test_a_client_with_a_key_the_hub_does_not_hold_is_refused_and_counted(curve_hub, tmp_path, monkeypatch):
+    _client(curve_hub, tmp_path, monkeypatch, "stranger", let_in=False)
+    with Feed(curve_hub.out_endpoint) as feed:
+        wait_for(lambda: curve_hub.stats.refused_clients >= 1 and not feed.poll(10), timeout=30)
+
+
+def test_a_client_without_curve_is_cut_off(curve_hub, monkeypatch):
+    monkeypatch.delenv(ENV_HUB_KEY, raising=False)
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    with Feed(curve_hub.out_endpoint) as feed:
+        wait_for(lambda: curve_hub.stats.dropped_connections >= 1 and not feed.poll(10), timeout=30)
+
+
+def test_half_the_credentials_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_HUB_KEY, str(tmp_path / "hub.key"))
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    with pytest.raises(ConfigError, match="set both"):
+        client_curve()
+    public, _ = create_keys(tmp_path, "public-only")
+    monkeypatch.setenv(ENV_HUB_KEY, str(public))
+    monkeypatch.setenv(ENV_KEY, str(public))  # the public half where the secret one belongs
+    with pytest.raises(ConfigError, match="holds only a public key"):
+        client_curve()
+
+
+def test_a_key_pair_is_made_once_and_its_secret_is_private(tmp_path):
+    public, secret = create_keys(tmp_path, "agent-1")
+    assert public.name == "agent-1.key" and secret.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ConfigError, match="already exists"):
+        create_keys(tmp_path, "agent-1")
+
+
+@pytest.mark.parametrize("curve", [False, True], ids=["open", "curve"])
+def test_the_hub_warns_of_an_open_feed_other_hosts_can_reach(tmp_path, curve):
+    """Bound to every interface (an ephemeral port), the hub says whether anyone may join."""
+    args = [*CLI, "hub", "--in", "tcp://0.0.0.0:*", "--out", f"ipc://{tmp_path}/out", "--stats-every", "3600"]
+    if curve:
+        args += ["--curve", "--keys", str(tmp_path / "keys")]
+    hub = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (tmp_path / "out").exists(), timeout=30)  # bound: it has said what it had to
+        hub.send_signal(signal.SIGINT)
+        _, err = hub.communicate(timeout=30)
+    finally:
+        hub.kill()
+    assert hub.returncode == 0, err
+    assert ("not authenticated" in err) is not curve and ("CURVE on" in err) is curve
+    assert (tmp_path / "keys" / "hub.key").exists() is curve and (tmp_path / "keys" / CLIENTS).is_dir() is curve
+
+
+@pytest.mark.parametrize("key, says", [("stranger", "does not know this key"), (None, "CURVE on one side only")])
+def test_a_viewer_turned_away_says_why_instead_of_waiting(curve_hub, tmp_path, monkeypatch, key, says):
+    if key:
+        _client(curve_hub, tmp_path, monkeypatch, key, let_in=False)
+    else:
+        monkeypatch.delenv(ENV_HUB_KEY, raising=False)
+        monkeypatch.delenv(ENV_KEY, raising=False)
+    source = LiveSource(curve_hub.out_endpoint).start()
+    try:
+        wait_for(lambda: source.turned_away is not None, timeout=30)
+    finally:
+        source.stop()
+    assert says in source.status and not source.connected
