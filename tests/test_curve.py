@@ -1,5 +1,6 @@
 """CURVE: an encrypted feed that lets in only the clients whose public keys the hub holds."""
 
+import os
 import shutil
 import signal
 import subprocess
@@ -111,3 +112,11 @@ def test_a_viewer_turned_away_says_why_instead_of_waiting(curve_hub, tmp_path, m
     finally:
         source.stop()
     assert says in source.status and not source.connected
+
+
+def test_watch_with_credentials_it_cannot_read_is_one_line_before_any_screen(tmp_path):
+    env = {**os.environ, ENV_HUB_KEY: str(tmp_path / "no-such.key"), ENV_KEY: str(tmp_path / "no-such.key_secret")}
+    result = subprocess.run([*CLI, "watch"], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("swarmscope watch: SWARMSCOPE_HUB_KEY: cannot read a key from")
+    assert len(result.stderr.strip().splitlines()) == 1

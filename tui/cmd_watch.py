@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from swarmscope.core.endpoints import DEFAULT_OUT
+from swarmscope.core.keys import client_curve
 
 from .args import add_view_options, endpoint
 from .record_args import recording
@@ -25,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    client_curve()  # credentials the environment names, checked here: the feed reads them in a child process
     from .live import run_watch  # Textual is imported only when a screen is wanted
     with recording(args.connect if args.record else None, args.dir, "watch", ["watch"], "watch") as recorder:
         return run_watch(args, recorder)
