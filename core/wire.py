@@ -23,8 +23,8 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Iterator
 from operator import lt
+from typing import Iterator
 
 import msgpack
 
