@@ -186,6 +186,17 @@ async def test_browser_lists_sessions_and_opens_one(tmp_path):
         assert [r.name for r in app.screen.query_one("#sessions").rows] == ["short-run"]
         await pilot.press("enter")
         assert isinstance(app.screen, ReplayScreen) and len(app.screen.session) == 500
+        await pilot.press("slash", *"role:coder", "enter", "escape")  # escape clears the filter first
+        assert isinstance(app.screen, ReplayScreen) and not app.screen.filters["grid"]
+        await pilot.press("escape")  # then goes back to the list
+        assert isinstance(app.screen, BrowserScreen)
+
+
+async def test_escape_in_a_replay_opened_directly_stays(session_path):
+    app = replay_app(session_path, start=100)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, ReplayScreen)
 
 
 async def test_compare_finds_a_planted_divergence(tmp_path):
@@ -245,6 +256,8 @@ async def test_rewind_from_live_and_back_while_recording_goes_on(tmp_path):
                 await until(lambda: (screen.frame(), len(screen.session))[1] > first_len)
                 assert "live" in screen.query_one(Header).summary.position
                 await pilot.press("l")
+                assert isinstance(app.screen, LiveScreen)
+                await pilot.press("r", "escape")  # escape goes back to live too
                 assert isinstance(app.screen, LiveScreen)
                 so_far = recorder.events
                 await until(lambda: recorder.events > so_far)

@@ -154,4 +154,4 @@ class BrowserScreen(Screen):
         except SwarmscopeError as exc:
             self.notify(str(exc), severity="error", timeout=5)
             return
-        self.app.push_screen(ReplayScreen(session, event.row.name, start=0))
+        self.app.push_screen(ReplayScreen(session, event.row.name, start=0, opened_from_list=True))

@@ -115,10 +115,13 @@ class ReplayScreen(SwarmScreen):
     YIELDED_KEYS = frozenset({"step", "jump"})
     """LineList actions left to this screen: arrows and home/end move through time here."""
 
-    def __init__(self, session: Session, name: str, *, live: bool = False, start: int | None = None) -> None:
+    def __init__(self, session: Session, name: str, *, live: bool = False, start: int | None = None,
+                 opened_from_list: bool = False) -> None:
         super().__init__(name)
         self.session = session
         self.live = live
+        self.opened_from_list = opened_from_list
+        """Pushed over the session browser: escape goes back to it."""
         self.cursor = session.cursor(len(session) - 1 if start is None else start)
         self.playback = Playback(self.cursor)
         self.pinned: int | None = None
@@ -359,12 +362,14 @@ class ReplayScreen(SwarmScreen):
             self.notify(str(exc), severity="warning", timeout=3)
 
     def action_clear(self) -> None:
+        """Escape: close the go-to box, else what the swarm screen clears; with nothing left to clear,
+        back to where this replay was opened from (the live view, or the session list)."""
         box = self.query_one("#goto", Input)
         if box.has_class("-open"):
             box.remove_class("-open")
             self.query_one(AgentGrid).focus()
-            return
-        super().action_clear()
+        elif not self.clear_something() and (self.live or self.opened_from_list):
+            self.app.pop_screen()
 
     def action_live(self) -> None:
         if self.live:

@@ -232,14 +232,21 @@ class SwarmScreen(Screen):
 
     def action_clear(self) -> None:
         """Escape: close the filter box if open, else clear the filters."""
+        self.clear_something()
+
+    def clear_something(self) -> bool:
+        """Close the filter box, or else clear the filters; False when there was nothing to do."""
         box = self.query_one("#filter", Input)
         if box.has_class("-open"):
             box.remove_class("-open")
             self.query_one(f"#{self._filter_target}", LineList).focus()
-            return
+            return True
+        if not any(self.filters.values()):
+            return False
         self.filters = {"grid": Filter(), "log": Filter()}
         self.filters_changed()
         self.frame()
+        return True
 
     def filters_changed(self) -> None:
         """The log filter changed: a subclass rebuilds its log."""
