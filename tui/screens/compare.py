@@ -76,13 +76,13 @@ class CompareScreen(Screen):
         else:
             text.append("no divergence: every agent did the same things in the same order\n", style="bold")
         for field, (va, vb) in list(r["meta"].items())[:6]:
-            text.append(f"  {field}: A {va!r} · B {vb!r}\n")
+            text.append(f"  {field}: A {_shown(va)} · B {_shown(vb)}\n")
         if r["only_in_a"] or r["only_in_b"]:
             text.append(f"  only in A: {', '.join(r['only_in_a']) or '-'} · only in B: {', '.join(r['only_in_b']) or '-'}\n")
         diffs = agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1)) \
             if len(self.a) and len(self.b) else []
         for agent, field, va, vb in diffs[:8]:
-            text.append(f"  {agent}.{field}: A {va!r} · B {vb!r}\n")
+            text.append(f"  {agent}.{field}: A {_shown(va)} · B {_shown(vb)}\n")
         if len(diffs) > 8:
             text.append(f"  … and {len(diffs) - 8} more agent differences\n")
         return text
@@ -122,3 +122,8 @@ class CompareScreen(Screen):
             for side in ("a", "b"):
                 grid = self.query_one(f"#grid-{side}", AgentGrid)
                 grid.cursor = next((k for k, r in enumerate(grid.rows) if r.id == d["agent"]), 0)
+
+
+def _shown(value: object) -> str:
+    """A compared value as the report prints it: counts with thousands separators, the rest as Python writes them."""
+    return f"{value:,}" if type(value) is int else repr(value)
