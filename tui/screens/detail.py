@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static, Tree
 from swarmscope.core.filters import Filter
 from swarmscope.core.livesource import Source
 
-from ..render import bar, duration, human_bytes, sparkline, status_glyph
+from ..render import bar, count, duration, human_bytes, sparkline, status_glyph
 from ..widgets.event_log import EventLog, log_rows
 from ..widgets.state_tree import fill_tree
 
@@ -103,9 +103,9 @@ class AgentDetailScreen(Screen):
         if not links:
             return Text("no messages yet", style="dim")
         lines = []
-        for (src, dst), count, topic in sorted(links, key=lambda l: -l[1])[:6]:
+        for (src, dst), n, topic in sorted(links, key=lambda l: -l[1])[:6]:
             arrow = f"→ {dst}" if src == self.agent_id else f"← {src}"
-            lines.append(f"{arrow:<24} {count:>5} msgs  last topic {topic or '-'}")
+            lines.append(f"{arrow:<24} {count(n, 'msg'):>10}  last topic {topic or '-'}")
         return Text("\n".join(lines))
 
     def _show_state(self, state: Any) -> None:

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from swarmscope.core.health import Health
 
-from ..render import bar, duration, fit, human_bytes
+from ..render import bar, count, duration, fit, human_bytes
 from ..rows import Alert, LinkRow, TaskRow
 from .line_list import LineList
 
@@ -81,7 +81,7 @@ class LinkList(LineList):
         dead = health in (None, Health.FAILED, Health.CRITICAL)
         return Text.assemble(
             fit(row.src, 14), " → ", (f"{glyph} ", self.cstyle("link--dead") if dead else ""), fit(row.dst, 14),
-            " ", fit(f"{row.count:>6,} msg{'' if row.count == 1 else 's'}", 11), " ", fit(human_bytes(row.bytes), 6),
+            f" {count(row.count, 'msg'):>11} ", fit(human_bytes(row.bytes), 6),
             " ", fit(f"{duration(row.age_s)} ago", 9), " ",
             (row.topic, self.cstyle("list--muted")),
         )
