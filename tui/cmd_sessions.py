@@ -28,7 +28,7 @@ from swarmscope.core.session_repair import repair
 from swarmscope.core.store import resolve, sessions_dir
 
 from .args import positive
-from .render import count
+from .render import count, shown
 
 SORTS = {"started": "started", "size": "bytes", "events": "events", "name": "name", "errors": "errors"}
 
@@ -179,7 +179,7 @@ def run_compare(args: argparse.Namespace) -> int:
         return 0
     print(f"a: {result['a']['id'][:8]} {result['a']['path']}\nb: {result['b']['id'][:8]} {result['b']['path']}")
     for field, (va, vb) in result["meta"].items():
-        print(f"  {field:<12} a: {va}   b: {vb}")
+        print(f"  {field:<12} a: {shown(va)}   b: {shown(vb)}")
     for side in ("a", "b"):
         if result[f"only_in_{side}"]:
             print(f"only in {side}: {', '.join(result[f'only_in_{side}'])}")

@@ -13,6 +13,7 @@ from swarmscope.core.compare import compare
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
 
+from ..render import shown
 from ..rows import AgentRows
 from ..widgets.agent_grid import AgentGrid
 from ..widgets.line_list import LineList
@@ -76,13 +77,13 @@ class CompareScreen(Screen):
         else:
             text.append("no divergence: every agent did the same things in the same order\n", style="bold")
         for field, (va, vb) in list(r["meta"].items())[:6]:
-            text.append(f"  {field}: A {_shown(va)} · B {_shown(vb)}\n")
+            text.append(f"  {field}: A {shown(va)} · B {shown(vb)}\n")
         if r["only_in_a"] or r["only_in_b"]:
             text.append(f"  only in A: {', '.join(r['only_in_a']) or '-'} · only in B: {', '.join(r['only_in_b']) or '-'}\n")
         diffs = agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1)) \
             if len(self.a) and len(self.b) else []
         for agent, field, va, vb in diffs[:8]:
-            text.append(f"  {agent}.{field}: A {_shown(va)} · B {_shown(vb)}\n")
+            text.append(f"  {agent}.{field}: A {shown(va)} · B {shown(vb)}\n")
         if len(diffs) > 8:
             text.append(f"  … and {len(diffs) - 8} more agent differences\n")
         return text
@@ -123,7 +124,3 @@ class CompareScreen(Screen):
                 grid = self.query_one(f"#grid-{side}", AgentGrid)
                 grid.cursor = next((k for k, r in enumerate(grid.rows) if r.id == d["agent"]), 0)
 
-
-def _shown(value: object) -> str:
-    """A compared value as the report prints it: counts with thousands separators, the rest as Python writes them."""
-    return f"{value:,}" if type(value) is int else repr(value)
