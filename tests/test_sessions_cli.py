@@ -152,6 +152,8 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     (["export", "aaaaaaaa", "--at", "99"], "--at 99: the session has 6 events"),
     (["export", "aaaaaaaa", "--at", "3", "--agent", "zed"], "--agent zed: no such agent at event 3"),
     (["export", "aaaaaaaa", "--at", "3", "--format", "csv"], "--at writes markdown"),
+    (["export", "aaaaaaaa", "--at", "soon"], "--at 'soon': give an event number"),
+    (["export", "aaaaaaaa", "--at", "0"], "events are numbered from 1"),
 ])
 def test_errors_are_one_line_and_delete_nothing(home, args, says):
     (home / "sessions" / "junk.swarm").write_bytes(b"not a session")
@@ -167,6 +169,8 @@ def test_export_at_an_instant_writes_a_finding(home):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Finding: wf (") and "at event 5 of 6" in out.stdout
     assert "## b's own state" in out.stdout and "## What changed since event 2" in out.stdout
+    by_clock = cli("export", "aaaaaaaa", "--at", "00:00:00.300", "--since", "+1", home=home)  # T0 + 0.3 s
+    assert "at event 4 of 6" in by_clock.stdout and "## What changed since event 2" in by_clock.stdout
 
 
 def test_a_reader_that_stops_reading_ends_the_command_quietly(home):

@@ -7,6 +7,7 @@ from typing import Callable
 
 from swarmscope.core.endpoints import check_endpoint
 from swarmscope.core.errors import ConfigError
+from swarmscope.core.replay import Session, position_of
 
 
 def positive(kind: type = float) -> Callable[[str], float]:
@@ -21,6 +22,22 @@ def positive(kind: type = float) -> Callable[[str], float]:
         return value
     parse.__name__ = kind.__name__
     return parse
+
+
+AT_HELP = "an event number (1-based), hh:mm:ss[.fff] on the recorded clock, or +N / +Ns from the start"
+
+
+def instant(flag: str, text: str, session: Session) -> int:
+    """The event index a flag's value names (as the replay's g takes it), or one line saying what is wrong."""
+    try:
+        i = position_of(text, session)
+    except ValueError as exc:
+        raise ConfigError(f"{flag} {exc}") from None
+    if i < 0:
+        raise ConfigError(f"{flag} {text}: before the first event (events are numbered from 1)")
+    if i >= len(session):
+        raise ConfigError(f"{flag} {text}: the session has {len(session):,} events")
+    return i
 
 
 def endpoint(text: str) -> str:

@@ -8,7 +8,7 @@ from swarmscope.core.errors import ConfigError
 from swarmscope.core.replay import open_session
 from swarmscope.core.store import sessions_dir
 
-from .args import add_view_options
+from .args import AT_HELP, add_view_options, instant
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "a browser of every session. --compare opens two side by side.")
     p.add_argument("session", nargs="?", help="a session file, id or id prefix (default: browse)")
     p.add_argument("--compare", metavar="OTHER", help="a second session to compare against")
-    p.add_argument("--at", type=int, metavar="N", help="open at event N (1-based; default: the first)")
+    p.add_argument("--at", metavar="WHERE", help=f"open there: {AT_HELP} (default: the first event)")
     p.add_argument("--dir", metavar="DIR", help="where sessions are (default $SWARMSCOPE_HOME/sessions, "
                    "else the user data dir's swarmscope/sessions)")
     add_view_options(p)
@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if other is not None:
         start = lambda: CompareScreen(first, other)  # noqa: E731
     elif first is not None:
-        start = lambda: ReplayScreen(first, first.meta.get("name") or first.id[:8],  # noqa: E731
-                                     start=max(0, (args.at or 1) - 1))
+        at = instant("--at", args.at, first) if args.at else 0
+        start = lambda: ReplayScreen(first, first.meta.get("name") or first.id[:8], start=at)  # noqa: E731
     else:
         start = lambda: BrowserScreen(directory)  # noqa: E731
     app = SwarmscopeApp(name="replay", refresh=args.refresh, theme=args.theme, readonly=args.readonly,

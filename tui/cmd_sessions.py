@@ -27,7 +27,7 @@ from swarmscope.core.retention import Retention, plan_cleanup
 from swarmscope.core.session_repair import repair
 from swarmscope.core.store import resolve, sessions_dir
 
-from .args import positive
+from .args import AT_HELP, instant, positive
 from .render import count, shown
 
 SORTS = {"started": "started", "size": "bytes", "events": "events", "name": "name", "errors": "errors"}
@@ -199,9 +199,9 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, help="jsonl (default), csv, md (health report), dot (graph)")
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     finding = p.add_argument_group("a finding: one instant, as markdown (what the replay's x key writes)")
-    finding.add_argument("--at", type=positive(int), metavar="N", help="the instant: event N (1-based)")
+    finding.add_argument("--at", metavar="WHERE", help=f"the instant: {AT_HELP}")
     finding.add_argument("--agent", metavar="ID", help="show this agent's own state too")
-    finding.add_argument("--since", type=positive(int), metavar="M", help="list what changed since event M")
+    finding.add_argument("--since", metavar="WHERE", help="list what changed since then (as --at)")
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -220,12 +220,11 @@ def _finding_writer(s: Session, args: argparse.Namespace) -> Callable[[TextIO], 
     """What `--at` writes, once its arguments are known to fit the session."""
     if args.format not in (None, "md"):
         raise ConfigError(f"--at writes markdown: drop --format {args.format}")
-    for flag, n in (("--at", args.at), ("--since", args.since)):
-        if n and n > len(s):
-            raise ConfigError(f"{flag} {n}: the session has {len(s):,} events")
-    if args.agent and args.agent not in s.state_at(args.at - 1).agents:
-        raise ConfigError(f"--agent {args.agent}: no such agent at event {args.at:,} (the finding lists them all)")
-    finding = Finding(args.at - 1, args.agent, args.since - 1 if args.since else None)
+    at = instant("--at", args.at, s)
+    since = instant("--since", args.since, s) if args.since else None
+    if args.agent and args.agent not in s.state_at(at).agents:
+        raise ConfigError(f"--agent {args.agent}: no such agent at event {at + 1:,} (the finding lists them all)")
+    finding = Finding(at, args.agent, since)
     return lambda out: out.write(finding_markdown(s, finding))
 
 

@@ -8,7 +8,6 @@ it follows the file as it grows, and `l` goes back to live.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from swarmscope.core.diff import behaviour, diff_values
 from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.finding import Finding, write_finding
 from swarmscope.core.playback import Playback
-from swarmscope.core.replay import Session, open_session
+from swarmscope.core.replay import Session, open_session, position_of
 from swarmscope.core.scan import UNKNOWN, ScanResult, SessionScan
 
 from ..render import duration
@@ -63,23 +62,6 @@ def timeline_data(session: Session, scan: ScanResult) -> TimelineData:
     blocks = tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
                    for _, i in session.file.index.blocks)
     return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)
-
-
-def parse_goto(text: str, session: Session, pos: int) -> int:
-    """An event number (1-based), +N/-N events, +Ns/-Ns seconds, or hh:mm:ss[.fff] on the recorded clock."""
-    text = text.strip()
-    if m := re.fullmatch(r"([+-])(\d+)s", text):
-        delta = int(m[2]) * 1_000_000_000 * (1 if m[1] == "+" else -1)
-        return max(0, session.index_at_time(session[pos].ts + delta))
-    if m := re.fullmatch(r"([+-])(\d+)", text):
-        return pos + int(m[2]) * (1 if m[1] == "+" else -1)
-    if m := re.fullmatch(r"(\d+):(\d\d):(\d\d)(?:\.(\d{1,3}))?", text):
-        day = session[0].ts - session[0].ts % 86_400_000_000_000
-        ts = day + ((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1_000_000_000 + int((m[4] or "0").ljust(3, "0")) * 1_000_000
-        return max(0, session.index_at_time(ts))
-    if text.isdigit():
-        return int(text) - 1
-    raise ValueError(f"{text!r}: give an event number, +N/-N, +Ns/-Ns or hh:mm:ss")
 
 
 class ReplayScreen(SwarmScreen):
@@ -357,7 +339,7 @@ class ReplayScreen(SwarmScreen):
         box.remove_class("-open")
         self.query_one(AgentGrid).focus()
         try:
-            self._move(self.cursor.seek(parse_goto(event.value, self.session, self.cursor.pos)))
+            self._move(self.cursor.seek(position_of(event.value, self.session, self.cursor.pos)))
         except (ValueError, IndexError, SwarmscopeError) as exc:
             self.notify(str(exc), severity="warning", timeout=3)
 
