@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zmq
 import zmq.asyncio
+from zmq.utils.monitor import recv_monitor_message
 
 from .endpoints import DEFAULT_OUT, check_endpoint
 from .events import Event
@@ -27,6 +28,15 @@ READER_QUEUE = 100_000
 VIEWER_QUEUE = 200
 """For a screen: about 100,000 events, a second at full flood. A view that cannot keep up loses the excess,
 which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
+
+
+TURNED_AWAY = {
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
+                                     "public key into the hub's keys/clients/ and start again",
+    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
+                                         "set SWARMSCOPE_HUB_KEY and SWARMSCOPE_KEY, else neither",
+}
+"""What a reader says when the hub's handshake turns it away (ZeroMQ does not try again after that)."""
 
 
 _WATCHED = (zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -58,6 +68,10 @@ class Feed:
         self.stats = DecodeStats()
         self._sock = (context or zmq.Context.instance()).socket(zmq.SUB)
         self.monitor: zmq.Socket | None = None
+        self.connected = False
+        """Through the hub's handshake (kept up to date by watch())."""
+        self.turned_away: str | None = None
+        """Why the hub's handshake refused this reader, if it did (by watch())."""
         if monitor is not None:
             self.monitor = self._sock.get_monitor_socket(_WATCHED, addr=f"inproc://feed-monitor-{monitor}")
         _subscribe(self._sock, endpoint, queue)
@@ -77,6 +91,14 @@ class Feed:
                 if len(events) >= MAX_EVENTS_PER_POLL:
                     break
         return events
+
+    def watch(self) -> None:
+        """Read what the monitor reported since the last call into `connected` and `turned_away`."""
+        while self.monitor is not None and self.monitor.poll(0):
+            event = recv_monitor_message(self.monitor)["event"]
+            self.connected = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
+            if event in TURNED_AWAY:
+                self.turned_away = TURNED_AWAY[event].format(endpoint=self.endpoint)
 
     def close(self) -> None:
         if self.monitor is not None:

@@ -17,9 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import zmq
-from zmq.utils.monitor import recv_monitor_message
-
 from .events import Event
 from .feed import VIEWER_QUEUE, Feed
 from .model import SwarmModel
@@ -29,15 +26,6 @@ RECENT_EVENTS = 10_000
 CHUNK = 1_000
 """Events applied per lock hold: a few ms, so a frame never waits long for the lock."""
 _names = itertools.count()
-
-
-TURNED_AWAY = {
-    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
-                                     "public key into the hub's keys/clients/ and start again",
-    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
-                                         "set SWARMSCOPE_HUB_KEY and SWARMSCOPE_KEY, else neither",
-}
-"""What a viewer says when the hub's handshake turns it away (ZeroMQ does not try again after that)."""
 
 
 class Source:
@@ -139,15 +127,9 @@ class LiveSource(Source):
     def _run(self) -> None:
         with Feed(self.endpoint, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
             while not self._stop.is_set():
-                self._watch(feed.monitor)
+                feed.watch()
+                self.connected, self.turned_away = feed.connected, feed.turned_away
                 events = feed.poll(50)
                 if events:
                     self._fold(events)
                 self.refused = feed.stats.bad
-
-    def _watch(self, monitor: zmq.Socket) -> None:
-        while monitor.poll(0):
-            event = recv_monitor_message(monitor)["event"]
-            self.connected = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
-            if event in TURNED_AWAY:
-                self.turned_away = TURNED_AWAY[event].format(endpoint=self.endpoint)

@@ -198,11 +198,14 @@ class Recorder:
         return self.start_ticker()
 
     def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None) -> None:
-        """Record what a hub's viewer side delivers until stop() holds."""
-        with Feed(endpoint) as feed:
+        """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away."""
+        with Feed(endpoint, monitor=f"recorder-{id(self)}") as feed:
             if on_ready:
                 on_ready()
             while not stop():
+                feed.watch()
+                if feed.turned_away:
+                    raise ConfigError(feed.turned_away)
                 events = feed.poll(int(TICK_S * 1000))
                 if events:
                     self.record(events)

@@ -120,3 +120,12 @@ def test_watch_with_credentials_it_cannot_read_is_one_line_before_any_screen(tmp
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("swarmscope watch: SWARMSCOPE_HUB_KEY: cannot read a key from")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_recorder_turned_away_stops_with_one_line_instead_of_recording_nothing(curve_hub, tmp_path):
+    public, secret = create_keys(tmp_path / "client-keys", "stranger")
+    env = {**os.environ, ENV_HUB_KEY: str(curve_hub.keys / "hub.key"), ENV_KEY: str(secret)}
+    result = subprocess.run([*CLI, "record", "--connect", curve_hub.out_endpoint, "--out", str(tmp_path / "r.swarm")],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("swarmscope record: turned away: the hub at")
