@@ -41,6 +41,9 @@ VIEWER_BACKLOG = 10_000
 ZeroMQ drops for that reader alone, and its model counts the loss as gaps. A bound, so one
 slow viewer cannot grow the hub without limit."""
 
+DRAIN_S = 10.0
+"""At stop, how long the tap may go on taking in what the proxy passed before it stopped."""
+
 Listener = Callable[[list[Event], bytes], None]
 """Called on the tap thread with each decoded batch and its raw payload."""
 
@@ -64,6 +67,8 @@ class HubStats:
     """Peers cut off by ZeroMQ (oversized frame or protocol error, or no CURVE to a CURVE hub)."""
     refused_clients: int = 0
     """Handshakes CURVE refused: a key not among the hub's clients."""
+    unrecorded: int = 0
+    """Messages still queued for the tap when the hub stopped, past DRAIN_S: neither counted nor recorded."""
 
     def to_dict(self) -> dict:
         return {
@@ -73,7 +78,7 @@ class HubStats:
             "gaps": sum(self.gaps.values()), "gaps_by_agent": dict(self.gaps),
             "restarts": self.restarts, "publishers": self.publishers,
             "viewers": self.viewers, "dropped_connections": self.dropped_connections,
-            "refused_clients": self.refused_clients,
+            "refused_clients": self.refused_clients, "unrecorded_at_stop": self.unrecorded,
         }
 
 
@@ -173,7 +178,7 @@ class Hub:
             proxy.join(5)
         self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
         if tap is not None:
-            tap.join(5)
+            tap.join(DRAIN_S + 5)
         self._release()
 
     def __enter__(self) -> "Hub":
@@ -226,6 +231,7 @@ class Hub:
                         self._on_captured(tap.recv_multipart())
                     else:
                         self._on_monitor(monitors[sock], recv_monitor_message(sock))
+            self._drain(tap)
         finally:
             # A monitor left on while its reader goes away can wedge ZeroMQ's I/O thread
             # for every later socket in the process: turn them off before closing.
@@ -234,6 +240,23 @@ class Hub:
             tap.close(linger=0)
             for sock in monitors:
                 sock.close(linger=0)
+
+    def _drain(self, tap: zmq.Socket) -> None:
+        """After the proxy has stopped: take in what it passed that the tap has not seen yet.
+
+        Viewers got those messages already, so a recording hub stopped by a signal
+        records them too, for up to DRAIN_S; what is still queued after that is
+        counted in `stats.unrecorded` rather than lost without a word."""
+        deadline = time.monotonic() + DRAIN_S
+        while True:
+            try:
+                frames = tap.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if time.monotonic() < deadline:
+                self._on_captured(frames)
+            else:
+                self.stats.unrecorded += 1
 
     def _on_captured(self, frames: list[bytes]) -> None:
         if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):

@@ -1,15 +1,20 @@
-"""The hub's tap counts gaps and restarts per batch; it must count exactly as event by event would."""
+"""The hub's tap: gaps and restarts counted per batch exactly as event by event would, and what the
+proxy passed before a stop still handed to the recorder."""
 
 import random
+import threading
 from collections import Counter
 
 import pytest
+import zmq
 
 from swarmscope.core import hub as hub_module, wire
 from swarmscope.core.events import Event
 from swarmscope.core.hub import Hub
 from swarmscope.core.sequence import advance
 from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
+
+from helpers import drain, wait_for
 
 
 def _reference(events):
@@ -79,3 +84,35 @@ def _counting(decode, counter):
         counter["calls"] += 1
         return decode(payload)
     return counted
+
+
+@pytest.mark.parametrize("drain_s, recorded, unrecorded", [(10.0, 5000, 0), (0.0, 100, 49)],
+                         ids=["drained", "out-of-time-and-counted"])
+def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monkeypatch, drain_s, recorded,
+                                                                 unrecorded):
+    """The tap may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got
+    is still handed to the recorder when the hub is stopped, and what time does not allow is counted."""
+    monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
+    release, got = threading.Event(), []
+
+    def slow_recorder(events, payload):
+        if events[0].agent != "a":
+            return  # the feed's probes, from before
+        release.wait(30)  # the tap is stuck here while the proxy goes on passing messages
+        got.extend(events)
+
+    hub.add_listener(slow_recorder)
+    sock = zmq.Context.instance().socket(zmq.XPUB)
+    sock.connect(hub.in_endpoint)
+    sock.recv()  # the hub has subscribed: the path is up
+    for b in range(50):
+        sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", s, "heartbeat", {}, 1)
+                                                         for s in range(b * 100, b * 100 + 100)])])
+    drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
+    stopping = threading.Thread(target=hub.stop)
+    stopping.start()
+    wait_for(hub._stop.is_set)  # the proxy has stopped; the tap is still stuck in the first batch
+    release.set()
+    stopping.join(30)
+    sock.close(linger=0)
+    assert len(got) == recorded and hub.stats.unrecorded == unrecorded

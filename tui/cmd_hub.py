@@ -78,4 +78,5 @@ def _report(hub: Hub, as_json: bool, final: bool = False) -> None:
     print(f"{'stopped' if final else 'hub'}: {stats['messages_in']} messages, {stats['events_in']} events in; "
           f"{refused} refused, {stats['gaps']} lost before the hub; "
           f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
-          f"{f', {n} refused by CURVE' if (n := stats['refused_clients']) else ''}", flush=True)
+          f"{f', {n} refused by CURVE' if (n := stats['refused_clients']) else ''}"
+          f"{f'; {n} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}", flush=True)
