@@ -127,7 +127,7 @@ class Publisher:
         self._thread.join(self.close_timeout + 1.0)
         if not self._closed.is_set():
             return  # the flusher is stuck in a send; the daemon thread dies with the process
-        self._sock.close()
+        self._sock.close(linger=int(self.close_timeout * 1000))  # as long as close_timeout is now, not was
         _live.discard(self)
 
     # -- flusher thread -------------------------------------------------
