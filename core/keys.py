@@ -67,6 +67,15 @@ def create_keys(directory: Path, name: str) -> tuple[Path, Path]:
     return Path(public), Path(secret)
 
 
+def key_files(directory: Path) -> list[tuple[str, str, bool]]:
+    """(name, start of the public key, has its secret) for each key in `directory`, by name."""
+    out = []
+    for public in sorted(directory.glob("*.key")) if directory.is_dir() else []:
+        key, _ = _load(public, "a key file")
+        out.append((public.stem, key.decode()[:12], public.with_suffix(".key_secret").exists()))
+    return out
+
+
 def hub_curve(directory: Path) -> Curve:
     """The hub's credentials from `directory`, made on first use; its clients/ folder is made too."""
     secret = directory / f"{HUB_NAME}.key_secret"

@@ -129,3 +129,16 @@ def test_a_recorder_turned_away_stops_with_one_line_instead_of_recording_nothing
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("swarmscope record: turned away: the hub at")
+
+
+def test_keys_create_and_list_from_the_command_line(tmp_path):
+    env = {**os.environ, "SWARMSCOPE_HOME": str(tmp_path)}
+    made = subprocess.run([*CLI, "keys", "create", "laptop"], capture_output=True, text=True, timeout=60, env=env)
+    assert made.returncode == 0 and f"secret key: {tmp_path}/keys/laptop.key_secret" in made.stdout
+    (tmp_path / "keys" / CLIENTS).mkdir()
+    shutil.copy(tmp_path / "keys" / "laptop.key", tmp_path / "keys" / CLIENTS)
+    listed = subprocess.run([*CLI, "keys", "list"], capture_output=True, text=True, timeout=60, env=env).stdout
+    pairs, clients = listed.split("clients a --curve hub")
+    assert "laptop" in pairs and "public + secret" in pairs and "laptop" in clients and "public only" in clients
+    again = subprocess.run([*CLI, "keys", "create", "laptop"], capture_output=True, text=True, timeout=60, env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr and len(again.stderr.splitlines()) == 1

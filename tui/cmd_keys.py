@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, HUB_NAME, create_keys, keys_dir
+from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, HUB_NAME, create_keys, key_files, keys_dir
 
 DIR_HELP = "where keys are kept (default $SWARMSCOPE_HOME/keys, else the user data dir's swarmscope/keys)"
 
@@ -20,6 +20,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     create.add_argument("name", metavar="NAME", help="e.g. the host or the person it is for")
     create.add_argument("--dir", metavar="DIR", help=DIR_HELP)
     create.set_defaults(run=run_create)
+    listing = verbs.add_parser("list", help="the key pairs here, and the clients a hub using this folder lets in",
+                               description="Each key by name with the start of its public key, to tell keys apart.")
+    listing.add_argument("--dir", metavar="DIR", help=DIR_HELP)
+    listing.set_defaults(run=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    directory = keys_dir(args.dir)
+    for title, folder in ((f"key pairs in {directory}", directory),
+                          (f"clients a --curve hub using it lets in ({directory / CLIENTS})", directory / CLIENTS)):
+        keys = key_files(folder)
+        print(f"{title}: {len(keys) or 'none'}")
+        for name, public, secret in keys:
+            print(f"  {name:<24} {public}…  {'public + secret' if secret else 'public only'}")
+    return 0
 
 
 def run_create(args: argparse.Namespace) -> int:
