@@ -105,6 +105,10 @@ async def test_the_messages_tab_says_who_talks_to_whom():
         assert [r.count for r in rows] == [model.links[r.src, r.dst].count for r in rows]
         lasts = [model.links[r.src, r.dst].last for r in rows]
         assert lasts == sorted(lasts, reverse=True)  # the most recently active pair first
+        await pilot.press("slash", *"to:tester -topic:question", "enter")
+        narrowed = app.screen.query_one(LinkList).rows
+        assert narrowed and all("tester" in r.dst and r.topic != "question" for r in narrowed)
+        assert len(narrowed) < len(rows) and app.screen.filters["grid"].text == ""
 
 
 async def test_an_agent_going_failed_raises_an_alert():

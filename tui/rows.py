@@ -150,6 +150,16 @@ MAX_LINKS = 500
 """Pairs listed, most recently active first."""
 
 
+LINK_FIELDS = ("from", "to", "topic", "health")
+
+
+def filter_links(rows: list[LinkRow], flt: Filter) -> list[LinkRow]:
+    if not flt:
+        return rows
+    return [r for r in rows if flt.matches({"from": r.src, "to": r.dst, "topic": r.topic,
+                                            "health": r.dst_health.value if r.dst_health else "unknown"})]
+
+
 def link_rows(model: SwarmModel, now_ns: int) -> list[LinkRow]:
     """The agent pairs that exchanged messages, most recently active first (the model keeps
     its links in that order, so no sort: a frame reads only the newest MAX_LINKS)."""

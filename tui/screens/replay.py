@@ -165,7 +165,7 @@ class ReplayScreen(SwarmScreen):
             self._start_scan()
         self.playback.tick(time.monotonic())
         cur = self.cursor
-        state = (cur.pos, self.sort, self.filters["grid"], self.filters["log"], len(self.session),
+        state = (cur.pos, self.sort, *self.filters.values(), len(self.session),
                  self.playback.playing, self.playback.speed, self.pinned, self._selected_agent(), id(self._blame))
         if state == self._drawn:
             return

@@ -23,8 +23,8 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from swarmscope.core.filters import Filter, parse_filter
 from swarmscope.core.model import SwarmModel
 
-from ..rows import AGENT_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter, TaskRow, TaskRows
-from ..rows import filter_agents, link_rows, swarm_eta
+from ..rows import AGENT_FIELDS, LINK_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter
+from ..rows import TaskRow, TaskRows, filter_agents, filter_links, link_rows, swarm_eta
 from ..widgets.agent_grid import AgentGrid
 from ..widgets.event_log import LOG_FIELDS, EventLog
 from ..widgets.header import Header, Summary
@@ -35,6 +35,16 @@ WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
 MAX_ALERTS = 500
 PANELS = ("grid", "tasks", "log", "alerts", "messages")
+FILTERABLE = {
+    "grid": (AGENT_FIELDS, "filter agents: words, or id:… role:… status:… task:… health:…"),
+    "log": (LOG_FIELDS, "filter events: words, or agent:… kind:… level:…"),
+    "messages": (LINK_FIELDS, "filter messages: words, or from:… to:… topic:… health:…"),
+}
+"""The lists `/` narrows: their filter fields, and what the filter box says. Another focused list filters the grid."""
+
+
+def no_filters() -> dict[str, Filter]:
+    return {name: Filter() for name in FILTERABLE}
 
 
 def allowed(node, action: str) -> bool:
@@ -86,7 +96,7 @@ class SwarmScreen(Screen):
         super().__init__()
         self.swarm_name = name
         self.sort = "health"
-        self.filters: dict[str, Filter] = {"grid": Filter(), "log": Filter()}
+        self.filters = no_filters()
         self._filter_target = "grid"
         self._pending_filter: str | None = None
         self._alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
@@ -158,7 +168,7 @@ class SwarmScreen(Screen):
         grid.border_title = f"agents [1] · sorted by {self.sort}" + (f" · filter: {flt.text}" if flt else "")
         self.query_one(TaskList).set_rows(view.tasks)
         self.query_one(AlertList).set_rows(list(self._alerts))
-        self.query_one(LinkList).set_rows(view.links)
+        self.query_one(LinkList).set_rows(filter_links(view.links, self.filters["messages"]))
         self._label_tabs(view)
         self.query_one(Header).show(Summary(
             name=self.swarm_name, mode=mode, status=status, health=dict(Counter(r.health for r in view.rows)),
@@ -222,10 +232,10 @@ class SwarmScreen(Screen):
         self.action_panel(self.PANELS[(self.PANELS.index(current) + 1) % len(self.PANELS)])
 
     def action_filter(self) -> None:
-        self._filter_target = "log" if self.focused is self.query_one(EventLog) else "grid"
+        focused = self.focused.id if self.focused else None
+        self._filter_target = focused if focused in FILTERABLE else "grid"
         box = self.query_one("#filter", Input)
-        box.placeholder = ("filter events: words, or agent:… kind:… level:…" if self._filter_target == "log"
-                           else "filter agents: words, or id:… role:… status:… task:… health:…")
+        box.placeholder = FILTERABLE[self._filter_target][1]
         box.value = self.filters[self._filter_target].text
         box.add_class("-open")
         box.focus()
@@ -243,7 +253,7 @@ class SwarmScreen(Screen):
             return True
         if not any(self.filters.values()):
             return False
-        self.filters = {"grid": Filter(), "log": Filter()}
+        self.filters = no_filters()
         self.filters_changed()
         self.frame()
         return True
@@ -263,8 +273,7 @@ class SwarmScreen(Screen):
         text, self._pending_filter = self._pending_filter, None
         if text is None:
             return
-        fields = LOG_FIELDS if self._filter_target == "log" else AGENT_FIELDS
-        self.filters[self._filter_target] = parse_filter(text, fields)
+        self.filters[self._filter_target] = parse_filter(text, FILTERABLE[self._filter_target][0])
         if self._filter_target == "log":
             self.filters_changed()
         self.frame()
