@@ -191,3 +191,17 @@ async def test_a_frame_after_the_last_screen_went_does_nothing():
             app.frame()
         finally:
             app._screen_stack.extend(stack)
+
+
+async def test_a_filter_typed_right_after_a_panel_key_narrows_that_panel():
+    """Keys arriving together (a fast typist, a paste, a slow link): `5` then `/` filters the messages."""
+    from textual import events
+
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Key("5", "5"))
+        app.post_message(events.Key("slash", "/"))
+        await pilot.pause()
+        assert app.screen._filter_target == "messages"
+        assert "filter messages" in app.screen.query_one("#filter").placeholder

@@ -224,7 +224,7 @@ class SwarmScreen(Screen):
     def action_panel(self, panel: str) -> None:
         if panel != "grid":
             self.query_one(TabbedContent).active = f"tab-{panel}"
-        self.query_one(f"#{panel}").focus()
+        self.set_focus(self.query_one(f"#{panel}"))  # at once, not after a refresh: a `/` typed next filters it
 
     def action_next_panel(self) -> None:
         focused = self.focused.id if self.focused else "grid"
