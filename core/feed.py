@@ -14,7 +14,7 @@ from zmq.utils.monitor import recv_monitor_message
 from .endpoints import DEFAULT_OUT, check_endpoint
 from .events import Event
 from .gcpause import bulk_allocation
-from .keys import client_curve
+from .keys import ENV_HUB_KEY, ENV_KEY, client_curve
 from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
 
 MAX_MESSAGES_PER_POLL = 256
@@ -34,7 +34,7 @@ TURNED_AWAY = {
     zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
                                      "public key into the hub's keys/clients/ and start again",
     zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
-                                         "set SWARMSCOPE_HUB_KEY and SWARMSCOPE_KEY, else neither",
+                                         f"set {ENV_HUB_KEY} and {ENV_KEY}, else neither",
 }
 """What a reader says when the hub's handshake turns it away (ZeroMQ does not try again after that)."""
 
