@@ -11,8 +11,11 @@ enough that the terminal has the picture (the writer thread needs the
 interpreter lock, which a collection holds throughout), soon enough that
 only a few thousand new objects are about and a pass costs a few
 milliseconds. CPython's own thresholds stay on, set high, as a backstop for
-a burst with no frame after it. The older generations are collected on the
-schedule CPython would use for the same thresholds.
+a burst with no frame after it. The older generations are collected on a
+count of younger passes, as CPython counts them (it also puts off a full
+pass while few objects have aged into the oldest generation; with
+frozen start-up objects and a full pass every thousand young ones, the
+count alone is enough here).
 """
 
 from __future__ import annotations
