@@ -184,8 +184,9 @@ class SwarmScreen(Screen):
         running = sum(1 for t in view.tasks if t.result is None)
         per_min = self._throughput.update(view.now, view.tasks_done) * 60
         pending = self.query_one(EventLog).pending
-        self._set_label("tab-tasks", f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min · "
-                                     f"{len(view.tasks) - running:>2} failed")  # widths steady: see _set_label
+        failed = len(view.tasks) - running  # said only when there are some: at 80 columns every tab then fits
+        self._set_label("tab-tasks", f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min"
+                                     + (f" · {failed:>2} failed" if failed else ""))  # widths steady: see _set_label
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
         self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
 
