@@ -13,7 +13,6 @@ moving forward a little applies events to its own model instead.
 
 from __future__ import annotations
 
-import re
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -242,24 +241,6 @@ class Session:
     def blame(self, agent: str, field: str, i: int) -> dict[str, Any] | None:
         """Which event last changed `agent`'s `field` (e.g. status, state.plan) by event i; see blame.py."""
         return blame(self, agent, field, i)
-
-
-def position_of(text: str, session: "Session", pos: int = 0) -> int:
-    """The event index `text` names: an event number (1-based), +N/-N events or +Ns/-Ns seconds from
-    `pos`, or hh:mm:ss[.fff] on the recorded clock (UTC). What the replay's `g` and the `--at` flags take."""
-    text = text.strip()
-    if m := re.fullmatch(r"([+-])(\d+)s", text):
-        delta = int(m[2]) * 1_000_000_000 * (1 if m[1] == "+" else -1)
-        return max(0, session.index_at_time(session[pos].ts + delta))
-    if m := re.fullmatch(r"([+-])(\d+)", text):
-        return pos + int(m[2]) * (1 if m[1] == "+" else -1)
-    if m := re.fullmatch(r"(\d+):(\d\d):(\d\d)(?:\.(\d{1,3}))?", text):
-        day = session[0].ts - session[0].ts % 86_400_000_000_000
-        ts = day + ((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1_000_000_000 + int((m[4] or "0").ljust(3, "0")) * 1_000_000
-        return max(0, session.index_at_time(ts))
-    if text.isdigit():
-        return int(text) - 1
-    raise ValueError(f"{text!r}: give an event number, +N/-N, +Ns/-Ns or hh:mm:ss")
 
 
 def _scan_block(events: list[Event], first: int, start: int, match: Callable[[Event], bool],

@@ -7,7 +7,8 @@ from typing import Callable
 
 from swarmscope.core.endpoints import check_endpoint
 from swarmscope.core.errors import ConfigError
-from swarmscope.core.replay import Session, position_of
+from swarmscope.core.position import position_of
+from swarmscope.core.replay import Session
 
 
 def positive(kind: type = float) -> Callable[[str], float]:

@@ -22,7 +22,8 @@ from swarmscope.core.diff import behaviour, diff_values
 from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.finding import Finding, write_finding
 from swarmscope.core.playback import Playback
-from swarmscope.core.replay import Session, open_session, position_of
+from swarmscope.core.position import position_of
+from swarmscope.core.replay import Session, open_session
 from swarmscope.core.scan import UNKNOWN, ScanResult, SessionScan
 
 from ..render import duration
