@@ -317,3 +317,12 @@ async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_pat
 def test_a_scan_that_ends_after_the_screen_went_away_draws_nothing(session_path):
     screen = ReplayScreen(open_session(session_path), "sim-3")  # as after `l` popped a rewound view
     screen._show_timeline()  # what the scan's worker calls when it finishes: no NoMatches raised
+
+
+async def test_the_inspector_is_drawn_when_its_tab_comes_into_view(session_path):
+    """6 on a replay standing still: the inspector shows the agent at once, not after the next step."""
+    app = replay_app(session_path, start=100)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        assert app.screen.query_one(Inspector).inspection is not None

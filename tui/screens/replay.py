@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input, TabPane
 from textual.worker import Worker
 
 from swarmscope.core.diff import behaviour, diff_values
@@ -167,7 +167,8 @@ class ReplayScreen(SwarmScreen):
         self.playback.tick(time.monotonic())
         cur = self.cursor
         state = (cur.pos, self.sort, *self.filters.values(), len(self.session),
-                 self.playback.playing, self.playback.speed, self.pinned, self._selected_agent(), id(self._blame))
+                 self.playback.playing, self.playback.speed, self.pinned, self._selected_agent(), id(self._blame),
+                 self.shown_tab())
         if state == self._drawn:
             return
         self._drawn = state
@@ -175,7 +176,7 @@ class ReplayScreen(SwarmScreen):
         self.show(view, mode="REPLAY", position=self._position(), alerts=False)
         self._show_events()
         self.query_one(Timeline).update(cursor=(cur.pos, cur.clock), pinned=self.pinned)
-        if self.query_one(TabbedContent).active == "tab-inspector":
+        if self.shown_tab() == "tab-inspector":
             self._inspect()
 
     def _position(self) -> str:
