@@ -41,6 +41,9 @@ VIEWER_BACKLOG = 10_000
 ZeroMQ drops for that reader alone, and its model counts the loss as gaps. A bound, so one
 slow viewer cannot grow the hub without limit."""
 
+CLIENTS_RELOAD_S = 2.0
+"""How often a CURVE hub reads its clients/ folder again: a key copied there is let in this soon."""
+
 DRAIN_S = 10.0
 """At stop, how long the tap may go on taking in what the proxy passed before it stopped."""
 
@@ -224,8 +227,12 @@ class Hub:
         for sock in (tap, *monitors):
             poller.register(sock, zmq.POLLIN)
         ready.set()
+        next_reload = time.monotonic() + CLIENTS_RELOAD_S
         try:
             while not self._stop.is_set():
+                if time.monotonic() >= next_reload:
+                    self.reload_clients()
+                    next_reload = time.monotonic() + CLIENTS_RELOAD_S
                 for sock, _ in poller.poll(100):
                     if sock is tap:
                         self._on_captured(tap.recv_multipart())

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from swarmscope.core import hub as hub_module
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.feed import Feed
@@ -47,6 +48,24 @@ def test_a_client_the_hub_knows_gets_through_both_ways(curve_hub, tmp_path, monk
             return any(e.kind == "log" for e in seen)
         wait_for(through, timeout=30)
     assert curve_hub.stats.refused_clients == 0
+
+
+def test_a_key_copied_into_clients_is_let_in_without_restarting_the_hub(endpoints, tmp_path, monkeypatch):
+    monkeypatch.setattr(hub_module, "CLIENTS_RELOAD_S", 0.1)
+    with Hub(*endpoints, keys=tmp_path / "hub-keys") as hub:
+        public, secret = create_keys(tmp_path / "client-keys", "late")
+        shutil.copy(public, hub.keys / CLIENTS)  # no reload_clients(): the hub notices by itself
+        monkeypatch.setenv(ENV_HUB_KEY, str(hub.keys / "hub.key"))
+        monkeypatch.setenv(ENV_KEY, str(secret))
+
+        def through() -> bool:  # fresh sockets each try: ZeroMQ does not retry a refused handshake
+            with Feed(hub.out_endpoint) as feed, Emitter("late", hub.in_endpoint, heartbeat=60) as em:
+                for _ in range(20):
+                    em.log("info", "in at last")
+                    if any(e.kind == "log" for e in feed.poll(20)):
+                        return True
+            return False
+        wait_for(through, timeout=30)
 
 
 def test_a_client_with_a_key_the_hub_does_not_hold_is_refused_and_counted(curve_hub, tmp_path, monkeypatch):

@@ -58,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
                       f"let one in by copying its public key into {keys / CLIENTS}", file=sys.stderr, flush=True)
             while not stop.wait(args.stats_every):
-                hub.reload_clients()
                 _report(hub, args.json)
     finally:
         if recorder:
