@@ -125,7 +125,11 @@ class Hub:
         ctx = self._ctx
         self._xsub, self._xpub = ctx.socket(zmq.XSUB), ctx.socket(zmq.XPUB)
         if self.keys is not None:
-            self._start_curve()
+            try:
+                self._start_curve()
+            except ConfigError:
+                self._release()
+                raise
         self._xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message)
         self._xsub.setsockopt(zmq.RCVHWM, 100_000)
         self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)

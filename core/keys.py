@@ -17,8 +17,10 @@ from the environment, so every process it starts inherits them:
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import zmq
 import zmq.auth
@@ -59,12 +61,23 @@ def create_keys(directory: Path, name: str) -> tuple[Path, Path]:
     """A new key pair `name` in `directory`: (public file, secret file, readable by its owner only)."""
     if not name or "/" in name or name.startswith("."):
         raise ConfigError(f"{name!r} is not a key name: use letters, digits, - and _ (e.g. agent-host-1)")
-    directory.mkdir(parents=True, exist_ok=True)
     if (directory / f"{name}.key_secret").exists():
         raise ConfigError(f"a key named {name} already exists in {directory}: choose another name, or delete it first")
-    public, secret = zmq.auth.create_certificates(directory, name)
-    os.chmod(secret, 0o600)
+    with _writing(directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        public, secret = zmq.auth.create_certificates(directory, name)
+        os.chmod(secret, 0o600)
     return Path(public), Path(secret)
+
+
+@contextmanager
+def _writing(directory: Path) -> Iterator[None]:
+    """A folder keys cannot be written to, as one line that says which."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write keys in {directory}: {exc.strerror}; choose another folder "
+                          "(--dir, --keys or $SWARMSCOPE_HOME)") from exc
 
 
 def key_files(directory: Path) -> list[tuple[str, str, bool]]:
@@ -81,7 +94,8 @@ def hub_curve(directory: Path) -> Curve:
     secret = directory / f"{HUB_NAME}.key_secret"
     if not secret.exists():
         create_keys(directory, HUB_NAME)
-    (directory / CLIENTS).mkdir(exist_ok=True)
+    with _writing(directory):
+        (directory / CLIENTS).mkdir(exist_ok=True)
     public, secret_key = _load(secret, "the hub's key")
     return Curve(public, _need_secret(secret_key, secret, "the hub's key"))
 

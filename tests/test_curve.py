@@ -161,3 +161,16 @@ def test_keys_create_and_list_from_the_command_line(tmp_path):
     assert "laptop" in pairs and "public + secret" in pairs and "laptop" in clients and "public only" in clients
     again = subprocess.run([*CLI, "keys", "create", "laptop"], capture_output=True, text=True, timeout=60, env=env)
     assert again.returncode == 1 and "already exists" in again.stderr and len(again.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["keys", "create", "a"],
+                                  ["hub", "--curve", "--in", "ipc://{t}/in", "--out", "ipc://{t}/out"]],
+                         ids=["keys-create", "hub"])
+def test_a_keys_folder_that_cannot_be_written_is_one_line(tmp_path, args):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the keys folder would go")
+    env = {**os.environ, "SWARMSCOPE_HOME": str(blocker)}
+    result = subprocess.run([*CLI, *(a.format(t=tmp_path) for a in args)], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write keys in" in result.stderr and len(result.stderr.strip().splitlines()) == 1
