@@ -10,6 +10,7 @@ agents announce in their hello tags ({"run": ...}).
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ class Recorder:
             raise ConfigError("--out names one file; rotating or splitting by run needs --dir")
         if out is None and directory is None:
             raise ConfigError("a recorder needs --out FILE or --dir DIR")
+        _check_writable(out.parent if out is not None else directory)
         self.directory, self.out, self.name, self.tags = directory, out, name, list(tags)
         self.policy, self.source = policy, source
         self._writer_options = writer_options or {}
@@ -210,3 +212,13 @@ class Recorder:
                 if events:
                     self.record(events)
                 self.tick()
+
+
+def _check_writable(folder: Path) -> None:
+    """Sessions open at their first event: a folder they cannot go in is said now, not then."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot record into {folder}: {exc.strerror}; choose another --out or --dir") from exc
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"cannot record into {folder}: not writable; choose another --out or --dir")

@@ -85,3 +85,11 @@ def test_demo_headless_runs_for_its_duration_and_reports(tmp_path):
     assert result.returncode == 0, result.stderr
     final = result.stdout.strip().splitlines()[-1]
     assert final.startswith("final:") and " 6 agents" in final and "0 lost, 0 refused" in final
+
+
+def test_a_recording_that_cannot_be_written_is_said_before_it_starts(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("where the folder would go")
+    result = run("record", "--connect", f"ipc://{tmp_path}/out", "--out", str(blocker / "run.swarm"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot record into {blocker}" in result.stderr and len(result.stderr.strip().splitlines()) == 1

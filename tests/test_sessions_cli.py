@@ -154,6 +154,7 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     (["export", "aaaaaaaa", "--at", "3", "--format", "csv"], "--at writes markdown"),
     (["export", "aaaaaaaa", "--at", "soon"], "--at 'soon': give an event number"),
     (["export", "aaaaaaaa", "--at", "0"], "events are numbered from 1"),
+    (["export", "aaaaaaaa", "--out", "/nonexistent-folder/out.jsonl"], "cannot use /nonexistent-folder/out.jsonl"),
 ])
 def test_errors_are_one_line_and_delete_nothing(home, args, says):
     (home / "sessions" / "junk.swarm").write_bytes(b"not a session")
