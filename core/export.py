@@ -69,8 +69,8 @@ def _md(s: Session, out: TextIO) -> None:
     out.write("```\n\n## Agents at the end\n\n| agent | role | status | health | events | errors | tasks ok | tasks failed |\n")
     out.write("|---|---|---|---|---|---|---|---|\n")
     for agent_id, a in sorted(summary["agents"].items()):
-        out.write(f"| {agent_id} | {a['role'] or ''} | {a['status'] or ''} | {a['health']} | {a['events']} | "
-                  f"{a['errors']} | {a['tasks_ok']} | {a['tasks_failed']} |\n")
+        out.write(md_row(agent_id, a["role"] or "", a["status"] or "", a["health"], a["events"], a["errors"],
+                         a["tasks_ok"], a["tasks_failed"]) + "\n")
 
 
 def _dot(s: Session, out: TextIO) -> None:
@@ -89,6 +89,16 @@ def _q(text: str) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a markdown table cell: one line, no column breaks."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def md_row(*cells: object) -> str:
+    """A markdown table row, every cell made safe."""
+    return "| " + " | ".join(md_cell(str(c)) for c in cells) + " |"
 
 
 _EXPORTERS: dict[str, Callable[[Session, TextIO], None]] = {"jsonl": _jsonl, "csv": _csv, "md": _md, "dot": _dot}

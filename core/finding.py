@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .diff import behaviour
 from .events import Event, summarize
+from .export import md_cell, md_row
 from .model import SwarmModel
 from .replay import Session
 
@@ -60,17 +61,17 @@ def _heading(session: Session, i: int, model: SwarmModel, ev: Event) -> str:
     return (f"# Finding: {meta['name']} ({session.id[:8]}) at event {i + 1:,} of {n:,}\n\n"
             f"- recorded at {_clock(model.now)}, {into:.3f} s into the run\n"
             f"- file: `{meta['path']}`\n"
-            f"- the event: **{ev.kind}** from {ev.agent} (seq {ev.seq}): {_cell(summarize(ev))}\n")
+            f"- the event: **{ev.kind}** from {ev.agent} (seq {ev.seq}): {md_cell(summarize(ev))}\n")
 
 
 def _agents(model: SwarmModel) -> str:
-    rows = ["## The swarm at this instant\n",
-            "| agent | role | status | health | task | progress | errors | last error |", "|---|---|---|---|---|---|---|---|"]
+    rows = ["## The swarm at this instant\n", "| agent | role | status | health | task | progress | errors | last error |",
+            "|---|---|---|---|---|---|---|---|"]
     for agent_id, a in sorted(model.agents.items()):
         progress = f"{a.progress:.0%}" if a.progress is not None else ""
         error = f"{a.last_error.get('type')}: {a.last_error.get('message')}" if a.last_error else ""
-        rows.append(f"| {agent_id} | {a.role or ''} | {a.status or ''} | {a.health(model.now).value} | "
-                    f"{_cell(a.task_name or a.task or '')} | {progress} | {a.errors} | {_cell(error)} |")
+        rows.append(md_row(agent_id, a.role or "", a.status or "", a.health(model.now).value,
+                           a.task_name or a.task or "", progress, a.errors, error))
     return "\n".join(rows) + "\n"
 
 
@@ -90,7 +91,7 @@ def _changes(session: Session, pinned: int, i: int) -> str:
             "| agent | field | then | now |", "|---|---|---|---|"]
     changed = [(a, f, then, now) for a, fields in sorted(diff["agents"].items())
                for f, (then, now) in sorted(behaviour(fields).items())]
-    rows += [f"| {a} | {f} | {_cell(_short(then))} | {_cell(_short(now))} |" for a, f, then, now in changed]
+    rows += [md_row(a, f, _short(then), _short(now)) for a, f, then, now in changed]
     if not changed:
         rows.append("| (no agent changed) | | | |")
     return "\n".join(rows) + "\n"
@@ -100,7 +101,7 @@ def _window(session: Session, i: int) -> str:
     lo = max(0, i - WINDOW + 1)
     rows = [f"## Events {lo + 1:,} to {i + 1:,}\n", "| # | time | agent | kind | what |", "|---|---|---|---|---|"]
     for k, ev in enumerate(session.events(lo, i + 1), start=lo + 1):
-        rows.append(f"| {k:,} | {_clock(ev.ts)[11:23]} | {ev.agent} | {ev.kind} | {_cell(summarize(ev))} |")
+        rows.append(md_row(f"{k:,}", _clock(ev.ts)[11:23], ev.agent, ev.kind, summarize(ev)))
     return "\n".join(rows) + "\n"
 
 
@@ -108,7 +109,7 @@ def _bookmarks(session: Session) -> str:
     marks = session.bookmarks
     if not marks:
         return ""
-    return "## Bookmarks\n\n" + "\n".join(f"- event {at + 1:,}: {_cell(label)}" for at, label, *_ in marks) + "\n"
+    return "## Bookmarks\n\n" + "\n".join(f"- event {at + 1:,}: {md_cell(label)}" for at, label, *_ in marks) + "\n"
 
 
 def _short(value: object, limit: int = 80) -> str:
@@ -116,8 +117,3 @@ def _short(value: object, limit: int = 80) -> str:
         return f"{value:.4g}"
     text = json.dumps(value, default=str) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a markdown table cell: one line, no column breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
