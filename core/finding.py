@@ -65,7 +65,8 @@ def _heading(session: Session, i: int, model: SwarmModel, ev: Event) -> str:
 
 
 def _agents(model: SwarmModel) -> str:
-    rows = ["## The swarm at this instant\n", "| agent | role | status | health | task | progress | errors | last error |",
+    rows = ["## The swarm at this instant\n",
+            "| agent | role | status | health | task | progress | errors | last error |",
             "|---|---|---|---|---|---|---|---|"]
     for agent_id, a in sorted(model.agents.items()):
         progress = f"{a.progress:.0%}" if a.progress is not None else ""
