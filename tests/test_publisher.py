@@ -16,3 +16,17 @@ def test_large_events_are_split_into_messages_the_hub_accepts(hub, feed):
     wait_for(lambda: hub.stats.decode.events >= 602)
     assert hub.stats.bytes_in / hub.stats.messages_in < MAX_MESSAGE_BYTES / 2
     assert hub.stats.dropped_connections == 0
+
+
+def test_an_agent_emitting_in_a_tight_loop_loses_nothing_to_its_own_flusher(hub, feed):
+    """The flusher shares the GIL with the agent: a loop that never waits must still let it send
+    (without the yield in put(), it got a turn per 5 ms and the small queue overflowed)."""
+    n = 50_000
+    with Emitter("busy", hub.in_endpoint, auto_heartbeat=False, batch_size=500, queue_size=2_000) as em:
+        wait_for(lambda: em._pub.listening)
+        emit = em.emit
+        for _ in range(n):
+            emit("progress", fraction=0.5, task="t-1", message="working")
+    assert em.dropped == 0
+    events = drain(feed, lambda evs: evs and evs[-1].kind == "bye", timeout=60)
+    assert len(events) == n + 2
