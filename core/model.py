@@ -15,8 +15,9 @@ from operator import attrgetter, floordiv
 from typing import Any, Iterable
 
 from .events import Event
+from .gcpause import bulk_allocation
 from .health import Health
-from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers
+from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers, without_superseded
 from .sequence import advance, is_run
 from .views import AgentView, LinkView, TaskView
 
@@ -76,8 +77,9 @@ class SwarmModel(KindReducers):
             for ev in batch:
                 self.apply(ev)
             return
-        self._fold(batch)
-        self._count_batch(batch)
+        with bulk_allocation():  # what the fold makes per event dies within it: a collection here only walks the batch
+            self._fold(batch)
+            self._count_batch(batch)
 
     def apply(self, ev: Event) -> None:
         agent = self.agents.get(ev.agent)
@@ -104,10 +106,11 @@ class SwarmModel(KindReducers):
         """apply() for each event, less the counting: agents are created and handlers run in order.
 
         No handler reads what the counting updates, so counting can follow.
-        The caller has made sure no agent can be refused.
+        The caller has made sure no agent can be refused. A run of progress
+        events whose last says it all is folded as its last (reducers.py).
         """
         agents, handlers = self.agents, HANDLERS
-        for ts, agent_id, _, kind, data, _ in batch:
+        for ts, agent_id, _, kind, data, _ in without_superseded(batch):
             agent = agents.get(agent_id)
             if agent is None:
                 agent = agents[agent_id] = AgentView(agent_id, first_seen=ts)

@@ -26,3 +26,8 @@ def drain(feed: Feed, until: Callable[[list], bool], timeout: float = 20.0) -> l
             raise AssertionError(f"stopped waiting after {timeout}s with {len(events)} events")
         events.extend(e for e in feed.poll(50) if e.agent != "probe")
     return events
+
+
+def exact_state(m) -> tuple:
+    """Everything a model shows, with the orders a viewer could see (agents, kinds, tasks)."""
+    return m.snapshot(), list(m.agents), list(m.by_kind), list(m.tasks), m.refused

@@ -11,6 +11,8 @@ from swarmscope.core.health import Health
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.sim import SimConfig, simulate
 
+from helpers import exact_state
+
 S = 1_000_000_000
 T0 = 1_000 * S
 
@@ -131,11 +133,6 @@ def test_rate_and_sparkline_on_the_feed_clock():
     assert m.rate_series(T0 + 9 * S, seconds=3) == [10, 10, 10]
 
 
-def _exact_state(m):
-    """Everything a model shows, with the orders a viewer could see (agents, kinds, tasks)."""
-    return m.snapshot(), list(m.agents), list(m.by_kind), list(m.tasks), m.refused
-
-
 def _perturbed(events, seed):
     """The simulated stream as a network could deliver it: holes, late and duplicated events, clock skew."""
     rng = random.Random(seed)
@@ -196,7 +193,7 @@ def test_batches_fold_exactly_as_events_one_by_one(perturb, batching):
         one_by_one.apply(e)
     for batch in batches:
         batched.apply_many(batch)
-    assert _exact_state(batched) == _exact_state(one_by_one)
+    assert exact_state(batched) == exact_state(one_by_one)
 
 
 def test_a_batch_that_could_pass_the_agent_limit_keeps_the_per_event_rules(monkeypatch):
@@ -206,7 +203,7 @@ def test_a_batch_that_could_pass_the_agent_limit_keeps_the_per_event_rules(monke
     for e in events:
         one_by_one.apply(e)
     batched.apply_many(events)
-    assert _exact_state(batched) == _exact_state(one_by_one)
+    assert exact_state(batched) == exact_state(one_by_one)
     assert batched.refused == 3 and len(batched.agents) == 5
 
 
