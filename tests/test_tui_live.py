@@ -3,7 +3,7 @@
 
 from swarmscope.core.events import Event
 from swarmscope.core.health import Health
-from swarmscope.core.livesource import LiveSource, Source
+from swarmscope.core.livesource import FrozenSource, LiveSource, Source
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.help import HelpScreen
@@ -205,3 +205,15 @@ async def test_a_filter_typed_right_after_a_panel_key_narrows_that_panel():
         await pilot.pause()
         assert app.screen._filter_target == "messages"
         assert "filter messages" in app.screen.query_one("#filter").placeholder
+
+
+async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
+    now = 10**18
+    events = [Event(now, "a", 0, "task_start", {"task": "t0"}, 1), Event(now, "a", 1, "task_end",
+              {"task": "t0", "result": "failed"}, 1), Event(now, "a", 2, "task_start", {"task": "t1"}, 1)]
+    app = SwarmscopeApp(FrozenSource(events, now))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tabs = app.screen.query_one("#tabs")
+        assert "▶  1 ✖  1" in str(tabs.get_tab("tab-tasks").label)
+        assert tabs.get_tab("tab-messages").region.right <= 80

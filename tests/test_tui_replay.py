@@ -51,6 +51,15 @@ async def test_the_event_tab_counts_nothing_new_after_a_jump(session_path):
         assert str(tab.label) == "Events [3]"
 
 
+async def test_at_80_columns_all_six_tabs_fit(session_path):
+    app = replay_app(session_path, start=len(EVENTS) - 1)  # by the end, tasks have failed
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tabs = app.screen.query_one("#tabs")
+        assert "✖" in str(tabs.get_tab("tab-tasks").label)
+        assert tabs.get_tab("tab-inspector").region.right <= 80
+
+
 async def test_x_writes_down_a_finding_where_the_cursor_is(session_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = replay_app(session_path, start=100)

@@ -191,15 +191,23 @@ class SwarmScreen(Screen):
         self.app.collect_after_paint()
 
     def _label_tabs(self, view: ModelView) -> None:
-        """Tab titles carry the panels' figures: tasks in flight and per minute; new events below."""
-        running = sum(1 for t in view.tasks if t.result is None)
-        per_min = self._throughput.update(view.now, view.tasks_done) * 60
+        """Tab titles carry the panels' figures: tasks in flight, failed and per minute; new events below."""
         pending = self.query_one(EventLog).pending
-        failed = len(view.tasks) - running  # said only when there are some: at 80 columns every tab then fits
-        self._set_label("tab-tasks", f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min"
-                                     + (f" · {failed:>2} failed" if failed else ""))  # widths steady: see _set_label
+        self._set_label("tab-tasks", self._tasks_label(view))
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
         self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
+
+    def _tasks_label(self, view: ModelView) -> str:
+        """In words, with tasks finished per minute, from 100 columns; below, counts in the grid's
+        glyphs (▶ running, ✖ failed), so every tab fits in 80 (six in a replay). Failed ones are
+        said only when there are some. Widths stay steady (see _set_label)."""
+        running = sum(1 for t in view.tasks if t.result is None)
+        failed = len(view.tasks) - running
+        per_min = self._throughput.update(view.now, view.tasks_done) * 60
+        if self.size.width < 100:
+            return f"Tasks [2] ▶ {running:>2}" + (f" ✖ {failed:>2}" if failed else "")
+        return (f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min"
+                + (f" · {failed:>2} failed" if failed else ""))
 
     def _set_label(self, pane: str, label: str) -> None:
         """Retitle a tab. A title of the same width is repainted in place: setting `label`
