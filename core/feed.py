@@ -7,6 +7,8 @@ feed never raises on bad input. `Feed` is for plain code and threads,
 
 from __future__ import annotations
 
+import time
+
 import zmq
 import zmq.asyncio
 from zmq.utils.monitor import recv_monitor_message
@@ -99,6 +101,18 @@ class Feed:
             self.connected = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
             if event in TURNED_AWAY:
                 self.turned_away = TURNED_AWAY[event].format(endpoint=self.endpoint)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait at most `timeout` seconds to be through the hub's handshake (a monitored feed
+        only): from then on it sees every event, a swarm's hellos included."""
+        deadline = time.monotonic() + timeout
+        while self.monitor is not None and not self.connected and self.turned_away is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.monitor.poll(max(1, int(left * 1000)))
+            self.watch()
+        return self.connected
 
     def close(self) -> None:
         if self.monitor is not None:

@@ -71,7 +71,9 @@ def run_headless(args: argparse.Namespace, demo: Demo) -> int:
     """Print what a viewer sees once a second: events, rate, agents by health, refused, gaps."""
     stop = stop_on_signals()
     model = SwarmModel()
-    with Feed(args.out_endpoint) as feed, demo:
+    feed = Feed(args.out_endpoint, monitor="headless")
+    demo.before_swarm = lambda: feed.wait_connected(10)  # count every agent from its hello
+    with feed, demo:
         next_line = time.monotonic() + 1.0
         while not stop.is_set() and not demo.finished.is_set():
             model.apply_many(feed.poll(100))
