@@ -55,9 +55,9 @@ def health_timeline(s: Session, width: int = BAR_WIDTH) -> dict[str, list[Health
 def _md(s: Session, out: TextIO) -> None:
     meta, summary = s.meta, s.summary()
     out.write(f"# Session {meta['name']} ({s.id[:8]})\n\n")
-    out.write(f"- events: {summary['events']}, agents: {len(summary['agents'])}, errors: {summary['errors']}, "
-              f"checkpoints: {summary['checkpoints']}, outcome: **{summary['outcome']}**\n")
-    out.write(f"- file: `{meta['path']}` ({meta['bytes']} bytes, {'closed' if meta['closed'] else 'not closed'})\n\n")
+    out.write(f"- events: {summary['events']:,}, agents: {len(summary['agents']):,}, errors: {summary['errors']:,}, "
+              f"checkpoints: {summary['checkpoints']:,}, outcome: **{summary['outcome']}**\n")
+    out.write(f"- file: `{meta['path']}` ({meta['bytes']:,} bytes, {'closed' if meta['closed'] else 'not closed'})\n\n")
     legend = "  ".join(f"{h.glyph} {h.value}" for h in Health)
     out.write(f"## Health over time\n\n{legend}, `·` not yet seen\n\n```\n")
     timeline = health_timeline(s)
@@ -97,8 +97,8 @@ def md_cell(text: str) -> str:
 
 
 def md_row(*cells: object) -> str:
-    """A markdown table row, every cell made safe."""
-    return "| " + " | ".join(md_cell(str(c)) for c in cells) + " |"
+    """A markdown table row, every cell made safe; counts with thousands separators, as elsewhere."""
+    return "| " + " | ".join(md_cell(f"{c:,}" if type(c) is int else str(c)) for c in cells) + " |"
 
 
 _EXPORTERS: dict[str, Callable[[Session, TextIO], None]] = {"jsonl": _jsonl, "csv": _csv, "md": _md, "dot": _dot}

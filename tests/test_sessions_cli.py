@@ -108,6 +108,7 @@ def test_exports(tmp_path):
     assert '"a" -> "b" [label="1"];' in out["dot"].getvalue()
     md = out["md"].getvalue()
     assert "## Health over time" in md and "| b | coder | running |" in md
+    assert f"({path.stat().st_size:,} bytes, closed)" in md and path.stat().st_size >= 1000
 
 
 def cli(*args, home):
