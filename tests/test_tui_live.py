@@ -49,8 +49,12 @@ async def test_filter_on_the_event_log_by_kind():
 async def test_enter_opens_the_agent_and_escape_comes_back():
     app = frozen_app()
     async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.press("s", "s")  # sort by id
-        first = min(r.id for r in app.screen.query_one(AgentGrid).rows)
+        grid = app.screen.query_one(AgentGrid)
+        chosen = grid.selected.id
+        await pilot.press("s", "s")  # sort by id: the cursor stays on its agent
+        assert grid.selected.id == chosen and grid.rows[0].id != chosen
+        await pilot.press("home")
+        first = min(r.id for r in grid.rows)
         await pilot.press("enter")
         assert isinstance(app.screen, AgentDetailScreen) and app.screen.agent_id == first
         facts = str(app.screen.query_one("#facts").render())

@@ -51,6 +51,26 @@ async def test_the_event_tab_counts_nothing_new_after_a_jump(session_path):
         assert str(tab.label) == "Events [3]"
 
 
+async def test_a_jump_selects_the_agent_it_lands_on_and_the_grid_keeps_it_selected(session_path):
+    error = indices("error")[0]
+    agent = EVENTS[error].agent
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        await pilot.press("e", "6")
+        await pilot.pause()
+        assert app.screen.cursor.pos == error and grid.selected.id == agent
+        assert app.screen.query_one(Inspector).inspection.agent == agent
+        chosen = grid.rows[len(grid.rows) // 2].id
+        grid.select(chosen)
+        places = set()
+        for _ in range(20):  # the grid re-sorts by health as time moves: the cursor moves with its agent
+            await pilot.press("shift+right")
+            places.add(grid.cursor)
+            assert grid.selected.id == chosen
+        assert len(places) > 1
+
+
 async def test_at_80_columns_all_six_tabs_fit(session_path):
     app = replay_app(session_path, start=len(EVENTS) - 1)  # by the end, tasks have failed
     async with app.run_test(size=(80, 24)) as pilot:

@@ -9,6 +9,7 @@ from swarmscope.core.replay import open_session
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
+from swarmscope.tui.widgets.agent_grid import AgentGrid
 
 from replay_fixtures import EVENTS, replay_app, write_session
 
@@ -35,8 +36,11 @@ def test_replay(snap_compare, sessions, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_inspector_with_a_pinned_diff(snap_compare, sessions, size):
+    async def choose_coder(pilot) -> None:
+        pilot.app.screen.query_one(AgentGrid).select("coder-02")
+
     assert snap_compare(replay_app(sessions / "sim-3.swarm", start=2000), terminal_size=size,
-                        press=["s", "s", "d", "shift+right", "shift+right"])
+                        run_before=choose_coder, press=["s", "s", "d", "shift+right", "shift+right"])
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -14,7 +14,7 @@ def test_live(snap_compare, size):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 35)])
 def test_detail(snap_compare, size):
-    assert snap_compare(frozen_app(), terminal_size=size, press=["s", "s", "enter"])
+    assert snap_compare(frozen_app(), terminal_size=size, press=["s", "s", "home", "enter"])
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 35)])

@@ -251,11 +251,19 @@ class ReplayScreen(SwarmScreen):
 
     def action_blame_jump(self) -> None:
         if self._blame:
-            self._move(self.cursor.seek(self._blame["index"]))
+            self._land(self.cursor.seek(self._blame["index"]))
 
     # -- transport ------------------------------------------------------------------------------
 
     def _move(self, _: int | None = None) -> None:
+        self.frame()
+
+    def _land(self, found: int | None) -> None:
+        """After a jump that found its place, the grid's cursor (and so the inspector) goes to the
+        agent of the event landed on: jumping to an error shows the agent that raised it."""
+        ev = self.cursor.event if found is not None else None
+        if ev is not None:
+            self.query_one(AgentGrid).select(ev.agent)
         self.frame()
 
     def action_play(self) -> None:
@@ -281,7 +289,7 @@ class ReplayScreen(SwarmScreen):
             self.cursor.seek(found)
         if found is None:
             self.notify(f"no {what.replace('_', ' ')} from here", timeout=2)
-        self.frame()
+        self._land(found)
 
     def _find_scanned(self, what: str) -> int | None:
         """Where the scan's exact marks say the jump lands, once it has covered that far."""
@@ -299,7 +307,7 @@ class ReplayScreen(SwarmScreen):
         found = (self.cursor.next_match if forward else self.cursor.prev_match)(lambda ev: event_matches(flt, ev))
         if found is None:
             self.notify(f"no {'later' if forward else 'earlier'} event matches {flt.text!r}", timeout=2)
-        self.frame()
+        self._land(found)
 
     def action_bookmark(self) -> None:
         pos = self.cursor.pos
@@ -341,7 +349,7 @@ class ReplayScreen(SwarmScreen):
         box.remove_class("-open")
         self.query_one(AgentGrid).focus()
         try:
-            self._move(self.cursor.seek(position_of(event.value, self.session, self.cursor.pos)))
+            self._land(self.cursor.seek(position_of(event.value, self.session, self.cursor.pos)))
         except (ValueError, IndexError, SwarmscopeError) as exc:
             self.notify(str(exc), severity="warning", timeout=3)
 

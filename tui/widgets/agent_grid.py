@@ -49,6 +49,10 @@ class AgentGrid(LineList):
     def __init__(self, **kwargs) -> None:
         super().__init__(empty="no agents yet: waiting for the first event", **kwargs)
 
+    def row_key(self, row: AgentRow) -> str:
+        """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that agent)."""
+        return row.id
+
     def layout_for(self, width: int) -> tuple[int, int]:
         if width < COMPACT_BELOW:
             return 1, 1

@@ -75,6 +75,8 @@ class LineList(ScrollView, can_focus=True):
         self._cache: dict[tuple, Strip] = {}
         self._previous: dict[tuple, Strip] = {}
         """Lines drawn for the rows before the last set_rows(): reused if still on screen, else dropped."""
+        self._wanted: Any = None
+        """The key of a row to put the cursor on when it arrives (see select)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in self.yielded_actions
@@ -89,6 +91,11 @@ class LineList(ScrollView, can_focus=True):
         """(columns, lines per row) for a given width; one plain line per row by default."""
         return 1, 1
 
+    def row_key(self, row: Any) -> Any:
+        """What names a row from one set of rows to the next, so the cursor stays on it when
+        rows re-sort; None (the default) keeps the cursor at its place in the list."""
+        return None
+
     def cstyle(self, name: str) -> Style:
         """A component class's own style only, so it never paints the widget's background over text."""
         return self.get_component_rich_style(name, partial=True)
@@ -97,12 +104,34 @@ class LineList(ScrollView, can_focus=True):
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """Replace the rows (called once a frame by the screen) and repaint."""
+        kept = self._wanted if self._wanted is not None else self._key_at_cursor()
         self.rows = rows
         self._previous, self._cache = self._cache, {}
         self._relayout()
-        if self.cursor >= len(rows):
+        index = self._index_of(kept)
+        if index is not None:
+            self.cursor = index
+        elif self.cursor >= len(rows):
             self.cursor = max(0, len(rows) - 1)
+        self._wanted = None
         self.refresh()
+
+    def select(self, key: Any) -> None:
+        """Put the cursor on the row named `key` (see row_key): now, or with the next rows."""
+        index = self._index_of(key)
+        if index is None:
+            self._wanted = key
+        else:
+            self.cursor = index
+
+    def _key_at_cursor(self) -> Any:
+        row = self.selected
+        return None if row is None else self.row_key(row)
+
+    def _index_of(self, key: Any) -> int | None:
+        if key is None:
+            return None
+        return next((i for i, row in enumerate(self.rows) if self.row_key(row) == key), None)
 
     def clear_cache(self) -> None:
         """Forget rendered lines (styles changed: theme switch)."""
