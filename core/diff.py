@@ -31,10 +31,27 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def diff_values(before: Any, after: Any) -> dict[str, tuple[Any, Any]]:
-    """Every leaf path whose value differs, with (before, after)."""
+    """Every leaf path whose value differs, with (before, after).
+
+    A map that was empty on one side and has fields on the other shows as those
+    fields (`state.plan: None -> 'x'`), not also as the empty map leaving
+    (`state: {} -> None`), which reads as if the map itself had gone."""
     a, b = flatten(before), flatten(after)
     return {path: (a.get(path, MISSING), b.get(path, MISSING))
-            for path in {**a, **b} if a.get(path, MISSING) != b.get(path, MISSING)}
+            for path in {**a, **b} if a.get(path, MISSING) != b.get(path, MISSING)
+            and not _filled_or_emptied(path, a, b)}
+
+
+def _filled_or_emptied(path: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True for an empty map's leaf on one side whose other side has fields under it."""
+    if a.get(path) == {} and path not in b:
+        other = b
+    elif b.get(path) == {} and path not in a:
+        other = a
+    else:
+        return False
+    inside = path + "." if path else ""
+    return any(p.startswith(inside) for p in other)
 
 
 def diff_states(before: dict[str, Any], after: dict[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import random
 import pytest
 
 from swarmscope.core import open_session
+from swarmscope.core.diff import diff_values
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
@@ -181,11 +182,23 @@ def test_diff_names_each_changed_field_per_agent(tmp_path):
         assert d["agents"]["b"]["status"] == ("starting", "running")
         assert d["agents"]["b"]["state.plan"] == (None, "write it")
         assert d["agents"]["b"]["state.step"] == (None, 2)
+        assert "state" not in d["agents"]["b"]  # its fields arrived; the state did not go anywhere
         assert d["counters"]["events"] == (4, 9)
         assert s.diff(0, 1)["added"] == ["b"]
         assert s.cursor().diff(8, 9)["agents"] == {"b": {"last_seen": (T0 + 8 * NS // 10, T0 + 11 * NS // 10),
                                                          "cpu": (None, 5.0), "events": (4, 5),
                                                          "next_seq": (4, 5)}}
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ({"s": {}}, {"s": {"a": 1}}, {"s.a": (None, 1)}),
+    ({"s": {"a": 1}}, {"s": {}}, {"s.a": (1, None)}),
+    ({}, {"a": {"b": 2}}, {"a.b": (None, 2)}),
+    ({"s": {}}, {"s": 3}, {"s": ({}, 3)}),
+    ({"s": {}}, {}, {"s": ({}, None)}),
+])
+def test_an_emptied_or_filled_map_shows_as_its_fields(before, after, expected):
+    assert diff_values(before, after) == expected
 
 
 def test_blame_finds_the_event_and_the_message_behind_it(tmp_path):
