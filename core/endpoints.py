@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 
 from .errors import ConfigError
 
@@ -38,3 +39,21 @@ def is_loopback(endpoint: str) -> bool:
         return True
     host = endpoint[len("tcp://"):].rsplit(":", 1)[0]
     return host.startswith(_LOOPBACK)
+
+
+def ipc_in_use(endpoint: str) -> bool:
+    """True when something listens on an ipc endpoint's socket file. ZeroMQ binds over
+    such a file without a word (it unlinks it and makes its own), so a second hub on
+    the same path would silently take every new agent and viewer from the first. The probe
+    is a plain connection: the hub there counts it as one dropped before its handshake."""
+    if not endpoint.startswith("ipc://"):
+        return False
+    path = endpoint[len("ipc://"):]
+    if path.startswith("@"):  # Linux's abstract namespace: ZeroMQ's own bind refuses a taken name
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:  # no file, a stale file, or not a socket: free to bind
+            return False
+    return True

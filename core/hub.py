@@ -29,7 +29,7 @@ import zmq
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils.monitor import recv_monitor_message
 
-from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint
+from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint, ipc_in_use
 from .errors import ConfigError
 from .events import Event
 from .keys import CLIENTS, hub_curve
@@ -135,12 +135,11 @@ class Hub:
         self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)
         for sock, endpoint, flag in ((self._xsub, self.in_endpoint, "--in"), (self._xpub, self.out_endpoint, "--out")):
             sock.setsockopt(zmq.LINGER, 0)
-            try:
-                sock.bind(endpoint)
-            except zmq.ZMQError as exc:
+            refused = _bind(sock, endpoint)
+            if refused:
                 self._release()
-                raise ConfigError(f"cannot bind {flag} {endpoint}: {exc.strerror}; "
-                                  f"is another hub running? choose another address with {flag}") from exc
+                raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
+                                  f"is another hub running? choose another address with {flag}")
         self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
         self._capture = ctx.socket(zmq.PUB)
         self._capture.setsockopt(zmq.SNDHWM, 100_000)
@@ -340,3 +339,14 @@ class Hub:
             self.stats.dropped_connections += 1
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self.stats.refused_clients += 1
+
+
+def _bind(sock: zmq.Socket, endpoint: str) -> str | None:
+    """Bind `sock`, or say why it cannot be."""
+    if ipc_in_use(endpoint):
+        return "another process is listening there"
+    try:
+        sock.bind(endpoint)
+    except zmq.ZMQError as exc:
+        return exc.strerror
+    return None

@@ -1,10 +1,15 @@
 """Emitter -> hub -> feed over real ZeroMQ sockets: delivery, gaps, hostile frames."""
 
+import socket
+
 import msgpack
+import pytest
 import zmq
 
 from swarmscope.core.emitter import Emitter
+from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import Event
+from swarmscope.core.hub import Hub
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION, encode_batch
 
@@ -159,3 +164,20 @@ def test_a_feeds_monitor_sees_its_first_connection_even_to_a_hub_already_up(hub)
         with Feed(hub.out_endpoint, monitor=f"first-{n}") as feed:
             wait_for(lambda: feed.monitor.poll(0) > 0, timeout=10)
             assert recv_monitor_message(feed.monitor)["event"] == zmq.EVENT_CONNECTED
+
+
+def test_a_second_hub_on_a_taken_ipc_path_is_refused_and_the_first_keeps_its_agents(hub, feed, tmp_path):
+    with pytest.raises(ConfigError, match="another process is listening there; is another hub running"):
+        Hub(hub.in_endpoint, f"ipc://{tmp_path}/other-out").start()
+    with Emitter("still-here", hub.in_endpoint, auto_heartbeat=False) as em:
+        em.status("running")
+    assert [e.kind for e in drain(feed, lambda evs: evs and evs[-1].kind == "bye")] == ["hello", "status", "bye"]
+
+
+def test_a_socket_file_left_by_a_killed_hub_is_bound_over(tmp_path):
+    stale = tmp_path / "in"
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(str(stale))
+    left.close()  # the file stays, with nobody listening: what kill -9 leaves
+    with Hub(f"ipc://{stale}", f"ipc://{tmp_path}/out"):
+        pass
