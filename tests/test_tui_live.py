@@ -50,10 +50,7 @@ async def test_enter_opens_the_agent_and_escape_comes_back():
     app = frozen_app()
     async with app.run_test(size=(120, 35)) as pilot:
         grid = app.screen.query_one(AgentGrid)
-        chosen = grid.selected.id
-        await pilot.press("s", "s")  # sort by id: the cursor stays on its agent
-        assert grid.selected.id == chosen and grid.rows[0].id != chosen
-        await pilot.press("home")
+        await pilot.press("s", "s")  # sort by id: nothing chosen yet, so the cursor stays at the top
         first = min(r.id for r in grid.rows)
         await pilot.press("enter")
         assert isinstance(app.screen, AgentDetailScreen) and app.screen.agent_id == first
@@ -209,6 +206,18 @@ async def test_a_filter_typed_right_after_a_panel_key_narrows_that_panel():
         await pilot.pause()
         assert app.screen._filter_target == "messages"
         assert "filter messages" in app.screen.query_one("#filter").placeholder
+
+
+async def test_the_grid_keeps_its_top_until_an_agent_is_chosen_then_keeps_that_agent():
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        await pilot.press("s", "s")  # by id
+        assert grid.cursor == 0 and grid.selected.id == min(r.id for r in grid.rows)
+        await pilot.press("down")
+        chosen, place = grid.selected.id, grid.cursor
+        await pilot.press("s", "s", "s")  # back to health: the chosen agent keeps the cursor, elsewhere
+        assert grid.selected.id == chosen and grid.cursor != place
 
 
 async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():

@@ -77,6 +77,9 @@ class LineList(ScrollView, can_focus=True):
         """Lines drawn for the rows before the last set_rows(): reused if still on screen, else dropped."""
         self._wanted: Any = None
         """The key of a row to put the cursor on when it arrives (see select)."""
+        self._chosen = False
+        """Whether the user (or select) put the cursor on a row. Until then it stays at the
+        top, so a live grid sorted by health keeps its worst agents in view."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in self.yielded_actions
@@ -92,8 +95,8 @@ class LineList(ScrollView, can_focus=True):
         return 1, 1
 
     def row_key(self, row: Any) -> Any:
-        """What names a row from one set of rows to the next, so the cursor stays on it when
-        rows re-sort; None (the default) keeps the cursor at its place in the list."""
+        """What names a row from one set of rows to the next, so a chosen row keeps the
+        cursor when rows re-sort; None (the default) keeps the cursor at its place in the list."""
         return None
 
     def cstyle(self, name: str) -> Style:
@@ -104,7 +107,7 @@ class LineList(ScrollView, can_focus=True):
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """Replace the rows (called once a frame by the screen) and repaint."""
-        kept = self._wanted if self._wanted is not None else self._key_at_cursor()
+        kept = self._wanted if self._wanted is not None else self._key_at_cursor() if self._chosen else None
         self.rows = rows
         self._previous, self._cache = self._cache, {}
         self._relayout()
@@ -118,6 +121,7 @@ class LineList(ScrollView, can_focus=True):
 
     def select(self, key: Any) -> None:
         """Put the cursor on the row named `key` (see row_key): now, or with the next rows."""
+        self._chosen = True
         index = self._index_of(key)
         if index is None:
             self._wanted = key
@@ -224,6 +228,7 @@ class LineList(ScrollView, can_focus=True):
             self.scroll_to(y=top + self.item_height - height, animate=False)
 
     def _go(self, index: int) -> None:
+        self._chosen = True
         if self.rows:
             self.cursor = max(0, min(len(self.rows) - 1, index))
 
