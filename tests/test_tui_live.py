@@ -8,6 +8,7 @@ from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
+from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
@@ -230,3 +231,8 @@ async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
         tabs = app.screen.query_one("#tabs")
         assert "▶  1 ✖  1" in str(tabs.get_tab("tab-tasks").label)
         assert tabs.get_tab("tab-messages").region.right <= 80
+
+
+def test_an_agent_seen_after_its_hello_shows_its_status_as_unknown():
+    row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, 0.1, "", None, None, 3, 0, 0)
+    assert AgentGrid()._status(row, 10).plain.strip() == "? unknown"
