@@ -77,7 +77,7 @@ class SwarmModel(KindReducers):
             for ev in batch:
                 self.apply(ev)
             return
-        with bulk_allocation():  # what the fold makes per event dies within it: a collection here only walks the batch
+        with bulk_allocation():  # the fold's per-event objects die within it: a pass here only walks the batch
             self._fold(batch)
             self._count_batch(batch)
 
@@ -107,7 +107,7 @@ class SwarmModel(KindReducers):
 
         No handler reads what the counting updates, so counting can follow.
         The caller has made sure no agent can be refused. A run of progress
-        events whose last says it all is folded as its last (reducers.py).
+        events whose last says it all is folded as its first and last (reducers.py).
         """
         agents, handlers = self.agents, HANDLERS
         for ts, agent_id, _, kind, data, _ in without_superseded(batch):

@@ -102,8 +102,9 @@ class Publisher:
         self._closed = threading.Event()
         self._packer = msgpack.Packer(default=_unpackable)
         self._max_events = batch_size
-        self._yield_at = min(YIELD_AFTER_BATCHES * batch_size, queue_size // 2)
         """Events the next message may carry: batch_size, less while recent events are large."""
+        self._yield_at = min(YIELD_AFTER_BATCHES * batch_size, queue_size // 2)
+        """Queued events past which `put` yields the GIL to the flusher (below the queue's size)."""
         self._sock = (context or zmq.Context.instance()).socket(zmq.XPUB)
         self._sock.setsockopt(zmq.SNDHWM, 100_000)
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))

@@ -178,7 +178,6 @@ class KindReducers:
                 a.metrics[name] = value
 
 
-
 def without_superseded(batch: Sequence) -> Sequence:
     """The batch less the progress events that change nothing the next one does not overwrite.
 

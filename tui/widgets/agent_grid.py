@@ -70,7 +70,8 @@ class AgentGrid(LineList):
 
     def _status(self, row: AgentRow, width: int) -> Text:
         style = self.cstyle(f"status--{row.status}") if row.status in _STYLED_STATUS else None
-        return Text(fit(f"{status_glyph(row.status)} {row.status or 'unknown'}", width), style=style)  # joined after its hello
+        status = row.status or "unknown"  # a viewer that joined after the agent's hello
+        return Text(fit(f"{status_glyph(row.status)} {status}", width), style=style)
 
     def _bar(self, fraction: float | None, width: int) -> Text:
         done, todo = bar(fraction, width)
