@@ -20,10 +20,11 @@ class Demo:
     """Starts a hub (unless one is given by address) and a paced simulated swarm on a thread."""
 
     def __init__(self, cfg: SimConfig, in_endpoint: str = DEFAULT_IN, out_endpoint: str = DEFAULT_OUT,
-                 *, embedded_hub: bool = True, duration: float | None = None) -> None:
+                 *, embedded_hub: bool = True, duration: float | None = None, history: str | None = None) -> None:
+        """`history`: where the embedded hub answers late joiners (see Hub)."""
         self.cfg = cfg
         self.in_endpoint, self.out_endpoint = in_endpoint, out_endpoint
-        self.hub = Hub(in_endpoint, out_endpoint) if embedded_hub else None
+        self.hub = Hub(in_endpoint, out_endpoint, history=history) if embedded_hub else None
         self.duration = duration
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

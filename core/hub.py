@@ -32,7 +32,8 @@ from zmq.utils.monitor import recv_monitor_message
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint, ipc_in_use
 from .errors import ConfigError
 from .events import Event
-from .keys import CLIENTS, hub_curve
+from .history import StateNow, answer
+from .keys import CLIENTS, Curve, hub_curve
 from .sequence import advance, is_run
 from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
 
@@ -96,10 +97,14 @@ class Hub:
         max_message: int = MAX_MESSAGE_BYTES,
         context: zmq.Context | None = None,
         keys: Path | None = None,
+        history: str | None = None,
     ) -> None:
-        """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can connect."""
+        """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can connect.
+        `history`: where to answer late joiners with the swarm as it stands (history.py), None for nowhere."""
         self.in_endpoint = check_endpoint(in_endpoint, "--in")
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
+        self.history_endpoint = check_endpoint(history, "--history") if history else None
+        self._state_now: StateNow | None = None
         self.max_message = max_message
         self.stats = HubStats()
         # With keys, a context of its own: ZeroMQ's authenticator binds one fixed inproc name per
@@ -113,10 +118,16 @@ class Hub:
         self._stop = threading.Event()
         self.keys = keys
         self._auth: ThreadAuthenticator | None = None
+        self._curve: Curve | None = None
+        self._history: zmq.Socket | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Receive every decoded batch on the tap thread (keep it quick)."""
         self._listeners.append(listener)
+
+    def serve_state(self, state_now: StateNow) -> None:
+        """What late joiners are given, asked on the tap thread (a recorder's model)."""
+        self._state_now = state_now
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -133,7 +144,14 @@ class Hub:
         self._xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message)
         self._xsub.setsockopt(zmq.RCVHWM, 100_000)
         self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)
-        for sock, endpoint, flag in ((self._xsub, self.in_endpoint, "--in"), (self._xpub, self.out_endpoint, "--out")):
+        binds = [(self._xsub, self.in_endpoint, "--in"), (self._xpub, self.out_endpoint, "--out")]
+        if self.history_endpoint:
+            self._history = ctx.socket(zmq.ROUTER)
+            self._history.setsockopt(zmq.MAXMSGSIZE, 1024)  # a request is a few bytes
+            if self._curve is not None:
+                self._curve.apply(self._history)
+            binds.append((self._history, self.history_endpoint, "--history"))
+        for sock, endpoint, flag in binds:
             sock.setsockopt(zmq.LINGER, 0)
             refused = _bind(sock, endpoint)
             if refused:
@@ -153,12 +171,12 @@ class Hub:
         return self
 
     def _start_curve(self) -> None:
-        curve = hub_curve(self.keys)
+        self._curve = hub_curve(self.keys)
         self._auth = ThreadAuthenticator(self._ctx)
         self._auth.start()
         self.reload_clients()
-        curve.apply(self._xsub)
-        curve.apply(self._xpub)
+        self._curve.apply(self._xsub)
+        self._curve.apply(self._xpub)
 
     def _release(self) -> None:
         """Close every socket, stop the authenticator, and end the hub's own context if it has one."""
@@ -199,7 +217,7 @@ class Hub:
         self._threads.append(t)
 
     def _close_sockets(self) -> None:
-        for name in ("_xsub", "_xpub", "_capture", "_control"):
+        for name in ("_xsub", "_xpub", "_history", "_capture", "_control"):
             sock = getattr(self, name, None)
             if sock is not None and not sock.closed:
                 sock.close(linger=0)
@@ -227,7 +245,8 @@ class Hub:
             self._xpub.get_monitor_socket(addr=f"inproc://{self._name}-mon-out"): "viewers",
         }
         poller = zmq.Poller()
-        for sock in (tap, *monitors):
+        history = self._history
+        for sock in (tap, *monitors, *([history] if history is not None else [])):
             poller.register(sock, zmq.POLLIN)
         ready.set()
         next_reload = time.monotonic() + CLIENTS_RELOAD_S
@@ -239,6 +258,8 @@ class Hub:
                 for sock, _ in poller.poll(100):
                     if sock is tap:
                         self._on_captured(tap.recv_multipart())
+                    elif sock is history:
+                        self._answer_late_joiner(tap, history)
                     else:
                         self._on_monitor(monitors[sock], recv_monitor_message(sock))
             self._drain(tap)
@@ -250,6 +271,19 @@ class Hub:
             tap.close(linger=0)
             for sock in monitors:
                 sock.close(linger=0)
+
+    def _answer_late_joiner(self, tap: zmq.Socket, history: zmq.Socket) -> None:
+        """Give the swarm as it stands, with every message the proxy passed before the request.
+
+        The joiner subscribed before it asked, so what it did not get from the feed had passed
+        the proxy by then and waits in the tap's queue: taken in first, so the answer holds it."""
+        caller, *_ = history.recv_multipart()
+        for _ in range(VIEWER_BACKLOG):
+            try:
+                self._on_captured(tap.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                break
+        history.send_multipart([caller, answer(self._state_now)])
 
     def _drain(self, tap: zmq.Socket) -> None:
         """After the proxy has stopped: take in what it passed that the tap has not seen yet.

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 from .events import Event
 from .feed import VIEWER_QUEUE, Feed
+from .history import LateJoin, history_endpoint
 from .model import SwarmModel
 
 RECENT_EVENTS = 10_000
@@ -111,10 +112,14 @@ class FrozenSource(Source):
 class LiveSource(Source):
     """A model fed from a hub by a background thread; says when the hub is missing."""
 
-    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None) -> None:
+        """`history`: where the hub answers late joiners (default: next to `endpoint`, see history.py)."""
         super().__init__(endpoint, clock)
+        self.history = history or history_endpoint(endpoint)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
+        self._join: LateJoin | None = None
+        self._caught_up = False
 
     def start(self) -> "LiveSource":
         self._thread.start()
@@ -124,12 +129,40 @@ class LiveSource(Source):
         self._stop.set()
         self._thread.join(5)
 
+    @property
+    def catching_up(self) -> bool:
+        """True until this view starts from what the hub answered about the time before it
+        joined, or knows there is no answer."""
+        return not self._caught_up
+
     def _run(self) -> None:
         with Feed(self.endpoint, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
-            while not self._stop.is_set():
-                feed.watch()
-                self.connected, self.turned_away = feed.connected, feed.turned_away
-                events = feed.poll(50)
-                if events:
-                    self._fold(events)
-                self.refused = feed.stats.bad
+            try:
+                self._follow(feed)
+            finally:
+                if self._join is not None:
+                    self._join.close()
+
+    def _follow(self, feed: Feed) -> None:
+        join = None
+        while not self._stop.is_set():
+            feed.watch()
+            self.connected, self.turned_away = feed.connected, feed.turned_away
+            if join is None and feed.connected:  # subscribed: now ask for what came before
+                join = self._join = LateJoin(self.history)
+            events = feed.poll(50)
+            if join is not None:
+                events = join.take(events)
+            if events:
+                self._fold(events)
+            if join is not None and join.waiting:
+                self._catch_up(join)
+            self.refused = feed.stats.bad
+
+    def _catch_up(self, join: LateJoin) -> None:
+        """Start from the hub's model once it answers (what this view folded so far is in it)."""
+        model = join.answer()
+        if model is not None:
+            with self.lock:
+                self.model = model
+        self._caught_up = not join.waiting

@@ -57,10 +57,10 @@ class Push:
     refused: int
 
 
-def _serve(endpoint: str, conn: Connection, push_s: float) -> None:
+def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
     """The child: fold the feed, push what the screen needs until the parent goes away."""
     from .livesource import LiveSource  # the child imports only what it runs
-    source = LiveSource(endpoint).start()
+    source = LiveSource(endpoint, history=history).start()
     seen, sent_at = 0, {}
     try:
         while not conn.poll(push_s):
@@ -87,11 +87,13 @@ def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], sourc
 class ProcessSource(Source):
     """The Source surface over a model kept up to date in a child process."""
 
-    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, push_s: float = PUSH_S) -> None:
+    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, push_s: float = PUSH_S,
+                 history: str | None = None) -> None:
+        """`history`: where the hub answers late joiners (see LiveSource)."""
         super().__init__(endpoint, clock)
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe(duplex=True)
-        self._proc = ctx.Process(target=_serve, args=(endpoint, child, push_s), name="swarmscope-ingest",
+        self._proc = ctx.Process(target=_serve, args=(endpoint, child, push_s, history), name="swarmscope-ingest",
                                  daemon=True)
         self._stopping = threading.Event()
         self._receiver = threading.Thread(target=self._receive, name="swarmscope-pushes", daemon=True)

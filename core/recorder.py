@@ -21,6 +21,7 @@ from .errors import ConfigError
 from .events import Event
 from .feed import Feed
 from .hub import Hub
+from .model import SwarmModel
 from .session_writer import SessionWriter, new_header
 from .store import new_session_path
 
@@ -195,9 +196,17 @@ class Recorder:
         return self
 
     def attach(self, hub: Hub) -> "Recorder":
-        """Record everything `hub` passes, from its tap thread."""
+        """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
         hub.add_listener(lambda events, raw: self.record(events))
+        hub.serve_state(self.state_now)
         return self.start_ticker()
+
+    def state_now(self) -> SwarmModel | None:
+        """The recorded swarm as it stands, events not yet written included; None unless exactly
+        one session is being written (split by run, each session holds a part of the swarm)."""
+        with self._lock:
+            writers = [t.writer for t in self._tracks.values() if t.writer is not None]
+            return writers[0].model_now() if len(writers) == 1 else None
 
     def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None) -> None:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away."""

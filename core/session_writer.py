@@ -146,6 +146,12 @@ class SessionWriter:
         self.closed = True
         return summary
 
+    def model_now(self) -> SwarmModel:
+        """A copy of the model with every event appended so far folded in, written or not."""
+        model = self.model.copy()
+        model.apply_many(self._buffer)
+        return model
+
     def summary(self) -> dict[str, Any]:
         return summarize(self.model, self._first_ts)
 

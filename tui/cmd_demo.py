@@ -11,6 +11,7 @@ from swarmscope.core.demo import Demo
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.feed import Feed
 from swarmscope.core.health import Health
+from swarmscope.core.history import history_endpoint
 from swarmscope.core.keys import ENV_HUB_KEY, ENV_KEY
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.recorder import Recorder
@@ -51,7 +52,8 @@ def _config(args: argparse.Namespace) -> SimConfig:
 def run(args: argparse.Namespace) -> int:
     for name in (ENV_HUB_KEY, ENV_KEY):  # the demo's own hub is on loopback, without CURVE: no client may use it
         os.environ.pop(name, None)
-    demo = Demo(_config(args), args.in_endpoint, args.out_endpoint, duration=args.duration)
+    history = None if args.no_record else history_endpoint(args.out_endpoint)  # a recording hub answers late joiners
+    demo = Demo(_config(args), args.in_endpoint, args.out_endpoint, duration=args.duration, history=history)
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not
         recorder = Recorder(sessions_dir(args.dir), name=f"demo-seed{args.seed}", tags=["demo"], source="demo")

@@ -7,6 +7,7 @@ import json
 import sys
 
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
+from swarmscope.core.history import history_endpoint
 from swarmscope.core.hub import Hub
 from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, HUB_NAME, keys_dir
 from swarmscope.core.signals import stop_on_signals
@@ -34,7 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "folder (make keys with: swarmscope keys create NAME)")
     p.add_argument("--keys", metavar="DIR", help=f"the hub's keys with --curve; {DIR_HELP}")
     p.add_argument("--record", action="store_true",
-                   help="record everything that passes into session files, viewer or not")
+                   help="record everything that passes into session files, viewer or not; viewers that "
+                        "join later are given the swarm as it stands")
+    p.add_argument("--history", type=endpoint, metavar="ENDPOINT",
+                   help="with --record, where late joiners ask (default: next to --out, its tcp port + 1)")
     add_record_args(p)
     p.set_defaults(run=run)
 
@@ -48,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     try:
-        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys) as hub:
+        history = (args.history or history_endpoint(args.out_endpoint)) if recorder else None
+        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys,
+                 history=history) as hub:
             if recorder:
                 recorder.attach(hub)
             print(f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"

@@ -17,6 +17,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "away, the header says so and the view keeps retrying.")
     p.add_argument("--connect", type=endpoint, default=DEFAULT_OUT, metavar="ENDPOINT",
                    help=f"the hub's viewer side (default {DEFAULT_OUT})")
+    p.add_argument("--history", type=endpoint, metavar="ENDPOINT",
+                   help="where a recording hub tells late joiners the swarm as it stands (default: next to "
+                        "--connect, its tcp port + 1; the hub's --history)")
     p.add_argument("--record", action="store_true",
                    help="record what you watch as a session (then r rewinds into it)")
     p.add_argument("--dir", metavar="DIR", help="where --record puts the session (default $SWARMSCOPE_HOME/"

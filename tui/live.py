@@ -23,8 +23,8 @@ def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: t
     return app.return_code or 0
 
 
-def _source(endpoint: str, recorder: Recorder | None) -> ProcessSource:
-    source = ProcessSource(endpoint)
+def _source(endpoint: str, recorder: Recorder | None, history: str | None = None) -> ProcessSource:
+    source = ProcessSource(endpoint, history=history)
     if recorder is not None:  # what `r` rewinds into
         source.recording = True
         source.session_path = lambda: next(iter(recorder.current), None)
@@ -41,4 +41,4 @@ def run_demo_ui(args: argparse.Namespace, demo: Demo, recorder: Recorder | None)
 
 def run_watch(args: argparse.Namespace, recorder: Recorder | None) -> int:
     cleanups = (recorder.close,) if recorder else ()
-    return _run(_source(args.connect, recorder).start(), args, args.connect, cleanups)
+    return _run(_source(args.connect, recorder, args.history).start(), args, args.connect, cleanups)

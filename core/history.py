@@ -1,0 +1,132 @@
+"""Late joiners: the swarm as it stands, for a viewer that arrives after it began.
+
+A viewer knows only what it sees after it subscribes: an agent that said
+hello before has no role, and one silent since (stalled, perhaps) does not
+appear at all. A recording hub folds every event into a model anyway, so it
+answers requests on a third socket (ROUTER, `history_endpoint`) with that
+model as it stands (`SwarmModel.compact()`, packed).
+
+A viewer subscribes first, then asks (`LateJoin`). Events keep arriving on
+the feed meanwhile, and the answer and the feed are two sockets that ZeroMQ
+does not order between them, so some events are both in the answer and
+in the feed. Per agent the feed keeps the order of its events, so an event
+is in the answer exactly when it is of the incarnation the answer holds
+and numbered below the seq the answer expects next: those are left out,
+both from what arrived while waiting and from what arrives for a while after.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import msgpack
+import zmq
+
+from .endpoints import check_endpoint
+from .events import Event
+from .keys import client_curve
+from .model import SwarmModel
+
+HISTORY_VERSION = 1
+ASK = b"state-now"
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""A model of 100,000 agents packs to tens of MB; anything larger is refused unread."""
+WAIT_S = 2.0
+"""How long a viewer waits for an answer before it goes on with what it sees."""
+OVERLAP_S = 5.0
+"""How long after the answer events the answer already holds may still arrive on the feed."""
+MAX_HELD_EVENTS = 500_000
+"""Events kept while waiting (a flood past this: the answer is given up, the view goes on)."""
+
+StateNow = Callable[[], SwarmModel | None]
+
+
+def history_endpoint(out_endpoint: str) -> str:
+    """Where a hub answers late joiners, next to its viewer side: tcp port + 1, or the ipc
+    or inproc name with `-history` after it."""
+    if out_endpoint.startswith("tcp://"):
+        host, _, port = out_endpoint.rpartition(":")
+        if port.isdigit():
+            return f"{host}:{int(port) + 1}"
+    return check_endpoint(f"{out_endpoint}-history")
+
+
+def answer(state_now: StateNow | None) -> bytes:
+    """The reply to a late joiner: `[version, compact model]`, the model None when there is none."""
+    model = state_now() if state_now is not None else None
+    return msgpack.packb([HISTORY_VERSION, model.compact() if model is not None else None])
+
+
+class LateJoin:
+    """A viewer's request for the swarm as it stands, asked once its feed is connected."""
+
+    def __init__(self, endpoint: str, context: zmq.Context | None = None, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._deadline = clock() + WAIT_S
+        self._held: list[Event] | None = []
+        self._expected: dict[str, tuple[int, int]] = {}
+        self._overlap_until = 0.0
+        self._sock: zmq.Socket | None = (context or zmq.Context.instance()).socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_ANSWER_BYTES)
+        curve = client_curve()
+        if curve is not None:
+            curve.apply(self._sock)
+        self._sock.connect(endpoint)
+        self._sock.send(ASK)
+
+    @property
+    def waiting(self) -> bool:
+        return self._sock is not None
+
+    def take(self, events: list[Event]) -> list[Event]:
+        """Note events the viewer folds while waiting; after the answer, leave out those it holds."""
+        if self._held is not None:
+            self._held.extend(events)
+            if len(self._held) > MAX_HELD_EVENTS:
+                self.close()
+        if self._expected and self._clock() < self._overlap_until:
+            return [e for e in events if not self._in_answer(e)]
+        self._expected = {}
+        return events
+
+    def answer(self) -> SwarmModel | None:
+        """The hub's model with what arrived while waiting folded in, once the answer is here;
+        None while waiting, and when there is none (no recording hub, a bad answer, too late)."""
+        if self._sock is None:
+            return None
+        if not self._sock.poll(0):
+            if self._clock() >= self._deadline:
+                self.close()
+            return None
+        model = _model_of(self._sock.recv())
+        held = self._held or []
+        self.close()
+        if model is None:
+            return None
+        self._expected = {a.id: (a.inc, a.next_seq) for a in model.agents.values()}
+        self._overlap_until = self._clock() + OVERLAP_S
+        model.apply_many([e for e in held if not self._in_answer(e)])
+        return model
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close(linger=0)
+            self._sock = None
+        self._held = None
+
+    def _in_answer(self, ev: Event) -> bool:
+        known = self._expected.get(ev.agent)
+        return known is not None and ev.inc == known[0] and ev.seq < known[1]
+
+
+def _model_of(payload: bytes) -> SwarmModel | None:
+    """The model in a hub's answer; None for none, a newer version, or anything malformed."""
+    try:
+        version, rows = msgpack.unpackb(payload, strict_map_key=True)  # a model's maps have str keys
+        if version != HISTORY_VERSION or rows is None:
+            return None
+        return SwarmModel.from_compact(rows)
+    except Exception:  # untrusted bytes: whatever they are, the view goes on with what it sees
+        return None

@@ -1,0 +1,131 @@
+"""Late joiners: a viewer that arrives after the swarm began is given it as it stands, exactly once."""
+
+import threading
+
+import msgpack
+import pytest
+import zmq
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.events import Event
+from swarmscope.core.history import HISTORY_VERSION, LateJoin, _model_of, answer, history_endpoint
+from swarmscope.core.hub import Hub
+from swarmscope.core.livesource import LiveSource
+from swarmscope.core.model import SwarmModel
+from swarmscope.core.recorder import Recorder
+
+from helpers import wait_for
+
+
+@pytest.fixture
+def recording_hub(endpoints, tmp_path):
+    in_ep, out_ep = endpoints
+    with Hub(in_ep, out_ep, history=history_endpoint(out_ep)) as hub:
+        recorder = Recorder(tmp_path / "sessions").attach(hub)
+        yield hub
+        recorder.close()
+
+
+def test_a_late_viewer_sees_agents_that_spoke_before_it_came(recording_hub):
+    with Emitter("early", recording_hub.in_endpoint, role="planner", auto_heartbeat=False) as em:
+        em.status("running")
+        em.task_start("t-1", "plan the sprint")
+        wait_for(lambda: recording_hub.stats.decode.events >= 3)
+        source = LiveSource(recording_hub.out_endpoint).start()  # the agent is silent from now on
+        try:
+            wait_for(lambda: "early" in source.model.agents)
+            agent = source.model.agents["early"]
+            assert (agent.role, agent.status, agent.task_name) == ("planner", "running", "plan the sprint")
+        finally:
+            source.stop()
+
+
+def test_joining_mid_stream_folds_every_event_once(recording_hub):
+    """Whatever the answer and the feed overlap by, the late viewer ends as one there from the start."""
+    early = LiveSource(recording_hub.out_endpoint).start()
+    wait_for(lambda: early.connected)
+    late: list[LiveSource] = []
+
+    def agent() -> None:
+        with Emitter("busy", recording_hub.in_endpoint, auto_heartbeat=False, queue_size=100_000) as em:
+            for i in range(30_000):
+                em.progress(i / 30_000, task="t", message=f"step {i}")
+                if i % 100 == 0:
+                    em.message("other", topic="sync")
+                if i == 10_000:
+                    late.append(LiveSource(recording_hub.out_endpoint).start())
+
+    runner = threading.Thread(target=agent)
+    runner.start()
+    runner.join(60)
+    try:
+        for source in (early, late[0]):
+            wait_for(lambda: not source.catching_up and "busy" in source.model.agents
+                     and source.model.agents["busy"].said_bye, timeout=30)
+        a, b = early.model.agents["busy"], late[0].model.agents["busy"]
+        assert (b.events, b.gaps, b.msgs_out, b.progress_msg) == (a.events, a.gaps, a.msgs_out, a.progress_msg)
+        assert (late[0].model.events, late[0].model.reordered) == (early.model.events, 0) == (30_302, 0)
+    finally:
+        early.stop()
+        late[0].stop()
+
+
+def test_a_hub_that_does_not_record_answers_nothing_and_the_view_goes_on(endpoints):
+    in_ep, out_ep = endpoints
+    with Hub(in_ep, out_ep, history=history_endpoint(out_ep)) as hub:
+        join = LateJoin(history_endpoint(out_ep))
+        wait_for(lambda: join.answer() is not None or not join.waiting)
+        assert not join.waiting  # answered: nothing to give
+        with Emitter("a", hub.in_endpoint, auto_heartbeat=False) as em:
+            source = LiveSource(out_ep).start()
+            wait_for(lambda: source.connected)
+            em.status("running")
+            wait_for(lambda: "a" in source.model.agents)
+            source.stop()
+
+
+@pytest.mark.parametrize("payload", [
+    b"\xc1", msgpack.packb([HISTORY_VERSION + 1, {}]), msgpack.packb([HISTORY_VERSION, {"a": 1}]),
+    msgpack.packb([HISTORY_VERSION, None]), msgpack.packb({1: 2}),
+])
+def test_a_bad_or_empty_answer_is_no_model(payload):
+    assert _model_of(payload) is None
+
+
+def test_a_late_join_gives_up_when_nobody_answers(tmp_path):
+    now = [0.0]
+    join = LateJoin(f"ipc://{tmp_path}/nobody", zmq.Context.instance(), clock=lambda: now[0])
+    assert join.answer() is None and join.waiting
+    now[0] = 10.0
+    assert join.answer() is None and not join.waiting
+
+
+def test_events_the_answer_holds_are_folded_once_whichever_socket_brings_them_first(tmp_path):
+    """Held while waiting or arriving after: an event of the answer's incarnation numbered below what
+    the answer expects next is in it already; any other is new (a later seq, or a restart)."""
+    hub_model = SwarmModel()
+    hub_model.apply_many([Event(i, "a", i, "status", {"status": "running"}, 1) for i in range(5)])
+    ctx = zmq.Context.instance()
+    server = ctx.socket(zmq.ROUTER)
+    server.bind(f"ipc://{tmp_path}/history")
+    now = [0.0]
+    join = LateJoin(f"ipc://{tmp_path}/history", ctx, clock=lambda: now[0])
+    join.take([Event(i, "a", i, "progress", {"fraction": i / 10}, 1) for i in (3, 4, 5)])  # while waiting
+    caller, _ = server.recv_multipart()
+    server.send_multipart([caller, answer(lambda: hub_model)])
+    wait_for(lambda: server.poll(0) or join.answer() is not None or not join.waiting)
+    server.close(linger=0)
+    # the model the view starts from: the hub's 5 events, then seq 5 from the held ones
+    assert not join.waiting
+    late = [Event(9, "a", 4, "log", {}, 1), Event(9, "a", 6, "log", {}, 1), Event(9, "a", 0, "hello", {}, 2)]
+    assert [(e.seq, e.inc) for e in join.take(late)] == [(6, 1), (0, 2)]
+    now[0] = 100.0  # long after the answer: nothing is left out any more
+    assert len(join.take(late)) == 3
+
+
+@pytest.mark.parametrize("out, expected", [
+    ("tcp://127.0.0.1:7771", "tcp://127.0.0.1:7772"), ("tcp://[::1]:9000", "tcp://[::1]:9001"),
+    ("ipc:///tmp/ss.out", "ipc:///tmp/ss.out-history"), ("inproc://viewers", "inproc://viewers-history"),
+])
+def test_the_history_socket_sits_next_to_the_viewer_side(out, expected):
+    assert history_endpoint(out) == expected
