@@ -240,12 +240,13 @@ class Hub:
         tap.setsockopt(zmq.RCVHWM, 100_000)
         tap.setsockopt(zmq.SUBSCRIBE, b"")
         tap.connect(f"inproc://{self._name}-capture")
+        history = self._history
+        watched = {self._xsub: "publishers", self._xpub: "viewers", **({history: ""} if history is not None else {})}
         monitors = {  # our own addresses: pyzmq's default reuses the fd number, which outlives a closed hub
-            self._xsub.get_monitor_socket(addr=f"inproc://{self._name}-mon-in"): "publishers",
-            self._xpub.get_monitor_socket(addr=f"inproc://{self._name}-mon-out"): "viewers",
+            sock.get_monitor_socket(addr=f"inproc://{self._name}-mon-{k}"): what
+            for k, (sock, what) in enumerate(watched.items())
         }
         poller = zmq.Poller()
-        history = self._history
         for sock in (tap, *monitors, *([history] if history is not None else [])):
             poller.register(sock, zmq.POLLIN)
         ready.set()
@@ -266,8 +267,8 @@ class Hub:
         finally:
             # A monitor left on while its reader goes away can wedge ZeroMQ's I/O thread
             # for every later socket in the process: turn them off before closing.
-            self._xsub.disable_monitor()
-            self._xpub.disable_monitor()
+            for sock in watched:
+                sock.disable_monitor()
             tap.close(linger=0)
             for sock in monitors:
                 sock.close(linger=0)
@@ -365,6 +366,8 @@ class Hub:
 
     def _on_monitor(self, what: str, msg: dict) -> None:
         event = msg["event"]
+        if not what and event in (zmq.EVENT_ACCEPTED, zmq.EVENT_DISCONNECTED):
+            return  # a late joiner's question: a connection of a moment, not counted as a peer
         if event in (zmq.EVENT_ACCEPTED,):
             setattr(self.stats, what, getattr(self.stats, what) + 1)
         elif event in (zmq.EVENT_DISCONNECTED,):

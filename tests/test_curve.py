@@ -12,9 +12,11 @@ from swarmscope.core import hub as hub_module
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.feed import Feed
+from swarmscope.core.history import LateJoin, history_endpoint
 from swarmscope.core.hub import Hub
 from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, client_curve, create_keys
 from swarmscope.core.livesource import LiveSource
+from swarmscope.core.model import SwarmModel
 
 from helpers import wait_for
 
@@ -174,3 +176,17 @@ def test_a_keys_folder_that_cannot_be_written_is_one_line(tmp_path, args):
                             timeout=60, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot write keys in" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("let_in", [True, False])
+def test_a_curve_hub_tells_late_joiners_only_what_it_tells_known_clients(endpoints, tmp_path, monkeypatch, let_in):
+    with Hub(*endpoints, keys=tmp_path / "hub-keys", history=history_endpoint(endpoints[1])) as hub:
+        hub.serve_state(lambda: SwarmModel())
+        _client(hub, tmp_path, monkeypatch, "laptop", let_in)
+        join = LateJoin(hub.history_endpoint, clock=lambda: 0.0)  # never gives up by itself
+        if let_in:
+            wait_for(lambda: join.answer() is not None, timeout=30)
+        else:
+            wait_for(lambda: hub.stats.refused_clients > 0, timeout=30)
+            assert join.answer() is None and join.waiting
+        join.close()
