@@ -193,7 +193,7 @@ def without_superseded(batch: Sequence) -> Sequence:
     needed: list = []
     for (_, kind), run in groupby(batch, _AGENT_AND_KIND):
         run = list(run)
-        if kind == "progress" and len(run) > 2 and _last_says_it_all([ev[4] for ev in run]):
+        if kind == "progress" and len(run) > 2 and _last_says_it_all(list(map(_DATA, run))):
             needed += run[0], run[-1]
         else:
             needed.extend(run)
@@ -201,6 +201,7 @@ def without_superseded(batch: Sequence) -> Sequence:
 
 
 _AGENT_AND_KIND = itemgetter(1, 3)
+_DATA = itemgetter(4)
 _PROBES = 8
 
 
