@@ -13,6 +13,11 @@ in the feed. Per agent the feed keeps the order of its events, so an event
 is in the answer exactly when it is of the incarnation the answer holds
 and numbered below the seq the answer expects next: those are left out,
 both from what arrived while waiting and from what arrives for a while after.
+
+The answer is trusted as far as a session file's keyframe is: it must unpack
+and restore (anything else is dropped and the view goes on), but the types
+inside the rows are not checked field by field. It comes from the hub the
+viewer chose, authenticated by its key under CURVE.
 """
 
 from __future__ import annotations
