@@ -19,7 +19,7 @@ from .gcpause import bulk_allocation
 from .health import Health
 from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers, without_superseded
 from .sequence import advance, is_run
-from .views import AgentView, LinkView, TaskView
+from .views import AgentView, LinkView, TaskView, check_rows
 
 __all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_FAILED_TASKS", "MAX_LINKS",
            "SwarmModel", "TaskView"]
@@ -258,6 +258,9 @@ class SwarmModel(KindReducers):
         m.tasks = OrderedDict((t["id"], _build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
         m._file_finished(t.id for t in m.tasks.values() if t.result is not None)
         m.links = {(s, d): _build(LinkView, _LINK_NAMES, l) for s, d, l in snap["links"]}
+        for cls, row, views in ((AgentView, _agent_row, m.agents), (TaskView, _task_row, m.tasks),
+                                (LinkView, _link_row, m.links)):
+            check_rows(cls, map(row, views.values()))
         for a in m.agents.values():  # the one field the model changes in place: not the snapshot's
             a.metrics = dict(a.metrics)
         m.recent_errors.extend(snap["recent_errors"])
@@ -295,6 +298,7 @@ class SwarmModel(KindReducers):
             m._failed.extend(rows["f"])
         else:  # a format 1.1 keyframe: one list of every finished task
             m._file_finished(rows["d"])
+        check_rows(LinkView, rows["l"], ids=2)
         m.links = {(s, d): LinkView(*rest) for s, d, *rest in rows["l"]}
         m.recent_errors.extend(rows["e"])
         m.by_kind.update(rows["k"])
@@ -368,7 +372,11 @@ def _build(cls: type, names: frozenset[str], data: dict[str, Any]) -> Any:
 
 
 def _rows(cls: type, ours: tuple[str, ...], theirs: Any, rows: list) -> list:
-    """cls from rows in the field order `theirs` (a keyframe's): positional when it is ours."""
+    """cls from rows in the field order `theirs` (a keyframe's): positional when it is ours.
+    ValueError for a value of the wrong type (see views.check_rows)."""
     if tuple(theirs) == ours:
+        check_rows(cls, rows)
         return [cls(*row) for row in rows]
-    return [_build(cls, frozenset(ours), dict(zip(theirs, row))) for row in rows]
+    views = [_build(cls, frozenset(ours), dict(zip(theirs, row))) for row in rows]
+    check_rows(cls, map(attrgetter(*ours), views))
+    return views

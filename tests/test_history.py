@@ -129,3 +129,14 @@ def test_events_the_answer_holds_are_folded_once_whichever_socket_brings_them_fi
 ])
 def test_the_history_socket_sits_next_to_the_viewer_side(out, expected):
     assert history_endpoint(out) == expected
+
+
+def test_an_answer_that_restores_with_a_field_of_the_wrong_type_is_no_model():
+    good = SwarmModel()
+    good.apply(Event(1, "a", 0, "progress", {"fraction": 0.5}, 1))
+    rows = good.compact()
+    assert _model_of(msgpack.packb([HISTORY_VERSION, rows])) is not None
+    agent = list(rows["a"][0])
+    agent[list(rows["af"]).index("progress")] = "half"
+    rows["a"][0] = agent
+    assert _model_of(msgpack.packb([HISTORY_VERSION, rows])) is None

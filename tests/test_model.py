@@ -229,3 +229,28 @@ def test_links_between_agents_stay_bounded_keeping_the_most_recent(monkeypatch):
         m.apply(ev(i, "message", to=to))
     assert list(m.links) == [("a", "d"), ("a", "b"), ("a", "e")]
     assert m.links[("a", "b")].count == 2
+
+
+@pytest.mark.parametrize("section, field, value", [
+    ("a", "progress", "half"), ("a", "id", 7), ("a", "state", [1]), ("a", "said_bye", 1),
+    ("t", "started", "noon"), ("t", "blockers", "none"),
+])
+def test_a_keyframe_with_a_value_of_the_wrong_type_does_not_restore(section, field, value):
+    m = SwarmModel()
+    m.apply_many([ev(0, "task_start", task="t1", name="fetch"), ev(1, "progress", task="t1", fraction=0.5)])
+    rows = m.compact()
+    assert exact_state(SwarmModel.from_compact(rows)) == exact_state(m)
+    names = list(rows[{"a": "af", "t": "tf"}[section]])
+    rows[section][0] = list(rows[section][0])
+    rows[section][0][names.index(field)] = value
+    with pytest.raises(ValueError, match=field):
+        SwarmModel.from_compact(rows)
+
+
+def test_a_keyframe_link_between_ids_that_are_not_strings_does_not_restore():
+    m = SwarmModel()
+    m.apply_many([ev(0, "message", to="b"), ev(0, "hello", agent="b")])
+    rows = m.compact()
+    rows["l"][0] = (5, *rows["l"][0][1:])
+    with pytest.raises(ValueError, match="not strings"):
+        SwarmModel.from_compact(rows)
