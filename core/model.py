@@ -300,6 +300,7 @@ class SwarmModel(KindReducers):
             m._file_finished(rows["d"])
         check_rows(LinkView, rows["l"], ids=2)
         m.links = {(s, d): LinkView(*rest) for s, d, *rest in rows["l"]}
+        _check_tallies(rows)
         m.recent_errors.extend(rows["e"])
         m.by_kind.update(rows["k"])
         for k, v in zip(COUNTERS, rows["c"], strict=True):
@@ -362,6 +363,13 @@ def _agent_plain(a: AgentView) -> dict[str, Any]:
     plain = dict(zip(_AGENT_FIELDS, _agent_row(a)))
     plain["metrics"] = dict(a.metrics)
     return plain
+
+
+def _check_tallies(rows: dict[str, Any]) -> None:
+    """ValueError unless the counters, rate buckets and recent errors are what screens compute with."""
+    if not ({int}.issuperset(map(type, rows["c"])) and {dict}.issuperset(map(type, rows["e"]))
+            and all(len(b) == 2 and {int}.issuperset(map(type, b)) for b in rows["r"])):
+        raise ValueError("counters, rate or recent errors of the wrong type")
 
 
 def _build(cls: type, names: frozenset[str], data: dict[str, Any]) -> Any:

@@ -254,3 +254,13 @@ def test_a_keyframe_link_between_ids_that_are_not_strings_does_not_restore():
     rows["l"][0] = (5, *rows["l"][0][1:])
     with pytest.raises(ValueError, match="not strings"):
         SwarmModel.from_compact(rows)
+
+
+@pytest.mark.parametrize("section, value", [("c", ["many", 0, 0, 0, 0, 0]), ("r", [[1, "x"]]), ("e", ["boom"])])
+def test_a_keyframe_with_tallies_of_the_wrong_type_does_not_restore(section, value):
+    m = SwarmModel()
+    m.apply(ev(0, "error", type="E", message="m"))
+    rows = m.compact()
+    rows[section] = value
+    with pytest.raises(ValueError, match="wrong type"):
+        SwarmModel.from_compact(rows)
