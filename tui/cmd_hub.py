@@ -44,7 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    for ep in (args.in_endpoint, args.out_endpoint):
+    history = (args.history or history_endpoint(args.out_endpoint)) if args.record else None
+    for ep in (args.in_endpoint, args.out_endpoint, *([history] if history else [])):
         if not is_loopback(ep) and not args.curve:
             print(f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
                   "not authenticated; bind to 127.0.0.1, or add --curve", file=sys.stderr)
@@ -52,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     try:
-        history = (args.history or history_endpoint(args.out_endpoint)) if recorder else None
         with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys,
                  history=history) as hub:
             if recorder:
