@@ -96,10 +96,10 @@ def check_rows(cls: type, rows: Iterable[Sequence], ids: int = 0) -> None:
     cause. Checked a column at a time in C: ~0.1 ms on a keyframe of 12 agents and 200 tasks."""
     columns = zip(*rows)
     for column in itertools.islice(columns, ids):
-        if not _ID.issuperset(map(type, column)):
+        if not set(map(type, column)) <= _ID:
             raise ValueError(f"a {cls.__name__} between agents whose ids are not strings")
     for name, allowed, column in zip(*_FIELD_TYPES[cls], columns):
-        if allowed is not None and not allowed.issuperset(map(type, column)):
+        if allowed is not None and not set(map(type, column)) <= allowed:
             raise ValueError(f"{cls.__name__}.{name} holds a value of the wrong type")
 
 
