@@ -1,5 +1,8 @@
 """Late joiners: a viewer that arrives after the swarm began is given it as it stands, exactly once."""
 
+import signal
+import subprocess
+import sys
 import threading
 
 import msgpack
@@ -12,6 +15,7 @@ from swarmscope.core.history import HISTORY_VERSION, LateJoin, _model_of, answer
 from swarmscope.core.hub import Hub
 from swarmscope.core.livesource import LiveSource
 from swarmscope.core.model import SwarmModel
+from swarmscope.core.procsource import ProcessSource
 from swarmscope.core.recorder import Recorder
 
 from helpers import wait_for
@@ -140,3 +144,28 @@ def test_an_answer_that_restores_with_a_field_of_the_wrong_type_is_no_model():
     agent[list(rows["af"]).index("progress")] = "half"
     rows["a"][0] = agent
     assert _model_of(msgpack.packb([HISTORY_VERSION, rows])) is None
+
+
+def test_a_recording_hub_started_from_the_command_line_answers_a_screens_late_join(tmp_path):
+    """The wiring end to end: `swarmscope hub --record` binds the history socket next to --out,
+    and the live screen's source (its ingest child) finds it there."""
+    in_ep, out_ep = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out", out_ep,
+                            "--record", "--dir", str(tmp_path / "sessions"), "--stats-every", "3600"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    source = None
+    try:
+        with Emitter("early", in_ep, role="reviewer", auto_heartbeat=False) as em:
+            wait_for(lambda: em._pub.listening, timeout=20)
+            em.status("running")
+            wait_for(lambda: (tmp_path / "sessions").exists() and any((tmp_path / "sessions").glob("*.swarm")),
+                     timeout=20)
+            source = ProcessSource(out_ep).start()
+            wait_for(lambda: "early" in source.model.agents and source.model.agents["early"].role == "reviewer",
+                     timeout=20)
+            assert source.model.agents["early"].status == "running"
+    finally:
+        if source is not None:
+            source.stop()
+        hub.send_signal(signal.SIGINT)
+        hub.wait(20)
