@@ -11,7 +11,7 @@ from swarmscope.core.scan import SessionScan
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
-from swarmscope.tui.screens.replay import ReplayScreen
+from swarmscope.tui.screens.replay import ReplayScreen, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspector
@@ -355,3 +355,11 @@ async def test_the_inspector_is_drawn_when_its_tab_comes_into_view(session_path)
         await pilot.press("6")
         await pilot.pause()
         assert app.screen.query_one(Inspector).inspection is not None
+
+
+def test_the_timeline_of_a_grown_session_builds_on_the_blocks_it_had(session_path):
+    session = open_session(session_path)
+    scan = SessionScan(session_path).result
+    whole = timeline_data(session, scan)
+    assert len(whole.blocks) > 3
+    assert timeline_data(session, scan, whole.blocks[:3]) == whole

@@ -58,10 +58,12 @@ SCAN_PAUSE_S = 0.001
 lock at once instead of waiting out a switch interval behind a block's decoding."""
 
 
-def timeline_data(session: Session, scan: ScanResult) -> TimelineData:
-    """The timeline's picture of a session: its block index, and what a scan found so far."""
-    blocks = tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
-                   for _, i in session.file.index.blocks)
+def timeline_data(session: Session, scan: ScanResult, known: tuple[Block, ...] = ()) -> TimelineData:
+    """The timeline's picture of a session: its block index, and what a scan found so far.
+    `known`: the blocks of an earlier picture of the same session; a session only ever gains
+    blocks, so a rewound live view that grows ten times a second builds only the new ones."""
+    blocks = known + tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
+                           for _, i in session.file.index.blocks[len(known):])
     return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)
 
 
@@ -154,7 +156,8 @@ class ReplayScreen(SwarmScreen):
 
     def _show_timeline(self) -> None:
         try:
-            self.query_one(Timeline).update(data=timeline_data(self.session, self._scan.result))
+            timeline = self.query_one(Timeline)
+            timeline.update(data=timeline_data(self.session, self._scan.result, timeline.data.blocks))
         except NoMatches:
             pass  # a scan that ends after `l` took the screen down, or before it is composed
 
