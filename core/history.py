@@ -22,7 +22,10 @@ viewer chose, authenticated by its key under CURVE.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from pathlib import Path
 from typing import Callable
 
 import msgpack
@@ -45,6 +48,7 @@ MAX_HELD_EVENTS = 500_000
 """Events kept while waiting (a flood past this: the answer is given up, the view goes on)."""
 
 StateNow = Callable[[], SwarmModel | None]
+SessionNow = Callable[[], Path | None]
 
 
 def history_endpoint(out_endpoint: str) -> str:
@@ -57,10 +61,13 @@ def history_endpoint(out_endpoint: str) -> str:
     return check_endpoint(f"{out_endpoint}-history")
 
 
-def answer(state_now: StateNow | None) -> bytes:
-    """The reply to a late joiner: `[version, compact model]`, the model None when there is none."""
+def answer(state_now: StateNow | None, session_now: SessionNow | None = None) -> bytes:
+    """The reply to a late joiner: `[version, compact model, {"session", "host"}]`, the model None
+    when there is none; the session file being written, so a viewer on the same host can rewind it."""
     model = state_now() if state_now is not None else None
-    return msgpack.packb([HISTORY_VERSION, model.compact() if model is not None else None])
+    path = session_now() if session_now is not None else None
+    where = {"session": str(path.resolve()), "host": socket.gethostname()} if path is not None else {}
+    return msgpack.packb([HISTORY_VERSION, model.compact() if model is not None else None, where])
 
 
 class LateJoin:
@@ -72,6 +79,8 @@ class LateJoin:
         self._held: list[Event] | None = []
         self._expected: dict[str, tuple[int, int]] = {}
         self._overlap_until = 0.0
+        self.session: Path | None = None
+        """The hub's session file, when it answered with one this host can read."""
         self._sock: zmq.Socket | None = (context or zmq.Context.instance()).socket(zmq.DEALER)
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.MAXMSGSIZE, MAX_ANSWER_BYTES)
@@ -105,7 +114,8 @@ class LateJoin:
             if self._clock() >= self._deadline:
                 self.close()
             return None
-        model = _model_of(self._sock.recv())
+        payload = self._sock.recv()
+        model, self.session = _model_of(payload), _session_of(payload)
         held = self._held or []
         self.close()
         if model is None:
@@ -126,10 +136,22 @@ class LateJoin:
         return known is not None and ev.inc == known[0] and ev.seq < known[1]
 
 
+def _session_of(payload: bytes) -> Path | None:
+    """The hub's session file, if the answer names one on this host that this process can read."""
+    try:
+        _, _, where = msgpack.unpackb(payload, strict_map_key=True)[:3]
+        path = Path(where["session"])
+        if where["host"] == socket.gethostname() and os.access(path, os.R_OK):
+            return path
+    except Exception:  # an older hub's answer, or a malformed one: nothing to rewind into
+        pass
+    return None
+
+
 def _model_of(payload: bytes) -> SwarmModel | None:
     """The model in a hub's answer; None for none, a newer version, or anything malformed."""
     try:
-        version, rows = msgpack.unpackb(payload, strict_map_key=True)  # a model's maps have str keys
+        version, rows = msgpack.unpackb(payload, strict_map_key=True)[:2]  # a model's maps have str keys
         if version != HISTORY_VERSION or rows is None:
             return None
         return SwarmModel.from_compact(rows)

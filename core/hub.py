@@ -32,7 +32,7 @@ from zmq.utils.monitor import recv_monitor_message
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint, ipc_in_use
 from .errors import ConfigError
 from .events import Event
-from .history import StateNow, answer
+from .history import SessionNow, StateNow, answer
 from .keys import CLIENTS, Curve, hub_curve
 from .sequence import advance, is_run
 from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
@@ -105,6 +105,7 @@ class Hub:
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
         self.history_endpoint = check_endpoint(history, "--history") if history else None
         self._state_now: StateNow | None = None
+        self._session_now: SessionNow | None = None
         self.max_message = max_message
         self.stats = HubStats()
         # With keys, a context of its own: ZeroMQ's authenticator binds one fixed inproc name per
@@ -125,9 +126,9 @@ class Hub:
         """Receive every decoded batch on the tap thread (keep it quick)."""
         self._listeners.append(listener)
 
-    def serve_state(self, state_now: StateNow) -> None:
-        """What late joiners are given, asked on the tap thread (a recorder's model)."""
-        self._state_now = state_now
+    def serve_state(self, state_now: StateNow, session_now: SessionNow | None = None) -> None:
+        """What late joiners are given, asked on the tap thread: a recorder's model, and the file it writes."""
+        self._state_now, self._session_now = state_now, session_now
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -284,7 +285,7 @@ class Hub:
                 self._on_captured(tap.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
-        history.send_multipart([caller, answer(self._state_now)])
+        history.send_multipart([caller, answer(self._state_now, self._session_now)])
 
     def _drain(self, tap: zmq.Socket) -> None:
         """After the proxy has stopped: take in what it passed that the tap has not seen yet.

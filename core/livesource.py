@@ -44,8 +44,11 @@ class Source:
         self.recording: bool | None = None
         """True/False once a recorder reports; None when unknown."""
         self.refused = 0
-        self.session_path: Callable[[], Path | None] = lambda: None
-        """Where this swarm is being recorded, if it is: what `r` (rewind) replays."""
+        self.hub_session: Path | None = None
+        """The file a recording hub writes, when it said so to this late joiner and this host can read it."""
+        self.session_path: Callable[[], Path | None] = lambda: self.hub_session
+        """Where this swarm is being recorded, if it is: what `r` (rewind) replays (the hub's file
+        unless this view records its own)."""
         self.appended = 0
         """Events ever added to `recent`: tells a view how many are new since its last look."""
         self._reader_waiting = False
@@ -165,4 +168,5 @@ class LiveSource(Source):
         if model is not None:
             with self.lock:
                 self.model = model
+        self.hub_session = join.session
         self._caught_up = not join.waiting

@@ -19,6 +19,7 @@ from collections import Counter, OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Callable, Iterator
 
 from .events import Event
@@ -55,6 +56,7 @@ class Push:
     connected: bool
     turned_away: str | None
     refused: int
+    hub_session: Path | None
 
 
 def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
@@ -81,7 +83,8 @@ def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], sourc
     failed = [t for t in model.tasks.values() if t.result not in (None, "ok")][-PUSH_FAILED_TASKS:]
     return Push(changed, running + failed, list(model.links.items())[-PUSH_LINKS:],
                 {k: getattr(model, k) for k in COUNTERS}, dict(model.by_kind), [list(b) for b in model.rate],
-                list(model.recent_errors), events, source.connected, source.turned_away, source.refused)
+                list(model.recent_errors), events, source.connected, source.turned_away, source.refused,
+                source.hub_session)
 
 
 class ProcessSource(Source):
@@ -153,3 +156,5 @@ class ProcessSource(Source):
         self.recent.extend(push.events)
         self.appended += len(push.events)
         self.connected, self.turned_away, self.refused = push.connected, push.turned_away, push.refused
+        if push.hub_session is not None:  # the hub records this swarm: `r` can rewind its file
+            self.hub_session, self.recording = push.hub_session, True

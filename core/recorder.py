@@ -198,8 +198,14 @@ class Recorder:
     def attach(self, hub: Hub) -> "Recorder":
         """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
         hub.add_listener(lambda events, raw: self.record(events))
-        hub.serve_state(self.state_now)
+        hub.serve_state(self.state_now, self.session_now)
         return self.start_ticker()
+
+    def session_now(self) -> Path | None:
+        """The one file being written now, if there is exactly one (as state_now)."""
+        with self._lock:
+            current = self.current
+        return current[0] if len(current) == 1 else None
 
     def state_now(self) -> SwarmModel | None:
         """The recorded swarm as it stands, events not yet written included; None unless exactly

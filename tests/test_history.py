@@ -11,7 +11,7 @@ import zmq
 
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.events import Event
-from swarmscope.core.history import HISTORY_VERSION, LateJoin, _model_of, answer, history_endpoint
+from swarmscope.core.history import HISTORY_VERSION, LateJoin, _model_of, _session_of, answer, history_endpoint
 from swarmscope.core.hub import Hub
 from swarmscope.core.livesource import LiveSource
 from swarmscope.core.model import SwarmModel
@@ -164,8 +164,24 @@ def test_a_recording_hub_started_from_the_command_line_answers_a_screens_late_jo
             wait_for(lambda: "early" in source.model.agents and source.model.agents["early"].role == "reviewer",
                      timeout=20)
             assert source.model.agents["early"].status == "running"
+            # and `r` can rewind into the hub's own file, with no recorder of its own
+            (written,) = (tmp_path / "sessions").glob("*.swarm")
+            wait_for(lambda: source.session_path() is not None, timeout=20)
+            assert source.session_path() == written.resolve() and source.recording
     finally:
         if source is not None:
             source.stop()
         hub.send_signal(signal.SIGINT)
         hub.wait(20)
+
+
+def test_the_answer_names_the_hub_s_file_only_to_a_viewer_on_the_same_host(tmp_path):
+    written = tmp_path / "run.swarm"
+    written.write_bytes(b"")
+    here = answer(lambda: None, lambda: written)
+    assert _session_of(here) == written.resolve()
+    version, model, where = msgpack.unpackb(here)
+    elsewhere = msgpack.packb([version, model, {**where, "host": "another-host"}])
+    gone = msgpack.packb([version, model, {**where, "session": str(tmp_path / "gone.swarm")}])
+    assert _session_of(elsewhere) is None and _session_of(gone) is None
+    assert _session_of(msgpack.packb([HISTORY_VERSION, None])) is None  # an older hub says nothing of it
