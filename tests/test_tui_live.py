@@ -8,6 +8,7 @@ from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
+from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
@@ -236,3 +237,16 @@ async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
 def test_an_agent_seen_after_its_hello_shows_its_status_as_unknown():
     row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, 0.1, "", None, None, 3, 0, 0)
     assert AgentGrid()._status(row, 10).plain.strip() == "? unknown"
+
+
+async def test_r_rewinds_into_the_file_a_recording_hub_named(tmp_path):
+    from replay_fixtures import EVENTS, write_session
+
+    source = FrozenSource(EVENTS)
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("r")  # nothing recorded here, and no hub said where it records
+        assert isinstance(app.screen, LiveScreen)
+        source.hub_session = write_session(tmp_path / "hub.swarm")
+        await pilot.press("r")
+        assert isinstance(app.screen, ReplayScreen)
