@@ -185,3 +185,20 @@ def test_the_answer_names_the_hub_s_file_only_to_a_viewer_on_the_same_host(tmp_p
     gone = msgpack.packb([version, model, {**where, "session": str(tmp_path / "gone.swarm")}])
     assert _session_of(elsewhere) is None and _session_of(gone) is None
     assert _session_of(msgpack.packb([HISTORY_VERSION, None])) is None  # an older hub says nothing of it
+
+
+def test_every_joiner_that_asks_at_once_is_answered(recording_hub):
+    with Emitter("a", recording_hub.in_endpoint, auto_heartbeat=False) as em:
+        em.status("running")
+        wait_for(lambda: recording_hub.stats.decode.events >= 2)
+        joins = [LateJoin(recording_hub.history_endpoint) for _ in range(5)]
+        models: dict[int, SwarmModel] = {}
+
+        def answered() -> bool:
+            for k, join in enumerate(joins):
+                if join.waiting and (model := join.answer()) is not None:
+                    models[k] = model
+            return not any(join.waiting for join in joins)
+
+        wait_for(answered)
+    assert sorted(models) == list(range(5)) and all(m.agents["a"].status == "running" for m in models.values())
