@@ -6,6 +6,8 @@ import os
 import re
 import socket
 
+import zmq
+
 from .errors import ConfigError
 
 DEFAULT_IN = "tcp://127.0.0.1:7770"
@@ -57,3 +59,14 @@ def ipc_in_use(endpoint: str) -> bool:
         except OSError:  # no file, a stale file, or not a socket: free to bind
             return False
     return True
+
+
+def bind(sock: zmq.Socket, endpoint: str) -> str | None:
+    """Bind `sock`, or say why it cannot be (an ipc path another process listens on, a taken port)."""
+    if ipc_in_use(endpoint):
+        return "another process is listening there"
+    try:
+        sock.bind(endpoint)
+    except zmq.ZMQError as exc:
+        return exc.strerror
+    return None

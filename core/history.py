@@ -26,7 +26,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import msgpack
 import zmq
@@ -116,8 +116,7 @@ class LateJoin:
             if self._clock() >= self._deadline:
                 self.close()
             return None
-        payload = self._sock.recv()
-        model, self.session = _model_of(payload), _session_of(payload)
+        model, self.session = _read(self._sock.recv())
         held = self._held or []
         self.close()
         if model is None:
@@ -138,24 +137,33 @@ class LateJoin:
         return known is not None and ev.inc == known[0] and ev.seq < known[1]
 
 
-def _session_of(payload: bytes) -> Path | None:
+def _read(payload: bytes) -> tuple[SwarmModel | None, Path | None]:
+    """The model and the hub's session file an answer holds, unpacked once (14 MB for 100,000
+    agents); None for either that is absent, of a newer version, or malformed."""
+    try:
+        fields = msgpack.unpackb(payload, strict_map_key=True)  # a model's maps have str keys
+    except Exception:  # untrusted bytes: whatever they are, the view goes on with what it sees
+        return None, None
+    return _model_of(fields), _session_of(fields)
+
+
+def _session_of(fields: Any) -> Path | None:
     """The hub's session file, if the answer names one on this host that this process can read."""
     try:
-        _, _, where = msgpack.unpackb(payload, strict_map_key=True)[:3]
-        path = Path(where["session"])
-        if where["host"] == socket.gethostname() and os.access(path, os.R_OK):
+        path = Path(fields[2]["session"])
+        if fields[2]["host"] == socket.gethostname() and os.access(path, os.R_OK):
             return path
     except Exception:  # an older hub's answer, or a malformed one: nothing to rewind into
         pass
     return None
 
 
-def _model_of(payload: bytes) -> SwarmModel | None:
-    """The model in a hub's answer; None for none, a newer version, or anything malformed."""
+def _model_of(fields: Any) -> SwarmModel | None:
+    """The model in an answer; None for none, a newer version, or anything malformed."""
     try:
-        version, rows = msgpack.unpackb(payload, strict_map_key=True)[:2]  # a model's maps have str keys
+        version, rows = fields[:2]
         if version != HISTORY_VERSION or rows is None:
             return None
         return SwarmModel.from_compact(rows)
-    except Exception:  # untrusted bytes: whatever they are, the view goes on with what it sees
+    except Exception:  # untrusted: whatever it is, the view goes on with what it sees
         return None

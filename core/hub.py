@@ -22,14 +22,15 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils.monitor import recv_monitor_message
 
-from .endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint, ipc_in_use
+from .endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from .errors import ConfigError
 from .events import Event
 from .history import SessionNow, StateNow, answer
@@ -154,7 +155,7 @@ class Hub:
             binds.append((self._history, self.history_endpoint, "--history"))
         for sock, endpoint, flag in binds:
             sock.setsockopt(zmq.LINGER, 0)
-            refused = _bind(sock, endpoint)
+            refused = bind(sock, endpoint)
             if refused:
                 self._release()
                 raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
@@ -242,14 +243,18 @@ class Hub:
         tap.setsockopt(zmq.SUBSCRIBE, b"")
         tap.connect(f"inproc://{self._name}-capture")
         history = self._history
-        watched = {self._xsub: "publishers", self._xpub: "viewers", **({history: ""} if history is not None else {})}
+        watched = {self._xsub: "publishers", self._xpub: "viewers"}
+        if history is not None:
+            watched[history] = ""  # late joiners' questions: refusals counted, connections not
         monitors = {  # our own addresses: pyzmq's default reuses the fd number, which outlives a closed hub
             sock.get_monitor_socket(addr=f"inproc://{self._name}-mon-{k}"): what
             for k, (sock, what) in enumerate(watched.items())
         }
         poller = zmq.Poller()
-        for sock in (tap, *monitors, *([history] if history is not None else [])):
+        for sock in (tap, *monitors):
             poller.register(sock, zmq.POLLIN)
+        if history is not None:
+            poller.register(history, zmq.POLLIN)
         ready.set()
         next_reload = time.monotonic() + CLIENTS_RELOAD_S
         try:
@@ -284,11 +289,8 @@ class Hub:
         callers = []
         while history.poll(0):
             callers.append(history.recv_multipart()[0])
-        for _ in range(VIEWER_BACKLOG):
-            try:
-                self._on_captured(tap.recv_multipart(zmq.NOBLOCK))
-            except zmq.Again:
-                break
+        for frames in islice(_queued(tap), VIEWER_BACKLOG):
+            self._on_captured(frames)
         reply = answer(self._state_now, self._session_now)
         for caller in callers:
             history.send_multipart([caller, reply])
@@ -300,11 +302,7 @@ class Hub:
         records them too, for up to DRAIN_S; what is still queued after that is
         counted in `stats.unrecorded` rather than lost without a word."""
         deadline = time.monotonic() + DRAIN_S
-        while True:
-            try:
-                frames = tap.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+        for frames in _queued(tap):
             if time.monotonic() < deadline:
                 self._on_captured(frames)
             else:
@@ -385,12 +383,10 @@ class Hub:
             self.stats.refused_clients += 1
 
 
-def _bind(sock: zmq.Socket, endpoint: str) -> str | None:
-    """Bind `sock`, or say why it cannot be."""
-    if ipc_in_use(endpoint):
-        return "another process is listening there"
-    try:
-        sock.bind(endpoint)
-    except zmq.ZMQError as exc:
-        return exc.strerror
-    return None
+def _queued(tap: zmq.Socket) -> Iterator[list[bytes]]:
+    """The messages waiting in the tap's queue, without waiting for more."""
+    while True:
+        try:
+            yield tap.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return

@@ -204,15 +204,19 @@ class Recorder:
     def session_now(self) -> Path | None:
         """The one file being written now, if there is exactly one (as state_now)."""
         with self._lock:
-            current = self.current
-        return current[0] if len(current) == 1 else None
+            writer = self._only_writer()
+            return writer.path if writer is not None else None
 
     def state_now(self) -> SwarmModel | None:
         """The recorded swarm as it stands, events not yet written included; None unless exactly
         one session is being written (split by run, each session holds a part of the swarm)."""
         with self._lock:
-            writers = [t.writer for t in self._tracks.values() if t.writer is not None]
-            return writers[0].model_now() if len(writers) == 1 else None
+            writer = self._only_writer()
+            return writer.model_now() if writer is not None else None
+
+    def _only_writer(self) -> SessionWriter | None:
+        writers = [t.writer for t in self._tracks.values() if t.writer is not None]
+        return writers[0] if len(writers) == 1 else None
 
     def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None) -> None:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away."""

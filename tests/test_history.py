@@ -11,7 +11,7 @@ import zmq
 
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.events import Event
-from swarmscope.core.history import HISTORY_VERSION, LateJoin, _model_of, _session_of, answer, history_endpoint
+from swarmscope.core.history import HISTORY_VERSION, LateJoin, _read, answer, history_endpoint
 from swarmscope.core.hub import Hub
 from swarmscope.core.livesource import LiveSource
 from swarmscope.core.model import SwarmModel
@@ -93,7 +93,7 @@ def test_a_hub_that_does_not_record_answers_nothing_and_the_view_goes_on(endpoin
     msgpack.packb([HISTORY_VERSION, None]), msgpack.packb({1: 2}),
 ])
 def test_a_bad_or_empty_answer_is_no_model(payload):
-    assert _model_of(payload) is None
+    assert _read(payload)[0] is None
 
 
 def test_a_late_join_gives_up_when_nobody_answers(tmp_path):
@@ -139,11 +139,11 @@ def test_an_answer_that_restores_with_a_field_of_the_wrong_type_is_no_model():
     good = SwarmModel()
     good.apply(Event(1, "a", 0, "progress", {"fraction": 0.5}, 1))
     rows = good.compact()
-    assert _model_of(msgpack.packb([HISTORY_VERSION, rows])) is not None
+    assert _read(msgpack.packb([HISTORY_VERSION, rows]))[0] is not None
     agent = list(rows["a"][0])
     agent[list(rows["af"]).index("progress")] = "half"
     rows["a"][0] = agent
-    assert _model_of(msgpack.packb([HISTORY_VERSION, rows])) is None
+    assert _read(msgpack.packb([HISTORY_VERSION, rows]))[0] is None
 
 
 def test_a_recording_hub_started_from_the_command_line_answers_a_screens_late_join(tmp_path):
@@ -179,12 +179,12 @@ def test_the_answer_names_the_hub_s_file_only_to_a_viewer_on_the_same_host(tmp_p
     written = tmp_path / "run.swarm"
     written.write_bytes(b"")
     here = answer(lambda: None, lambda: written)
-    assert _session_of(here) == written.resolve()
+    assert _read(here)[1] == written.resolve()
     version, model, where = msgpack.unpackb(here)
     elsewhere = msgpack.packb([version, model, {**where, "host": "another-host"}])
     gone = msgpack.packb([version, model, {**where, "session": str(tmp_path / "gone.swarm")}])
-    assert _session_of(elsewhere) is None and _session_of(gone) is None
-    assert _session_of(msgpack.packb([HISTORY_VERSION, None])) is None  # an older hub says nothing of it
+    assert _read(elsewhere)[1] is None and _read(gone)[1] is None
+    assert _read(msgpack.packb([HISTORY_VERSION, None]))[1] is None  # an older hub says nothing of it
 
 
 def test_every_joiner_that_asks_at_once_is_answered(recording_hub):
