@@ -39,7 +39,7 @@ def blame(session: "Session", agent: str, field: str, i: int) -> dict[str, Any] 
     end = i + 1
     while end > 0:
         start = session.keyframe_at_or_before(end - 1)
-        model = session.state_at(start - 1) if start else SwarmModel()
+        model = session.state_before(start)
         before = field_value(model, agent, field)
         change = None
         for k, ev in enumerate(session.iter_events(start, end), start):

@@ -5,7 +5,8 @@ Feed) and `swarmscope hub --record` (a listener on the hub's tap thread, so a
 session exists even when nobody watches). The policy decides what is kept:
 every session, only failed ones, a sampled fraction; and when a session ends
 and the next begins: by size, by recorded duration, or one per run id that
-agents announce in their hello tags ({"run": ...}).
+agents announce in their hello tags ({"run": ...}). Each part after the
+first starts from the swarm as the part before ended (see session_writer).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from .store import new_session_path
 TICK_S = 0.05
 """How often a waiting recorder checks for a due flush: well inside the 100 ms flush window."""
 KEEP = ("all", "failed")
+BYTES_PER_EVENT = 20
+"""About what a session takes on disk per event (the simulator's: 18.2): when a part left out by
+the sample has had its --rotate-size, so the next part gets its draw."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,28 @@ class RecordPolicy:
 
 
 class _Track:
-    """One stream of sessions (one per run id when splitting by run): the writer now, and parts so far."""
+    """One stream of sessions (one per run id when splitting by run): the part now, and parts so far.
+
+    A part the sample leaves out has no writer, but it still ends as a kept one would, so
+    the part after it gets its own draw."""
 
     def __init__(self, run: str | None) -> None:
         self.run = run
+        self.open = False
+        """A part has begun (written, or left out by the sample) and not yet ended."""
         self.writer: SessionWriter | None = None
-        self.sampled = True
         self.part = 0
+        self.events = 0
+        """Events in the part now."""
         self.first_ts = 0
         self.last_ts = 0
+        self.ended: tuple[str, SwarmModel] | None = None
+        """The id and final model of the part before, which the next part starts from."""
+
+    @property
+    def bytes(self) -> int:
+        """The part's size on disk; for a part left out, about what it would have taken."""
+        return self.writer.bytes if self.writer is not None else self.events * BYTES_PER_EVENT
 
 
 class Recorder:
@@ -127,40 +144,43 @@ class Recorder:
         return track
 
     def _append(self, track: _Track, events: list[Event]) -> None:
-        if track.writer is None and track.sampled:
+        if not track.open:
             self._start(track, events[0].ts)
-        if track.writer is None:
+        if track.writer is not None:
+            track.writer.append(events)
+            self.events += len(events)
+        else:
             self.skipped += len(events)
-            return
-        track.writer.append(events)
+        track.events += len(events)
         track.last_ts = max(track.last_ts, max(ev.ts for ev in events))
-        self.events += len(events)
         if self._rotate_due(track):
             self._finish(track)
 
     def _rotate_due(self, track: _Track) -> bool:
-        p, w = self.policy, track.writer
-        return bool((p.rotate_bytes and w.bytes >= p.rotate_bytes) or
+        p = self.policy
+        return bool((p.rotate_bytes and track.bytes >= p.rotate_bytes) or
                     (p.rotate_seconds and track.last_ts - track.first_ts >= p.rotate_seconds * 1e9))
 
     # -- sessions -----------------------------------------------------------------------
 
     def _start(self, track: _Track, first_ts: int) -> None:
-        track.part += 1
+        track.open, track.part, track.events = True, track.part + 1, 0
         track.first_ts = track.last_ts = first_ts
-        track.sampled = self._rng.random() < self.policy.sample
-        if not track.sampled:
-            return
+        ended, track.ended = track.ended, None
+        if self._rng.random() >= self.policy.sample:
+            return  # and the part after starts afresh: nothing folds what this one leaves out
         name = self.name or track.run or "session"
-        header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source)
+        continues = {"continues": ended[0]} if ended else {}
+        header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source, **continues)
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
-        track.writer = SessionWriter(path, header, **self._writer_options)
+        track.writer = SessionWriter(path, header, start=ended[1] if ended else None, **self._writer_options)
 
     def _finish(self, track: _Track) -> None:
-        writer, track.writer, track.sampled = track.writer, None, True
+        writer, track.writer, track.open = track.writer, None, False
         if writer is None:
             return
         summary = writer.close()
+        track.ended = (writer.header["id"], writer.model)
         if self.policy.keep == "failed" and summary["outcome"] != "failed":
             writer.path.unlink(missing_ok=True)
             self.discarded += 1

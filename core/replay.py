@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 from . import session_format as fmt
 from .blame import blame
 from .diff import diff_states
-from .errors import ConfigError, SessionError
+from .errors import ConfigError
 from .events import Event
 from .model import SwarmModel
 from .gcpause import bulk_allocation
@@ -71,6 +71,11 @@ class Session:
         return self.file.header["id"]
 
     @property
+    def continues(self) -> str | None:
+        """The id of the session this one starts where it left off (the part before, when rotated)."""
+        return self.file.header.get("continues")
+
+    @property
     def meta(self) -> dict[str, Any]:
         """Header fields plus where the file stands: size, clean close, damage, summary."""
         f = self.file
@@ -85,7 +90,7 @@ class Session:
         """The summary written at a clean close; for a crashed file, computed once from the events."""
         if self._summary is None:
             first = self[0].ts if len(self) else None
-            self._summary = summarize(self.state_at(len(self) - 1) if len(self) else SwarmModel(), first)
+            self._summary = summarize(self.state_before(len(self)), first)
         return self._summary
 
     def refresh(self) -> int:
@@ -138,6 +143,11 @@ class Session:
         """A new model holding the swarm right after event `i` (its `now` is event i's recorded clock)."""
         return self._state(self._index(i) + 1, checkpoints=False)
 
+    def state_before(self, n: int) -> SwarmModel:
+        """A new model holding the swarm after the first `n` events; `state_before(0)` is the swarm
+        as the session began: empty, or where the session it continues left off."""
+        return self._state(n, checkpoints=False)
+
     def _state(self, n: int, checkpoints: bool) -> SwarmModel:
         """The model after `n` events, from the nearest state kept in memory or else the keyframe.
 
@@ -161,7 +171,7 @@ class Session:
         floor = self.keyframe_at_or_before(n)
         best = max((k for k in self._states if floor <= k <= n), default=None)
         if best is None:
-            model, best = self._keyframe_model(n)
+            model, best = self.file.keyframe_model(n)
             if best == 0:
                 return model, 0
             self._keep(best, model)
@@ -173,18 +183,6 @@ class Session:
         self._states.move_to_end(n)
         while len(self._states) > STATE_CACHE:
             self._states.popitem(last=False)
-
-    def _keyframe_model(self, n: int) -> tuple[SwarmModel, int]:
-        """The model of the nearest keyframe with at most `n` events folded, and its event count."""
-        kf = self.file.keyframe_before(n)
-        if kf is None:
-            return SwarmModel(), 0
-        offset, info = kf
-        snap = fmt.unpack(self.file.keyframe_raw(offset), "keyframe")
-        try:
-            return fmt.model_of_keyframe(snap), info.at
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise SessionError(f"{self.file.path.name} is damaged: keyframe at {offset} does not restore") from exc
 
     def keyframe_at_or_before(self, n: int) -> int:
         """Events folded into the keyframe a state after `n` events would start from (0: none)."""
@@ -271,7 +269,7 @@ class Cursor:
     def __init__(self, session: Session, start: int = 0) -> None:
         self.session = session
         self.pos = -1
-        self.model = SwarmModel()
+        self.model = session.state_before(0)
         if len(session):
             self.seek(start)
 

@@ -24,6 +24,7 @@ from . import session_format as fmt
 from .errors import SessionError
 from .events import Event
 from .gcpause import bulk_allocation
+from .model import SwarmModel
 
 BLOCK_CACHE = 8
 KEYFRAME_CACHE = 4 * fmt.FULL_KEYFRAME_EVERY
@@ -219,6 +220,19 @@ class SessionFile:
                 raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} refers forward")
             return fmt.keyframe_raw(payload, self.keyframe_raw(base) if base else None)
         return self._raw_keyframes.get(offset, load)
+
+    def keyframe_model(self, n: int) -> tuple[SwarmModel, int]:
+        """The model of the keyframe with the most events folded, at most `n`, and that count;
+        an empty model and 0 when there is none (a session that began with the swarm)."""
+        kf = self.keyframe_before(n)
+        if kf is None:
+            return SwarmModel(), 0
+        offset, info = kf
+        snap = fmt.unpack(self.keyframe_raw(offset), "keyframe")
+        try:
+            return fmt.model_of_keyframe(snap), info.at
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} does not restore") from exc
 
 
 class _LRU(OrderedDict):

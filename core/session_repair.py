@@ -50,7 +50,11 @@ def repair(path: str | Path) -> RepairReport:
 
 def _replay_good_blocks(f: SessionFile) -> tuple[fmt.SessionIndex, SwarmModel, int | None, int]:
     """The index cut at the first block that does not decode, the model and first time there, and where to cut."""
-    model, first_ts = SwarmModel(), None
+    try:
+        model, _ = f.keyframe_model(0)  # where the session it continues left off, if it does
+    except SessionError:  # that keyframe is damaged too: the counts come from the events alone
+        model = SwarmModel()
+    first_ts = None
     cut = f.scanned_to
     blocks = f.index.blocks
     for b, (offset, _) in enumerate(blocks):

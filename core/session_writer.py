@@ -6,6 +6,15 @@ straight to the OS (no user-space buffer), so `kill -9` loses at most that
 window. The writer folds every written event into its own SwarmModel, which gives
 keyframes (every `keyframe_every` events or `keyframe_seconds` of recorded
 time) and the summary written at a clean close.
+
+A session that continues another (the next part of a rotated recording)
+starts from the swarm as the other ended: its first block is a keyframe at
+event 0 holding that model, so a replay of part 5 knows every agent's role,
+status, task, progress and state from its first event instead of only what
+part 5 itself saw (patches landing on an empty state, agents silent since
+part 4 missing altogether). Its counters start at zero (`carried_over`):
+the summary counts what the file holds, and `e` finds every error the
+header counts.
 """
 
 from __future__ import annotations
@@ -50,12 +59,14 @@ class SessionWriter:
     def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
                  block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
                  keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
+        """`start`: the swarm as it stood when this session began (the model of the session it
+        continues), written as a keyframe at event 0; None for a swarm seen from its start."""
         self.path = Path(path)
         self.header = header or new_header()
         self.block_events, self.keyframe_every = block_events, keyframe_every
         self.keyframe_ns, self.flush_interval, self._clock = int(keyframe_seconds * 1e9), flush_interval, clock
-        self.model = SwarmModel()
+        self.model = carried_over(start) if start is not None else SwarmModel()
         self.index = fmt.SessionIndex.empty()
         self.closed = False
         self._buffer: list[Event] = []
@@ -69,6 +80,8 @@ class SessionWriter:
         self.bytes = 0
         self._write(fmt.preamble())
         self._write_block(fmt.HEADER, fmt.pack(self.header))
+        if start is not None:
+            self._write_keyframe()
 
     @property
     def events(self) -> int:
@@ -199,6 +212,21 @@ class SessionWriter:
         while view:
             view = view[os.write(self._fd, view):]
         self.bytes += len(data)
+
+
+def carried_over(model: SwarmModel) -> SwarmModel:
+    """A copy of `model` for a session that continues where it left off: what the swarm is
+    (agents, tasks, who talks to whom, the recorded clock, each agent's seqs so a gap across
+    the seam still shows) stays; what a session counts (events, errors, gaps, restarts, tasks
+    done, events by kind, the rate, recent errors) starts at zero."""
+    m = model.copy()
+    m.events = m.gaps = m.reordered = m.restarts = m.refused = 0
+    m.by_kind.clear()
+    m.rate.clear()
+    m.recent_errors.clear()
+    for a in m.agents.values():
+        a.events = a.errors = a.tasks_ok = a.tasks_failed = a.gaps = a.restarts = 0
+    return m
 
 
 def _create(path: Path) -> int:

@@ -153,6 +153,9 @@ def run_inspect(args: argparse.Namespace) -> int:
     print(f"events    {summary['events']:,} over {span:,.1f} s; {summary['errors']} errors, "
           f"{summary['checkpoints']} checkpoints, {summary['gaps']} lost, {summary['restarts']} restarts")
     print(f"outcome   {summary['outcome']}; runs: {', '.join(summary['runs']) or '-'}")
+    if meta.get("continues"):
+        print(f"continues {meta['continues'][:8]} (part {meta.get('part')}): starts with the swarm as that "
+              "session ended; counts are this session's own")
     if not meta["closed"]:
         print(f"state     not closed cleanly: {meta['damage'] or 'no end block'}; "
               f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end")

@@ -249,7 +249,9 @@ class ReplayScreen(SwarmScreen):
             return
         self._blame = self.session.blame(agent, message.path, self.cursor.pos)
         if self._blame is None:
-            self.notify(f"no event changed {message.path} up to here", timeout=3)
+            before = self.session.continues
+            self.notify(f"no event changed {message.path} up to here" + (
+                f": it comes from the session this one continues ({before[:8]})" if before else ""), timeout=4)
         self.frame()
 
     def action_blame_jump(self) -> None:
