@@ -186,10 +186,12 @@ class ReplayScreen(SwarmScreen):
         pb, n = self.playback, len(self.session)
         play = "▶" if pb.playing else "❚❚"
         speed = pb.speed if pb.speed == "max" else f"{pb.speed:g}x"
-        text = f"{play} {speed} · event {self.cursor.pos + 1:,} of {n:,}"
+        at = f"{self.cursor.pos + 1:,}/{n:,}" if self.compact else f"event {self.cursor.pos + 1:,} of {n:,}"
+        text = f"{play} {speed} · {at}"
         if self.live and n:
             behind = (self.session[n - 1].ts - self.cursor.clock) / 1e9
-            text += f" · {duration(behind)} behind live" if behind >= 1 else " · at live"
+            late = f"live -{duration(behind)}" if self.compact else f"{duration(behind)} behind live"
+            text += f" · {late}" if behind >= 1 else " · at live"
         return text
 
     def _show_events(self) -> None:

@@ -25,7 +25,7 @@ from swarmscope.core.model import SwarmModel
 
 from ..rows import AGENT_FIELDS, LINK_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter
 from ..rows import TaskRow, TaskRows, filter_agents, filter_links, link_rows, swarm_eta
-from ..widgets.agent_grid import AgentGrid
+from ..widgets.agent_grid import COMPACT_BELOW, AgentGrid
 from ..widgets.event_log import LOG_FIELDS, EventLog
 from ..widgets.header import Header, Summary
 from ..widgets.line_list import LineList
@@ -197,6 +197,11 @@ class SwarmScreen(Screen):
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
         self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
 
+    @property
+    def compact(self) -> bool:
+        """Narrower than 100 columns (80x24 over SSH): labels say it in figures and glyphs."""
+        return self.size.width < COMPACT_BELOW
+
     def _tasks_label(self, view: ModelView) -> str:
         """In words, with tasks finished per minute, from 100 columns; below, counts in the grid's
         glyphs (▶ running, ✖ failed), so every tab fits in 80 (six in a replay). Failed ones are
@@ -204,7 +209,7 @@ class SwarmScreen(Screen):
         running = sum(1 for t in view.tasks if t.result is None)
         failed = len(view.tasks) - running
         per_min = self._throughput.update(view.now, view.tasks_done) * 60
-        if self.size.width < 100:
+        if self.compact:
             return f"Tasks [2] ▶ {running:>2}" + (f" ✖ {failed:>2}" if failed else "")
         return (f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min"
                 + (f" · {failed:>2} failed" if failed else ""))
