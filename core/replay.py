@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 from . import session_format as fmt
 from .blame import blame
 from .diff import diff_states
-from .errors import ConfigError
+from .errors import ConfigError, SessionError
 from .events import Event
 from .model import SwarmModel
 from .gcpause import bulk_allocation
@@ -283,16 +283,21 @@ class Cursor:
         return self.model.now
 
     def seek(self, i: int) -> int:
-        """Move to event i (clamped); returns the new position."""
+        """Move to event i (clamped); returns the new position. SessionError if a block on the
+        way is damaged, and the cursor stays where it was."""
         n = len(self.session)
         if not n:
             return self.pos
         i = min(max(i, 0), n - 1)
         restart = self.session.keyframe_at_or_before(i + 1)
-        if self.pos < i and restart <= self.pos + 1:
-            self.model.apply_many(self.session.iter_events(self.pos + 1, i + 1))
-        elif i != self.pos:
-            self.model = self.session._state(i + 1, checkpoints=True)
+        try:
+            if self.pos < i and restart <= self.pos + 1:
+                self.model.apply_many(self.session.iter_events(self.pos + 1, i + 1))
+            elif i != self.pos:
+                self.model = self.session._state(i + 1, checkpoints=True)
+        except SessionError:  # a damaged block on the way: stay, with the model of where we were
+            self.model = self.session.state_before(self.pos + 1)
+            raise
         self.pos = i
         return i
 

@@ -11,7 +11,8 @@ from swarmscope.core.scan import SessionScan
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
-from swarmscope.tui.screens.replay import ReplayScreen, timeline_data
+from swarmscope.tui.screens.replay import ReplayScreen
+from swarmscope.tui.screens.scrubbing import timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspector

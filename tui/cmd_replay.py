@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from swarmscope.core.compare import compare
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.replay import open_session
 from swarmscope.core.store import sessions_dir
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     directory = sessions_dir(args.dir)
     first = open_session(args.session, directory) if args.session else None  # errors before any screen
     other = open_session(args.compare, directory) if args.compare else None
+    report = compare(first, other) if other is not None else None  # reads both: damage is said here
     from .app import SwarmscopeApp  # Textual is imported only when a screen is wanted
     from .keymap import load_keymap
     from .screens.browser import BrowserScreen
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from .screens.replay import ReplayScreen
 
     if other is not None:
-        start = lambda: CompareScreen(first, other)  # noqa: E731
+        start = lambda: CompareScreen(first, other, report)  # noqa: E731
     elif first is not None:
         at = instant("--at", args.at, first) if args.at else 0
         start = lambda: ReplayScreen(first, first.meta.get("name") or first.id[:8], start=at)  # noqa: E731

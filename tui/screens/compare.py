@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from swarmscope.core.compare import compare
+from swarmscope.core.errors import SessionError
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
 
@@ -17,7 +18,7 @@ from ..render import shown
 from ..rows import AgentRows
 from ..widgets.agent_grid import AgentGrid
 from ..widgets.line_list import LineList
-from .replay import step_bindings
+from .scrubbing import damage_note, steady, step_bindings
 
 AGENT_FIELDS = ("status", "tasks_ok", "tasks_failed", "errors", "restarts", "gaps")
 
@@ -44,11 +45,12 @@ class CompareScreen(Screen):
     CompareScreen .where { height: 1; padding: 0 1; }
     """
 
-    def __init__(self, a: Session, b: Session) -> None:
+    def __init__(self, a: Session, b: Session, report: dict | None = None) -> None:
+        """`report`: compare(a, b), when the caller has it already."""
         super().__init__()
         self.a, self.b = a, b
         self.cur_a, self.cur_b = a.cursor(0), b.cursor(0)
-        self.report = compare(a, b)
+        self.report = report or compare(a, b)
         self._rows = (AgentRows(), AgentRows())
 
     def compose(self) -> ComposeResult:
@@ -88,6 +90,10 @@ class CompareScreen(Screen):
             text.append(f"  … and {len(diffs) - 8} more agent differences\n")
         return text
 
+    def met_damage(self, exc: SessionError) -> None:
+        self.notify(damage_note(exc, self.cur_a.pos), severity="error", timeout=8)
+        self._draw()
+
     def _draw(self) -> None:
         for side, cur, rows in (("a", self.cur_a, self._rows[0]), ("b", self.cur_b, self._rows[1])):
             self.query_one(f"#grid-{side}", AgentGrid).set_rows(rows(cur.model, cur.clock, "id"))
@@ -100,16 +106,19 @@ class CompareScreen(Screen):
         if len(self.a) and len(self.b):
             self.cur_b.seek_time(self.b[0].ts + (self.cur_a.clock - self.a[0].ts))
 
+    @steady
     def action_step(self, n: int) -> None:
         self.cur_a.step(n)
         self._align_b()
         self._draw()
 
+    @steady
     def action_seek(self, i: int) -> None:
         self.cur_a.seek(i if i >= 0 else len(self.a) - 1)
         self._align_b()
         self._draw()
 
+    @steady
     def action_divergence(self) -> None:
         d = self.report["divergence"]
         if d and d["index_a"] is not None:

@@ -19,33 +19,21 @@ from textual.widgets import Input, TabPane
 from textual.worker import Worker
 
 from swarmscope.core.diff import behaviour, diff_values
-from swarmscope.core.errors import SwarmscopeError
+from swarmscope.core.errors import SessionError, SwarmscopeError
 from swarmscope.core.finding import Finding, write_finding
 from swarmscope.core.playback import Playback
 from swarmscope.core.position import position_of
 from swarmscope.core.replay import Session, open_session
-from swarmscope.core.scan import UNKNOWN, ScanResult, SessionScan
+from swarmscope.core.scan import UNKNOWN, SessionScan
 
 from ..render import duration
 from ..widgets.agent_grid import AgentGrid
 from ..widgets.event_log import EventLog, event_matches, log_rows
 from ..widgets.inspector import Inspection, Inspector
 from ..widgets.line_list import LineList
-from ..widgets.timeline import Block, Timeline, TimelineData
+from ..widgets.timeline import Timeline
+from .scrubbing import damage_note, events_around, steady, step_bindings, timeline_data, unclosed_note
 from .swarm import PANELS, SwarmScreen
-
-
-
-def step_bindings(screen: str) -> list[Binding]:
-    """Arrows step one event, shift+arrows a hundred, home/end go to the ends (replay and compare)."""
-    return [
-        Binding("right", "step(1)", "Step", id=f"{screen}.step_forward"),
-        Binding("left", "step(-1)", "Back", id=f"{screen}.step_back"),
-        Binding("shift+right", "step(100)", "+100", show=False, id=f"{screen}.step_forward_100"),
-        Binding("shift+left", "step(-100)", "-100", show=False, id=f"{screen}.step_back_100"),
-        Binding("home", "seek(0)", "Start", show=False, id=f"{screen}.start"),
-        Binding("end", "seek(-1)", "End", show=False, id=f"{screen}.end"),
-    ]
 
 
 WINDOW = 300
@@ -56,15 +44,6 @@ SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False)
 SCAN_PAUSE_S = 0.001
 """The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
 lock at once instead of waiting out a switch interval behind a block's decoding."""
-
-
-def timeline_data(session: Session, scan: ScanResult, known: tuple[Block, ...] = ()) -> TimelineData:
-    """The timeline's picture of a session: its block index, and what a scan found so far.
-    `known`: the blocks of an earlier picture of the same session; a session only ever gains
-    blocks, so a rewound live view that grows ten times a second builds only the new ones."""
-    blocks = known + tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
-                           for _, i in session.file.index.blocks[len(known):])
-    return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)
 
 
 class ReplayScreen(SwarmScreen):
@@ -115,6 +94,7 @@ class ReplayScreen(SwarmScreen):
         self._changed_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._scan = SessionScan(session.file.path)
         self._scanner: Worker | None = None
+        self._damage_said = ""
 
     @classmethod
     def for_live(cls, path: Path, name: str) -> "ReplayScreen":
@@ -140,6 +120,9 @@ class ReplayScreen(SwarmScreen):
         log.follow = log.counts_new = False
         super().on_mount()
         self._start_scan()
+        note = None if self.live else unclosed_note(self.session)  # a rewind's file is still being written
+        if note:
+            self.notify(note, severity="warning", timeout=10)
 
     def _start_scan(self) -> None:
         """Scan what is not scanned yet, on a worker thread (a pass over the file: seconds for a big one)."""
@@ -163,6 +146,7 @@ class ReplayScreen(SwarmScreen):
 
     # -- the frame --------------------------------------------------------------------------
 
+    @steady
     def frame(self) -> None:
         if self.live and self.session.refresh():
             self._show_timeline()
@@ -196,8 +180,7 @@ class ReplayScreen(SwarmScreen):
 
     def _show_events(self) -> None:
         pos = self.cursor.pos
-        lo = max(0, pos - WINDOW)
-        events = self.session.events(lo, pos + WINDOW + 1)
+        lo, events = events_around(self.session, pos, WINDOW)
         rows = log_rows(events, self.filters["log"], skip_heartbeats=False)
         log = self.query_one(EventLog)
         log.set_rows(rows)
@@ -205,6 +188,13 @@ class ReplayScreen(SwarmScreen):
                    and r.ts == events[pos - lo].ts), None) if events else None
         if at is not None:
             log.cursor = at
+
+    def met_damage(self, exc: SessionError) -> None:
+        """A move or a frame met a damaged block: stop playing and say so, once for each block."""
+        self.playback.playing = False
+        if str(exc) != self._damage_said:
+            self._damage_said = str(exc)
+            self.notify(damage_note(exc, self.cursor.pos), severity="error", timeout=8)
 
     def _selected_agent(self) -> str | None:
         row = self.query_one(AgentGrid).selected
@@ -235,8 +225,8 @@ class ReplayScreen(SwarmScreen):
         if key not in self._changed_cache:
             ev = self.cursor.event
             changed: frozenset[str] = frozenset()
-            if ev is not None and ev.agent == agent_id and ev.kind in ("state", "patch") and pos > 0:
-                before = self.session.state_at(pos - 1).agents.get(agent_id)
+            if ev is not None and ev.agent == agent_id and ev.kind in ("state", "patch"):
+                before = self.session.state_before(pos).agents.get(agent_id)
                 after = self.cursor.model.agents[agent_id].state
                 changed = frozenset(diff_values(before.state if before else {}, after))
             if len(self._changed_cache) > 256:
@@ -245,6 +235,7 @@ class ReplayScreen(SwarmScreen):
         return self._changed_cache[key]
 
     @on(Inspector.Blame)
+    @steady
     def _blame_field(self, message: Inspector.Blame) -> None:
         agent = self._selected_agent()
         if agent is None:
@@ -256,6 +247,7 @@ class ReplayScreen(SwarmScreen):
                 f": it comes from the session this one continues ({before[:8]})" if before else ""), timeout=4)
         self.frame()
 
+    @steady
     def action_blame_jump(self) -> None:
         if self._blame:
             self._land(self.cursor.seek(self._blame["index"]))
@@ -277,10 +269,12 @@ class ReplayScreen(SwarmScreen):
         self.playback.toggle(time.monotonic())
         self.frame()
 
+    @steady
     def action_step(self, n: int) -> None:
         self.playback.playing = False
         self._move(self.cursor.step(n))
 
+    @steady
     def action_seek(self, i: int) -> None:
         self._move(self.cursor.seek(i if i >= 0 else len(self.session) - 1))
 
@@ -288,6 +282,7 @@ class ReplayScreen(SwarmScreen):
         (self.playback.faster if direction > 0 else self.playback.slower)()
         self.frame()
 
+    @steady
     def action_jump(self, what: str) -> None:
         found = self._find_scanned(what)
         if found == UNKNOWN:
@@ -306,6 +301,7 @@ class ReplayScreen(SwarmScreen):
         result = self._scan.result
         return result.find(getattr(result, marks), self.cursor.pos, forward, len(self.session))
 
+    @steady
     def action_match(self, forward: bool) -> None:
         flt = self.filters["log"]
         if not flt:
@@ -329,6 +325,7 @@ class ReplayScreen(SwarmScreen):
         self.action_panel("inspector")
         self.frame()
 
+    @steady
     def action_export(self) -> None:
         """Write what the screen shows at the cursor as markdown, in the working directory."""
         finding = Finding(self.cursor.pos, self._selected_agent(), self.pinned)
@@ -377,6 +374,7 @@ class ReplayScreen(SwarmScreen):
             self.notify("this is a recorded session: there is no live to go back to", timeout=2)
 
     @on(Timeline.Seek)
+    @steady
     def _scrub(self, message: Timeline.Seek) -> None:
         """A click or a drag; of a drag's stream, queued ones fold into the newest (Seek.can_replace)."""
         self.playback.playing = False

@@ -1,0 +1,82 @@
+"""What the screens that scrub through session files share: the stepping keys, the timeline's
+picture of a session, and standing firm on a damaged block.
+
+A file that closed cleanly is opened from its index, without reading every
+block, so a block damaged on disk is met only when a move reads it. The
+move then says so and the screen stays where it was: the rest of the file,
+before and after the damage, can still be replayed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+from textual.binding import Binding
+
+from swarmscope.core.errors import SessionError
+from swarmscope.core.events import Event
+from swarmscope.core.replay import Session
+from swarmscope.core.scan import ScanResult
+
+from ..widgets.timeline import Block, TimelineData
+
+Action = TypeVar("Action", bound=Callable[..., Any])
+
+
+def step_bindings(screen: str) -> list[Binding]:
+    """Arrows step one event, shift+arrows a hundred, home/end go to the ends (replay and compare)."""
+    return [
+        Binding("right", "step(1)", "Step", id=f"{screen}.step_forward"),
+        Binding("left", "step(-1)", "Back", id=f"{screen}.step_back"),
+        Binding("shift+right", "step(100)", "+100", show=False, id=f"{screen}.step_forward_100"),
+        Binding("shift+left", "step(-100)", "-100", show=False, id=f"{screen}.step_back_100"),
+        Binding("home", "seek(0)", "Start", show=False, id=f"{screen}.start"),
+        Binding("end", "seek(-1)", "End", show=False, id=f"{screen}.end"),
+    ]
+
+
+def steady(action: Action) -> Action:
+    """A screen method that reads a session file: a damaged block on the way goes to the
+    screen's `met_damage` instead of taking the app down."""
+    @functools.wraps(action)
+    def run(screen: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(screen, *args, **kwargs)
+        except SessionError as exc:
+            screen.met_damage(exc)
+            return None
+    return run  # type: ignore[return-value]
+
+
+def events_around(session: Session, pos: int, window: int) -> tuple[int, list[Event]]:
+    """The events up to `window` either side of `pos`, and the first one's index; next to a
+    damaged block, those of pos's own block (a move reached pos, so its block reads)."""
+    lo = max(0, pos - window)
+    try:
+        return lo, session.events(lo, pos + window + 1)
+    except SessionError:
+        b = session.file.block_of(pos)
+        return session.file.block_info(b).first, session.file.block_events(b)
+
+
+def damage_note(exc: SessionError, where: int) -> str:
+    return f"{exc}. Staying at event {where + 1:,}; the rest of the file can still be replayed."
+
+
+def unclosed_note(session: Session) -> str | None:
+    """What to say on opening a file its recorder did not close (a crash, a damaged end)."""
+    meta = session.meta
+    if meta["closed"]:
+        return None
+    return (f"not closed cleanly ({meta['damage'] or 'no end block'}): it shows the {len(session):,} events up "
+            f"to there; `swarmscope sessions repair {session.id[:8]}` gives it a proper end")
+
+
+def timeline_data(session: Session, scan: ScanResult, known: tuple[Block, ...] = ()) -> TimelineData:
+    """The timeline's picture of a session: its block index, and what a scan found so far.
+    `known`: the blocks of an earlier picture of the same session; a session only ever gains
+    blocks, so a rewound live view that grows ten times a second builds only the new ones."""
+    blocks = known + tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
+                           for _, i in session.file.index.blocks[len(known):])
+    return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)
