@@ -41,6 +41,13 @@ class Event(NamedTuple):
     """Incarnation id: random per Emitter, so a restart is not read as a gap."""
 
 
+def split_text(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """An event's fields, less those that are text of several lines (a traceback, a long log
+    message), and those apart: shown as they were written, not squeezed onto one line."""
+    text = {k: v for k, v in data.items() if isinstance(v, str) and "\n" in v.strip()}
+    return {k: v for k, v in data.items() if k not in text}, text
+
+
 def summarize(ev: Event) -> str:
     """One line saying what an event was about, whatever its kind."""
     d = ev.data

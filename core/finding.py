@@ -3,7 +3,7 @@
 Scrubbing a failed run ends with "here, at event 5,290, planner-20 had no
 owner left": the replay's `x` key (or `swarmscope sessions export ID --at N`)
 writes that instant as markdown for a bug report or a chat. It holds the
-session and the instant, the event there, every agent as it was then (health
+session and the instant, the event there in full (a traceback as written), every agent as it was then (health
 against the recorded clock), the chosen agent's own state, what changed since
 a pinned instant, the events just before, and the session's bookmarks.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diff import behaviour
-from .events import Event, summarize
+from .events import Event, split_text, summarize
 from .export import md_cell, md_row
 from .model import SwarmModel
 from .replay import Session
@@ -44,7 +44,7 @@ def write_finding(session: Session, finding: Finding, directory: Path) -> Path:
 def finding_markdown(session: Session, finding: Finding) -> str:
     i = finding.index
     model, ev = session.state_at(i), session[i]
-    parts = [_heading(session, i, model, ev), _agents(model), _state(model, finding.agent)]
+    parts = [_heading(session, i, model, ev), _in_full(ev), _agents(model), _state(model, finding.agent)]
     if finding.pinned is not None and finding.pinned != i:
         parts.append(_changes(session, finding.pinned, i))
     parts += [_window(session, i), _bookmarks(session)]
@@ -62,6 +62,13 @@ def _heading(session: Session, i: int, model: SwarmModel, ev: Event) -> str:
             f"- recorded at {_clock(model.now)}, {into:.3f} s into the run\n"
             f"- file: `{meta['path']}`\n"
             f"- the event: **{ev.kind}** from {ev.agent} (seq {ev.seq}): {md_cell(summarize(ev))}\n")
+
+
+def _in_full(ev: Event) -> str:
+    """Every field of the event; a traceback (any text of several lines) as it was written."""
+    fields, long_text = split_text(ev.data)
+    out = f"## The event in full\n\n```json\n{json.dumps(fields, indent=2, sort_keys=True, default=str)}\n```\n"
+    return out + "".join(f"\n{name}:\n\n```text\n{text.rstrip()}\n```\n" for name, text in long_text.items())
 
 
 def _agents(model: SwarmModel) -> str:

@@ -6,6 +6,9 @@ from swarmscope.core.replay import open_session
 from session_helpers import Script
 
 
+TRACEBACK = 'Traceback (most recent call last):\n  File "parse.py", line 7, in row\nValueError: bad row 7\n'
+
+
 def _session(tmp_path):
     s = Script()
     s("a", "hello", role="planner", heartbeat=1.0)
@@ -14,7 +17,7 @@ def _session(tmp_path):
     pinned = s("b", "task_start", task="t1", name="parse input")
     s("a", "patch", patch={"step": 2})
     s("a", "message", to="b", topic="handoff", summary="take t1")
-    at = s("b", "error", type="ValueError", message="bad row 7", task="t1")
+    at = s("b", "error", type="ValueError", message="bad row 7", task="t1", traceback=TRACEBACK)
     s("b", "status", status="failed")
     path = s.write(tmp_path / "hand.swarm", name="hand")
     session = open_session(path)
@@ -36,6 +39,9 @@ def test_a_finding_holds_the_instant_the_swarm_the_state_and_what_changed(tmp_pa
     assert "last_seen" not in changes  # bookkeeping is left out
     assert "| 6 | " in text and "→ b [handoff] take t1" in text  # the events up to the instant
     assert f"- event {at + 1}: the crash" in text
+    in_full = text.split("## The event in full")[1].split("## The swarm")[0]
+    assert '"task": "t1"' in in_full and '"message": "bad row 7"' in in_full
+    assert f"traceback:\n\n```text\n{TRACEBACK.rstrip()}\n```" in in_full
 
 
 def test_a_table_cell_cannot_break_the_table(tmp_path):

@@ -6,6 +6,7 @@ from swarmscope.core.health import Health
 from swarmscope.core.livesource import FrozenSource, LiveSource, Source
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
+from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.screens.replay import ReplayScreen
@@ -46,6 +47,22 @@ async def test_filter_on_the_event_log_by_kind():
         await pilot.press("3", "slash", *"kind:error", "enter")
         log = app.screen.query_one(EventLog)
         assert log.rows and {r.kind for r in log.rows} == {"error"}
+
+
+async def test_enter_on_an_error_in_the_log_shows_its_traceback_as_written():
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "slash", *"kind:error", "enter")
+        log = app.screen.query_one(EventLog)
+        error = log.selected.event
+        await pilot.press("enter")
+        assert isinstance(app.screen, EventScreen) and app.screen.event == error
+        shown = str(app.screen.query_one("#event").render())
+        assert error.data["traceback"].strip().splitlines()[-1] in shown
+        assert "Traceback (most recent call last):\n" in shown  # its lines as written, not one squeezed line
+        assert f"error from {error.agent}" in shown and '"type": "' in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
 
 
 async def test_enter_opens_the_agent_and_escape_comes_back():

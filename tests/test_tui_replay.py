@@ -11,6 +11,7 @@ from swarmscope.core.scan import SessionScan
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
+from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.screens.scrubbing import timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
@@ -364,3 +365,16 @@ def test_the_timeline_of_a_grown_session_builds_on_the_blocks_it_had(session_pat
     whole = timeline_data(session, scan)
     assert len(whole.blocks) > 3
     assert timeline_data(session, scan, whole.blocks[:3]) == whole
+
+
+async def test_e_then_v_shows_the_error_in_full(session_path):
+    error = indices("error")[0]
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e", "v")
+        assert isinstance(app.screen, EventScreen) and app.screen.index == error
+        shown = str(app.screen.query_one("#event").render())
+        assert f"event {error + 1:,} · error from {EVENTS[error].agent}" in shown
+        assert EVENTS[error].data["traceback"].strip().splitlines()[0] in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, ReplayScreen) and app.screen.cursor.pos == error

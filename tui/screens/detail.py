@@ -6,6 +6,7 @@ from collections import deque
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,7 +18,9 @@ from swarmscope.core.livesource import Source
 
 from ..render import bar, count, duration, human_bytes, sparkline, status_glyph
 from ..widgets.event_log import EventLog, log_rows
+from ..widgets.line_list import LineList
 from ..widgets.state_tree import fill_tree
+from .event import EventScreen
 
 HISTORY = 120
 """Frames of health history kept while the screen is open."""
@@ -56,6 +59,10 @@ class AgentDetailScreen(Screen):
                 log.border_title = "recent events"
                 yield log
         yield Footer()
+
+    @on(LineList.Opened, "#agent-log")
+    def _open_event(self, event: LineList.Opened) -> None:
+        self.app.push_screen(EventScreen(event.row.event))
 
     def on_mount(self) -> None:
         self.query_one("#links").border_title = "messages"

@@ -32,6 +32,7 @@ from ..widgets.event_log import EventLog, event_matches, log_rows
 from ..widgets.inspector import Inspection, Inspector
 from ..widgets.line_list import LineList
 from ..widgets.timeline import Timeline
+from .event import EventScreen
 from .scrubbing import damage_note, events_around, steady, step_bindings, timeline_data, unclosed_note
 from .swarm import PANELS, SwarmScreen
 
@@ -68,6 +69,7 @@ class ReplayScreen(SwarmScreen):
         Binding("f", "fold", "Fold idle", show=False, id="replay.fold"),
         Binding("W", "blame_jump", "Jump to blamed event", show=False, id="replay.blame_jump"),
         Binding("x", "export", "Export a finding (markdown)", show=False, id="replay.export"),
+        Binding("v", "view", "View this event in full", show=False, id="replay.view"),
         Binding("6", "panel('inspector')", "Inspector", show=False, id="replay.focus_inspector"),
         Binding("l", "live", "Live", id="replay.live"),
     ]
@@ -336,6 +338,10 @@ class ReplayScreen(SwarmScreen):
             return
         self.notify(f"wrote {path}", timeout=5)
 
+    def action_view(self) -> None:
+        if self.cursor.event is not None:
+            self.app.push_screen(EventScreen(self.cursor.event, self.cursor.pos))
+
     def action_fold(self) -> None:
         timeline = self.query_one(Timeline)
         timeline.fold = not timeline.fold
@@ -378,10 +384,8 @@ class ReplayScreen(SwarmScreen):
     def _scrub(self, message: Timeline.Seek) -> None:
         """A click or a drag; of a drag's stream, queued ones fold into the newest (Seek.can_replace)."""
         self.playback.playing = False
-        if message.index is not None:
-            self._move(self.cursor.seek(message.index))
-        else:
-            self._move(self.cursor.seek_time(message.ts))
+        cur = self.cursor
+        self._move(cur.seek(message.index) if message.index is not None else cur.seek_time(message.ts))
 
     @on(LineList.Opened, "#grid")
     def _open_agent(self, event: LineList.Opened) -> None:

@@ -30,6 +30,7 @@ from ..widgets.event_log import LOG_FIELDS, EventLog
 from ..widgets.header import Header, Summary
 from ..widgets.line_list import LineList
 from ..widgets.panels import AlertList, LinkList, TaskList
+from .event import EventScreen
 
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
@@ -153,6 +154,10 @@ class SwarmScreen(Screen):
 
     def shown_tab(self) -> str:
         return self.query_one(TabbedContent).active
+
+    @on(LineList.Opened, "#log")
+    def _open_event(self, event: LineList.Opened) -> None:
+        self.app.push_screen(EventScreen(event.row.event))
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
