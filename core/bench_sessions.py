@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 import zlib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,6 +27,7 @@ from .reducers import MAX_DONE_TASKS
 from .replay import Session
 from .session_writer import KEYFRAME_EVERY, SessionWriter
 from .sim import SimConfig, simulate
+from .views import AgentView, LinkView, TaskView
 from .wire import decode_batch, encode_batch
 
 Report = Callable[[str], None] | None
@@ -50,7 +52,7 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
 def cached_session(n: int, report: Report) -> Path:
     cache = Path(tempfile.gettempdir()) / "swarmscope-bench"
     path = cache / (f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-z{fmt.EVENT_LEVEL}"
-                    f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}{fmt.SUFFIX}")
+                    f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}-m{_model_shape()}{fmt.SUFFIX}")
     try:
         with Session(path) as s:
             if s.meta["closed"] and len(s) == n:
@@ -77,6 +79,12 @@ def _median_s(fn: Callable[[], object], repeat: int) -> float:
         fn()
         runs.append(time.perf_counter() - t0)
     return statistics.median(runs)
+
+
+def _model_shape() -> str:
+    """A checksum of the fields keyframes hold: a model that gained one writes other keyframes
+    (an old file would be restored by field name, a slower path than the bench should time)."""
+    return f"{zlib.crc32(repr([[f.name for f in fields(c)] for c in (AgentView, TaskView, LinkView)]).encode()):08x}"
 
 
 def _open(path: Path, line: Line) -> dict[str, Any]:

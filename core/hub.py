@@ -35,6 +35,7 @@ from .errors import ConfigError
 from .events import Event
 from .history import SessionNow, StateNow, answer
 from .keys import CLIENTS, Curve, hub_curve
+from .model import MAX_AGENTS
 from .sequence import advance, is_run
 from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
 
@@ -333,6 +334,8 @@ class Hub:
         A batch whose first seq is behind what the agent already sent may hold
         late events among new ones: only its events tell which, so it is decoded."""
         known = self._seqs.get(head.agent)
+        if known is None and len(self._seqs) >= MAX_AGENTS:
+            return  # a flood of agent ids: the ones past the bound pass uncounted, not remembered
         inc, expected = known if known else (None, 0)
         if inc == head.inc and head.first < expected:
             self._count_gaps(decode_batch(payload)[0])
@@ -361,6 +364,8 @@ class Hub:
 
     def _count_gap(self, ev: Event) -> None:
         known = self._seqs.get(ev.agent)
+        if known is None and len(self._seqs) >= MAX_AGENTS:
+            return
         inc, expected = known if known else (None, 0)
         nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
         self._seqs[ev.agent] = [ev.inc, nxt]

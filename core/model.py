@@ -14,18 +14,22 @@ from itertools import accumulate, repeat
 from operator import attrgetter, floordiv
 from typing import Any, Iterable
 
-from .events import Event
+from .events import KINDS, Event
 from .gcpause import bulk_allocation
 from .health import Health
 from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers, without_superseded
 from .sequence import advance, is_run
-from .views import AgentView, LinkView, TaskView, check_rows
+from .views import AgentView, LinkView, TaskView, build, check_rows, from_rows
 
 __all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_FAILED_TASKS", "MAX_LINKS",
            "SwarmModel", "TaskView"]
 
 MAX_AGENTS = 100_000
 """Past this many distinct agent ids, new ids are refused (a flood of fake ids must not eat memory)."""
+MAX_KINDS = 1_000
+"""Distinct kinds counted by name; past it, new names count together as OTHER_KINDS (kinds are
+any string an agent sends: a flood of new names must not grow every viewer's memory)."""
+OTHER_KINDS = "(other kinds)"
 MAX_RECENT_ERRORS = 200
 RATE_WINDOW_S = 60
 COUNTERS = ("events", "gaps", "reordered", "restarts", "refused", "now")
@@ -131,6 +135,8 @@ class SwarmModel(KindReducers):
         self.events += 1
         by_kind = self.by_kind
         by_kind[ev.kind] = by_kind.get(ev.kind, 0) + 1
+        if len(by_kind) > MAX_KINDS:
+            self._bound_kinds()
         if ts > self.now:
             self.now = ts
         self._count_second(ts // 1_000_000_000)
@@ -153,9 +159,17 @@ class SwarmModel(KindReducers):
             self._count_agents(agent_ids, incs, seqs, ts)
         self.events += n
         self.by_kind.update(kinds)  # counts in C, keys in first-seen order as per event
+        if len(self.by_kind) > MAX_KINDS:
+            self._bound_kinds()
         if newest > self.now:
             self.now = newest
         self._count_rate(ts, newest)
+
+    def _bound_kinds(self) -> None:
+        """Fold the names counted past MAX_KINDS into OTHER_KINDS (the newest names go first)."""
+        by_kind = self.by_kind
+        extra = [k for k in list(by_kind)[MAX_KINDS - 1:] if k not in KINDS]  # errors stay counted as such
+        by_kind[OTHER_KINDS] = sum(by_kind.pop(k) for k in extra)
 
     def _count_agents(self, agent_ids: tuple, incs: tuple, seqs: tuple, ts: tuple) -> None:
         """Per-agent counting of a batch that mixes agents, event by event."""
@@ -254,10 +268,10 @@ class SwarmModel(KindReducers):
     def restore(cls, snap: dict[str, Any]) -> "SwarmModel":
         """The inverse of snapshot(): `restore(m.snapshot())` behaves as `m`."""
         m = cls()
-        m.agents = {k: _build(AgentView, _AGENT_NAMES, a) for k, a in snap["agents"].items()}
-        m.tasks = OrderedDict((t["id"], _build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
+        m.agents = {k: build(AgentView, _AGENT_NAMES, a) for k, a in snap["agents"].items()}
+        m.tasks = OrderedDict((t["id"], build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
         m._file_finished(t.id for t in m.tasks.values() if t.result is not None)
-        m.links = {(s, d): _build(LinkView, _LINK_NAMES, l) for s, d, l in snap["links"]}
+        m.links = {(s, d): build(LinkView, _LINK_NAMES, l) for s, d, l in snap["links"]}
         for cls, row, views in ((AgentView, _agent_row, m.agents), (TaskView, _task_row, m.tasks),
                                 (LinkView, _link_row, m.links)):
             check_rows(cls, map(row, views.values()))
@@ -288,11 +302,11 @@ class SwarmModel(KindReducers):
     def from_compact(cls, rows: dict[str, Any]) -> "SwarmModel":
         """The inverse of compact()."""
         m = cls()
-        agents = _rows(AgentView, _AGENT_FIELDS, rows["af"], rows["a"])
+        agents = from_rows(AgentView, _AGENT_FIELDS, rows["af"], rows["a"])
         for a in agents:
             a.metrics = dict(a.metrics)  # changed in place: never shared with the rows
         m.agents = {a.id: a for a in agents}
-        m.tasks = OrderedDict((t.id, t) for t in _rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"]))
+        m.tasks = OrderedDict((t.id, t) for t in from_rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"]))
         if "f" in rows:
             m._done.extend(rows["d"])
             m._failed.extend(rows["f"])
@@ -370,21 +384,3 @@ def _check_tallies(rows: dict[str, Any]) -> None:
     if not ({int}.issuperset(map(type, rows["c"])) and {dict}.issuperset(map(type, rows["e"]))
             and all(len(b) == 2 and {int}.issuperset(map(type, b)) for b in rows["r"])):
         raise ValueError("counters, rate or recent errors of the wrong type")
-
-
-def _build(cls: type, names: frozenset[str], data: dict[str, Any]) -> Any:
-    """cls from a plain dict; keys it does not know (a newer writer's) are left out."""
-    if names.issuperset(data):
-        return cls(**data)
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def _rows(cls: type, ours: tuple[str, ...], theirs: Any, rows: list) -> list:
-    """cls from rows in the field order `theirs` (a keyframe's): positional when it is ours.
-    ValueError for a value of the wrong type (see views.check_rows)."""
-    if tuple(theirs) == ours:
-        check_rows(cls, rows)
-        return [cls(*row) for row in rows]
-    views = [_build(cls, frozenset(ours), dict(zip(theirs, row))) for row in rows]
-    check_rows(cls, map(attrgetter(*ours), views))
-    return views

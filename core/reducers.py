@@ -21,6 +21,9 @@ shows tasks in flight and failed ones), and every keyframe and model copy carrie
 2,000 they were three quarters of a keyframe and of its restore time."""
 MAX_FAILED_TASKS = 100
 """Tasks that failed or were cancelled that the model keeps, so they stay in view."""
+MAX_TASKS = 10_000
+"""Tasks the model holds, running ones included: past it, the oldest running task is forgotten
+(an agent that starts tasks and never ends them must not grow every viewer's memory)."""
 MAX_LINKS = 20_000
 """Pairs of agents that talked, most recent kept: a thousand agents could make a million pairs."""
 MAX_METRICS_PER_AGENT = 64
@@ -49,10 +52,25 @@ class KindReducers:
             a.interval = float(interval)
         a.status, a.said_bye = "starting", False
         a.task = a.task_name = a.progress = None
+        self._abandon(a, ts)  # a (re)started agent runs none of what it ran before
 
     def _on_bye(self, a: AgentView, d: dict, ts: int) -> None:
         a.said_bye = True
         a.status = as_str(d.get("status"), "done")
+        if a.running:
+            a.task = a.task_name = None
+            self._abandon(a, ts)
+
+    def _abandon(self, a: AgentView, ts: int) -> None:
+        """End the tasks `a` left running, as "abandoned": it said bye, or started again (a crash,
+        a restart), without ending them. They join the failed ones, which stay in view."""
+        for task_id in a.running:
+            task = self.tasks.get(task_id)
+            if task is not None and task.result is None:
+                task = self._own_task(task_id) if task_id in self._shared else task
+                task.ended, task.result = ts, "abandoned"
+                self._forget_old_tasks(task_id, False)
+        a.running = []
 
     def _on_status(self, a: AgentView, d: dict, ts: int) -> None:
         a.status = as_str(d.get("status"), a.status)
@@ -82,9 +100,25 @@ class KindReducers:
         if task_id is None:
             return
         a.task, a.task_name, a.progress, a.progress_msg = task_id, as_str(d.get("name"), task_id), 0.0, None
+        before = self.tasks.get(task_id)
+        if before is not None and before.result is None and before.agent != a.id:
+            self._not_running(before.agent, task_id)  # taken over by another agent
         self.tasks[task_id] = TaskView(task_id, a.id, a.task_name or task_id, ts)
         self._shared.discard(task_id)
         self.tasks.move_to_end(task_id)
+        if task_id not in a.running:
+            a.running = [*a.running, task_id]
+        oldest = next((t for t in self.tasks.values() if t.result is None), None) \
+            if len(self.tasks) > MAX_TASKS else None
+        if oldest is not None:
+            del self.tasks[oldest.id]
+            self._shared.discard(oldest.id)
+            self._not_running(oldest.agent, oldest.id)
+
+    def _not_running(self, agent_id: str, task_id: str) -> None:
+        owner = self.agents.get(agent_id)
+        if owner is not None and task_id in owner.running:
+            owner.running = [t for t in owner.running if t != task_id]
 
     def _on_task_end(self, a: AgentView, d: dict, ts: int) -> None:
         task_id = as_str(d.get("task"))
@@ -97,6 +131,7 @@ class KindReducers:
             a.task = a.task_name = None
             a.progress = 1.0 if result == "ok" else a.progress
         task = self.tasks.get(task_id or "")
+        self._not_running(task.agent if task is not None else a.id, task_id or "")
         if task is not None:
             if task.id in self._shared:
                 task = self._own_task(task.id)

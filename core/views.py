@@ -7,6 +7,7 @@ because screens, the child-process source and keyframes all pass them around.
 from __future__ import annotations
 
 import itertools
+from operator import attrgetter
 import types
 import typing
 from dataclasses import dataclass, field, fields
@@ -54,6 +55,9 @@ class AgentView:
     next_seq: int = 0
     gaps: int = 0
     restarts: int = 0
+    running: list = field(default_factory=list)
+    """Ids of the tasks it started and has not ended, oldest first; replaced on change, never
+    changed in place (copies of the model share it). Its hello or bye abandons them."""
 
     def health(self, now_ns: int) -> Health:
         return health_of(self.last_seen, self.interval, now_ns, self.status, self.said_bye)
@@ -101,6 +105,24 @@ def check_rows(cls: type, rows: Iterable[Sequence], ids: int = 0) -> None:
     for name, allowed, column in zip(*_FIELD_TYPES[cls], columns):
         if allowed is not None and not set(map(type, column)) <= allowed:
             raise ValueError(f"{cls.__name__}.{name} holds a value of the wrong type")
+
+
+def build(cls: type, names: frozenset[str], data: dict[str, Any]) -> Any:
+    """cls from a plain dict; keys it does not know (a newer writer's) are left out."""
+    if names.issuperset(data):
+        return cls(**data)
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def from_rows(cls: type, ours: tuple[str, ...], theirs: Any, rows: list) -> list:
+    """cls from rows in the field order `theirs` (a keyframe's): positional when it is ours.
+    ValueError for a value of the wrong type (see check_rows)."""
+    if tuple(theirs) == ours:
+        check_rows(cls, rows)
+        return [cls(*row) for row in rows]
+    views = [build(cls, frozenset(ours), dict(zip(theirs, row))) for row in rows]
+    check_rows(cls, map(attrgetter(*ours), views))
+    return views
 
 
 def _allowed(hint: Any) -> frozenset[type] | None:

@@ -1,0 +1,120 @@
+"""What the model and the hub keep bounded: tasks left running (abandoned when their agent says bye
+or starts again), kinds by name, agents the hub counts gaps for."""
+
+from swarmscope.core.events import Event
+from swarmscope.core import hub as hub_module
+from swarmscope.core.hub import Hub
+from swarmscope.core.model import MAX_KINDS, OTHER_KINDS, SwarmModel
+from swarmscope.core.reducers import MAX_TASKS
+from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
+
+from helpers import exact_state
+
+
+class Stream:
+    """Events of several agents, each numbered in its own incarnation."""
+
+    def __init__(self):
+        self.events: list[Event] = []
+        self.seqs: dict[str, int] = {}
+
+    def __call__(self, agent, kind, inc=1, **data):
+        seq = self.seqs[(agent, inc)] = self.seqs.get((agent, inc), -1) + 1
+        self.events.append(Event(1_000_000_000 * (len(self.events) + 1), agent, seq, kind, data, inc))
+        return self
+
+
+def folded(events):
+    m = SwarmModel()
+    m.apply_many(events)
+    return m
+
+
+def test_bye_abandons_what_the_agent_left_running_and_keeps_what_it_ended():
+    s = Stream()
+    s("a", "hello")("a", "task_start", task="t1")("a", "task_start", task="t2")("a", "task_start", task="t3")
+    s("a", "task_end", task="t2", result="ok")("a", "bye", status="failed")
+    m = folded(s.events)
+    assert {t.id: t.result for t in m.tasks.values()} == {"t1": "abandoned", "t2": "ok", "t3": "abandoned"}
+    assert m.tasks["t1"].ended == s.events[-1].ts and m.agents["a"].running == []
+    assert m.agents["a"].task is None and m.agents["a"].tasks_failed == 0  # no task_end said it failed
+
+
+def test_a_restart_abandons_the_tasks_of_the_incarnation_before():
+    s = Stream()
+    s("a", "hello")("a", "task_start", task="t1")  # then killed: no bye
+    s("a", "hello", inc=2)("a", "task_start", inc=2, task="t2")
+    m = folded(s.events)
+    assert m.tasks["t1"].result == "abandoned" and m.tasks["t2"].result is None
+    assert m.agents["a"].running == ["t2"] and m.agents["a"].task == "t2"
+
+
+def test_a_task_another_agent_took_over_is_not_abandoned_with_the_first():
+    s = Stream()
+    s("a", "hello")("b", "hello")("a", "task_start", task="t1")("b", "task_start", task="t1")("a", "bye")
+    m = folded(s.events)
+    assert m.tasks["t1"].result is None and m.tasks["t1"].agent == "b"
+    assert m.agents["a"].running == [] and m.agents["b"].running == ["t1"]
+
+
+def test_tasks_never_ended_stay_bounded_oldest_forgotten_first():
+    s = Stream()
+    s("a", "hello")
+    for k in range(MAX_TASKS + 500):
+        s("a", "task_start", task=f"t{k}")
+    m = folded(s.events)
+    assert len(m.tasks) == MAX_TASKS
+    assert "t0" not in m.tasks and "t499" not in m.tasks and "t500" in m.tasks
+    assert m.agents["a"].running == list(m.tasks)  # what it runs is exactly what the model holds
+
+
+def test_folding_in_batches_or_one_by_one_gives_the_same_tasks():
+    s = Stream()
+    for agent in "abc":
+        s(agent, "hello")
+    for k in range(60):
+        agent = "abc"[k % 3]
+        s(agent, "task_start", task=f"{agent}{k}")
+        if k % 4 == 0:
+            s(agent, "task_end", task=f"{agent}{k}", result="ok")
+        if k % 17 == 0:
+            s(agent, "bye", status="failed")
+            s(agent, "hello", inc=k + 2)
+    one_by_one = SwarmModel()
+    for ev in s.events:
+        one_by_one.apply(ev)
+    batched = SwarmModel()
+    for k in range(0, len(s.events), 7):
+        batched.apply_many(s.events[k:k + 7])
+    assert exact_state(batched) == exact_state(one_by_one)
+    assert any(t.result == "abandoned" for t in batched.tasks.values())
+    restored = SwarmModel.from_compact(batched.compact())
+    assert exact_state(restored) == exact_state(batched) and exact_state(batched.copy()) == exact_state(batched)
+
+
+def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
+    s = Stream()
+    for k in range(MAX_KINDS + 300):
+        s("a", f"custom-{k}")
+        if k % 100 == 99:
+            s("a", "error", type="E", message="boom")
+    s("a", "checkpoint", label="first seen past the bound")
+    one_by_one = SwarmModel()
+    for ev in s.events:
+        one_by_one.apply(ev)
+    batched = folded(s.events)
+    assert exact_state(batched) == exact_state(one_by_one)
+    assert len(batched.by_kind) == MAX_KINDS + 1 and batched.by_kind["checkpoint"] == 1  # kept by name
+    assert batched.errors == (MAX_KINDS + 300) // 100
+    custom_by_name = len(batched.by_kind) - 3  # less error, checkpoint and the other kinds
+    assert batched.by_kind[OTHER_KINDS] == MAX_KINDS + 300 - custom_by_name
+    assert sum(batched.by_kind.values()) == len(s.events)
+
+
+def test_the_hub_remembers_a_bounded_number_of_agents(tmp_path, monkeypatch):
+    monkeypatch.setattr(hub_module, "MAX_AGENTS", 50)
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its tap's counting
+    for k in range(80):
+        hub._on_captured([TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])])
+    assert len(hub._seqs) == 50 and sum(hub.stats.gaps.values()) == 50 * 4
+    assert hub.stats.decode.events == 160  # every event still counted as passed
