@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import groupby, repeat
 from operator import itemgetter
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .patch import merge_patch
 from .views import AgentView, LinkView, TaskView
@@ -35,6 +35,13 @@ def as_str(value: Any, default: str | None = None) -> str | None:
 
 def as_num(value: Any, default: float | None = None) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def from_counts(d: dict) -> float | None:
+    """A progress's fraction from its n and total, for one that gives no fraction (the SDK derives
+    it before sending; another agent may send n of total alone)."""
+    n, total = as_num(d.get("n")), as_num(d.get("total"))
+    return n / total if n is not None and total else None
 
 
 class KindReducers:
@@ -78,7 +85,9 @@ class KindReducers:
     def _on_progress(self, a: AgentView, d: dict, ts: int) -> None:
         # The most frequent kind: type checks are inlined here, with the same rules as as_num and as_str.
         frac = d.get("fraction")
-        if type(frac) is float or as_num(frac) is not None:
+        if not (type(frac) is float or as_num(frac) is not None):
+            frac = from_counts(d)
+        if frac is not None:
             f = float(frac)
             a.progress = f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))  # the clamp also maps NaN, -0.0 to 0.0
         message = d.get("message")
@@ -252,13 +261,18 @@ def _in_runs(batch: Sequence) -> bool:
 
 
 def _last_says_it_all(datas: list[dict]) -> bool:
-    """True when folding the last of these progress payloads leaves what folding all of them does."""
-    def one_type(name: str) -> bool:
-        return len(set(map(type, map(dict.get, datas, repeat(name))))) == 1
+    """True when folding the last of these progress payloads leaves what folding all of them does.
+    Without a numeric fraction, whether one comes from n and total is checked event by event
+    (the SDK always sends a fraction, so its runs stay on the checks made in C)."""
+    def one_type(values: Iterable) -> bool:
+        return len(set(map(type, values))) == 1
+    fractions = list(map(dict.get, datas, repeat("fraction")))
     try:
-        return one_type("fraction") and one_type("message") and len(set(map(dict.get, datas, repeat("task")))) == 1
+        same = one_type(fractions) and one_type(map(dict.get, datas, repeat("message"))) \
+            and len(set(map(dict.get, datas, repeat("task")))) == 1
     except TypeError:  # a task id that is a list or a map: not one we can compare
         return False
+    return same and (as_num(fractions[0]) is not None or one_type(map(from_counts, datas)))
 
 
 HANDLERS: dict[str, Callable[[Any, AgentView, dict, int], None]] = {

@@ -104,12 +104,10 @@ def _check_version(version: object) -> None:
 
 def _valid_event(raw: object) -> Event | None:
     """An Event if `raw` has the right shape and types, else None."""
-    if type(raw) is not list:
+    if type(raw) is not list or len(raw) < 5:
         return None
-    if len(raw) != 6:
-        if len(raw) < 6:
-            return None
-        raw = raw[:6]  # a newer minor version's extra fields
+    if len(raw) != 6:  # the design card's five fields (incarnation 0), or a newer minor's extra ones
+        raw = [*raw, 0] if len(raw) == 5 else raw[:6]
     ts, agent, seq, kind, data, inc = raw
     if (
         type(ts) is int and type(agent) is str and type(seq) is int

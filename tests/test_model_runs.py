@@ -15,10 +15,11 @@ FRACTIONS = (0.25, 0.5, 1, 2.5, -1.0, None, "half", True, float("nan"))
 MESSAGES = ("reading", "writing", None, 7)
 TASKS = ("t1", "t1", "t2", None, "", ["t1"])
 BLOCKERS = ([], ["review"], "none")
+COUNTS = (0, 3, 8, 2.5, None, "three")
 
 
 def _progress_stream(seed: int, n: int = 6_000) -> list[Event]:
-    """Agents reporting progress in runs, some uniform and some with one field varying,
+    """Agents reporting progress in runs (a fraction, or n of total), some uniform and some with one field varying,
     with tasks started and ended (by the same agent or another, on a shared id) in between."""
     rng = random.Random(seed)
     seqs: dict[str, int] = {}
@@ -38,12 +39,13 @@ def _progress_stream(seed: int, n: int = 6_000) -> list[Event]:
         elif roll < 0.2:
             add(agent, rng.choice(("hello", "heartbeat", "status")), status="running", heartbeat=2.0)
         else:  # what an agent in a loop sends, uniform or with one field varying
-            fields = {"fraction": (rng.random(),), "message": (rng.choice(MESSAGES),),
-                      "task": (rng.choice(TASKS),), "blockers": ([],)}
+            counted = rng.random() < 0.3  # n of total, without a fraction (an agent not on our SDK)
+            fields = {"fraction": (None if counted else rng.random(),), "message": (rng.choice(MESSAGES),),
+                      "task": (rng.choice(TASKS),), "blockers": ([],), "n": (rng.randrange(9),), "total": (8,)}
             varying = rng.choice((None, *fields))
             if varying is not None:
                 fields[varying] = {"fraction": FRACTIONS, "message": MESSAGES, "task": TASKS,
-                                   "blockers": BLOCKERS}[varying]
+                                   "blockers": BLOCKERS, "n": COUNTS, "total": COUNTS}[varying]
             for _ in range(rng.randrange(1, 40)):
                 add(agent, "progress", **{name: rng.choice(values) for name, values in fields.items()})
     return out

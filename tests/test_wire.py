@@ -87,6 +87,12 @@ def test_bad_events_are_dropped_and_good_ones_kept(bad_event):
     assert [e.seq for e in events] == [0, 1] and bad == 1
 
 
+def test_an_event_of_the_design_cards_five_fields_is_read_as_incarnation_0():
+    payload = msgpack.packb([WIRE_VERSION, [[1, "a", 0, "log", {"message": "hi"}], [1, "a", 1, "log", {}, 7, "x"]]])
+    events, bad = decode_batch(payload)
+    assert bad == 0 and events == [Event(1, "a", 0, "log", {"message": "hi"}, 0), Event(1, "a", 1, "log", {}, 7)]
+
+
 def test_random_garbage_never_raises_out_of_decode_stats():
     rng = random.Random(1234)
     stats = DecodeStats()
