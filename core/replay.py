@@ -29,6 +29,7 @@ from .events import Event
 from .model import SwarmModel
 from .gcpause import bulk_allocation
 from .session_reader import SessionFile
+from .session_repair import write_bookmark
 from .session_summary import summarize
 from .store import resolve, sessions_dir
 
@@ -56,7 +57,7 @@ class Session:
     def __init__(self, path: str | Path) -> None:
         self.file = SessionFile(path)
         self.bookmarks: list[tuple[int, str, int]] = sorted(self.file.index.bookmarks)
-        """(event index, label, recorded clock), sorted; add_bookmark() adds in memory."""
+        """(event index, label, recorded clock), sorted; add_bookmark() adds (to the file too, when closed)."""
         self._summary = self.file.summary
         self._states: OrderedDict[int, SwarmModel] = OrderedDict()
         """Pristine models by events folded, most recently used last; only ever copied out."""
@@ -227,11 +228,19 @@ class Session:
             b += step
         return None
 
-    def add_bookmark(self, i: int, label: str) -> None:
-        """Mark event i for next/prev bookmark in this replay (files keep the recorder's own)."""
+    def add_bookmark(self, i: int, label: str) -> str | None:
+        """Mark event i for next/prev bookmark, in the file too when it is cleanly closed (see
+        session_repair.write_bookmark); None then, else why only this replay keeps it."""
         i = self._index(i)
-        clock = self.state_at(i).now
-        self.bookmarks.insert(bisect_left(self.bookmarks, (i, label, clock)), (i, label, clock))
+        entry = (i, label, self.state_at(i).now)
+        self.bookmarks.insert(bisect_left(self.bookmarks, entry), entry)
+        if not self.file.closed_cleanly:
+            return "the file is still being written, or was not closed"
+        try:
+            write_bookmark(self.file.path, entry)
+        except (OSError, SessionError) as exc:
+            return getattr(exc, "strerror", None) or str(exc)
+        return None
 
     def cursor(self, start: int = 0) -> "Cursor":
         return Cursor(self, start)

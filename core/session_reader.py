@@ -51,6 +51,8 @@ class SessionFile:
             self.dropped = 0
             """Bytes after the last good block (damage, or a write in progress)."""
             self.damage: str | None = None
+            self.end_offset: int | None = None
+            """Where the END block begins, in a cleanly closed file."""
             if verify or not self._read_end():
                 self._scan()
         except BaseException:
@@ -101,6 +103,7 @@ class SessionFile:
         if got is None or got[0] != fmt.END or got[2] != size - fmt.TRAILER.size:
             return False
         self.index, self.summary = fmt.decode_end(got[1])
+        self.end_offset = offset
         return True
 
     def _scan(self) -> None:
@@ -117,6 +120,7 @@ class SessionFile:
                 break  # intact bytes that do not make sense: damage all the same
             if kind == fmt.END:
                 self.index, self.summary = fmt.decode_end(payload)
+                self.end_offset = offset
                 offset = size if self._has_trailer_at(nxt) else nxt
                 break
             offset = nxt

@@ -1,16 +1,27 @@
-"""Repair: give a crashed or damaged session file a proper end, keeping every event that is intact.
+"""Rewriting a session file's end: a repair, and a bookmark put on a closed file.
 
-The file is checked block by block (CRC and decoding, trailer ignored), cut
-after the last good block, and closed as the writer would have closed it:
-an END block with the index and a summary computed by replaying the events,
-then the trailer. A file that was already clean is left alone.
+Repair gives a crashed or damaged file a proper end, keeping every event
+that is intact: the file is checked block by block (CRC and decoding,
+trailer ignored), cut after the last good block, and closed as the writer
+would have closed it: an END block with the index and a summary computed by
+replaying the events, then the trailer. A file that was already clean is
+left alone.
+
+A bookmark added in a replay goes into the file: a BOOKMARK block where
+its END was, then the END again with the bookmark in its index. Only a
+cleanly closed file is changed (a file without an END may still be being
+written), under an exclusive lock, from the END read again under it, so two
+replays bookmarking one file at once both keep theirs. A crash in between
+leaves a file that opens up to the bookmark and that a repair closes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import session_format as fmt
 from .errors import SessionError
@@ -38,14 +49,36 @@ def repair(path: str | Path) -> RepairReport:
         size = f.size
     finally:
         f.close()
-    end = fmt.encode_end(index, summarize(model, first_ts))
     with open(path, "r+b") as out:
-        out.truncate(cut)
-        out.seek(cut)
-        out.write(fmt.frame(fmt.END, end) + fmt.trailer(cut))
-        out.flush()
-        os.fsync(out.fileno())
+        _end_at(out, cut, b"", index, summarize(model, first_ts))
     return RepairReport(Path(path), False, index.events, size - cut)
+
+
+def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
+    """Put (event index, label, recorded clock) into the cleanly closed file at `path`;
+    SessionError if it is not closed (being written, or crashed: repair it first)."""
+    with open(path, "r+b") as out:
+        fcntl.flock(out, fcntl.LOCK_EX)  # released when the file closes
+        f = SessionFile(path)
+        try:
+            if f.end_offset is None or f.summary is None:
+                raise SessionError(f"{Path(path).name} is not closed (still being written, or crashed: "
+                                   "`swarmscope sessions repair` closes it)")
+            index, summary, cut = f.index, f.summary, f.end_offset
+        finally:
+            f.close()
+        index.bookmarks.append(entry)
+        _end_at(out, cut, fmt.frame(fmt.BOOKMARK, fmt.pack(list(entry))), index, summary)
+
+
+def _end_at(out: BinaryIO, cut: int, blocks: bytes, index: fmt.SessionIndex, summary: dict) -> None:
+    """Cut the file at `cut`, then write `blocks`, an END block and the trailer, through to the disk."""
+    out.truncate(cut)
+    out.seek(cut)
+    end = cut + len(blocks)
+    out.write(blocks + fmt.frame(fmt.END, fmt.encode_end(index, summary)) + fmt.trailer(end))
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def _replay_good_blocks(f: SessionFile) -> tuple[fmt.SessionIndex, SwarmModel, int | None, int]:

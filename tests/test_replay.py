@@ -9,6 +9,7 @@ from swarmscope.core.diff import diff_values
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
+from swarmscope.core.session_writer import SessionWriter
 from swarmscope.core.sim import SimConfig, simulate
 
 from session_helpers import NS, T0, Script, write_events
@@ -228,3 +229,31 @@ def test_open_session_by_id_prefix_and_unknown_ids(tmp_path, monkeypatch):
     from swarmscope.core.errors import SessionError
     with pytest.raises(SessionError, match="no session 'nope'"):
         open_session("nope")
+
+
+def test_a_bookmark_is_saved_in_a_closed_file_and_two_replays_keep_both(tmp_path):
+    path = tmp_path / "sim.swarm"
+    write_events(path, simulate(SimConfig(agents=4, rate=300, seed=2), 3_000), batch=250, **SMALL)
+    before = path.read_bytes()
+    with Session(path) as first, Session(path) as second:
+        summary, end = first.summary(), first.file.end_offset
+        assert first.add_bookmark(2_000, "here") is None
+        assert second.add_bookmark(100, "there") is None  # its idea of the END is stale: read again under the lock
+    with Session(path) as s:
+        assert s.meta["closed"] and [b[:2] for b in s.bookmarks] == [(100, "there"), (2_000, "here")]
+        assert s.summary() == summary and len(s) == 3_000 and s.state_at(2_999).events == 3_000
+        assert s.bookmarks[1][2] == s.state_at(2_000).now
+    assert path.read_bytes()[:end] == before[:end]  # only the end was rewritten
+
+
+def test_a_bookmark_on_a_file_still_being_written_stays_in_the_replay(tmp_path):
+    path = tmp_path / "live.swarm"
+    writer = SessionWriter(path)
+    writer.append(simulate(SimConfig(agents=2, seed=3), 500))
+    writer.flush()
+    size = path.stat().st_size
+    with Session(path) as s:
+        assert "still being written" in s.add_bookmark(10, "here")
+        assert [b[:2] for b in s.bookmarks] == [(10, "here")]
+    assert path.stat().st_size == size
+    writer.close()

@@ -1,5 +1,6 @@
 """The replay screen driven by keys over a real session file from the seeded simulator."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,11 +107,12 @@ async def test_the_grid_shows_the_swarm_as_it_was(session_path):
 
 
 @pytest.mark.parametrize("scanned", [True, False], ids=["by-the-scan", "by-reading-blocks"])
-async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, scanned, monkeypatch):
+async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, scanned, monkeypatch, tmp_path):
     errors, checkpoints = indices("error"), indices("checkpoint")
     if not scanned:  # every jump reads blocks, as before a scan has covered the file
         monkeypatch.setattr(SessionScan, "run", lambda self, pause=None: False)
-    app = replay_app(session_path, start=0)
+    own = shutil.copy(session_path, tmp_path / "own.swarm")  # b writes the bookmark into the file
+    app = replay_app(own, start=0)
     async with app.run_test(size=(120, 35)) as pilot:
         screen = app.screen
         await app.workers.wait_for_complete()
@@ -128,6 +130,7 @@ async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, s
         here = screen.cursor.pos
         await pilot.press("b", "home", "m")
         assert screen.cursor.pos == here
+        assert any("saved in the session file" in n.message for n in app._notifications)
         await pilot.press("end", "M")
         assert screen.cursor.pos == here
         await pilot.press("home", "3", "slash", *"kind:metric", "enter", "n")
@@ -136,6 +139,8 @@ async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, s
         assert screen.cursor.pos == indices("metric")[1]
         await pilot.press("N")
         assert screen.cursor.pos == indices("metric")[0]
+    with open_session(own) as reopened:
+        assert [b[0] for b in reopened.bookmarks] == [here]
 
 
 async def test_goto_takes_numbers_offsets_and_times(session_path):

@@ -316,9 +316,10 @@ class ReplayScreen(SwarmScreen):
 
     def action_bookmark(self) -> None:
         pos = self.cursor.pos
-        self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
+        only_here = self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
         self._show_timeline()
-        self.notify(f"bookmarked event {pos + 1:,} (m / M: next / previous bookmark)", timeout=2)
+        where = f"kept in this replay only: {only_here}" if only_here else "saved in the session file"
+        self.notify(f"bookmarked event {pos + 1:,}, {where} (m / M: next / previous)", timeout=3)
 
     def action_pin(self) -> None:
         self.pinned = None if self.pinned == self.cursor.pos else self.cursor.pos
