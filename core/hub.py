@@ -20,8 +20,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
@@ -37,7 +35,8 @@ from .history import SessionNow, StateNow, answer
 from .keys import CLIENTS, Curve, hub_curve
 from .model import MAX_AGENTS
 from .sequence import advance, is_run
-from .wire import MAX_MESSAGE_BYTES, BatchHead, DecodeStats, decode_batch
+from .hub_stats import HubStats
+from .wire import MAX_MESSAGE_BYTES, BatchHead, decode_batch
 
 VIEWER_BACKLOG = 10_000
 """Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
@@ -52,40 +51,6 @@ DRAIN_S = 10.0
 
 Listener = Callable[[list[Event], bytes], None]
 """Called on the tap thread with each decoded batch and its raw payload."""
-
-
-@dataclass
-class HubStats:
-    """What the hub has seen; read from any thread (plain ints, updated by the tap)."""
-
-    started: float = field(default_factory=time.time)
-    messages_in: int = 0
-    bytes_in: int = 0
-    decode: DecodeStats = field(default_factory=DecodeStats)
-    gaps: Counter = field(default_factory=Counter)
-    """Events lost before the hub, per agent."""
-    restarts: int = 0
-    publishers: int = 0
-    """Connections from agents right now."""
-    viewers: int = 0
-    """Connections from viewers and recorders right now."""
-    dropped_connections: int = 0
-    """Peers cut off by ZeroMQ (oversized frame or protocol error, or no CURVE to a CURVE hub)."""
-    refused_clients: int = 0
-    """Handshakes CURVE refused: a key not among the hub's clients."""
-    unrecorded: int = 0
-    """Messages still queued for the tap when the hub stopped, past DRAIN_S: neither counted nor recorded."""
-
-    def to_dict(self) -> dict:
-        return {
-            "uptime_s": round(time.time() - self.started, 1),
-            "messages_in": self.messages_in, "bytes_in": self.bytes_in,
-            "events_in": self.decode.events, "refused": dict(self.decode.refused),
-            "gaps": sum(self.gaps.values()), "gaps_by_agent": dict(self.gaps),
-            "restarts": self.restarts, "publishers": self.publishers,
-            "viewers": self.viewers, "dropped_connections": self.dropped_connections,
-            "refused_clients": self.refused_clients, "unrecorded_at_stop": self.unrecorded,
-        }
 
 
 class Hub:
@@ -124,6 +89,15 @@ class Hub:
         self._curve: Curve | None = None
         self._history: zmq.Socket | None = None
 
+    @property
+    def context(self) -> zmq.Context:
+        return self._ctx
+
+    @property
+    def inproc_out(self) -> str:
+        """The viewer side again, for this process only (no CURVE handshake inside a process)."""
+        return f"inproc://{self._name}-out"
+
     def add_listener(self, listener: Listener) -> None:
         """Receive every decoded batch on the tap thread (keep it quick)."""
         self._listeners.append(listener)
@@ -161,6 +135,7 @@ class Hub:
                 self._release()
                 raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
                                   f"is another hub running? choose another address with {flag}")
+        self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
         self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
         self._capture = ctx.socket(zmq.PUB)
         self._capture.setsockopt(zmq.SNDHWM, 100_000)

@@ -9,7 +9,8 @@ import sys
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
 from swarmscope.core.history import history_endpoint
 from swarmscope.core.hub import Hub
-from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, HUB_NAME, keys_dir
+from swarmscope.core.forward import Forwarder
+from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, HUB_NAME, client_curve, keys_dir
 from swarmscope.core.signals import stop_on_signals
 from swarmscope.core.wire import MAX_MESSAGE_BYTES
 
@@ -39,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "join later are given the swarm as it stands")
     p.add_argument("--history", type=endpoint, metavar="ENDPOINT",
                    help="with --record, where late joiners ask (default: next to --out, its tcp port + 1)")
+    p.add_argument("--forward", type=endpoint, metavar="ENDPOINT",
+                   help="pass everything on to another hub's agent side (chaining: a hub per host, one central "
+                        "hub that viewers watch); CURVE keys as an agent's, from the environment")
     add_record_args(p)
     p.set_defaults(run=run)
 
@@ -49,14 +53,21 @@ def run(args: argparse.Namespace) -> int:
         if not is_loopback(ep) and not args.curve:
             print(f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
                   "not authenticated; bind to 127.0.0.1, or add --curve", file=sys.stderr)
+    if args.forward and not is_loopback(args.forward) and client_curve() is None:
+        print(f"swarmscope hub: warning: forwarding to {args.forward} unencrypted; set {ENV_HUB_KEY} and "
+              f"{ENV_KEY} for a --curve hub there", file=sys.stderr)
     keys = keys_dir(args.keys) if args.curve else None
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
+    forwarder: Forwarder | None = None
     try:
         with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys,
                  history=history) as hub:
             if recorder:
                 recorder.attach(hub)
+            if args.forward:
+                forwarder = Forwarder(hub.inproc_out, args.forward, hub.context).start()
+                print(f"swarmscope hub: forwarding everything to {args.forward}", file=sys.stderr, flush=True)
             print(f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"
                   f"{f', recording to {recorder.directory}' if recorder else ''} (ctrl+c to stop)",
                   file=sys.stderr, flush=True)
@@ -66,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
             while not stop.wait(args.stats_every):
                 _report(hub, args.json)
     finally:
+        if forwarder:
+            forwarder.stop()
         if recorder:
             recorder.close()
     _report(hub, args.json, final=True)

@@ -1,0 +1,79 @@
+"""Chained hubs: a host's hub forwards everything to a central hub, over real sockets."""
+
+import signal
+import subprocess
+import sys
+
+from swarmscope.core.emitter import Emitter
+from swarmscope.core.feed import Feed
+from swarmscope.core.forward import Forwarder
+from swarmscope.core.hub import Hub
+from swarmscope.core.model import SwarmModel
+
+from helpers import wait_for
+
+CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
+
+
+def _until_through(local_in, central_feed):
+    """Probe into the local hub until one comes out of the central one: the whole chain is subscribed."""
+    probe = Emitter("probe", local_in, heartbeat=60)
+    seen = []
+
+    def through():
+        probe.emit("probe")
+        seen.extend(e for e in central_feed.poll(20) if e.agent == "probe")
+        return bool(seen)
+
+    wait_for(through, timeout=20)
+    probe.close()
+
+
+def _fold_until(feed, model, until, timeout=30.0):
+    wait_for(lambda: model.apply_many([e for e in feed.poll(50) if e.agent != "probe"]) or until(), timeout)
+
+
+def _emit(endpoint, agents, n):
+    for agent in agents:
+        with Emitter(agent, endpoint, heartbeat=60, queue_size=n + 10) as em:
+            for k in range(n):
+                em.progress(k / n, task="t", message=str(k))
+
+
+def test_a_forwarding_hub_delivers_every_event_to_the_central_one(tmp_path):
+    with Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central, \
+            Hub(f"ipc://{tmp_path}/local-in", f"ipc://{tmp_path}/local-out") as local, \
+            Feed(central.out_endpoint) as far, Feed(local.out_endpoint) as near:
+        forwarder = Forwarder(local.inproc_out, central.in_endpoint, local.context).start()
+        try:
+            _until_through(local.in_endpoint, far)
+            _emit(local.in_endpoint, ["a", "b"], 10_000)
+            at_central, at_local = SwarmModel(), SwarmModel()
+            _fold_until(far, at_central, lambda: sum(a.said_bye for a in at_central.agents.values()) == 2)
+            _fold_until(near, at_local, lambda: sum(a.said_bye for a in at_local.agents.values()) == 2)
+        finally:
+            forwarder.stop()
+    counts = {k: (a.events, a.gaps) for k, a in at_central.agents.items()}
+    assert counts == {k: (a.events, a.gaps) for k, a in at_local.agents.items()}  # all, and only, what the local hub had
+    assert all(events >= 10_002 and gaps == 0 for events, gaps in counts.values())  # hello, 10,000, bye (and beats)
+    assert sum(central.stats.gaps.values()) == 0
+
+
+def test_swarmscope_hub_forward_from_the_command_line(tmp_path):
+    with Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central, \
+            Feed(central.out_endpoint) as far:
+        local_in = f"ipc://{tmp_path}/local-in"
+        proc = subprocess.Popen([*CLI, "hub", "--in", local_in, "--out", f"ipc://{tmp_path}/local-out",
+                                 "--forward", central.in_endpoint, "--stats-every", "3600"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _until_through(local_in, far)
+            _emit(local_in, ["c"], 500)
+            model = SwarmModel()
+            _fold_until(far, model, lambda: "c" in model.agents and model.agents["c"].said_bye)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert f"forwarding everything to {central.in_endpoint}" in err
+    assert model.agents["c"].events >= 502 and model.agents["c"].gaps == 0
