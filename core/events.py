@@ -23,6 +23,9 @@ TASK_RESULTS = ("ok", "failed", "cancelled")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
+MAX_LABELS_CHARS = 200
+"""Of a metric series' labels, as its name shows them."""
+
 URGENT_KINDS = frozenset({"error", "bye"})
 """Kinds the emitter sends at once instead of waiting for the next batch."""
 
@@ -39,6 +42,14 @@ class Event(NamedTuple):
     data: dict[str, Any]
     inc: int = 0
     """Incarnation id: random per Emitter, so a restart is not read as a gap."""
+
+
+def series(name: str, labels: Any) -> str:
+    """A metric's series, `tokens{model=large}`: series differing only by a label are kept apart."""
+    if not isinstance(labels, dict) or not labels:
+        return name
+    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items(), key=lambda kv: str(kv[0])))
+    return f"{name}{{{text[:MAX_LABELS_CHARS]}}}"
 
 
 def split_text(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -71,7 +82,7 @@ def summarize(ev: Event) -> str:
         case "checkpoint":
             return str(d.get("label"))
         case "metric":
-            return f"{d.get('name')} = {d.get('value')}"
+            return f"{series(str(d.get('name')), d.get('labels'))} = {d.get('value')}"
         case "state" | "patch":
             body = d.get(ev.kind)
             return ", ".join(map(str, body)) if isinstance(body, dict) else ""

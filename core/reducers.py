@@ -12,6 +12,7 @@ from itertools import groupby, repeat
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Sequence
 
+from .events import series
 from .patch import merge_patch
 from .views import AgentView, LinkView, TaskView
 
@@ -27,6 +28,7 @@ MAX_TASKS = 10_000
 MAX_LINKS = 20_000
 """Pairs of agents that talked, most recent kept: a thousand agents could make a million pairs."""
 MAX_METRICS_PER_AGENT = 64
+"""Series per agent (a name and its labels, see events.series); values of more are not kept."""
 
 
 def as_str(value: Any, default: str | None = None) -> str | None:
@@ -218,6 +220,7 @@ class KindReducers:
     def _on_metric(self, a: AgentView, d: dict, ts: int) -> None:
         name, value = as_str(d.get("name")), as_num(d.get("value"))
         if name is not None and value is not None:
+            name = series(name, d.get("labels"))
             if name in a.metrics or len(a.metrics) < MAX_METRICS_PER_AGENT:
                 a.metrics[name] = value
 

@@ -118,3 +118,16 @@ def test_the_hub_remembers_a_bounded_number_of_agents(tmp_path, monkeypatch):
         hub._on_captured([TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])])
     assert len(hub._seqs) == 50 and sum(hub.stats.gaps.values()) == 50 * 4
     assert hub.stats.decode.events == 160  # every event still counted as passed
+
+
+def test_metric_series_differing_by_a_label_are_kept_apart_and_bounded():
+    s = Stream()
+    s("a", "metric", name="tokens", value=100, labels={"model": "large"})
+    s("a", "metric", name="tokens", value=7, labels={"model": "small"})
+    s("a", "metric", name="tokens", value=150, labels={"model": "large"})
+    s("a", "metric", name="latency_ms", value=20, labels={})
+    for k in range(100):
+        s("a", "metric", name=f"m{k}", value=k)
+    metrics = folded(s.events).agents["a"].metrics
+    assert metrics["tokens{model=large}"] == 150 and metrics["tokens{model=small}"] == 7
+    assert metrics["latency_ms"] == 20 and len(metrics) == 64

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static, Tree
 from swarmscope.core.filters import Filter
 from swarmscope.core.livesource import Source
 
-from ..render import bar, count, duration, human_bytes, sparkline, status_glyph
+from ..render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
 from ..widgets.event_log import EventLog, log_rows
 from ..widgets.line_list import LineList
 from ..widgets.state_tree import fill_tree
@@ -24,6 +24,7 @@ from .event import EventScreen
 
 HISTORY = 120
 """Frames of health history kept while the screen is open."""
+SHOWN_METRICS = 8
 
 
 class AgentDetailScreen(Screen):
@@ -102,6 +103,13 @@ class AgentDetailScreen(Screen):
             f"tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  lost {a.gaps}  restarts {a.restarts}  ",
             f"cpu {'-' if a.cpu is None else f'{a.cpu:.0f}%'} rss {human_bytes(a.rss)}",
         )
+        if a.type or a.tags:
+            tags = " ".join(f"{k}={v}" for k, v in a.tags.items()) if isinstance(a.tags, dict) else shown(a.tags)
+            text.append(f"\ntype {a.type or '-'}  tags {tags[:200]}")
+        if a.metrics:
+            names = sorted(a.metrics)
+            more = f"  … {len(names) - SHOWN_METRICS} more" if len(names) > SHOWN_METRICS else ""
+            text.append("\nmetrics " + "  ".join(f"{k} {a.metrics[k]:,.4g}" for k in names[:SHOWN_METRICS]) + more)
         if a.last_error:
             text.append(f"\nlast error: {a.last_error['type']}: {a.last_error['message']}", style="bold red")
         return text
