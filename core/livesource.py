@@ -43,7 +43,8 @@ class Source:
         """Why the hub would not let this viewer in (CURVE), said instead of "waiting"."""
         self.recording: bool | None = None
         """True/False once a recorder reports; None when unknown."""
-        self.refused = 0
+        self.refused: dict[str, int] = {}
+        """What the feed refused, by reason (see wire.DecodeStats)."""
         self.hub_session: Path | None = None
         """The file a recording hub writes, when it said so to this late joiner and this host can read it."""
         self.session_path: Callable[[], Path | None] = lambda: self.hub_session
@@ -160,7 +161,7 @@ class LiveSource(Source):
                 self._fold(events)
             if join is not None and join.waiting:
                 self._catch_up(join)
-            self.refused = feed.stats.bad
+            self.refused = dict(feed.stats.refused)
 
     def _catch_up(self, join: LateJoin) -> None:
         """Start from the hub's model once it answers (what this view folded so far is in it)."""

@@ -55,7 +55,7 @@ class Push:
     events: list[Event]
     connected: bool
     turned_away: str | None
-    refused: int
+    refused: dict[str, int]
     hub_session: Path | None
 
 

@@ -111,6 +111,8 @@ class Recorder:
         self.events = 0
         self.skipped = 0
         """Events of sessions the sample left out."""
+        self.refused: dict[str, int] = {}
+        """Frames the feed refused, by reason (run_feed only: a hub's tap counts its own)."""
 
     @property
     def current(self) -> list[Path]:
@@ -251,6 +253,7 @@ class Recorder:
                 if events:
                     self.record(events)
                 self.tick()
+                self.refused = dict(feed.stats.refused)
 
 
 def _check_writable(folder: Path) -> None:

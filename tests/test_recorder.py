@@ -5,7 +5,9 @@ import signal
 import subprocess
 import sys
 
+import msgpack
 import pytest
+import zmq
 
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.events import Event
@@ -16,6 +18,7 @@ from swarmscope.core.recorder import Recorder, RecordPolicy
 from swarmscope.core.replay import Session
 from swarmscope.core.sim import SimConfig, Swarm
 from swarmscope.core.store import session_files
+from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
 
 from helpers import wait_for
 
@@ -55,12 +58,14 @@ def _recorded(path):
 
 
 def _probe_until_recorded(endpoint, path):
-    """Emit probes until one is on disk: the whole path hub -> recorder -> file is up."""
+    """Emit probes until a new one is on disk: the whole path hub -> recorder -> file is up, and
+    whatever the hub passed before has reached the recorder."""
+    before = len(_probe_events(path)) if path.exists() else 0
     probe = Emitter("probe", endpoint, heartbeat=60)
 
     def on_disk():
         probe.emit("probe")
-        return path.exists() and any(_probe_events(path))
+        return path.exists() and len(_probe_events(path)) > before
 
     wait_for(on_disk, timeout=20, poll=0.05)
     probe.close()
@@ -122,10 +127,19 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
     swarm.close()
     tee.pub.close()
     wait_for(lambda: len(_recorded(out)) >= len(tee.sent), timeout=20, poll=0.02)
+    garbage = zmq.Context.instance().socket(zmq.XPUB)  # an agent speaking a wire this build does not read
+    garbage.connect(hub.in_endpoint)
+    garbage.recv()
+    for _ in range(3):
+        garbage.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 1000, [[1, "x", 0, "log", {}, 1]]])])
+    garbage.close(linger=1000)
+    wait_for(lambda: hub.stats.decode.refused.get("wrong-version") == 3)
+    _probe_until_recorded(hub.in_endpoint, out)  # passed after the garbage: the recorder has read it
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "Traceback" not in stderr
     assert "recorded" in stdout and str(out) in stdout
+    assert "frames refused: 3 wrong-version" in stdout
     with Session(out) as s:
         assert s.meta["closed"] and [e for e in s.events(0, len(s)) if e.agent != "probe"] == tee.sent
         assert s.meta["summary"]["runs"] == ["sim-9"]

@@ -1,9 +1,12 @@
 """The live screen driven by keys, against a seeded swarm frozen at one instant."""
 
+import msgpack
+import zmq
 
 from swarmscope.core.events import Event
 from swarmscope.core.health import Health
 from swarmscope.core.livesource import FrozenSource, LiveSource, Source
+from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.event import EventScreen
@@ -16,6 +19,7 @@ from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.panels import LinkList
 
+from helpers import wait_for
 from tui_fixtures import frozen_app
 
 
@@ -156,6 +160,31 @@ async def test_a_missing_hub_is_said_on_screen(tmp_path):
             header = app.screen.query_one(Header)
             assert "waiting for a hub" in header.summary.status
     finally:
+        source.stop()
+
+
+async def test_the_header_says_why_frames_were_refused(hub):
+    source = LiveSource(hub.out_endpoint)
+    source.start()
+    sock = zmq.Context.instance().socket(zmq.XPUB)
+    try:
+        sock.connect(hub.in_endpoint)
+        sock.recv()  # the hub subscribed
+        too_new = msgpack.packb([WIRE_VERSION + 1000, [[1, "a", 0, "log", {}, 1]]])  # an agent on wire 2.x
+
+        def refused():
+            sock.send_multipart([TOPIC_EVENTS, too_new])
+            return source.refused.get("wrong-version", 0) > 0
+        wait_for(refused)
+        app = SwarmscopeApp(source)
+        async with app.run_test(size=(120, 35)) as pilot:
+            app.frame()
+            await pilot.pause()
+            header = app.screen.query_one(Header)
+            assert header.summary.refused_why == "wrong-version"
+            assert "refused: wrong-version" in str(header.render())
+    finally:
+        sock.close(linger=0)
         source.stop()
 
 

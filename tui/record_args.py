@@ -47,6 +47,9 @@ def report(recorder: Recorder) -> str:
     kept = ", ".join(str(p) for p in recorder.kept) or "none"
     extra = f"; {recorder.discarded} not kept (outcome ok)" if recorder.discarded else ""
     extra += f"; {recorder.skipped} events left out by --sample" if recorder.skipped else ""
+    if recorder.refused:
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(recorder.refused.items(), key=lambda r: -r[1]))
+        extra += f"; frames refused: {reasons}"
     return f"recorded {recorder.events} events; sessions kept: {kept}{extra}"
 
 

@@ -172,7 +172,7 @@ class SwarmScreen(Screen):
                          model.events_per_second(now), tuple(model.rate_series(now, 20)), model.errors, model.gaps,
                          model.by_kind.get("task_end", 0))
 
-    def show(self, view: ModelView, *, mode: str, status: str = "live", refused: int = 0,
+    def show(self, view: ModelView, *, mode: str, status: str = "live", refused: dict[str, int] | None = None,
              recording: bool | None = None, position: str = "", alerts: bool = True) -> None:
         """Hand a frame's rows to the widgets."""
         if alerts:
@@ -189,7 +189,8 @@ class SwarmScreen(Screen):
         self.query_one(Header).show(Summary(
             name=self.swarm_name, mode=mode, status=status, health=dict(Counter(r.health for r in view.rows)),
             rate=view.rate, rates=view.rates, errors=view.errors,
-            error_rate=self._error_rate.update(view.now, view.errors), gaps=view.gaps, refused=refused,
+            error_rate=self._error_rate.update(view.now, view.errors), gaps=view.gaps,
+            refused=sum((refused or {}).values()), refused_why=max(refused, key=refused.get) if refused else "",
             recording=recording, clock=time.strftime("%H:%M:%S", time.gmtime(view.now / 1e9)),
             eta_s=swarm_eta(view.tasks), agents=len(view.rows), position=position,
         ))

@@ -28,6 +28,8 @@ class Summary:
     error_rate: float
     gaps: int
     refused: int
+    refused_why: str
+    """The commonest reason frames were refused (wire.DecodeStats), "" if none were."""
     recording: bool | None
     clock: str
     eta_s: float | None
@@ -91,6 +93,6 @@ class Header(Widget):
                       style=style("header--warn") if s.error_rate else None)
         bottom.append(f"⋯ {s.gaps} lost", style=style("header--warn") if s.gaps else None)
         if s.refused:
-            bottom.append(f"  ⚠ {s.refused} refused", style=style("header--warn"))
+            bottom.append(f"  ⚠ {s.refused} refused: {s.refused_why}", style=style("header--warn"))
         bottom.truncate(width, overflow="ellipsis")
         return Text("\n").join([top, bottom])
