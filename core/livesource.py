@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -27,6 +28,7 @@ RECENT_EVENTS = 10_000
 CHUNK = 1_000
 """Events applied per lock hold: a few ms, so a frame never waits long for the lock."""
 _names = itertools.count()
+_AGENT = itemgetter(1)
 
 
 class Source:
@@ -82,10 +84,14 @@ class Source:
             chunk = events[start:start + CHUNK]
             with self.lock:
                 self.model.apply_many(chunk)
+                self._heard(chunk)
                 self.recent.extend(chunk)
                 self.appended += len(chunk)
             while self._reader_waiting:  # a frame is waiting: let it in before the next chunk
                 time.sleep(0.0005)
+
+    def _heard(self, chunk: list[Event]) -> None:
+        """What to note beside the model about a chunk just folded (a live source: when it arrived)."""
 
     def newest(self, since: int, limit: int) -> tuple[list[Event], int]:
         """Events appended after count `since` (at most the newest `limit`), and the count now.
@@ -132,6 +138,17 @@ class LiveSource(Source):
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+    def _heard(self, chunk: list[Event]) -> None:
+        """Live, an agent was last heard when its events arrived, on this viewer's clock, which is
+        what its health is judged against: an agent whose host clock runs an hour behind would
+        otherwise look FAILED while it works, and one an hour ahead HEALTHY an hour after it died.
+        (A replay has one clock only, the recorded one: there the events' own times are used.)"""
+        now, agents = self.clock(), self.model.agents
+        for agent_id in dict.fromkeys(map(_AGENT, chunk)):
+            agent = agents.get(agent_id)
+            if agent is not None:
+                agent.last_seen = now
 
     @property
     def catching_up(self) -> bool:
