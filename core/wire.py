@@ -1,16 +1,25 @@
 """The wire format: versioned msgpack batches of events, and a strict decoder.
 
-A message is two ZeroMQ frames: a topic (`b"ev"`) and a msgpack payload
-`[version, [event, ...], head?]`, each event an array in `Event` field order.
-`version` is `major * 1000 + minor`. A newer minor may append fields to the
-message or to an event; this decoder ignores them, so a newer agent and an
-older viewer still talk. A different major is refused.
+A message is two ZeroMQ frames: a topic (`b"ev"`) and a msgpack payload.
+The payload's first element is its version, `major * 1000 + minor`; a newer
+minor may append fields (to the message, or to an event), which this
+decoder ignores, so a newer agent and an older viewer still talk. A major
+this build does not read is refused. Two majors are read:
 
-Since 1.1 a batch that one incarnation of one agent sent, seqs rising (what
-an Emitter sends), carries a head `[agent, inc, first_seq, last_seq]`. The
-hub counts messages, events and gaps from the head and steps over the
-events without building them (`peek_batch`): decoding every event was most
-of the hub's CPU, and only viewers and recorders need the events.
+- 2.0, columns: what an Emitter sends, a batch from one incarnation of one
+  agent, seqs rising: `[2000, agent, inc, first_seq, last_seq, count,
+  [ts...], [kind names], [kind index...], [data...], [seq...] | nil]`
+  (seqs are nil when they run first..last without a hole). The agent and
+  incarnation are said once, kinds by index: a viewer builds no list, no
+  agent string and no kind string per event, and its collector has a
+  third as much to walk (measured end to end, 500,000 events: the viewer's
+  CPU 2.5 -> 1.3 us/event, 0.30x -> 0.51x-0.63x of raw PUB->SUB); and the
+  hub counts a batch from its first six fields (`peek_batch`).
+- 1.x, rows: `[version, [event, ...], head?]`, each event an array in
+  `Event` field order: any events, from any publisher (the design card's
+  five fields are read as incarnation 0). Since 1.1 a batch from one
+  incarnation of one agent carries a head `[agent, inc, first_seq,
+  last_seq]` the hub counts from.
 
 Every byte that arrives is untrusted: the decoder has hard limits on sizes
 and nesting, checks every field's type, and reports what it refused by a
@@ -32,8 +41,10 @@ from .errors import WireError
 from .events import Event
 
 TOPIC_EVENTS = b"ev"
-WIRE_MAJOR = 1
-WIRE_VERSION = WIRE_MAJOR * 1000 + 1
+WIRE_VERSION = 1001
+"""Rows (see the module's docstring)."""
+COLUMNS_VERSION = 2000
+READ_MAJORS = (1, 2)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Frames larger than this are refused by ZeroMQ itself (maxmsgsize) at the hub."""
@@ -45,24 +56,23 @@ MAX_KIND_LEN = 64
 
 
 def message(events: list) -> list:
-    """The message for a batch of event tuples (in Event field order), with its head when it has one."""
-    head = batch_head(events)
-    return [WIRE_VERSION, events] if head is None else [WIRE_VERSION, events, head]
+    """The message for a batch of event tuples (in Event field order): columns when one incarnation
+    of one agent sent every event, seqs rising (what an Emitter sends), else rows."""
+    if not events:
+        return [WIRE_VERSION, []]
+    ts, agents, seqs, kinds, datas, incs = zip(*events)
+    n = len(events)
+    if agents.count(agents[0]) != n or incs.count(incs[0]) != n or not all(map(lt, seqs, seqs[1:])):
+        return [WIRE_VERSION, events]
+    table = list(dict.fromkeys(kinds))
+    index = {kind: k for k, kind in enumerate(table)}
+    holes = seqs[-1] - seqs[0] + 1 != n
+    return [COLUMNS_VERSION, agents[0], incs[0], seqs[0], seqs[-1], n, list(ts), table,
+            list(map(index.__getitem__, kinds)), list(datas), list(seqs) if holes else None]
 
 
 def encode_batch(events: list) -> bytes:
     return msgpack.packb(message(events))
-
-
-def batch_head(events: list) -> list | None:
-    """`[agent, inc, first_seq, last_seq]` if one incarnation of one agent sent every event, seqs rising."""
-    if not events:
-        return None
-    _, agents, seqs, _, _, incs = zip(*events)
-    n = len(events)
-    if agents.count(agents[0]) != n or incs.count(incs[0]) != n or not all(map(lt, seqs, seqs[1:])):
-        return None
-    return [agents[0], incs[0], seqs[0], seqs[-1]]
 
 
 _LIMITS = dict(max_array_len=MAX_BATCH_EVENTS, max_map_len=MAX_MAP_LEN, max_str_len=MAX_STR_LEN,
@@ -95,11 +105,13 @@ def _unpack(payload: bytes) -> object:
         return msgpack.unpackb(payload, **_LIMITS)
 
 
-def _check_version(version: object) -> None:
+def _check_version(version: object) -> int:
+    """The major of a message's version, if this build reads it."""
     if type(version) is not int:
         raise WireError("bad-version", f"version is {type(version).__name__}")
-    if version // 1000 != WIRE_MAJOR:
-        raise WireError("wrong-version", f"wire version {version}, this build reads {WIRE_MAJOR}.x")
+    if version // 1000 not in READ_MAJORS:
+        raise WireError("wrong-version", f"wire version {version}, this build reads 1.x and 2.x")
+    return version // 1000
 
 
 def _valid_event(raw: object) -> Event | None:
@@ -169,11 +181,38 @@ def decode_batch(payload: bytes) -> tuple[list[Event], int]:
     if type(msg) is not list or len(msg) < 2:
         raise WireError("not-a-batch", "expected [version, events]")
     version, raw_events = msg[0], msg[1]
-    _check_version(version)
+    if _check_version(version) == 2:
+        return _columns(msg), 0
     if type(raw_events) is not list:
         raise WireError("not-a-batch", "events is not a list")
     good = _valid_events(raw_events)
     return good, len(raw_events) - len(good)
+
+
+def _columns(msg: list) -> list[Event]:
+    """The events of a 2.0 message, every column checked in C; WireError if any is not as written."""
+    if len(msg) < 11:
+        raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
+    _, agent, inc, first, _, count, ts, table, kinds, datas, seqs = msg[:11]
+    if not (type(ts) is type(table) is type(kinds) is type(datas) is list and (seqs is None or type(seqs) is list)):
+        raise WireError("malformed", "columns: a column that is not an array")
+    try:
+        n = len(ts)
+        if not (type(agent) is str and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int
+                and type(first) is int and count == n == len(kinds) == len(datas)
+                and (seqs is None or len(seqs) == n)):
+            raise ValueError("head or column lengths")
+        if not (set(map(type, ts)) <= _ONLY_INT and set(map(type, kinds)) <= _ONLY_INT
+                and set(map(type, datas)) <= _ONLY_DICT and _names_within(tuple(table), MAX_KIND_LEN)
+                and (seqs is None or set(map(type, seqs)) <= _ONLY_INT)):
+            raise ValueError("a column of the wrong type")
+        names = list(map(table.__getitem__, kinds)) if min(kinds, default=0) >= 0 else None
+        if names is None:
+            raise ValueError("a kind index below zero")
+    except (TypeError, ValueError, IndexError) as exc:
+        raise WireError("malformed", f"columns: {exc}") from exc
+    numbers = range(first, first + n) if seqs is None else seqs
+    return list(map(tuple.__new__, repeat(Event, n), zip(ts, repeat(agent, n), numbers, names, datas, repeat(inc, n))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,21 +239,25 @@ def peek_batch(payload: bytes) -> BatchHead | None:
         fields = reader.read_array_header()
         if fields < 2:
             raise WireError("not-a-batch", "expected [version, events]")
-        _check_version(reader.unpack())
-        count = reader.read_array_header()  # not an array: ValueError, "malformed"
-        for _ in range(count):
-            reader.skip()
-        head = reader.unpack() if fields >= 3 else None
-        for _ in range(fields - 3):
-            reader.skip()  # a newer minor's fields
+        if _check_version(reader.unpack()) == 2:  # the head is the first fields; the columns skip in C
+            if fields < 11:
+                raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
+            head, count, rest = [reader.unpack() for _ in range(4)], reader.unpack(), fields - 6
+        else:
+            count = reader.read_array_header()  # not an array: ValueError, "malformed"
+            for _ in range(count):
+                reader.skip()
+            head, rest = reader.unpack() if fields >= 3 else None, fields - 3
+        for _ in range(rest):
+            reader.skip()  # columns, or a newer minor's fields
         if reader.tell() != len(payload):
             raise WireError("trailing-bytes", "bytes after the message")
     return _usable_head(head, count)
 
 
-def _usable_head(head: object, count: int) -> BatchHead | None:
+def _usable_head(head: object, count: object) -> BatchHead | None:
     """A BatchHead if `head` is well formed and agrees with the event count."""
-    if type(head) is not list or len(head) != 4:
+    if type(head) is not list or len(head) != 4 or type(count) is not int:
         return None
     agent, inc, first, last = head
     if not (type(agent) is str and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int

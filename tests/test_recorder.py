@@ -131,7 +131,7 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
     garbage.connect(hub.in_endpoint)
     garbage.recv()
     for _ in range(3):
-        garbage.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 1000, [[1, "x", 0, "log", {}, 1]]])])
+        garbage.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 2000, [[1, "x", 0, "log", {}, 1]]])])
     garbage.close(linger=1000)
     wait_for(lambda: hub.stats.decode.refused.get("wrong-version") == 3)
     _probe_until_recorded(hub.in_endpoint, out)  # passed after the garbage: the recorder has read it

@@ -170,7 +170,7 @@ async def test_the_header_says_why_frames_were_refused(hub):
     try:
         sock.connect(hub.in_endpoint)
         sock.recv()  # the hub subscribed
-        too_new = msgpack.packb([WIRE_VERSION + 1000, [[1, "a", 0, "log", {}, 1]]])  # an agent on wire 2.x
+        too_new = msgpack.packb([WIRE_VERSION + 2000, [[1, "a", 0, "log", {}, 1]]])  # an agent on wire 3.x
 
         def refused():
             sock.send_multipart([TOPIC_EVENTS, too_new])

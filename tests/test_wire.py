@@ -23,6 +23,28 @@ def test_newer_minor_version_with_extra_fields_still_reads():
     assert decode_batch(payload) == ([GOOD], 0)
 
 
+def _columns_with(**change):
+    """A good one-event 2.0 message, with some fields changed."""
+    fields = dict(agent="a", inc=0, first=0, last=0, count=1, ts=[1], table=["status"], kinds=[0],
+                  datas=[{"status": "running"}], seqs=None)
+    fields.update(change)
+    return [2000, *fields.values()]
+
+
+def test_an_emitters_batch_goes_as_columns_and_comes_back_whole():
+    run = [GOOD._replace(seq=s, kind="log" if s % 3 else "status") for s in range(5, 12)]
+    holed = run[:2] + run[4:]  # an emitter whose queue was full dropped two
+    mixed = [GOOD, GOOD._replace(agent="b")]
+    for events, version, seqs in ((run, 2000, None), (holed, 2000, [5, 6, 9, 10, 11]), (mixed, 1001, None)):
+        payload = encode_batch(events)
+        msg = msgpack.unpackb(payload)
+        assert msg[0] == version and (version == 1001 or msg[10] == seqs)
+        assert decode_batch(payload) == (events, 0)
+    head = peek_batch(encode_batch(holed))
+    assert (head.agent, head.inc, head.first, head.last, head.count) == ("a", GOOD.inc, 5, 11, 5)
+    assert peek_batch(encode_batch(mixed)) is None
+
+
 @pytest.mark.parametrize("payload, reason", [
     (b"", "malformed"),
     (b"\xc1", "malformed"),  # never-used byte
@@ -33,7 +55,8 @@ def test_newer_minor_version_with_extra_fields_still_reads():
     (msgpack.packb({"not": "a batch"}), "not-a-batch"),
     (msgpack.packb([WIRE_VERSION]), "not-a-batch"),
     (msgpack.packb(["1000", []]), "bad-version"),
-    (msgpack.packb([2000, [list(GOOD)]]), "wrong-version"),
+    (msgpack.packb([3000, [list(GOOD)]]), "wrong-version"),
+    (msgpack.packb([2000, [list(GOOD)]]), "not-a-batch"),  # a 2.0 batch has its columns
     (msgpack.packb([WIRE_VERSION, {"a": 1}]), "not-a-batch"),
     (msgpack.packb([WIRE_VERSION, [None] * (MAX_BATCH_EVENTS + 1)]), "malformed"),
     (b"\x00" * (MAX_MESSAGE_BYTES + 1), "too-large"),
@@ -45,6 +68,21 @@ def test_bad_payloads_are_refused_with_a_reason(payload, reason):
     assert info.value.reason == reason
     stats = DecodeStats()
     assert stats.count([TOPIC_EVENTS, payload]) == [] and stats.refused == {reason: 1}  # the hub's way
+
+
+@pytest.mark.parametrize("change, head_ok", [
+    ({"kinds": [5]}, True), ({"kinds": [-1]}, True), ({"ts": ["1"]}, True), ({"table": "status"}, True),
+    ({"table": [7]}, True), ({"seqs": [1, 2]}, True), ({"datas": [[1]]}, True), ({"ts": {}}, True),
+    ({"count": 2}, False), ({"agent": ""}, False), ({"inc": "1"}, False),
+])
+def test_bad_columns_are_refused_by_viewers_and_a_bad_head_by_the_hub(change, head_ok):
+    payload = msgpack.packb(_columns_with(**change))
+    with pytest.raises(WireError) as info:
+        decode_batch(payload)
+    assert info.value.reason == "malformed"
+    stats = DecodeStats()
+    got = stats.count([TOPIC_EVENTS, payload])  # the hub counts a good head, and leaves the columns to viewers
+    assert (type(got) is BatchHead, stats.refused) == ((True, {}) if head_ok else (False, {"malformed": 1}))
 
 
 def test_one_agents_batch_carries_a_head_the_hub_counts_without_decoding():
