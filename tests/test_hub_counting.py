@@ -93,11 +93,12 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monk
     """The tap may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got
     is still handed to the recorder when the hub is stopped, and what time does not allow is counted."""
     monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
-    release, got = threading.Event(), []
+    release, entered, got = threading.Event(), threading.Event(), []
 
     def slow_recorder(events, payload):
         if events[0].agent != "a":
             return  # the feed's probes, from before
+        entered.set()
         release.wait(30)  # the tap is stuck here while the proxy goes on passing messages
         got.extend(events)
 
@@ -109,6 +110,7 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monk
         sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", s, "heartbeat", {}, 1)
                                                          for s in range(b * 100, b * 100 + 100)])])
     drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
+    wait_for(entered.is_set)  # and the tap is in the first batch (on a busy machine it may lag the viewer)
     stopping = threading.Thread(target=hub.stop)
     stopping.start()
     wait_for(hub._stop.is_set)  # the proxy has stopped; the tap is still stuck in the first batch
