@@ -103,13 +103,14 @@ class LateJoin:
             if len(self._held) > MAX_HELD_EVENTS:
                 self.close()
         if self._expected and self._clock() < self._overlap_until:
-            return [e for e in events if not self._in_answer(e)]
+            return [e for e in events if not self.holds(e)]
         self._expected = {}
         return events
 
-    def answer(self) -> SwarmModel | None:
-        """The hub's model with what arrived while waiting folded in, once the answer is here;
-        None while waiting, and when there is none (no recording hub, a bad answer, too late)."""
+    def answer(self, fold_held: bool = True) -> SwarmModel | None:
+        """The hub's model with what arrived while waiting folded in (unless `fold_held` is False:
+        a recorder writes those events itself), once the answer is here; None while waiting, and
+        when there is none (no recording hub, a bad answer, too late)."""
         if self._sock is None:
             return None
         if not self._sock.poll(0):
@@ -123,7 +124,8 @@ class LateJoin:
             return None
         self._expected = {a.id: (a.inc, a.next_seq) for a in model.agents.values()}
         self._overlap_until = self._clock() + OVERLAP_S
-        model.apply_many([e for e in held if not self._in_answer(e)])
+        if fold_held:
+            model.apply_many([e for e in held if not self.holds(e)])
         return model
 
     def close(self) -> None:
@@ -132,7 +134,8 @@ class LateJoin:
             self._sock = None
         self._held = None
 
-    def _in_answer(self, ev: Event) -> bool:
+    def holds(self, ev: Event) -> bool:
+        """Whether the answer already holds `ev` (same incarnation, numbered below what it expects next)."""
         known = self._expected.get(ev.agent)
         return known is not None and ev.inc == known[0] and ev.seq < known[1]
 

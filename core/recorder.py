@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 from .errors import ConfigError
 from .events import Event
 from .feed import Feed
+from .history import LateJoin, history_endpoint
 from .hub import Hub
 from .model import SwarmModel
 from .session_writer import SessionWriter, new_header
@@ -113,6 +114,8 @@ class Recorder:
         """Events of sessions the sample left out."""
         self.refused: dict[str, int] = {}
         """Frames the feed refused, by reason (run_feed only: a hub's tap counts its own)."""
+        self._joined: SwarmModel | None = None
+        """The swarm as a recording hub said it stood when this recorder joined, until a session starts from it."""
 
     @property
     def current(self) -> list[Path]:
@@ -169,10 +172,12 @@ class Recorder:
         track.open, track.part, track.events = True, track.part + 1, 0
         track.first_ts = track.last_ts = first_ts
         ended, track.ended = track.ended, None
+        if ended is None and self._joined is not None:
+            ended, self._joined = ("", self._joined), None  # joined late: start as the hub said it stood
         if self._rng.random() >= self.policy.sample:
             return  # and the part after starts afresh: nothing folds what this one leaves out
         name = self.name or track.run or "session"
-        continues = {"continues": ended[0]} if ended else {}
+        continues = {"continues": ended[0]} if ended and ended[0] else {}
         header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source, **continues)
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
         track.writer = SessionWriter(path, header, start=ended[1] if ended else None, **self._writer_options)
@@ -240,8 +245,12 @@ class Recorder:
         writers = [t.writer for t in self._tracks.values() if t.writer is not None]
         return writers[0] if len(writers) == 1 else None
 
-    def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None) -> None:
-        """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away."""
+    def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None,
+                 history: str | None = None) -> None:
+        """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away.
+        A recording hub is asked how the swarm stood (`history`, default next to `endpoint`, see
+        history.py): the first session starts from its answer if it comes within the first flush window."""
+        join: LateJoin | None = None
         with Feed(endpoint, monitor=f"recorder-{id(self)}") as feed:
             if on_ready:
                 on_ready()
@@ -249,11 +258,32 @@ class Recorder:
                 feed.watch()
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
+                if join is None and feed.connected and not self.policy.split_by_run:
+                    join = LateJoin(history or history_endpoint(endpoint))
                 events = feed.poll(int(TICK_S * 1000))
+                if join is not None:
+                    events = join.take(events)
                 if events:
                     self.record(events)
+                if join is not None and join.waiting:
+                    self._join_with(join)
                 self.tick()
                 self.refused = dict(feed.stats.refused)
+            if join is not None:
+                join.close()
+
+    def _join_with(self, join: LateJoin) -> None:
+        """Once the hub answers: a session not started yet starts from it; one started, if none of its
+        events is written yet, starts from it after all; later than that, the answer is let go."""
+        model = join.answer(fold_held=False)
+        if model is None:
+            return
+        with self._lock:
+            writer = self._only_writer()
+            if writer is None and not self._tracks:
+                self._joined = model
+            elif writer is not None:
+                writer.begin_with(model, join.holds)
 
 
 def _check_writable(folder: Path) -> None:

@@ -17,6 +17,7 @@ from swarmscope.core.livesource import LiveSource
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.procsource import ProcessSource
 from swarmscope.core.recorder import Recorder
+from swarmscope.core.replay import Session
 
 from helpers import wait_for
 
@@ -202,3 +203,31 @@ def test_every_joiner_that_asks_at_once_is_answered(recording_hub):
 
         wait_for(answered)
     assert sorted(models) == list(range(5)) and all(m.agents["a"].status == "running" for m in models.values())
+
+
+def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm_stood(recording_hub, tmp_path):
+    with Emitter("early", recording_hub.in_endpoint, role="planner", auto_heartbeat=False) as early:
+        early.status("running")
+        early.state({"plan": "split the goal"})
+        wait_for(lambda: recording_hub.stats.decode.events >= 3)  # then silent: only the hub knows it
+        late = Recorder(tmp_path / "late")
+        done = threading.Event()
+        thread = threading.Thread(target=late.run_feed, args=(recording_hub.out_endpoint, done.is_set))
+        thread.start()
+        try:
+            with Emitter("later", recording_hub.in_endpoint, role="coder", auto_heartbeat=False) as later:
+                def recorded():
+                    later.status("running")
+                    return late.events > 0
+                wait_for(recorded)
+        finally:
+            done.set()
+            thread.join(10)
+            (path,) = late.close()
+    with Session(path) as s:
+        start = s.state_before(0)
+        assert start.agents["early"].role == "planner" and start.agents["early"].state == {"plan": "split the goal"}
+        assert start.events == 0 and s.summary()["agents"]["early"]["events"] == 0  # its events are the hub's
+        end = s.state_at(len(s) - 1)
+        assert end.agents["later"].role == "coder" and end.agents["early"].status == "running"
+        assert all(e.agent == "later" for e in s.events(0, len(s)))  # nothing the answer held is written twice

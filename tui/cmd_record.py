@@ -19,6 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--connect", type=endpoint, default=DEFAULT_OUT, metavar="ENDPOINT",
                    help=f"the hub's viewer side (default {DEFAULT_OUT})")
     p.add_argument("--out", metavar="FILE", help="write exactly this file (instead of a new one under --dir)")
+    p.add_argument("--history", type=endpoint, metavar="ENDPOINT",
+                   help="where a recording hub says how the swarm stands, so a session begun late starts "
+                        "from it (default: next to --connect, its tcp port + 1)")
     add_record_args(p)
     p.set_defaults(run=run)
 
@@ -31,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     where = args.out or recorder.directory
     try:
         recorder.run_feed(args.connect, stop.is_set, on_ready=lambda: print(
-            f"swarmscope record: {args.connect} -> {where} (ctrl+c to stop)", file=sys.stderr, flush=True))
+            f"swarmscope record: {args.connect} -> {where} (ctrl+c to stop)", file=sys.stderr, flush=True),
+            history=args.history)
     finally:
         recorder.close()
     print(report(recorder), flush=True)

@@ -31,5 +31,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     client_curve()  # credentials the environment names, checked here: the feed reads them in a child process
     from .live import run_watch  # Textual is imported only when a screen is wanted
-    with recording(args.connect if args.record else None, args.dir, "watch", ["watch"], "watch") as recorder:
+    with recording(args.connect if args.record else None, args.dir, "watch", ["watch"], "watch",
+                   args.history) as recorder:
         return run_watch(args, recorder)

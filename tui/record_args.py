@@ -55,7 +55,7 @@ def report(recorder: Recorder) -> str:
 
 @contextmanager
 def recording(endpoint: str | None, directory: str | None, name: str, tags: list[str],
-              source: str) -> Iterator[Recorder | None]:
+              source: str, history: str | None = None) -> Iterator[Recorder | None]:
     """Record what a hub's viewer side delivers, on a thread of its own, while the body runs.
 
     With no endpoint, records nothing (yields None). The demo and `watch --record` use it, so a
@@ -65,7 +65,7 @@ def recording(endpoint: str | None, directory: str | None, name: str, tags: list
         return
     recorder = Recorder(sessions_dir(directory), name=name, tags=tags, source=source)
     done = threading.Event()
-    thread = threading.Thread(target=recorder.run_feed, args=(endpoint, done.is_set),
+    thread = threading.Thread(target=recorder.run_feed, args=(endpoint, done.is_set, None, history),
                               name=f"swarmscope-{source}-recorder", daemon=True)
     thread.start()
     try:
