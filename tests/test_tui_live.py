@@ -188,6 +188,17 @@ async def test_the_header_says_why_frames_were_refused(hub):
         source.stop()
 
 
+async def test_events_the_model_could_not_fold_are_counted_in_the_header(monkeypatch):
+    from swarmscope.core import model as model_module
+    monkeypatch.setattr(model_module, "MAX_AGENTS", 5)
+    source = FrozenSource([Event(10**18 + i, f"a{i}", 0, "hello", {}, 1) for i in range(8)])
+    async with SwarmscopeApp(source).run_test(size=(120, 35)) as pilot:
+        pilot.app.frame()
+        await pilot.pause()
+        header = pilot.app.screen.query_one(Header).summary
+        assert (header.refused, header.refused_why) == (3, "not-folded")
+
+
 async def test_readonly_refuses_writing_actions(tmp_path):
     from replay_fixtures import replay_app, write_session
 
