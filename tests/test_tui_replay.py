@@ -14,7 +14,7 @@ from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.replay import ReplayScreen
-from swarmscope.tui.screens.scrubbing import timeline_data
+from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspector
@@ -177,6 +177,7 @@ async def test_inspector_shows_state_changes_pin_diff_and_blame(session_path):
         await pilot.pause()
         ins = screen.query_one(Inspector).inspection
         assert ins.pinned == patch and any(k.startswith("state.") for k in ins.pinned_diff)
+        assert ins.others.startswith("other agents changed: ") and agent not in ins.others
         field = sorted(EVENTS[next_patch].data["patch"])[0]
         screen.post_message(Inspector.Blame(f"state.{field}"))
         await pilot.pause()
@@ -383,3 +384,11 @@ async def test_e_then_v_shows_the_error_in_full(session_path):
         assert EVENTS[error].data["traceback"].strip().splitlines()[0] in shown
         await pilot.press("escape")
         assert isinstance(app.screen, ReplayScreen) and app.screen.cursor.pos == error
+
+
+def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone():
+    diff = {"agents": {"a": {"status": (1, 2)}, "b": {"last_seen": (1, 2)}, **{f"c{k}": {"task": (1, 2)} for k in range(7)}},
+            "added": ["new"], "removed": ["old"]}
+    assert swarm_changes(diff, "a") == ("other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; "
+                                        "gone: old")  # b changed bookkeeping only; a is the one shown
+    assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""

@@ -33,12 +33,10 @@ from ..widgets.inspector import Inspection, Inspector
 from ..widgets.line_list import LineList
 from ..widgets.timeline import Timeline
 from .event import EventScreen
-from .scrubbing import damage_note, events_around, steady, step_bindings, timeline_data, unclosed_note
+from .scrubbing import damage_note, events_around, steady, step_bindings, swarm_changes, timeline_data, unclosed_note
 from .swarm import PANELS, SwarmScreen
 
 
-WINDOW = 300
-"""Events listed either side of the cursor."""
 SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False),
                  "next_checkpoint": ("checkpoints", True), "prev_checkpoint": ("checkpoints", False)}
 """Jumps the scan's marks answer by bisection (no block read), as (marks, forward)."""
@@ -182,7 +180,7 @@ class ReplayScreen(SwarmScreen):
 
     def _show_events(self) -> None:
         pos = self.cursor.pos
-        lo, events = events_around(self.session, pos, WINDOW)
+        lo, events = events_around(self.session, pos)
         rows = log_rows(events, self.filters["log"], skip_heartbeats=False)
         log = self.query_one(EventLog)
         log.set_rows(rows)
@@ -213,13 +211,14 @@ class ReplayScreen(SwarmScreen):
         if agent is None:
             return
         pos = self.cursor.pos
-        pinned_diff = {}
+        pinned_diff, others = {}, ""
         if self.pinned is not None:
-            d = self.session.diff(self.pinned, pos)["agents"].get(agent.id, {})
-            pinned_diff = {k: tuple(v) for k, v in behaviour(d).items()}
+            whole = self.session.diff(self.pinned, pos)
+            pinned_diff = {k: tuple(v) for k, v in behaviour(whole["agents"].get(agent.id, {})).items()}
+            others = swarm_changes(whole, agent.id)
         self.query_one(Inspector).show(Inspection(
             agent.id, pos, agent.state, self._changed(agent.id, pos), self.pinned, pinned_diff,
-            self._blame if self._blame and self._blame["agent"] == agent.id else None))
+            self._blame if self._blame and self._blame["agent"] == agent.id else None, others))
 
     def _changed(self, agent_id: str, pos: int) -> frozenset[str]:
         """State paths of `agent_id` that event `pos` changed (cached: it costs a seek)."""

@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 
 from textual.binding import Binding
 
+from swarmscope.core.diff import behaviour
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
 from swarmscope.core.replay import Session
@@ -22,6 +23,9 @@ from swarmscope.core.scan import ScanResult
 from ..widgets.timeline import Block, TimelineData
 
 Action = TypeVar("Action", bound=Callable[..., Any])
+WINDOW = 300
+"""Events listed either side of the cursor."""
+SHOWN_AGENTS = 5
 
 
 def step_bindings(screen: str) -> list[Binding]:
@@ -49,7 +53,7 @@ def steady(action: Action) -> Action:
     return run  # type: ignore[return-value]
 
 
-def events_around(session: Session, pos: int, window: int) -> tuple[int, list[Event]]:
+def events_around(session: Session, pos: int, window: int = WINDOW) -> tuple[int, list[Event]]:
     """The events up to `window` either side of `pos`, and the first one's index; next to a
     damaged block, those of pos's own block (a move reached pos, so its block reads)."""
     lo = max(0, pos - window)
@@ -58,6 +62,18 @@ def events_around(session: Session, pos: int, window: int) -> tuple[int, list[Ev
     except SessionError:
         b = session.file.block_of(pos)
         return session.file.block_info(b).first, session.file.block_events(b)
+
+
+def swarm_changes(diff: dict[str, Any], agent: str) -> str:
+    """What else changed between two instants (a Session.diff), beside `agent`: the agents that
+    changed in behaviour, appeared or went; "" if nothing did."""
+    def named(ids: list[str]) -> str:
+        more = f" and {len(ids) - SHOWN_AGENTS} more" if len(ids) > SHOWN_AGENTS else ""
+        return ", ".join(ids[:SHOWN_AGENTS]) + more
+    changed = sorted(k for k, fields in diff["agents"].items() if k != agent and behaviour(fields))
+    parts = [f"{label} {named(sorted(ids))}" for label, ids in
+             (("changed:", changed), ("appeared:", diff["added"]), ("gone:", diff["removed"])) if ids]
+    return "other agents " + "; ".join(parts) if parts else ""
 
 
 def damage_note(exc: SessionError, where: int) -> str:

@@ -31,6 +31,8 @@ class Inspection:
     pinned_diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     """This agent's fields that differ between the pinned instant and the cursor."""
     blame: dict | None = None
+    others: str = ""
+    """What else changed in the swarm since the pinned instant (agents changed, appeared, gone)."""
 
 
 class Inspector(Horizontal, can_focus=False):
@@ -83,8 +85,10 @@ class Inspector(Horizontal, can_focus=False):
             text.append(f"● changed by this event: {', '.join(sorted(ins.changed))}\n", style="bold")
         if ins.pinned is not None:
             text.append(f"since pinned event {ins.pinned + 1:,}: ", style="bold")
+            if ins.others:
+                text.append(f"\n  {ins.others}", style="italic")
             if not ins.pinned_diff:
-                text.append("no change\n")
+                text.append(f"\n  {ins.agent}: no change" if ins.others else "no change")
             for path, (before, after) in sorted(ins.pinned_diff.items()):
                 text.append(f"\n  {path}: {short(before)} → {short(after)}")
             text.append("\n")
