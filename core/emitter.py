@@ -90,10 +90,9 @@ class Emitter:
                 data = self._redact(data)
             except Exception:  # never raise into the agent
                 data = {"redaction_failed": True}
-        self._pub.put(
-            (self._clock(), self.agent, next(self._seq), kind, data, self.inc),
-            kind in URGENT_KINDS,
-        )
+        # Numbering and queueing are two steps: another thread of the agent (or the heartbeat, from
+        # the flusher) may queue between them, a moment out of order; wire.message puts it right.
+        self._pub.put((self._clock(), self.agent, next(self._seq), kind, data, self.inc), kind in URGENT_KINDS)
 
     # -- the kinds every framework maps onto --------------------------------
 

@@ -31,6 +31,15 @@ def _columns_with(**change):
     return [2000, *fields.values()]
 
 
+def test_one_agents_events_queued_a_moment_out_of_order_go_in_seq_order():
+    """Two threads of an agent (or its heartbeat, from the flusher) may queue seqs 7, 6: a viewer
+    would count a gap. The batch goes in seq order, as the events were numbered."""
+    swapped = [GOOD._replace(seq=s) for s in (5, 7, 6, 8)]
+    events, bad = decode_batch(encode_batch(swapped))
+    assert bad == 0 and [e.seq for e in events] == [5, 6, 7, 8]
+    assert peek_batch(encode_batch(swapped)) == BatchHead("a", GOOD.inc, 5, 8, 4)
+
+
 def test_an_emitters_batch_goes_as_columns_and_comes_back_whole():
     run = [GOOD._replace(seq=s, kind="log" if s % 3 else "status") for s in range(5, 12)]
     holed = run[:2] + run[4:]  # an emitter whose queue was full dropped two
@@ -95,7 +104,7 @@ def test_one_agents_batch_carries_a_head_the_hub_counts_without_decoding():
 
 @pytest.mark.parametrize("payload", [
     encode_batch([GOOD, GOOD._replace(agent="b", seq=1)]),               # two agents
-    encode_batch([GOOD._replace(seq=1), GOOD]),                          # seqs not rising
+    encode_batch([GOOD._replace(seq=1), GOOD, GOOD._replace(seq=1)]),    # a seq twice
     encode_batch([GOOD, GOOD._replace(seq=1, inc=10)]),                  # two incarnations
     msgpack.packb([WIRE_VERSION - 1, [list(GOOD)]]),                     # a 1.0 agent: no head
     msgpack.packb([WIRE_VERSION, [list(GOOD)] * 3, ["a", 9, 0, 1]]),     # a head that cannot be true
