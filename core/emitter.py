@@ -72,6 +72,8 @@ class Emitter:
         self._sampler = ResourceSampler() if resources else None
         self._closed = False
         self._next_beat = 0.0
+        self._beat_asked = False
+        """A heartbeat fell due: the agent's next emit sends it first (see _tick)."""
         self.emit(
             "hello", role=role, type=agent_type, host=host or socket.gethostname(),
             pid=os.getpid() if pid is None else pid, heartbeat=heartbeat, tags=tags or {},
@@ -85,13 +87,15 @@ class Emitter:
         """Queue an event of any kind; unknown kinds are kept and shown downstream."""
         if self._closed:
             return
+        if self._beat_asked and kind != "heartbeat":
+            self._beat()
         if kind in _REDACTED_KINDS and self._redact.enabled:
             try:
                 data = self._redact(data)
             except Exception:  # never raise into the agent
                 data = {"redaction_failed": True}
-        # Numbering and queueing are two steps: another thread of the agent (or the heartbeat, from
-        # the flusher) may queue between them, a moment out of order; wire.message puts it right.
+        # Numbering and queueing are two steps: another thread of the agent may queue between them, a
+        # moment out of order; wire.message puts it right within a batch (the README says the rest).
         self._pub.put((self._clock(), self.agent, next(self._seq), kind, data, self.inc), kind in URGENT_KINDS)
 
     # -- the kinds every framework maps onto --------------------------------
@@ -172,9 +176,20 @@ class Emitter:
         return self._pub.dropped
 
     def _tick(self, now: float) -> None:
+        """On the flusher's thread, every pass. A beat that falls due is first asked of the agent's
+        own thread: its next emit sends it, numbered in order with its events (from here, a beat
+        could take a seq while the agent's thread held the one before, and be sent first: a gap
+        that is not one). An agent quiet until the next pass gets its beat from here."""
         if self._closed or now < self._next_beat:
             return
-        self._next_beat = now + self.heartbeat_interval
+        if not self._beat_asked:
+            self._beat_asked = True
+            return
+        self._beat()
+
+    def _beat(self) -> None:
+        self._beat_asked = False
+        self._next_beat = time.monotonic() + self.heartbeat_interval
         self.heartbeat(**(self._sampler.sample() if self._sampler else {}))
 
     def close(self, status: str = "done") -> None:

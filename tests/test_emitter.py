@@ -82,3 +82,18 @@ def test_nothing_after_close_and_close_twice_is_fine(sink):
     em.close()
     em.status("running")
     assert [e.kind for e in sink.events] == ["hello", "bye"]
+
+
+def test_a_heartbeat_due_goes_out_from_the_agents_own_thread_in_order(sink):
+    """The flusher asks; the agent's next emit sends the beat first, so the two are numbered and
+    queued by one thread. An agent quiet until the flusher's next pass gets its beat from there."""
+    em = emitter(sink, heartbeat=5.0)
+    em._tick(10**9)  # the flusher's pass: a beat is due, asked of the agent
+    assert [e[3] for e in sink.events] == ["hello"]
+    em.log("info", "working")
+    em.log("info", "still working")
+    em._next_beat = 0.0
+    em._tick(10**9)  # due again, and the agent stays quiet
+    em._tick(10**9)  # next pass: the flusher beats
+    assert [e[3] for e in sink.events] == ["hello", "heartbeat", "log", "log", "heartbeat"]
+    assert [e[2] for e in sink.events] == [0, 1, 2, 3, 4]
