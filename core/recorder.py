@@ -283,7 +283,7 @@ class Recorder:
             if writer is None and not self._tracks:
                 self._joined = model
             elif writer is not None:
-                writer.begin_with(model, join.holds)
+                self.events -= writer.begin_with(model, join.holds) or 0  # held by the answer: not ours
 
 
 def _check_writable(folder: Path) -> None:

@@ -137,16 +137,18 @@ class SessionWriter:
                 self._write_keyframe()
         self._buffer = buffer[start:]
 
-    def begin_with(self, start: SwarmModel, already_in: Callable[[Event], bool]) -> bool:
+    def begin_with(self, start: SwarmModel, already_in: Callable[[Event], bool]) -> int | None:
         """Start from `start` after all, as if given to the constructor: a recorder that joined a
         running swarm, once the hub has said how it stood. Only while no event is written yet
-        (within the first flush window): buffered events `already_in` it are dropped. False if too late."""
+        (within the first flush window): buffered events `already_in` it are dropped, and counted
+        in what it returns. None if too late."""
         if self._written or self.index.keyframes:
-            return False
-        self._buffer = [e for e in self._buffer if not already_in(e)]
+            return None
+        kept = [e for e in self._buffer if not already_in(e)]
+        dropped, self._buffer = len(self._buffer) - len(kept), kept
         self.model = carried_over(start)
         self._write_keyframe()
-        return True
+        return dropped
 
     def bookmark(self, label: str, at: int | None = None) -> None:
         """Mark event index `at` (default: the last one appended) with `label`."""

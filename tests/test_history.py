@@ -216,9 +216,18 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
         thread.start()
         try:
             with Emitter("later", recording_hub.in_endpoint, role="coder", auto_heartbeat=False) as later:
-                def recorded():
+                def answered():  # the session has begun from the hub's answer
                     later.status("running")
-                    return late.events > 0
+                    if not late.current:
+                        return False
+                    with Session(late.current[0]) as s:
+                        return s.file.keyframe_before(0) is not None
+                wait_for(answered)
+                before = late.events
+
+                def recorded():  # and holds events of its own, past what the answer held
+                    later.status("running")
+                    return late.events > before
                 wait_for(recorded)
         finally:
             done.set()
