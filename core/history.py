@@ -75,10 +75,13 @@ def answer(state_now: StateNow | None, session_now: SessionNow | None = None) ->
 class LateJoin:
     """A viewer's request for the swarm as it stands, asked once its feed is connected."""
 
-    def __init__(self, endpoint: str, context: zmq.Context | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, endpoint: str, context: zmq.Context | None = None, clock: Callable[[], float] = time.monotonic,
+                 hold: bool = True):
+        """`hold`: keep what arrives while waiting, to fold into the answer (a viewer, which folded it
+        already); a recorder, which writes it itself, holds nothing."""
         self._clock = clock
         self._deadline = clock() + WAIT_S
-        self._held: list[Event] | None = []
+        self._held: list[Event] | None = [] if hold else None
         self._expected: dict[str, tuple[int, int]] = {}
         self._overlap_until = 0.0
         self.session: Path | None = None
@@ -107,10 +110,10 @@ class LateJoin:
         self._expected = {}
         return events
 
-    def answer(self, fold_held: bool = True) -> SwarmModel | None:
-        """The hub's model with what arrived while waiting folded in (unless `fold_held` is False:
-        a recorder writes those events itself), once the answer is here; None while waiting, and
-        when there is none (no recording hub, a bad answer, too late)."""
+    def answer(self) -> SwarmModel | None:
+        """The hub's model with what arrived while waiting folded in (what was held), once the answer
+        is here; None while waiting, and when there is none (no recording hub, a bad answer, too late).
+        From then on, `take` leaves out what the answer holds, unless the caller `forget`s it."""
         if self._sock is None:
             return None
         if not self._sock.poll(0):
@@ -124,9 +127,12 @@ class LateJoin:
             return None
         self._expected = {a.id: (a.inc, a.next_seq) for a in model.agents.values()}
         self._overlap_until = self._clock() + OVERLAP_S
-        if fold_held:
-            model.apply_many([e for e in held if not self.holds(e)])
+        model.apply_many([e for e in held if not self.holds(e)])
         return model
+
+    def forget(self) -> None:
+        """The answer went unused: leave nothing out of what arrives after it."""
+        self._expected = {}
 
     def close(self) -> None:
         if self._sock is not None:

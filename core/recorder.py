@@ -259,7 +259,7 @@ class Recorder:
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
                 if join is None and feed.connected and not self.policy.split_by_run:
-                    join = LateJoin(history or history_endpoint(endpoint))
+                    join = LateJoin(history or history_endpoint(endpoint), hold=False)
                 events = feed.poll(int(TICK_S * 1000))
                 if join is not None:
                     events = join.take(events)
@@ -275,15 +275,19 @@ class Recorder:
     def _join_with(self, join: LateJoin) -> None:
         """Once the hub answers: a session not started yet starts from it; one started, if none of its
         events is written yet, starts from it after all; later than that, the answer is let go."""
-        model = join.answer(fold_held=False)
+        model = join.answer()
         if model is None:
             return
         with self._lock:
             writer = self._only_writer()
             if writer is None and not self._tracks:
                 self._joined = model
-            elif writer is not None:
-                self.events -= writer.begin_with(model, join.holds) or 0  # held by the answer: not ours
+                return
+            dropped = writer.begin_with(model, join.holds) if writer is not None else None
+        if dropped is None:
+            join.forget()  # too late: the file holds nothing the answer held, so nothing may be left out
+        else:
+            self.events -= dropped  # held by the answer: not this recorder's
 
 
 def _check_writable(folder: Path) -> None:

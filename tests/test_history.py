@@ -240,3 +240,26 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
         end = s.state_at(len(s) - 1)
         assert end.agents["later"].role == "coder" and end.agents["early"].status == "running"
         assert all(e.agent == "later" for e in s.events(0, len(s)))  # nothing the answer held is written twice
+
+
+def test_an_answer_that_comes_too_late_for_a_recorder_leaves_nothing_out(tmp_path):
+    """The session has written events already: it cannot start from the answer, so events the answer
+    held must still be recorded when the feed brings them."""
+    hub_model = SwarmModel()
+    hub_model.apply_many([Event(i, "a", i, "status", {"status": "running"}, 1) for i in range(5)])
+    rec = Recorder(tmp_path / "sessions")
+    rec.record([Event(1, "b", 0, "hello", {}, 1)])
+    rec._only_writer().flush()  # past the first flush window
+    ctx = zmq.Context.instance()
+    server = ctx.socket(zmq.ROUTER)
+    server.bind(f"ipc://{tmp_path}/history")
+    join = LateJoin(f"ipc://{tmp_path}/history", ctx, hold=False)
+    caller, _ = server.recv_multipart()
+    server.send_multipart([caller, answer(lambda: hub_model)])
+    wait_for(lambda: rec._join_with(join) or not join.waiting)
+    server.close(linger=0)
+    late = [Event(9, "a", 3, "log", {}, 1), Event(9, "a", 4, "log", {}, 1)]
+    assert join.take(late) == late  # not left out: no file holds them
+    (path,) = rec.close()
+    with Session(path) as s:
+        assert s.file.keyframe_before(0) is None
