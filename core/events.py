@@ -8,6 +8,8 @@ from a gap.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any, NamedTuple
 
 KINDS = (
@@ -57,6 +59,18 @@ def split_text(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     message), and those apart: shown as they were written, not squeezed onto one line."""
     text = {k: v for k, v in data.items() if isinstance(v, str) and "\n" in v.strip()}
     return {k: v for k, v in data.items() if k not in text}, text
+
+
+def in_full(data: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """An event's fields as indented JSON, and its texts of several lines apart (see split_text):
+    what a screen or a report shows when one event is opened."""
+    fields, texts = split_text(data)
+    return json.dumps(fields, indent=2, sort_keys=True, default=str), {k: v.rstrip() for k, v in texts.items()}
+
+
+def utc_stamp(ts_ns: int) -> str:
+    """`2026-11-24 17:14:55.123 UTC`: an event time as reports and screens write it in full."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts_ns / 1e9)) + f".{ts_ns // 1_000_000 % 1000:03d} UTC"
 
 
 def summarize(ev: Event) -> str:

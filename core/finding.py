@@ -11,12 +11,11 @@ a pinned instant, the events just before, and the session's bookmarks.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .diff import behaviour
-from .events import Event, split_text, summarize
+from .events import Event, in_full, summarize, utc_stamp
 from .export import md_cell, md_row
 from .model import SwarmModel
 from .replay import Session
@@ -51,24 +50,20 @@ def finding_markdown(session: Session, finding: Finding) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _clock(ts: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts / 1e9)) + f".{ts // 1_000_000 % 1000:03d} UTC"
-
-
 def _heading(session: Session, i: int, model: SwarmModel, ev: Event) -> str:
     meta, n = session.meta, len(session)
     into = (ev.ts - session[0].ts) / 1e9
     return (f"# Finding: {meta['name']} ({session.id[:8]}) at event {i + 1:,} of {n:,}\n\n"
-            f"- recorded at {_clock(model.now)}, {into:.3f} s into the run\n"
+            f"- recorded at {utc_stamp(model.now)}, {into:.3f} s into the run\n"
             f"- file: `{meta['path']}`\n"
             f"- the event: **{ev.kind}** from {ev.agent} (seq {ev.seq}): {md_cell(summarize(ev))}\n")
 
 
 def _in_full(ev: Event) -> str:
     """Every field of the event; a traceback (any text of several lines) as it was written."""
-    fields, long_text = split_text(ev.data)
-    out = f"## The event in full\n\n```json\n{json.dumps(fields, indent=2, sort_keys=True, default=str)}\n```\n"
-    return out + "".join(f"\n{name}:\n\n```text\n{text.rstrip()}\n```\n" for name, text in long_text.items())
+    fields, texts = in_full(ev.data)
+    out = f"## The event in full\n\n```json\n{fields}\n```\n"
+    return out + "".join(f"\n{name}:\n\n```text\n{text}\n```\n" for name, text in texts.items())
 
 
 def _agents(model: SwarmModel) -> str:
@@ -109,7 +104,7 @@ def _window(session: Session, i: int) -> str:
     lo = max(0, i - WINDOW + 1)
     rows = [f"## Events {lo + 1:,} to {i + 1:,}\n", "| # | time | agent | kind | what |", "|---|---|---|---|---|"]
     for k, ev in enumerate(session.events(lo, i + 1), start=lo + 1):
-        rows.append(md_row(f"{k:,}", _clock(ev.ts)[11:23], ev.agent, ev.kind, summarize(ev)))
+        rows.append(md_row(f"{k:,}", utc_stamp(ev.ts)[11:23], ev.agent, ev.kind, summarize(ev)))
     return "\n".join(rows) + "\n"
 
 

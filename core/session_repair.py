@@ -61,7 +61,7 @@ def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
         fcntl.flock(out, fcntl.LOCK_EX)  # released when the file closes
         f = SessionFile(path)
         try:
-            if f.end_offset is None or f.summary is None:
+            if f.end_offset is None:  # set with the summary, from a cleanly closed file's END
                 raise SessionError(f"{Path(path).name} is not closed (still being written, or crashed: "
                                    "`swarmscope sessions repair` closes it)")
             index, summary, cut = f.index, f.summary, f.end_offset

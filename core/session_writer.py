@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 from . import session_format as fmt
 from .errors import SessionError
 from .events import Event
-from .model import SwarmModel
+from .model import COUNTERS, SwarmModel
 from .session_summary import summarize
 
 BLOCK_EVENTS = 1024
@@ -233,7 +233,9 @@ def carried_over(model: SwarmModel) -> SwarmModel:
     the seam still shows) stays; what a session counts (events, errors, gaps, restarts, tasks
     done, events by kind, the rate, recent errors) starts at zero."""
     m = model.copy()
-    m.events = m.gaps = m.reordered = m.restarts = m.refused = 0
+    for counter in COUNTERS:
+        if counter != "now":  # the recorded clock goes on
+            setattr(m, counter, 0)
     m.by_kind.clear()
     m.rate.clear()
     m.recent_errors.clear()

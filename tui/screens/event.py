@@ -7,8 +7,6 @@ in a replay, for the event at the cursor) opens it; escape goes back.
 
 from __future__ import annotations
 
-import json
-import time
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from swarmscope.core.events import Event, split_text, summarize
+from swarmscope.core.events import Event, in_full, summarize, utc_stamp
 
 MAX_CHARS = 200_000
 """Of one field's text: past this, the rest is counted, not shown (an agent can send megabytes)."""
@@ -25,16 +23,16 @@ MAX_CHARS = 200_000
 
 def event_text(ev: Event, index: int | None = None) -> Text:
     """The event as the screen shows it: what, who, when; then its fields; then its long texts."""
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ev.ts / 1e9)) + f".{ev.ts // 1_000_000 % 1000:03d} UTC"
+    when = utc_stamp(ev.ts)
     where = f"event {index + 1:,} · " if index is not None else ""
     text = Text.assemble((f"{where}{ev.kind}", "bold"), f" from {ev.agent} · {when}\n",
                          (f"seq {ev.seq} of incarnation {ev.inc:x}\n", "dim"), (summarize(ev), "italic"), "\n")
-    fields, long_text = split_text(ev.data)
-    if fields:
-        text.append("\n" + _clipped(json.dumps(fields, indent=2, sort_keys=True, default=str)) + "\n")
+    fields, long_text = in_full(ev.data)
+    if fields != "{}":
+        text.append("\n" + _clipped(fields) + "\n")
     for name, value in long_text.items():
         text.append(f"\n{name}\n", style="bold")
-        text.append(_clipped(value.rstrip()) + "\n")
+        text.append(_clipped(value) + "\n")
     return text
 
 
