@@ -33,6 +33,7 @@ import zmq
 
 from .endpoints import check_endpoint
 from .events import Event
+from .feed import READER_QUEUE, Feed
 from .keys import client_curve
 from .model import SwarmModel
 
@@ -144,6 +145,38 @@ class LateJoin:
         """Whether the answer already holds `ev` (same incarnation, numbered below what it expects next)."""
         known = self._expected.get(ev.agent)
         return known is not None and ev.inc == known[0] and ev.seq < known[1]
+
+
+class JoiningFeed(Feed):
+    """A monitored feed that, once through the hub's handshake, asks how the swarm stands (a
+    LateJoin) and from then on delivers only the events the answer does not hold: the one
+    late-joining loop of viewers and recorders. Whoever reads it takes up `answering`."""
+
+    def __init__(self, endpoint: str, history: str | None = None, *, monitor: str, queue: int = READER_QUEUE,
+                 hold: bool = True, ask: bool = True) -> None:
+        """`history`: where the hub answers (default: next to `endpoint`); `hold`: as LateJoin's;
+        `ask`: False for a reader that cannot use an answer."""
+        super().__init__(endpoint, queue=queue, monitor=monitor)
+        self.history = history or history_endpoint(endpoint)
+        self._hold, self._ask = hold, ask
+        self._join: LateJoin | None = None
+
+    def poll(self, timeout_ms: int = 100) -> list[Event]:
+        self.watch()
+        if self._join is None and self._ask and self.connected:  # subscribed: now ask for what came before
+            self._join = LateJoin(self.history, hold=self._hold)
+        events = super().poll(timeout_ms)
+        return self._join.take(events) if self._join is not None else events
+
+    @property
+    def answering(self) -> LateJoin | None:
+        """The late join while its answer may still come (or may have come and is not taken yet)."""
+        return self._join if self._join is not None and self._join.waiting else None
+
+    def close(self) -> None:
+        if self._join is not None:
+            self._join.close()
+        super().close()
 
 
 def _read(payload: bytes) -> tuple[SwarmModel | None, Path | None]:

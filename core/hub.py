@@ -308,10 +308,10 @@ class Hub:
 
         A batch whose first seq is behind what the agent already sent may hold
         late events among new ones: only its events tell which, so it is decoded."""
-        known = self._seqs.get(head.agent)
-        if known is None and len(self._seqs) >= MAX_AGENTS:
-            return  # a flood of agent ids: the ones past the bound pass uncounted, not remembered
-        inc, expected = known if known else (None, 0)
+        known = self._known(head.agent)
+        if known is None:
+            return
+        inc, expected = known
         if inc == head.inc and head.first < expected:
             self._count_gaps(decode_batch(payload)[0])
             return
@@ -338,16 +338,24 @@ class Hub:
             self._count_gap(ev)
 
     def _count_gap(self, ev: Event) -> None:
-        known = self._seqs.get(ev.agent)
-        if known is None and len(self._seqs) >= MAX_AGENTS:
+        known = self._known(ev.agent)
+        if known is None:
             return
-        inc, expected = known if known else (None, 0)
+        inc, expected = known
         nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
         self._seqs[ev.agent] = [ev.inc, nxt]
         if lost:
             self.stats.gaps[ev.agent] += lost
         elif restarted:
             self.stats.restarts += 1
+
+    def _known(self, agent: str) -> tuple[int | None, int] | None:
+        """The agent's incarnation and the seq expected next ((None, 0) for a new one); None past
+        MAX_AGENTS agents: a flood of agent ids passes uncounted, not remembered."""
+        known = self._seqs.get(agent)
+        if known is None:
+            return None if len(self._seqs) >= MAX_AGENTS else (None, 0)
+        return known[0], known[1]
 
     def _on_monitor(self, what: str, msg: dict) -> None:
         event = msg["event"]

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .events import Event
-from .feed import VIEWER_QUEUE, Feed
-from .history import LateJoin, history_endpoint
+from .feed import VIEWER_QUEUE
+from .history import JoiningFeed, LateJoin, history_endpoint
 from .model import SwarmModel
 
 RECENT_EVENTS = 10_000
@@ -128,7 +128,6 @@ class LiveSource(Source):
         self.history = history or history_endpoint(endpoint)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
-        self._join: LateJoin | None = None
         self._caught_up = False
 
     def start(self) -> "LiveSource":
@@ -157,28 +156,15 @@ class LiveSource(Source):
         return not self._caught_up
 
     def _run(self) -> None:
-        with Feed(self.endpoint, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
-            try:
-                self._follow(feed)
-            finally:
-                if self._join is not None:
-                    self._join.close()
-
-    def _follow(self, feed: Feed) -> None:
-        join = None
-        while not self._stop.is_set():
-            feed.watch()
-            self.connected, self.turned_away = feed.connected, feed.turned_away
-            if join is None and feed.connected:  # subscribed: now ask for what came before
-                join = self._join = LateJoin(self.history)
-            events = feed.poll(50)
-            if join is not None:
-                events = join.take(events)
-            if events:
-                self._fold(events)
-            if join is not None and join.waiting:
-                self._catch_up(join)
-            self.refused = dict(feed.stats.refused)
+        with JoiningFeed(self.endpoint, self.history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
+            while not self._stop.is_set():
+                events = feed.poll(50)
+                self.connected, self.turned_away = feed.connected, feed.turned_away
+                if events:
+                    self._fold(events)
+                if feed.answering is not None:
+                    self._catch_up(feed.answering)
+                self.refused = dict(feed.stats.refused)
 
     def _catch_up(self, join: LateJoin) -> None:
         """Start from the hub's model once it answers (what this view folded so far is in it)."""

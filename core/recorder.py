@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import ConfigError
 from .events import Event
-from .feed import Feed
-from .history import LateJoin, history_endpoint
+from .history import JoiningFeed, LateJoin
 from .hub import Hub
 from .model import SwarmModel
 from .session_writer import SessionWriter, new_header
@@ -250,27 +249,20 @@ class Recorder:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away.
         A recording hub is asked how the swarm stood (`history`, default next to `endpoint`, see
         history.py): the first session starts from its answer if it comes within the first flush window."""
-        join: LateJoin | None = None
-        with Feed(endpoint, monitor=f"recorder-{id(self)}") as feed:
+        with JoiningFeed(endpoint, history, monitor=f"recorder-{id(self)}", hold=False,
+                         ask=not self.policy.split_by_run) as feed:
             if on_ready:
                 on_ready()
             while not stop():
-                feed.watch()
+                events = feed.poll(int(TICK_S * 1000))
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
-                if join is None and feed.connected and not self.policy.split_by_run:
-                    join = LateJoin(history or history_endpoint(endpoint), hold=False)
-                events = feed.poll(int(TICK_S * 1000))
-                if join is not None:
-                    events = join.take(events)
                 if events:
                     self.record(events)
-                if join is not None and join.waiting:
-                    self._join_with(join)
+                if feed.answering is not None:
+                    self._join_with(feed.answering)
                 self.tick()
                 self.refused = dict(feed.stats.refused)
-            if join is not None:
-                join.close()
 
     def _join_with(self, join: LateJoin) -> None:
         """Once the hub answers: a session not started yet starts from it; one started, if none of its

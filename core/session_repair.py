@@ -30,6 +30,14 @@ from .session_reader import SessionFile
 from .session_summary import summarize
 
 
+def unclosed_note(meta: dict) -> str | None:
+    """What to say of a file its recorder did not close (a crash, a damaged end), wherever it is shown."""
+    if meta["closed"]:
+        return None
+    return (f"not closed cleanly ({meta['damage'] or 'no end block'}); "
+            f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end")
+
+
 @dataclass(frozen=True)
 class RepairReport:
     path: Path

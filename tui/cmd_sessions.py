@@ -24,7 +24,7 @@ from swarmscope.core.export import FORMATS, export
 from swarmscope.core.finding import Finding, finding_markdown
 from swarmscope.core.replay import Session, open_session
 from swarmscope.core.retention import Retention, plan_cleanup
-from swarmscope.core.session_repair import repair
+from swarmscope.core.session_repair import repair, unclosed_note
 from swarmscope.core.store import resolve, sessions_dir
 
 from .args import AT_HELP, instant, positive
@@ -157,8 +157,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         print(f"continues {meta['continues'][:8]} (part {meta.get('part')}): starts with the swarm as that "
               "session ended; counts are this session's own")
     if not meta["closed"]:
-        print(f"state     not closed cleanly: {meta['damage'] or 'no end block'}; "
-              f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end")
+        print(f"state     {unclosed_note(meta)}")
     print("agents")
     for agent_id, a in sorted(summary["agents"].items()):
         print(f"  {agent_id:<20} {a['role'] or '':<12} {a['status'] or '':<9} {a['health']:<9} "

@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 from textual.binding import Binding
 
 from swarmscope.core.diff import behaviour
+from swarmscope.core import session_repair
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
 from swarmscope.core.replay import Session
@@ -81,12 +82,9 @@ def damage_note(exc: SessionError, where: int) -> str:
 
 
 def unclosed_note(session: Session) -> str | None:
-    """What to say on opening a file its recorder did not close (a crash, a damaged end)."""
-    meta = session.meta
-    if meta["closed"]:
-        return None
-    return (f"not closed cleanly ({meta['damage'] or 'no end block'}): it shows the {len(session):,} events up "
-            f"to there; `swarmscope sessions repair {session.id[:8]}` gives it a proper end")
+    """What to say on opening a file its recorder did not close: what it shows, and the mend."""
+    note = session_repair.unclosed_note(session.meta)
+    return note and f"{note}. The {len(session):,} events before that replay as usual"
 
 
 def timeline_data(session: Session, scan: ScanResult, known: tuple[Block, ...] = ()) -> TimelineData:
