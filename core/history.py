@@ -50,8 +50,8 @@ OVERLAP_S = 5.0
 MAX_HELD_EVENTS = 500_000
 """Events kept while waiting (a flood past this: the answer is given up, the view goes on)."""
 
-StateNow = Callable[[], SwarmModel | None]
-SessionNow = Callable[[], Path | None]
+Standing = Callable[[], tuple[SwarmModel | None, Path | None]]
+"""How the swarm stands and the session file being written (a recorder's, either None when unknown)."""
 
 
 def history_endpoint(out_endpoint: str) -> str:
@@ -64,11 +64,10 @@ def history_endpoint(out_endpoint: str) -> str:
     return check_endpoint(f"{out_endpoint}-history")
 
 
-def answer(state_now: StateNow | None, session_now: SessionNow | None = None) -> bytes:
+def answer(standing: Standing | None) -> bytes:
     """The reply to a late joiner: `[version, compact model, {"session", "host"}]`, the model None
     when there is none; the session file being written, so a viewer on the same host can rewind it."""
-    model = state_now() if state_now is not None else None
-    path = session_now() if session_now is not None else None
+    model, path = standing() if standing is not None else (None, None)
     where = {"session": str(path.resolve()), "host": socket.gethostname()} if path is not None else {}
     return msgpack.packb([HISTORY_VERSION, model.compact() if model is not None else None, where])
 

@@ -31,7 +31,7 @@ from zmq.utils.monitor import recv_monitor_message
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from .errors import ConfigError
 from .events import Event
-from .history import SessionNow, StateNow, answer
+from .history import Standing, answer
 from .keys import CLIENTS, Curve, hub_curve
 from .model import MAX_AGENTS
 from .sequence import advance, is_run
@@ -71,8 +71,7 @@ class Hub:
         self.in_endpoint = check_endpoint(in_endpoint, "--in")
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
         self.history_endpoint = check_endpoint(history, "--history") if history else None
-        self._state_now: StateNow | None = None
-        self._session_now: SessionNow | None = None
+        self._standing: Standing | None = None
         self.max_message = max_message
         self.stats = HubStats()
         # With keys, a context of its own: ZeroMQ's authenticator binds one fixed inproc name per
@@ -102,9 +101,9 @@ class Hub:
         """Receive every decoded batch on the tap thread (keep it quick)."""
         self._listeners.append(listener)
 
-    def serve_state(self, state_now: StateNow, session_now: SessionNow | None = None) -> None:
+    def serve_state(self, standing: Standing) -> None:
         """What late joiners are given, asked on the tap thread: a recorder's model, and the file it writes."""
-        self._state_now, self._session_now = state_now, session_now
+        self._standing = standing
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -267,7 +266,7 @@ class Hub:
             callers.append(history.recv_multipart()[0])
         for frames in islice(_queued(tap), VIEWER_BACKLOG):
             self._on_captured(frames)
-        reply = answer(self._state_now, self._session_now)
+        reply = answer(self._standing)
         for caller in callers:
             history.send_multipart([caller, reply])
 

@@ -224,21 +224,16 @@ class Recorder:
     def attach(self, hub: Hub) -> "Recorder":
         """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
         hub.add_listener(lambda events, raw: self.record(events))
-        hub.serve_state(self.state_now, self.session_now)
+        hub.serve_state(self.standing)
         return self.start_ticker()
 
-    def session_now(self) -> Path | None:
-        """The one file being written now, if there is exactly one (as state_now)."""
+    def standing(self) -> tuple[SwarmModel | None, Path | None]:
+        """The recorded swarm as it stands (events not yet written included) and the file it goes
+        into; (None, None) unless exactly one session is being written (split by run, each session
+        holds a part of the swarm)."""
         with self._lock:
             writer = self._only_writer()
-            return writer.path if writer is not None else None
-
-    def state_now(self) -> SwarmModel | None:
-        """The recorded swarm as it stands, events not yet written included; None unless exactly
-        one session is being written (split by run, each session holds a part of the swarm)."""
-        with self._lock:
-            writer = self._only_writer()
-            return writer.model_now() if writer is not None else None
+            return (writer.model_now(), writer.path) if writer is not None else (None, None)
 
     def _only_writer(self) -> SessionWriter | None:
         writers = [t.writer for t in self._tracks.values() if t.writer is not None]

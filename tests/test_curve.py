@@ -181,7 +181,7 @@ def test_a_keys_folder_that_cannot_be_written_is_one_line(tmp_path, args):
 @pytest.mark.parametrize("let_in", [True, False])
 def test_a_curve_hub_tells_late_joiners_only_what_it_tells_known_clients(endpoints, tmp_path, monkeypatch, let_in):
     with Hub(*endpoints, keys=tmp_path / "hub-keys", history=history_endpoint(endpoints[1])) as hub:
-        hub.serve_state(lambda: SwarmModel())
+        hub.serve_state(lambda: (SwarmModel(), None))
         _client(hub, tmp_path, monkeypatch, "laptop", let_in)
         join = LateJoin(hub.history_endpoint, clock=lambda: 0.0)  # never gives up by itself
         if let_in:

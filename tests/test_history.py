@@ -117,7 +117,7 @@ def test_events_the_answer_holds_are_folded_once_whichever_socket_brings_them_fi
     join = LateJoin(f"ipc://{tmp_path}/history", ctx, clock=lambda: now[0])
     join.take([Event(i, "a", i, "progress", {"fraction": i / 10}, 1) for i in (3, 4, 5)])  # while waiting
     caller, _ = server.recv_multipart()
-    server.send_multipart([caller, answer(lambda: hub_model)])
+    server.send_multipart([caller, answer(lambda: (hub_model, None))])
     wait_for(lambda: server.poll(0) or join.answer() is not None or not join.waiting)
     server.close(linger=0)
     # the model the view starts from: the hub's 5 events, then seq 5 from the held ones
@@ -179,7 +179,7 @@ def test_a_recording_hub_started_from_the_command_line_answers_a_screens_late_jo
 def test_the_answer_names_the_hub_s_file_only_to_a_viewer_on_the_same_host(tmp_path):
     written = tmp_path / "run.swarm"
     written.write_bytes(b"")
-    here = answer(lambda: None, lambda: written)
+    here = answer(lambda: (None, written))
     assert _read(here)[1] == written.resolve()
     version, model, where = msgpack.unpackb(here)
     elsewhere = msgpack.packb([version, model, {**where, "host": "another-host"}])
@@ -255,7 +255,7 @@ def test_an_answer_that_comes_too_late_for_a_recorder_leaves_nothing_out(tmp_pat
     server.bind(f"ipc://{tmp_path}/history")
     join = LateJoin(f"ipc://{tmp_path}/history", ctx, hold=False)
     caller, _ = server.recv_multipart()
-    server.send_multipart([caller, answer(lambda: hub_model)])
+    server.send_multipart([caller, answer(lambda: (hub_model, None))])
     wait_for(lambda: rec._join_with(join) or not join.waiting)
     server.close(linger=0)
     late = [Event(9, "a", 3, "log", {}, 1), Event(9, "a", 4, "log", {}, 1)]
