@@ -155,10 +155,13 @@ def _raw_receive(endpoint: str, n: int) -> float:
     return got / (time.perf_counter() - t0)
 
 
-def _emitter_process(endpoint: str, n: int) -> None:
-    """An agent that emits n events as fast as it can, then says bye."""
+def emitter_process(endpoint: str, n: int, started: Any = None) -> None:
+    """An agent that emits n events as fast as it can, then says bye; `started`, a shared
+    multiprocessing Value, is given the wall time it began (once the hub listens)."""
     em = Emitter("agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=n + 10, batch_size=500)
     _wait_listening(em._pub, 10)
+    if started is not None:
+        started.value = time.time()
     e = em.emit
     for _ in range(n):
         e("progress", fraction=0.5, task="t-42", message="3 of 6 pages")
@@ -217,7 +220,7 @@ def _receive_from_hub(out_ep: str, in_ep: str, n: int, ctx: Any) -> dict[str, An
         _wait_for_hub(feed, in_ep)
         frames0, events0 = feed.stats.frames, feed.stats.events
         children0, cpu0 = _children_cpu(), time.process_time()
-        agent = ctx.Process(target=_emitter_process, args=(in_ep, n))
+        agent = ctx.Process(target=emitter_process, args=(in_ep, n))
         agent.start()
         t0 = t1 = None
         untimed = 0

@@ -4,17 +4,22 @@ Each figure stands next to a floor measured in the same run: reading the
 whole file for the open, one zstd block decompression and one bare
 SwarmModel.restore for a seek, msgpack and zlib for the bytes, the hub's own
 decoding of wire batches as Emitters send them (a batch of columns per
-agent) for the recorder. The session file is generated once and cached in
-the temp dir (it takes a while to simulate), keyed by its size, seed,
-format version, the writer's keyframe interval and compression level, and
-the fields keyframes hold.
+agent) for the recorder; and, for what a slower recorder means in a
+recording hub, a burst into one (the rate it was sent at). The session file
+is generated once and cached in the temp dir (it takes a while to
+simulate), keyed by its size, seed, format version, the writer's keyframe
+interval and compression level, and the fields keyframes hold.
 """
 
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
 import random
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -25,6 +30,7 @@ from typing import Any, Callable
 import msgpack
 
 from . import session_format as fmt
+from .bench import emitter_process
 from .reducers import MAX_DONE_TASKS
 from .replay import Session
 from .session_writer import KEYFRAME_EVERY, SessionWriter
@@ -48,6 +54,7 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
     out.update(_seek(path, line, 60 if quick else 300))
     out.update(_size(path, n, line))
     out.update(_recorder(line, 50_000 if quick else 200_000))
+    out.update(_burst(line, 500_000 if quick else 2_000_000))
     return out
 
 
@@ -210,3 +217,35 @@ def _record(path: Path, batches: list[list]) -> None:
     with SessionWriter(path) as w:
         for batch in batches:
             w.append(batch)
+
+
+def _burst(line: Line, n: int) -> dict[str, Any]:
+    """What a recorder slower than the swarm means: a burst into a recording hub (`hub --record`),
+    as fast as an Emitter sends. ZeroMQ queues for the tap what it has not taken yet (hub.TAP_QUEUE),
+    so the session loses nothing and catches up after; the hub is stopped (SIGTERM) as the last
+    event is sent, and drains before it exits."""
+    started = mp.get_context("spawn").Value("d", 0.0)
+    with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
+        in_ep = f"ipc://{tmp}/in"
+        hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out",
+                                f"ipc://{tmp}/out", "--record", "--dir", f"{tmp}/rec", "--stats-every", "3600"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            agent = mp.get_context("spawn").Process(target=emitter_process, args=(in_ep, n, started))
+            agent.start()
+            agent.join()
+            sent = time.time()
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(120)
+        finally:
+            hub.kill()
+        caught_up = time.time() - sent
+        with Session(next(Path(tmp, "rec").glob("*" + fmt.SUFFIX))) as s:
+            recorded, lost = len(s), s.meta["summary"]["gaps"]
+    rate, recording_rate = n / (sent - started.value), n / (sent - started.value + caught_up)
+    line("burst into a recording hub, sent at", rate, "ev/s")
+    line("  recorded in all (tap's decoding included)", recording_rate, "ev/s", rate)
+    line(f"  events in the session, of {n + 2:,} sent", recorded, "events", None, f"lost: {lost:,}")
+    line("  all recorded, hub stopped: after the last sent", caught_up, "s")
+    return {"burst_events_per_s": rate, "burst_recording_events_per_s": recording_rate, "burst_recorded": recorded,
+            "burst_lost": lost, "burst_caught_up_s": caught_up}

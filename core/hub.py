@@ -17,6 +17,7 @@ in the folder's clients/ (see keys.py).
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
 import uuid
@@ -45,6 +46,12 @@ slow viewer cannot grow the hub without limit."""
 
 CLIENTS_RELOAD_S = 2.0
 """How often a CURVE hub reads its clients/ folder again: a key copied there is let in this soon."""
+
+TAP_QUEUE = 100_000
+"""Messages queued for the tap, at the capture socket and again at the tap's: a tap that falls
+further behind (a recorder slower than the swarm, for long) has the rest dropped by ZeroMQ, for
+the tap alone (viewers still get them). The hub counts those from the proxy's own tally
+(HubStats.behind), so they are said, not lost without a word."""
 
 DRAIN_S = 10.0
 """At stop, how long the tap may go on taking in what the proxy passed before it stopped."""
@@ -87,6 +94,8 @@ class Hub:
         self._auth: ThreadAuthenticator | None = None
         self._curve: Curve | None = None
         self._history: zmq.Socket | None = None
+        self._control_lock = threading.Lock()
+        """The proxy's control socket is asked from the stats line's thread and told to stop from stop()'s."""
 
     @property
     def context(self) -> zmq.Context:
@@ -137,7 +146,7 @@ class Hub:
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
         self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
         self._capture = ctx.socket(zmq.PUB)
-        self._capture.setsockopt(zmq.SNDHWM, 100_000)
+        self._capture.setsockopt(zmq.SNDHWM, TAP_QUEUE)
         self._capture.bind(f"inproc://{self._name}-capture")
         self._control = ctx.socket(zmq.PAIR)
         self._control.bind(f"inproc://{self._name}-control")
@@ -175,12 +184,27 @@ class Hub:
             return
         tap, proxy = self._threads or (None, None)
         if proxy is not None:
-            self._control.send(b"TERMINATE")
+            self.count_passed()  # the last tally of what agents sent: what the tap missed is said at stop
+            with self._control_lock:
+                self._control.send(b"TERMINATE")
             proxy.join(5)
         self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
         if tap is not None:
             tap.join(DRAIN_S + 5)
         self._release()
+
+    def count_passed(self) -> None:
+        """Ask the proxy how many messages it has taken in from agents, into `stats.passed`
+        (ZeroMQ's own tally, in C, which does not lag as the tap may). Not from the tap thread."""
+        with self._control_lock:
+            if self._stop.is_set() or not self._threads:
+                return
+            self._control.send(b"STATISTICS")
+            while self._control.poll(1000):
+                reply = self._control.recv_multipart()
+                if len(reply) == 8:  # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
+                    self.stats.frames_passed = struct.unpack("=Q", reply[0])[0]
+                    return
 
     def __enter__(self) -> "Hub":
         return self.start()
@@ -214,7 +238,7 @@ class Hub:
     def _tap(self, ready: threading.Event) -> None:
         """Decode and count what passes; track connections through socket monitors."""
         tap = self._ctx.socket(zmq.SUB)
-        tap.setsockopt(zmq.RCVHWM, 100_000)
+        tap.setsockopt(zmq.RCVHWM, TAP_QUEUE)
         tap.setsockopt(zmq.SUBSCRIBE, b"")
         tap.connect(f"inproc://{self._name}-capture")
         history = self._history
@@ -282,11 +306,13 @@ class Hub:
                 self._on_captured(frames)
             else:
                 self.stats.unrecorded += 1
+                self.stats.frames_taken += len(frames)
 
     def _on_captured(self, frames: list[bytes]) -> None:
         if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
             return  # a viewer's (un)subscription on its way upstream
         st = self.stats
+        st.frames_taken += len(frames)
         st.messages_in += 1
         st.bytes_in += sum(len(f) for f in frames)
         if self._listeners:  # a recorder needs the events

@@ -34,6 +34,18 @@ class HubStats:
     """Handshakes CURVE refused: a key not among the hub's clients."""
     unrecorded: int = 0
     """Messages still queued for the tap when the hub stopped, past DRAIN_S: neither counted nor recorded."""
+    frames_passed: int = 0
+    """Frames the proxy took in from agents, as of the last time it was asked (Hub.count_passed).
+    ZeroMQ tallies frames, not messages: one from the SDK is two (topic, batch)."""
+    frames_taken: int = 0
+    """Frames the tap took off its queue (counted, or left unrecorded at stop)."""
+
+    @property
+    def behind(self) -> int:
+        """Messages (of two frames) the proxy passed that the tap has not taken: queued for a tap that
+        is behind, or, past the tap's queue, dropped for it (neither counted nor recorded; viewers had
+        them). After a stop, only the dropped ones."""
+        return max(0, self.frames_passed - self.frames_taken) // 2
 
     def to_dict(self) -> dict:
         return {
@@ -44,4 +56,5 @@ class HubStats:
             "restarts": self.restarts, "publishers": self.publishers,
             "viewers": self.viewers, "dropped_connections": self.dropped_connections,
             "refused_clients": self.refused_clients, "unrecorded_at_stop": self.unrecorded,
+            "behind": self.behind,
         }

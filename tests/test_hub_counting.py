@@ -118,3 +118,39 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monk
     stopping.join(30)
     sock.close(linger=0)
     assert len(got) == recorded and hub.stats.unrecorded == unrecorded
+
+
+@pytest.mark.parametrize("queue, dropped", [(hub_module.TAP_QUEUE, False), (10, True)], ids=["behind", "dropped"])
+def test_a_tap_that_falls_behind_is_said_from_the_proxys_own_tally(endpoints, monkeypatch, queue, dropped):
+    """What the proxy passed and the tap has not counted: queued while the tap is stuck, and, past
+    the tap's queue, dropped for it and still said after the stop (viewers had every message)."""
+    monkeypatch.setattr(hub_module, "TAP_QUEUE", queue)
+    release, got = threading.Event(), []
+
+    def stuck_recorder(events, payload):
+        release.wait(30)
+        got.append(events)
+
+    hub = Hub(*endpoints).start()
+    hub.add_listener(stuck_recorder)
+    sock = zmq.Context.instance().socket(zmq.XPUB)
+    sock.connect(hub.in_endpoint)
+    sock.recv()  # the hub has subscribed: the path is up
+    for b in range(200):
+        sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", b, "heartbeat", {}, 1)])])
+
+    def passed_all() -> bool:
+        hub.count_passed()
+        return hub.stats.frames_passed == 400  # two frames a message
+    wait_for(passed_all)
+    assert hub.stats.behind == 200 - hub.stats.messages_in >= 199  # the tap is stuck in its first message
+    release.set()
+    if not dropped:
+        wait_for(lambda: hub.stats.messages_in == 200)
+        hub.count_passed()
+        assert hub.stats.behind == 0
+    hub.stop()
+    sock.close(linger=0)
+    assert len(got) == hub.stats.messages_in
+    assert hub.stats.behind == 200 - len(got)
+    assert (hub.stats.behind > 100) == dropped

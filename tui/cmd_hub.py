@@ -75,26 +75,38 @@ def run(args: argparse.Namespace) -> int:
                 print(f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
                       f"let one in by copying its public key into {keys / CLIENTS}", file=sys.stderr, flush=True)
             while not stop.wait(args.stats_every):
-                _report(hub, args.json)
+                hub.count_passed()
+                _report(hub, args.json, recording=recorder is not None)
     finally:
         if forwarder:
             forwarder.stop()
         if recorder:
             recorder.close()
-    _report(hub, args.json, final=True)
+    _report(hub, args.json, final=True, recording=recorder is not None)
     if recorder and not args.json:
         print(report(recorder), flush=True)
     return 0
 
 
-def _report(hub: Hub, as_json: bool, final: bool = False) -> None:
+def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = False) -> None:
     stats = hub.stats.to_dict()
     if as_json:
         print(json.dumps({"final": final, **stats}), flush=True)
         return
     refused = sum(stats["refused"].values())
-    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']} messages, {stats['events_in']} events in; "
-          f"{refused} refused, {stats['gaps']} lost before the hub; "
+    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in; "
+          f"{refused:,} refused, {stats['gaps']:,} lost before the hub; "
           f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
-          f"{f', {n} refused by CURVE' if (n := stats['refused_clients']) else ''}"
-          f"{f'; {n} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}", flush=True)
+          f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
+          f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
+          f"{_behind(stats['behind'], final, recording)}", flush=True)
+
+
+def _behind(messages: int, final: bool, recording: bool) -> str:
+    """What the tap has not counted of what the proxy passed (viewers had it all)."""
+    if not messages:
+        return ""
+    tap = "the recorder" if recording else "the counting"
+    if final:
+        return f"; {messages:,} messages passed to viewers but dropped for {tap}, which fell behind past its queue"
+    return f"; {tap} is {messages:,} messages behind"

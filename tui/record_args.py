@@ -45,12 +45,12 @@ def make_recorder(args: argparse.Namespace, source: str, out: str | None = None)
 
 def report(recorder: Recorder) -> str:
     kept = ", ".join(str(p) for p in recorder.kept) or "none"
-    extra = f"; {recorder.discarded} not kept (outcome ok)" if recorder.discarded else ""
-    extra += f"; {recorder.skipped} events left out by --sample" if recorder.skipped else ""
+    extra = f"; {recorder.discarded:,} not kept (outcome ok)" if recorder.discarded else ""
+    extra += f"; {recorder.skipped:,} events left out by --sample" if recorder.skipped else ""
     if recorder.refused:
         reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(recorder.refused.items(), key=lambda r: -r[1]))
         extra += f"; frames refused: {reasons}"
-    return f"recorded {recorder.events} events; sessions kept: {kept}{extra}"
+    return f"recorded {recorder.events:,} events; sessions kept: {kept}{extra}"
 
 
 @contextmanager
