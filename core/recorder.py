@@ -223,7 +223,7 @@ class Recorder:
 
     def attach(self, hub: Hub) -> "Recorder":
         """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
-        hub.add_listener(lambda events, raw: self.record(events))
+        hub.add_listener(self.record)
         hub.serve_state(self.standing)
         return self.start_ticker()
 

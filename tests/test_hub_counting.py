@@ -61,7 +61,7 @@ def _stream(seed):
 def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch, recording):
     hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its tap's counting
     if recording:
-        hub.add_listener(lambda events, payload: None)
+        hub.add_listener(lambda events: None)
     decoded = Counter()
     for module in (wire, hub_module):  # count the batches decoded, wherever the hub decodes them
         monkeypatch.setattr(module, "decode_batch", _counting(module.decode_batch, decoded))
@@ -95,7 +95,7 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monk
     monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
     release, entered, got = threading.Event(), threading.Event(), []
 
-    def slow_recorder(events, payload):
+    def slow_recorder(events):
         if events[0].agent != "a":
             return  # the feed's probes, from before
         entered.set()
@@ -109,8 +109,9 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monk
     for b in range(50):
         sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", s, "heartbeat", {}, 1)
                                                          for s in range(b * 100, b * 100 + 100)])])
+        if b == 0:
+            wait_for(entered.is_set)  # the tap is stuck in the first message; the proxy passes the rest
     drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
-    wait_for(entered.is_set)  # and the tap is in the first batch (on a busy machine it may lag the viewer)
     stopping = threading.Thread(target=hub.stop)
     stopping.start()
     wait_for(hub._stop.is_set)  # the proxy has stopped; the tap is still stuck in the first batch
@@ -125,11 +126,12 @@ def test_a_tap_that_falls_behind_is_said_from_the_proxys_own_tally(endpoints, mo
     """What the proxy passed and the tap has not counted: queued while the tap is stuck, and, past
     the tap's queue, dropped for it and still said after the stop (viewers had every message)."""
     monkeypatch.setattr(hub_module, "TAP_QUEUE", queue)
-    release, got = threading.Event(), []
+    release, entered, got = threading.Event(), threading.Event(), []
 
-    def stuck_recorder(events, payload):
+    def stuck_recorder(events):
+        entered.set()
         release.wait(30)
-        got.append(events)
+        got.extend(events)
 
     hub = Hub(*endpoints).start()
     hub.add_listener(stuck_recorder)
@@ -138,6 +140,8 @@ def test_a_tap_that_falls_behind_is_said_from_the_proxys_own_tally(endpoints, mo
     sock.recv()  # the hub has subscribed: the path is up
     for b in range(200):
         sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", b, "heartbeat", {}, 1)])])
+        if b == 0:
+            wait_for(entered.is_set)  # the tap is stuck in its first message
 
     def passed_all() -> bool:
         hub.count_passed()
