@@ -5,7 +5,8 @@ whole file for the open, one zstd block decompression and one bare
 SwarmModel.restore for a seek, msgpack and zlib for the bytes, the hub's own
 decoding of wire batches as Emitters send them (a batch of columns per
 agent) for the recorder; and, for what a slower recorder means in a
-recording hub, a burst into one (the rate it was sent at). The session file
+recording hub, a burst into one (the rate it was sent at), and many agents'
+small messages into one (the rate they were sent at). The session file
 is generated once and cached in the temp dir (it takes a while to
 simulate), keyed by its size, seed, format version, the writer's keyframe
 interval and compression level, and the fields keyframes hold.
@@ -14,6 +15,7 @@ interval and compression level, and the fields keyframes hold.
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing as mp
 import random
 import signal
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import msgpack
+import zmq
 
 from . import session_format as fmt
 from .bench import emitter_process
@@ -36,7 +39,8 @@ from .replay import Session
 from .session_writer import KEYFRAME_EVERY, SessionWriter
 from .sim import SimConfig, simulate
 from .views import AgentView, LinkView, TaskView
-from .wire import decode_batch, encode_batch
+from .events import Event
+from .wire import TOPIC_EVENTS, decode_batch, encode_batch
 
 Report = Callable[[str], None] | None
 Line = Callable[..., None]
@@ -55,6 +59,7 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
     out.update(_size(path, n, line))
     out.update(_recorder(line, 50_000 if quick else 200_000))
     out.update(_burst(line, 500_000 if quick else 2_000_000))
+    out.update(_many_agents(line, 20_000 if quick else 100_000))
     return out
 
 
@@ -226,10 +231,7 @@ def _burst(line: Line, n: int) -> dict[str, Any]:
     event is sent, and drains before it exits."""
     started = mp.get_context("spawn").Value("d", 0.0)
     with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
-        in_ep = f"ipc://{tmp}/in"
-        hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out",
-                                f"ipc://{tmp}/out", "--record", "--dir", f"{tmp}/rec", "--stats-every", "3600"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hub, in_ep = _recording_hub(tmp)
         try:
             agent = mp.get_context("spawn").Process(target=emitter_process, args=(in_ep, n, started))
             agent.start()
@@ -249,3 +251,51 @@ def _burst(line: Line, n: int) -> dict[str, Any]:
     line("  all recorded, hub stopped: after the last sent", caught_up, "s")
     return {"burst_events_per_s": rate, "burst_recording_events_per_s": recording_rate, "burst_recorded": recorded,
             "burst_lost": lost, "burst_caught_up_s": caught_up}
+
+
+def _many_agents(line: Line, messages: int, agents: int = 1_000, per_message: int = 5) -> dict[str, Any]:
+    """A recording hub's tap against many agents each sending a few events a message (DESIGN's
+    1,000 agents at 100,000 events/s send ~20,000 such messages a second): its pace in messages,
+    from its own --json counters, every 0.1 s. The messages are sent first, all at once (fewer than
+    the tap can queue), so the floor is the rate they went out at."""
+    seqs: dict[str, int] = {}
+    payloads = []
+    for k in range(messages):
+        agent = f"agent-{k % agents:04d}"
+        seq = seqs[agent] = seqs.get(agent, -per_message) + per_message
+        payloads.append(encode_batch([Event(time.time_ns(), agent, seq + j, "progress", {"fraction": 0.5}, 1)
+                                      for j in range(per_message)]))
+    with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
+        hub, in_ep = _recording_hub(tmp, counters_every=0.1)
+        sock = zmq.Context.instance().socket(zmq.XPUB)
+        try:
+            sock.setsockopt(zmq.SNDHWM, 0)
+            sock.connect(in_ep)
+            sock.recv()  # the hub has subscribed
+            t0 = time.perf_counter()
+            for payload in payloads:
+                sock.send_multipart([TOPIC_EVENTS, payload])
+            sent = time.perf_counter() - t0
+            while json.loads(hub.stdout.readline())["messages_in"] < messages:
+                pass
+            taken = time.perf_counter() - t0
+        finally:
+            sock.close(linger=0)
+            hub.terminate()
+            hub.wait(60)
+    rate, floor = messages / taken, messages / sent
+    line(f"floor: {agents:,} agents' messages of {per_message} events, sent at", floor, "msg/s")
+    line("  taken in by a recording hub's tap", rate, "msg/s", floor, f"= {rate * per_message:,.0f} ev/s")
+    return {"many_agents_sent_per_s": floor, "many_agents_taken_per_s": rate}
+
+
+def _recording_hub(tmp: str, counters_every: float | None = None) -> tuple[subprocess.Popen, str]:
+    """`swarmscope hub --record` in a process of its own, on ipc endpoints in `tmp`, recording into
+    tmp/rec; with `counters_every`, its --json counters come on its stdout. Returns it and its agent side."""
+    in_ep = f"ipc://{tmp}/in"
+    counters = ["--stats-every", str(counters_every), "--json"] if counters_every else ["--stats-every", "3600"]
+    hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out",
+                            f"ipc://{tmp}/out", "--record", "--dir", f"{tmp}/rec", *counters],
+                           stdout=subprocess.PIPE if counters_every else subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, text=True)
+    return hub, in_ep
