@@ -113,7 +113,7 @@ class Hub:
         return f"inproc://{self._name}-out"
 
     def add_listener(self, listener: Listener) -> None:
-        """Receive every decoded batch on the tap thread (keep it quick)."""
+        """Receive the events of every pass over the tap's queue, on the tap thread (keep it quick)."""
         self._listeners.append(listener)
 
     def serve_state(self, standing: Standing) -> None:
@@ -200,7 +200,7 @@ class Hub:
         self._release()
 
     def count_passed(self) -> None:
-        """Ask the proxy how many messages it has taken in from agents, into `stats.passed`
+        """Ask the proxy how many frames it has taken in from agents, into `stats.frames_passed`
         (ZeroMQ's own tally, in C, which does not lag as the tap may). Not from the tap thread."""
         with self._control_lock:
             if self._stop.is_set() or not self._threads:
