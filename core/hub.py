@@ -35,10 +35,9 @@ from .errors import ConfigError
 from .events import Event
 from .history import Standing, answer
 from .keys import CLIENTS, Curve, hub_curve
-from .model import MAX_AGENTS
-from .sequence import advance, is_run
+from .hub_gaps import GapTally
 from .hub_stats import HubStats
-from .wire import MAX_MESSAGE_BYTES, BatchHead, decode_batch
+from .wire import MAX_MESSAGE_BYTES, BatchHead
 
 VIEWER_BACKLOG = 10_000
 """Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
@@ -92,7 +91,7 @@ class Hub:
         self._own_ctx = context is None and keys is not None
         self._ctx = zmq.Context() if self._own_ctx else (context or zmq.Context.instance())
         self._listeners: list[Listener] = []
-        self._seqs: dict[str, list[int]] = {}
+        self._gaps = GapTally(self.stats)
         self._threads: list[threading.Thread] = []
         self._name = f"hub-{uuid.uuid4().hex}"  # inproc names outlive closed sockets a little
         self._stop = threading.Event()
@@ -336,65 +335,11 @@ class Hub:
         else:
             got = st.decode.count(frames)
         if isinstance(got, BatchHead):
-            self._count_head(got, frames[1])
+            self._gaps.count_head(got, frames[1])
             return []
         if got:
-            self._count_gaps(got)
+            self._gaps.count_events(got)
         return got
-
-    def _count_head(self, head: BatchHead, payload: bytes) -> None:
-        """Gaps and restarts from a batch's head, as event by event would count them.
-
-        A batch whose first seq is behind what the agent already sent may hold
-        late events among new ones: only its events tell which, so it is decoded."""
-        known = self._known(head.agent)
-        if known is None:
-            return
-        inc, expected = known
-        if inc == head.inc and head.first < expected:
-            self._count_gaps(decode_batch(payload)[0])
-            return
-        _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
-        self._seqs[head.agent] = [head.inc, head.last + 1]
-        if lost:
-            self.stats.gaps[head.agent] += lost
-        elif restarted:
-            self.stats.restarts += 1
-        within = head.last - head.first + 1 - head.count
-        if within:
-            self.stats.gaps[head.agent] += within
-
-    def _count_gaps(self, events: list[Event]) -> None:
-        """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""
-        first = events[0]
-        known = self._seqs.get(first.agent)
-        if known is not None:
-            _, agents, seqs, _, _, incs = zip(*events)
-            if is_run(agents, incs, seqs, first.agent, known[0], known[1]):
-                known[1] += len(events)
-                return
-        for ev in events:
-            self._count_gap(ev)
-
-    def _count_gap(self, ev: Event) -> None:
-        known = self._known(ev.agent)
-        if known is None:
-            return
-        inc, expected = known
-        nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
-        self._seqs[ev.agent] = [ev.inc, nxt]
-        if lost:
-            self.stats.gaps[ev.agent] += lost
-        elif restarted:
-            self.stats.restarts += 1
-
-    def _known(self, agent: str) -> tuple[int | None, int] | None:
-        """The agent's incarnation and the seq expected next ((None, 0) for a new one); None past
-        MAX_AGENTS agents: a flood of agent ids passes uncounted, not remembered."""
-        known = self._seqs.get(agent)
-        if known is None:
-            return None if len(self._seqs) >= MAX_AGENTS else (None, 0)
-        return known[0], known[1]
 
     def _on_monitor(self, what: str, msg: dict) -> None:
         event = msg["event"]

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 import zmq
 
-from swarmscope.core import hub as hub_module, wire
+from swarmscope.core import hub as hub_module, hub_gaps, wire
 from swarmscope.core.events import Event
 from swarmscope.core.hub import Hub
 from swarmscope.core.sequence import advance
@@ -63,7 +63,7 @@ def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch, re
     if recording:
         hub.add_listener(lambda events: None)
     decoded = Counter()
-    for module in (wire, hub_module):  # count the batches decoded, wherever the hub decodes them
+    for module in (wire, hub_gaps):  # count the batches decoded, wherever the hub decodes them
         monkeypatch.setattr(module, "decode_batch", _counting(module.decode_batch, decoded))
     batches = _stream(seed=4)
     for batch in batches:

@@ -1,0 +1,78 @@
+"""Per-agent gaps and restarts as a hub counts them, from batch heads or from events.
+
+Each agent's incarnation and next expected seq is remembered (up to MAX_AGENTS agents);
+a batch that continues where the agent left off is counted in one step, anything else
+event by event with the same rule a viewer's model uses (sequence.advance).
+"""
+
+from __future__ import annotations
+
+from .events import Event
+from .hub_stats import HubStats
+from .model import MAX_AGENTS
+from .sequence import advance, is_run
+from .wire import BatchHead, decode_batch
+
+
+class GapTally:
+    """Counts into a HubStats' `gaps` and `restarts`; used by the hub's tap thread only."""
+
+    def __init__(self, stats: HubStats) -> None:
+        self.stats = stats
+        self.seqs: dict[str, list[int]] = {}
+        """Each agent's [incarnation, seq expected next]."""
+
+    def count_head(self, head: BatchHead, payload: bytes) -> None:
+        """Gaps and restarts from a batch's head, as event by event would count them.
+
+        A batch whose first seq is behind what the agent already sent may hold
+        late events among new ones: only its events tell which, so it is decoded."""
+        known = self._known(head.agent)
+        if known is None:
+            return
+        inc, expected = known
+        if inc == head.inc and head.first < expected:
+            self.count_events(decode_batch(payload)[0])
+            return
+        _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
+        self.seqs[head.agent] = [head.inc, head.last + 1]
+        if lost:
+            self.stats.gaps[head.agent] += lost
+        elif restarted:
+            self.stats.restarts += 1
+        within = head.last - head.first + 1 - head.count
+        if within:
+            self.stats.gaps[head.agent] += within
+
+    def count_events(self, events: list[Event]) -> None:
+        """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""
+        first = events[0]
+        known = self.seqs.get(first.agent)
+        if known is not None:
+            _, agents, seqs, _, _, incs = zip(*events)
+            if is_run(agents, incs, seqs, first.agent, known[0], known[1]):
+                known[1] += len(events)
+                return
+        for ev in events:
+            self._count_gap(ev)
+
+    def _count_gap(self, ev: Event) -> None:
+        known = self._known(ev.agent)
+        if known is None:
+            return
+        inc, expected = known
+        nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
+        self.seqs[ev.agent] = [ev.inc, nxt]
+        if lost:
+            self.stats.gaps[ev.agent] += lost
+        elif restarted:
+            self.stats.restarts += 1
+
+    def _known(self, agent: str) -> tuple[int | None, int] | None:
+        """The agent's incarnation and the seq expected next ((None, 0) for a new one); None past
+        MAX_AGENTS agents: a flood of agent ids passes uncounted, not remembered."""
+        known = self.seqs.get(agent)
+        if known is None:
+            return None if len(self.seqs) >= MAX_AGENTS else (None, 0)
+        return known[0], known[1]
+
