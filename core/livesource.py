@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from .events import Event
 from .feed import VIEWER_QUEUE
-from .history import JoiningFeed, LateJoin, history_endpoint
+from .history import JoiningFeed, LateJoin
 from .model import SwarmModel
 
 RECENT_EVENTS = 10_000
@@ -125,7 +125,7 @@ class LiveSource(Source):
     def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None) -> None:
         """`history`: where the hub answers late joiners (default: next to `endpoint`, see history.py)."""
         super().__init__(endpoint, clock)
-        self.history = history or history_endpoint(endpoint)
+        self._history = history
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
         self._caught_up = False
@@ -156,7 +156,7 @@ class LiveSource(Source):
         return not self._caught_up
 
     def _run(self) -> None:
-        with JoiningFeed(self.endpoint, self.history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
+        with JoiningFeed(self.endpoint, self._history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
             while not self._stop.is_set():
                 events = feed.poll(50)
                 self.connected, self.turned_away = feed.connected, feed.turned_away
