@@ -36,7 +36,9 @@ from . import session_format as fmt
 from .bench import emitter_process
 from .reducers import MAX_DONE_TASKS
 from .replay import Session
-from .session_writer import KEYFRAME_EVERY, SessionWriter
+from .session_reader import decode_event_block
+from .keyframing import KEYFRAME_EVERY
+from .session_writer import SessionWriter
 from .sim import SimConfig, simulate
 from .views import AgentView, LinkView, TaskView
 from .events import Event
@@ -125,9 +127,9 @@ def _seek(path: Path, line: Line, count: int) -> dict[str, Any]:
         offset, _ = s.file.index.keyframes[-1]
         raw = s.file.keyframe_raw(offset)
         block_offset, _ = s.file.index.blocks[len(s.file.index.blocks) // 2]
-        payload = s.file._payload(block_offset, fmt.EVENTS)
+        kind, payload = s.file.event_block(block_offset)
         floor_restore = _median_s(lambda: fmt.model_of_keyframe(fmt.unpack(raw, "keyframe")), 20)
-        floor_block = _median_s(lambda: fmt.decode_events(payload), 20)
+        floor_block = _median_s(lambda: decode_event_block(kind, payload), 20)
         anywhere = _timed_seeks(path, [rng.randrange(n) for _ in range(count)])
         start = _timed_seeks(path, [rng.randrange(n // 20) for _ in range(count // 3)])
         end = _timed_seeks(path, [n - 1 - rng.randrange(n // 20) for _ in range(count // 3)])

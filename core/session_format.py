@@ -13,6 +13,8 @@ caught before its payload is trusted. Block types:
 - EVENTS: a cleartext prefix (first index, count, recorded clock at the first
   and last event, errors, checkpoints) that a scan can index without
   decompressing, then a zstd-compressed, column-wise msgpack batch.
+- MESSAGES (2.0): the same prefix, then the wire messages a recording hub
+  kept, as they came, zstd-compressed (session_messages.py).
 - KEYFRAME: the model's snapshot after `at` events. Most keyframes are zstd
   deltas against the previous keyframe's raw bytes (used as a zstd raw
   dictionary); every FULL_KEYFRAME_EVERY-th is self-contained, which bounds
@@ -57,10 +59,11 @@ from .model import SwarmModel
 
 MAGIC = b"SWRMSESS"
 END_MAGIC = b"SWRMEND1"
-FORMAT_MAJOR = 1
-FORMAT_MINOR = 2
+FORMAT_MAJOR = 2
+FORMAT_MINOR = 0
 """1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read.
-1.2: those rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f"."""
+1.2: those rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f".
+2.0: MESSAGES blocks (session_messages.py), which a 1.x reader cannot count events in: it refuses the file."""
 PREAMBLE = struct.Struct("<8sHH")
 FRAME = struct.Struct("<IIB")
 """Payload length, CRC32 of type byte + payload, type."""
@@ -70,8 +73,10 @@ EVENTS_PREFIX = struct.Struct("<QIqqHH")
 KEYFRAME_PREFIX = struct.Struct("<QqQ")
 """Events folded (`at`), recorded clock, offset of the base keyframe (0: self-contained)."""
 
-HEADER, EVENTS, KEYFRAME, BOOKMARK, END = 1, 2, 3, 4, 5
-BLOCK_NAMES = {HEADER: "header", EVENTS: "events", KEYFRAME: "keyframe", BOOKMARK: "bookmark", END: "end"}
+HEADER, EVENTS, KEYFRAME, BOOKMARK, END, MESSAGES = 1, 2, 3, 4, 5, 6
+BLOCK_NAMES = {HEADER: "header", EVENTS: "events", KEYFRAME: "keyframe", BOOKMARK: "bookmark", END: "end",
+               MESSAGES: "messages"}
+EVENT_BLOCKS = (EVENTS, MESSAGES)
 
 MAX_BLOCK_BYTES = 64 * 1024 * 1024
 """A length above this is damage, not data: the reader stops there instead of allocating it."""
@@ -81,7 +86,7 @@ KEYFRAME_LEVEL = 6
 FULL_KEYFRAME_EVERY = 16
 SUFFIX = ".swarm"
 
-_U16 = 0xFFFF
+U16 = 0xFFFF
 
 
 # -- framing ----------------------------------------------------------------------
@@ -170,8 +175,8 @@ def encode_events(first: int, events: list[Event], clock_before: int) -> tuple[b
         _steps(names, seqs), list(map(inc_table.__getitem__, incs)), list(datas),
     ])
     prefix = EVENTS_PREFIX.pack(first, len(events), clock_lo, clock,
-                                min(kinds.count("error"), _U16), min(kinds.count("checkpoint"), _U16))
-    return prefix + _compressor(EVENT_LEVEL).compress(body), clock
+                                min(kinds.count("error"), U16), min(kinds.count("checkpoint"), U16))
+    return prefix + compress(body, EVENT_LEVEL), clock
 
 
 def _table(values: tuple) -> dict:
@@ -204,7 +209,7 @@ def decode_events(payload: bytes) -> list[Event]:
     this runs for every seek, so it is kept to the one loop seq needs.
     """
     info = events_info(payload)
-    body = unpack(_decompress(payload[EVENTS_PREFIX.size:], None), "events block")
+    body = unpack(decompress(payload[EVENTS_PREFIX.size:]), "events block")
     try:
         ts0, agents, kinds, incs, dts, ai, ki, steps, ii, datas = body
         if not len(dts) == len(ai) == len(ki) == len(steps) == len(ii) == len(datas) == info.count:
@@ -258,6 +263,12 @@ def encode_keyframe(at: int, clock: int, raw: bytes, base_offset: int, base_raw:
     return prefix + _compressor(KEYFRAME_LEVEL, base_raw).compress(raw)
 
 
+def with_base(payload: bytes, base_offset: int) -> bytes:
+    """A delta KEYFRAME payload made before its base was written, pointed at where the base now is."""
+    at, clock, _ = KEYFRAME_PREFIX.unpack_from(payload)
+    return KEYFRAME_PREFIX.pack(at, clock, base_offset) + payload[KEYFRAME_PREFIX.size:]
+
+
 def keyframe_info(payload: bytes) -> KeyframeInfo:
     if len(payload) < KEYFRAME_PREFIX.size:
         raise SessionError("damaged keyframe: too short")
@@ -273,7 +284,7 @@ def model_of_keyframe(snap: Any) -> SwarmModel:
 
 def keyframe_raw(payload: bytes, base_raw: bytes | None) -> bytes:
     """The msgpack'd snapshot inside a KEYFRAME payload (`base_raw` for a delta)."""
-    return _decompress(payload[KEYFRAME_PREFIX.size:], base_raw)
+    return decompress(payload[KEYFRAME_PREFIX.size:], base_raw)
 
 
 # -- zstd ------------------------------------------------------------------------------------
@@ -297,7 +308,11 @@ def _raw_dict(content: bytes) -> zstandard.ZstdCompressionDict:
     return zstandard.ZstdCompressionDict(content, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
-def _decompress(data: bytes, dictionary: bytes | None) -> bytes:
+def compress(data: bytes, level: int) -> bytes:
+    return _compressor(level).compress(data)
+
+
+def decompress(data: bytes, dictionary: bytes | None = None) -> bytes:
     try:
         if dictionary:
             dctx = zstandard.ZstdDecompressor(dict_data=_raw_dict(dictionary))

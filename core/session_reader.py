@@ -25,6 +25,7 @@ from .errors import SessionError
 from .events import Event
 from .gcpause import bulk_allocation
 from .model import SwarmModel
+from .session_messages import decode_messages
 
 BLOCK_CACHE = 8
 KEYFRAME_CACHE = 4 * fmt.FULL_KEYFRAME_EVERY
@@ -134,7 +135,7 @@ class SessionFile:
             fmt.parse_trailer(self._pread(offset, fmt.TRAILER.size)) is not None
 
     def _index_block(self, kind: int, payload: bytes, offset: int) -> None:
-        if kind == fmt.EVENTS:
+        if kind in fmt.EVENT_BLOCKS:
             info = fmt.events_info(payload)
             if info.first != self.index.events:
                 raise SessionError(f"{self.path.name} is damaged: block at {offset} starts at event "
@@ -177,11 +178,18 @@ class SessionFile:
         return kind, payload, offset + fmt.FRAME.size + length
 
     def _payload(self, offset: int, kind: int) -> bytes:
+        return self._block_of_kind(offset, (kind,))[1]
+
+    def _block_of_kind(self, offset: int, kinds: tuple[int, ...]) -> tuple[int, bytes]:
         got = self._read_block(offset)
-        if got is None or got[0] != kind:
-            raise SessionError(f"{self.path.name} is damaged: the {fmt.BLOCK_NAMES[kind]} block at "
+        if got is None or got[0] not in kinds:
+            raise SessionError(f"{self.path.name} is damaged: the {fmt.BLOCK_NAMES[kinds[0]]} block at "
                                f"offset {offset} fails its check")
-        return got[1]
+        return got[0], got[1]
+
+    def event_block(self, offset: int) -> tuple[int, bytes]:
+        """(type, payload) of the EVENTS or MESSAGES block at `offset`."""
+        return self._block_of_kind(offset, fmt.EVENT_BLOCKS)
 
     def block_of(self, i: int) -> int:
         """Which EVENTS block holds event `i` (0 <= i < len)."""
@@ -193,7 +201,7 @@ class SessionFile:
         offset, _ = self.index.blocks[b]
         def load() -> list[Event]:
             with bulk_allocation():
-                return fmt.decode_events(self._payload(offset, fmt.EVENTS))
+                return decode_event_block(*self.event_block(offset))
         return self._events.get(offset, load) if cached else load()
 
     def block_info(self, b: int) -> fmt.EventsInfo:
@@ -237,6 +245,10 @@ class SessionFile:
             return fmt.model_of_keyframe(snap), info.at
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} does not restore") from exc
+
+
+def decode_event_block(kind: int, payload: bytes) -> list[Event]:
+    return decode_messages(payload) if kind == fmt.MESSAGES else fmt.decode_events(payload)
 
 
 class _LRU(OrderedDict):

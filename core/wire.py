@@ -161,8 +161,8 @@ def _all_well_formed(rows: list) -> bool:
     )
 
 
-def _names_within(names: tuple, limit: int) -> bool:
-    """Every name a non-empty str of at most `limit` characters.
+def _names_within(names: tuple, limit: int, text: type = str) -> bool:
+    """Every name a non-empty `text` of at most `limit` characters.
 
     Checked once per distinct name, since a batch repeats a few agents and
     kinds. A non-str can never equal a str, so it survives into the set.
@@ -171,7 +171,7 @@ def _names_within(names: tuple, limit: int) -> bool:
         distinct = set(names)
     except TypeError:  # an unhashable name (a list, a map) is no name
         return False
-    return all(type(name) is str and 0 < len(name) <= limit for name in distinct)
+    return all(type(name) is text and 0 < len(name) <= limit for name in distinct)
 
 
 def _valid_events(rows: list) -> list[Event]:
@@ -202,28 +202,34 @@ def decode_batch(payload: bytes) -> tuple[list[Event], int]:
 
 def _columns(msg: list) -> list[Event]:
     """The events of a 2.0 message, every column checked in C; WireError if any is not as written."""
+    agent, inc, first, ts, table, kinds, datas, seqs = checked_columns(msg, str)
+    n = len(ts)
+    names = list(map(table.__getitem__, kinds))
+    numbers = range(first, first + n) if seqs is None else seqs
+    return list(map(tuple.__new__, repeat(Event, n), zip(ts, repeat(agent, n), numbers, names, datas, repeat(inc, n))))
+
+
+def checked_columns(msg: list, text: type) -> tuple:
+    """A 2.0 message's fields (agent, inc, first seq, ts, kind table, kind indices, datas, seqs or None),
+    once every column is as written; WireError if one is not. `text` is the type names arrive
+    as: str, or bytes from a decoder that leaves them raw (wire_store)."""
     if len(msg) < 11:
         raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
     _, agent, inc, first, _, count, ts, table, kinds, datas, seqs = msg[:11]
     if not (type(ts) is type(table) is type(kinds) is type(datas) is list and (seqs is None or type(seqs) is list)):
         raise WireError("malformed", "columns: a column that is not an array")
-    try:
-        n = len(ts)
-        if not (type(agent) is str and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int
-                and type(first) is int and count == n == len(kinds) == len(datas)
-                and (seqs is None or len(seqs) == n)):
-            raise ValueError("head or column lengths")
-        if not (set(map(type, ts)) <= _ONLY_INT and set(map(type, kinds)) <= _ONLY_INT
-                and set(map(type, datas)) <= _ONLY_DICT and _names_within(tuple(table), MAX_KIND_LEN)
-                and (seqs is None or set(map(type, seqs)) <= _ONLY_INT)):
-            raise ValueError("a column of the wrong type")
-        names = list(map(table.__getitem__, kinds)) if min(kinds, default=0) >= 0 else None
-        if names is None:
-            raise ValueError("a kind index below zero")
-    except (TypeError, ValueError, IndexError) as exc:
-        raise WireError("malformed", f"columns: {exc}") from exc
-    numbers = range(first, first + n) if seqs is None else seqs
-    return list(map(tuple.__new__, repeat(Event, n), zip(ts, repeat(agent, n), numbers, names, datas, repeat(inc, n))))
+    n = len(ts)
+    if not (type(agent) is text and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int
+            and type(first) is int and count == n == len(kinds) == len(datas)
+            and (seqs is None or len(seqs) == n)):
+        raise WireError("malformed", "columns: head or column lengths")
+    if not (set(map(type, ts)) <= _ONLY_INT and set(map(type, kinds)) <= _ONLY_INT
+            and set(map(type, datas)) <= _ONLY_DICT and _names_within(tuple(table), MAX_KIND_LEN, text)
+            and (seqs is None or set(map(type, seqs)) <= _ONLY_INT)):
+        raise WireError("malformed", "columns: a column of the wrong type")
+    if kinds and not 0 <= min(kinds) <= max(kinds) < len(table):
+        raise WireError("malformed", "columns: a kind index outside the table")
+    return agent, inc, first, ts, table, kinds, datas, seqs
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +297,7 @@ class DecodeStats:
 
     def decode(self, frames: list[bytes]) -> list[Event]:
         """Decode one multipart message, counting instead of raising."""
-        if not self._envelope_ok(frames):
+        if not self.envelope_ok(frames):
             return []
         try:
             events, bad = decode_batch(frames[1])
@@ -315,7 +321,7 @@ class DecodeStats:
         self.events += head.count
         return head
 
-    def _envelope_ok(self, frames: list[bytes]) -> bool:
+    def envelope_ok(self, frames: list[bytes]) -> bool:
         self.frames += 1
         if len(frames) != 2 or frames[0] != TOPIC_EVENTS:
             self.refused["bad-envelope"] += 1

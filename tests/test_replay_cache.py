@@ -126,6 +126,7 @@ def test_compact_rows_in_another_field_order_still_restore(events):
 
 def test_a_format_1_0_file_with_snapshot_keyframes_still_reads(tmp_path, events, monkeypatch):
     p = tmp_path / "old.swarm"
+    monkeypatch.setattr(fmt, "FORMAT_MAJOR", 1)
     monkeypatch.setattr(fmt, "FORMAT_MINOR", 0)
     monkeypatch.setattr(SwarmModel, "compact", SwarmModel.snapshot)
     write_events(p, events, batch=250, **SMALL)

