@@ -3,8 +3,8 @@
 The proxy runs in C on its own thread; we only add a capture tap. The tap
 thread counts messages, refused frames and per-agent gaps: from a batch's
 head when it has one (see wire.py), else by decoding it. With listeners (the
-recorder) it decodes every batch and hands the events on, once per pass over
-its queue (up to TAP_PASS messages). Frames over the
+recorder) it checks every batch as a session keeps it (wire_store.keep) and
+hands the kept messages on, once per pass over its queue (up to TAP_PASS messages). Frames over the
 size limit never reach Python: ZeroMQ's MAXMSGSIZE drops the connection of
 the peer that sent them.
 
@@ -32,12 +32,12 @@ from zmq.utils.monitor import recv_monitor_message
 
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from .errors import ConfigError
-from .events import Event
 from .history import Standing, answer
 from .keys import CLIENTS, Curve, hub_curve
 from .hub_gaps import GapTally
 from .hub_stats import HubStats
 from .wire import MAX_MESSAGE_BYTES, BatchHead
+from .wire_store import Kept, events_kept, keep_counted
 
 VIEWER_BACKLOG = 10_000
 """Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
@@ -56,8 +56,8 @@ the tap alone (viewers still get them). The hub counts those from the proxy's ow
 DRAIN_S = 10.0
 """At stop, how long the tap may go on taking in what the proxy passed before it stopped."""
 
-Listener = Callable[[list[Event]], None]
-"""Called on the tap thread with the events of each pass over the tap's queue, in the order they passed."""
+Listener = Callable[[list[Kept]], None]
+"""Called on the tap thread with the messages of each pass over the tap's queue, in the order they passed."""
 
 TAP_PASS = 256
 """Messages the tap takes per pass before it looks at its other sockets again. One pass is one
@@ -313,33 +313,42 @@ class Hub:
             self.stats.frames_taken += len(frames)
 
     def _take(self, messages: Iterable[list[bytes]]) -> int:
-        """Count each message, then give the listeners all their events at once; returns how many messages."""
-        taken, events = 0, []
+        """Count each message, then give the listeners all of them at once; returns how many messages."""
+        taken, kept = 0, []
         for taken, frames in enumerate(messages, 1):
-            events += self._on_captured(frames)
-        if events:
+            got = self._on_captured(frames)
+            if got is not None:
+                kept.append(got)
+        if kept:
             for listener in self._listeners:
-                listener(events)
+                listener(kept)
         return taken
 
-    def _on_captured(self, frames: list[bytes]) -> list[Event]:
-        """Count one message; its events if a listener wants them (else it is counted from its head)."""
+    def _on_captured(self, frames: list[bytes]) -> Kept | None:
+        """Count one message; kept, if a listener wants it (else it is counted from its head)."""
         if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
-            return []  # a viewer's (un)subscription on its way upstream
+            return None  # a viewer's (un)subscription on its way upstream
         st = self.stats
         st.frames_taken += len(frames)
         st.messages_in += 1
         st.bytes_in += sum(len(f) for f in frames)
-        if self._listeners:  # a recorder needs the events
-            got: BatchHead | list[Event] = st.decode.decode(frames)
-        else:
-            got = st.decode.count(frames)
+        if self._listeners:  # a recorder keeps the message
+            kept = keep_counted(st.decode, frames)
+            if kept is not None:
+                self._count_gaps(kept)
+            return kept
+        got = st.decode.count(frames)
         if isinstance(got, BatchHead):
             self._gaps.count_head(got, frames[1])
-            return []
-        if got:
+        elif got:
             self._gaps.count_events(got)
-        return got
+        return None
+
+    def _count_gaps(self, kept: Kept) -> None:
+        if kept.head is not None:
+            self._gaps.count_head(kept.head, kept.payload)
+        else:
+            self._gaps.count_events(events_kept(kept))
 
     def _on_monitor(self, what: str, msg: dict) -> None:
         event = msg["event"]

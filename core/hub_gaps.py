@@ -7,6 +7,7 @@ event by event with the same rule a viewer's model uses (sequence.advance).
 
 from __future__ import annotations
 
+from .errors import WireError
 from .events import Event
 from .hub_stats import HubStats
 from .model import MAX_AGENTS
@@ -32,7 +33,7 @@ class GapTally:
             return
         inc, expected = known
         if inc == head.inc and head.first < expected:
-            self.count_events(decode_batch(payload)[0])
+            self.count_events(_decoded(payload))
             return
         _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
         self.seqs[head.agent] = [head.inc, head.last + 1]
@@ -46,6 +47,8 @@ class GapTally:
 
     def count_events(self, events: list[Event]) -> None:
         """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""
+        if not events:
+            return
         first = events[0]
         known = self.seqs.get(first.agent)
         if known is not None:
@@ -76,3 +79,10 @@ class GapTally:
             return None if len(self.seqs) >= MAX_AGENTS else (None, 0)
         return known[0], known[1]
 
+
+def _decoded(payload: bytes) -> list[Event]:
+    """The events of a message counted from its head: none if a viewer would refuse it."""
+    try:
+        return decode_batch(payload)[0]
+    except WireError:
+        return []

@@ -114,11 +114,11 @@ def _follow(follower: Follower, requests: msgpack.Unpacker) -> int:
             if not data:
                 return 0  # the writer is gone
             requests.feed(data)
-            for request in requests:
-                if request[0] == "model":
-                    asks.append((request[1], request[2]))
-                elif request[0] == "finish":
-                    finish = request[1]
+        for request in requests:  # what came with the first request, too
+            if request[0] == "model":
+                asks.append((request[1], request[2]))
+            elif request[0] == "finish":
+                finish = request[1]
         keyframes, busy = follower.step()
         _say(*(["kf", *kf] for kf in keyframes))
         answered = [(ask, n) for ask, n in asks if follower.folded >= n]

@@ -23,12 +23,17 @@ from .events import Event
 from .history import JoiningFeed, LateJoin
 from .hub import Hub
 from .model import SwarmModel
+from .message_writer import MessageWriter
 from .session_writer import SessionWriter, new_header
+from .wire_store import Kept, events_kept, kept_of
 from .store import new_session_path
 
+Writer = SessionWriter | MessageWriter
 TICK_S = 0.05
 """How often a waiting recorder checks for a due flush: well inside the 100 ms flush window."""
 KEEP = ("all", "failed")
+STANDING_WAIT_S = 4.0
+"""How long a late joiner's answer waits for the keyframer to fold what is written (a viewer waits 5 s)."""
 BYTES_PER_EVENT = 20
 """About what a session takes on disk per event (the simulator's: 18.2): when a part left out by
 the sample has had its --rotate-size, so the next part gets its draw."""
@@ -68,7 +73,7 @@ class _Track:
         self.run = run
         self.open = False
         """A part has begun (written, or left out by the sample) and not yet ended."""
-        self.writer: SessionWriter | None = None
+        self.writer: Writer | None = None
         self.part = 0
         self.events = 0
         """Events in the part now."""
@@ -124,22 +129,49 @@ class Recorder:
     # -- events in ----------------------------------------------------------------------
 
     def record(self, events: list[Event]) -> None:
+        """Record decoded events (a viewer's feed): each session folds them as it writes (SessionWriter)."""
         with self._lock:
             for run, batch in self._route(events).items():
-                self._append(self._track(run), batch)
+                self._append(self._track(run), _Events(batch))
+
+    def record_messages(self, kept: list[Kept]) -> None:
+        """Record messages as a hub kept them: each session writes them as they came and
+        leaves the folding to a keyframer process (MessageWriter)."""
+        with self._lock:
+            for run, batch in self._route_kept(kept).items():
+                self._append(self._track(run), _Messages(batch))
 
     def _route(self, events: list[Event]) -> dict[str | None, list[Event]]:
         if not self.policy.split_by_run:
             return {None: events}
+        self._learn_runs(events)
         out: dict[str | None, list[Event]] = {}
+        for ev in events:
+            out.setdefault(self._agent_run.get(ev.agent), []).append(ev)
+        return out
+
+    def _route_kept(self, kept: list[Kept]) -> dict[str | None, list[Kept]]:
+        """Messages by run: one agent's (2.0) go whole; a message of many agents' rows is split."""
+        if not self.policy.split_by_run:
+            return {None: kept}
+        out: dict[str | None, list[Kept]] = {}
+        for k in kept:
+            if k.head is not None and not k.hello:
+                out.setdefault(self._agent_run.get(k.head.agent), []).append(k)
+                continue
+            parts = self._route(events_kept(k))
+            for run, events in parts.items():
+                out.setdefault(run, []).append(k if len(parts) == 1 else kept_of(events))
+        return out
+
+    def _learn_runs(self, events: list[Event]) -> None:
+        """The run id each agent announces in its hello's tags."""
         for ev in events:
             if ev.kind == "hello":
                 tags = ev.data.get("tags")
                 run = tags.get("run") if isinstance(tags, dict) else None
                 if run is not None:
                     self._agent_run[ev.agent] = str(run)
-            out.setdefault(self._agent_run.get(ev.agent), []).append(ev)
-        return out
 
     def _track(self, run: str | None) -> _Track:
         track = self._tracks.get(run)
@@ -147,16 +179,16 @@ class Recorder:
             track = self._tracks[run] = _Track(run)
         return track
 
-    def _append(self, track: _Track, events: list[Event]) -> None:
+    def _append(self, track: _Track, batch: "_Batch") -> None:
         if not track.open:
-            self._start(track, events[0].ts)
+            self._start(track, batch.first_ts, batch.writer)
         if track.writer is not None:
-            track.writer.append(events)
-            self.events += len(events)
+            track.writer.append(batch.items)
+            self.events += batch.count
         else:
-            self.skipped += len(events)
-        track.events += len(events)
-        track.last_ts = max(track.last_ts, max(ev.ts for ev in events))
+            self.skipped += batch.count
+        track.events += batch.count
+        track.last_ts = max(track.last_ts, batch.max_ts)
         if self._rotate_due(track):
             self._finish(track)
 
@@ -167,7 +199,7 @@ class Recorder:
 
     # -- sessions -----------------------------------------------------------------------
 
-    def _start(self, track: _Track, first_ts: int) -> None:
+    def _start(self, track: _Track, first_ts: int, writer: type[Writer]) -> None:
         track.open, track.part, track.events = True, track.part + 1, 0
         track.first_ts = track.last_ts = first_ts
         ended, track.ended = track.ended, None
@@ -179,7 +211,7 @@ class Recorder:
         continues = {"continues": ended[0]} if ended and ended[0] else {}
         header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source, **continues)
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
-        track.writer = SessionWriter(path, header, start=ended[1] if ended else None, **self._writer_options)
+        track.writer = writer(path, header, start=ended[1] if ended else None, **self._writer_options)
 
     def _finish(self, track: _Track) -> None:
         writer, track.writer, track.open = track.writer, None, False
@@ -223,7 +255,7 @@ class Recorder:
 
     def attach(self, hub: Hub) -> "Recorder":
         """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
-        hub.add_listener(self.record)
+        hub.add_listener(self.record_messages)
         hub.serve_state(self.standing)
         return self.start_ticker()
 
@@ -233,9 +265,13 @@ class Recorder:
         holds a part of the swarm)."""
         with self._lock:
             writer = self._only_writer()
-            return (writer.model_now(), writer.path) if writer is not None else (None, None)
+            if writer is None or isinstance(writer, SessionWriter):
+                return (writer.model_now(), writer.path) if writer is not None else (None, None)
+            writer.flush()
+            written = writer.events
+        return writer.keyframer.model(written, STANDING_WAIT_S), writer.path  # the lock is the tap's meanwhile
 
-    def _only_writer(self) -> SessionWriter | None:
+    def _only_writer(self) -> Writer | None:
         writers = [t.writer for t in self._tracks.values() if t.writer is not None]
         return writers[0] if len(writers) == 1 else None
 
@@ -275,6 +311,49 @@ class Recorder:
             join.forget()  # too late: the file holds nothing the answer held, so nothing may be left out
         else:
             self.events -= dropped  # held by the answer: not this recorder's
+
+
+@dataclass(frozen=True)
+class _Events:
+    """Decoded events on their way to a session, and what a track needs to know of them."""
+
+    items: list[Event]
+    writer = SessionWriter
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def first_ts(self) -> int:
+        return self.items[0].ts
+
+    @property
+    def max_ts(self) -> int:
+        return max(ev.ts for ev in self.items)
+
+
+@dataclass(frozen=True)
+class _Messages:
+    """Kept messages on their way to a session."""
+
+    items: list[Kept]
+    writer = MessageWriter
+
+    @property
+    def count(self) -> int:
+        return sum(k.count for k in self.items)
+
+    @property
+    def first_ts(self) -> int:
+        return self.items[0].first_ts
+
+    @property
+    def max_ts(self) -> int:
+        return max(k.max_ts for k in self.items)
+
+
+_Batch = _Events | _Messages
 
 
 def _check_writable(folder: Path) -> None:

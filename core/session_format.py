@@ -214,8 +214,8 @@ def decode_events(payload: bytes) -> list[Event]:
         ts0, agents, kinds, incs, dts, ai, ki, steps, ii, datas = body
         if not len(dts) == len(ai) == len(ki) == len(steps) == len(ii) == len(datas) == info.count:
             raise ValueError("columns disagree on the event count")
-        if not (type(ts0) is int and _all(int, dts) and _all(int, steps) and _all(dict, datas)
-                and _all(str, agents) and _all(str, kinds) and _all(int, incs)):
+        if not (type(ts0) is int and all_of(int, dts) and all_of(int, steps) and all_of(dict, datas)
+                and all_of(str, agents) and all_of(str, kinds) and all_of(int, incs)):
             raise ValueError("fields of the wrong type")
         names = [agents[a] for a in ai]
         stamps = accumulate(dts, initial=ts0)
@@ -227,7 +227,7 @@ def decode_events(payload: bytes) -> list[Event]:
     return events
 
 
-def _all(kind: type, values: list) -> bool:
+def all_of(kind: type, values: list) -> bool:
     """Every value exactly of type `kind`; the loop runs in C (a generator here cost ~0.3 us/event)."""
     return set(map(type, values)) <= {kind}
 

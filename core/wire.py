@@ -216,20 +216,28 @@ def checked_columns(msg: list, text: type) -> tuple:
     if len(msg) < 11:
         raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
     _, agent, inc, first, _, count, ts, table, kinds, datas, seqs = msg[:11]
-    if not (type(ts) is type(table) is type(kinds) is type(datas) is list and (seqs is None or type(seqs) is list)):
+    if not (type(datas) is list and set(map(type, datas)) <= _ONLY_DICT):
+        raise WireError("malformed", "columns: data that is not a map")
+    check_columns(agent, inc, first, count, ts, table, kinds, seqs, len(datas), text)
+    return agent, inc, first, ts, table, kinds, datas, seqs
+
+
+def check_columns(agent: object, inc: object, first: object, count: object, ts: object, table: object,
+                  kinds: object, seqs: object, datas: int, text: type) -> None:
+    """WireError unless a 2.0 message's head and columns (but its datas, `datas` of them) are as written."""
+    if not (type(ts) is type(table) is type(kinds) is list and (seqs is None or type(seqs) is list)):
         raise WireError("malformed", "columns: a column that is not an array")
     n = len(ts)
     if not (type(agent) is text and 0 < len(agent) <= MAX_AGENT_LEN and type(inc) is int
-            and type(first) is int and count == n == len(kinds) == len(datas)
+            and type(first) is int and count == n == len(kinds) == datas
             and (seqs is None or len(seqs) == n)):
         raise WireError("malformed", "columns: head or column lengths")
     if not (set(map(type, ts)) <= _ONLY_INT and set(map(type, kinds)) <= _ONLY_INT
-            and set(map(type, datas)) <= _ONLY_DICT and _names_within(tuple(table), MAX_KIND_LEN, text)
+            and _names_within(tuple(table), MAX_KIND_LEN, text)
             and (seqs is None or set(map(type, seqs)) <= _ONLY_INT)):
         raise WireError("malformed", "columns: a column of the wrong type")
     if kinds and not 0 <= min(kinds) <= max(kinds) < len(table):
         raise WireError("malformed", "columns: a kind index outside the table")
-    return agent, inc, first, ts, table, kinds, datas, seqs
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,14 @@ refused (a viewer refuses the message; the recording keeps it, marked).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import lt
 
 import msgpack
 
 from .errors import WireError
 from .events import Event
 from .wire import (_LIMITS, MAX_MESSAGE_BYTES, BatchHead, DecodeStats, _check_size, _check_version,
-                   _columns, _refusing, _valid_events, checked_columns, decode_batch, encode_batch)
+                   _columns, _refusing, _valid_events, check_columns, decode_batch, encode_batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,35 +39,48 @@ class Kept:
     errors: int
     checkpoints: int
     head: BatchHead | None
-    """One agent's incarnation and seqs (a 2.0 message): what the hub counts gaps from."""
+    """One agent's incarnation and seqs, rising (a 2.0 message): what the hub counts gaps from."""
+    hello: bool
+    """A hello among the events (a recorder splitting by run reads its tags)."""
     events: list[Event] | None
-    """The events, where they had to be decoded anyway: rows (1.x), and a 2.0 message with a hello
-    in it (a recorder splitting by run reads the hello's tags)."""
+    """The events, where they were decoded anyway (rows, 1.x)."""
     refused: int = 0
     """Events of the message refused one by one (rows only: a 2.0 message is kept or refused whole)."""
 
 
 def keep(payload: bytes) -> Kept:
-    """The message ready to store; WireError (with the decoder's reason) for one a viewer would refuse whole.
+    """The message ready to store; WireError (with the decoder's reason) for one that is not a batch.
 
-    Rows (1.x, not what Emitters send) are decoded as a viewer decodes them and,
-    if some events were refused, stored as a new message of the good ones."""
+    A 2.0 message is read as far as its head and columns; its data column is
+    stepped over (well-formed msgpack, not built), which is most of what
+    decoding costs: data that is not one map per event is the reader's to mark. Rows (1.x, not what Emitters send) are decoded as a
+    viewer decodes them and, if some events were refused, stored as a new
+    message of the good ones."""
     _check_size(payload)
+    reader = msgpack.Unpacker(raw=True, max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
+    reader.feed(payload)
     with _refusing():
-        msg = msgpack.unpackb(payload, raw=True, **_LIMITS)
-    if type(msg) is not list or len(msg) < 2:
-        raise WireError("not-a-batch", "expected [version, events]")
-    if _check_version(msg[0]) != 2:
-        return _kept_rows(payload)
-    agent, inc, first, ts, table, kinds, _, seqs = checked_columns(msg, bytes)
+        fields = reader.read_array_header()
+        if fields < 2:
+            raise WireError("not-a-batch", "expected [version, events]")
+        if _check_version(reader.unpack()) != 2:
+            return _kept_rows(payload)
+        if fields < 11:
+            raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
+        agent, inc, first, _, count, ts, table, kinds = [reader.unpack() for _ in range(8)]
+        reader.skip()  # the data: well-formed msgpack; what it holds is for a reader to judge
+        seqs = reader.unpack()
+        for _ in range(fields - 11):
+            reader.skip()
+        if reader.tell() != len(payload):
+            raise WireError("trailing-bytes", "bytes after the message")
+    check_columns(agent, inc, first, count, ts, table, kinds, seqs, len(ts), bytes)
     if not ts:
         raise WireError("malformed", "columns: a batch of no events")
     last = first + len(ts) - 1 if seqs is None else seqs[-1]
-    head = BatchHead(agent.decode("utf-8", "replace"), inc, first, last, len(ts))
-    hello = b"hello" in table
+    head = BatchHead(agent.decode("utf-8", "replace"), inc, first, last, len(ts)) if _rising(seqs) else None
     return Kept(payload, len(ts), ts[0], max(ts), _kind_count(table, kinds, b"error"),
-                _kind_count(table, kinds, b"checkpoint"), head if _rising(seqs) else None,
-                stored_events(payload) if hello or not _rising(seqs) else None)
+                _kind_count(table, kinds, b"checkpoint"), head, b"hello" in table, None)
 
 
 def _kind_count(table: list, kinds: list, name: bytes) -> int:
@@ -74,7 +88,7 @@ def _kind_count(table: list, kinds: list, name: bytes) -> int:
 
 
 def _rising(seqs: list | None) -> bool:
-    return seqs is None or all(a < b for a, b in zip(seqs, seqs[1:]))
+    return seqs is None or all(map(lt, seqs, seqs[1:]))
 
 
 def _kept_rows(payload: bytes) -> Kept:
@@ -86,7 +100,12 @@ def _kept_rows(payload: bytes) -> Kept:
     ts = [ev.ts for ev in events]
     kinds = [ev.kind for ev in events]
     return Kept(payload, len(events), ts[0], max(ts), kinds.count("error"), kinds.count("checkpoint"), None,
-                events, refused)
+                "hello" in kinds, events, refused)
+
+
+def events_kept(kept: Kept) -> list[Event]:
+    """The events of a kept message (decoded now, unless they were already)."""
+    return kept.events if kept.events is not None else stored_events(kept.payload)
 
 
 def kept_of(events: list[Event]) -> Kept:
@@ -95,21 +114,35 @@ def kept_of(events: list[Event]) -> Kept:
 
 
 def stored_events(payload: bytes) -> list[Event]:
-    """The events of a message `keep` accepted, its strings decoded (bad UTF-8 replaced)."""
-    return events_of(msgpack.unpackb(payload, unicode_errors="replace", **_LIMITS))
-
-
-def events_of(msg: object) -> list[Event]:
-    """The events of an unpacked message `keep` accepted (WireError if it is not one)."""
-    if type(msg) is not list or len(msg) < 2:
-        raise WireError("not-a-batch", "expected [version, events]")
-    if _check_version(msg[0]) == 2:
+    """The events of a message `keep` accepted: as a viewer decodes them, or, where the message's
+    data is not what a viewer accepts (not maps, strings too long or not UTF-8), each event as
+    its head and columns say with data `{"unreadable": reason}` in place of its own."""
+    try:
+        msg = msgpack.unpackb(payload, unicode_errors="replace", **_LIMITS)
+        if type(msg) is list and msg and msg[0] // 1000 == 1:
+            return _rows_of(msg)
         return _columns(msg)
+    except (ValueError, TypeError, msgpack.StackError, WireError) as exc:
+        return _marked(payload, str(exc) or type(exc).__name__)
+
+
+def _rows_of(msg: list) -> list[Event]:
     rows = msg[1]
     events = _valid_events(rows) if type(rows) is list else None
     if events is None or len(events) != len(rows):
         raise WireError("malformed", "rows: a stored event that does not decode")
     return events
+
+
+def _marked(payload: bytes, reason: str) -> list[Event]:
+    reader = msgpack.Unpacker(unicode_errors="replace", max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
+    reader.feed(payload)
+    reader.read_array_header()
+    _, agent, inc, first, _, _, ts, table, kinds = [reader.unpack() for _ in range(9)]
+    reader.skip()
+    seqs = reader.unpack()
+    numbers = range(first, first + len(ts)) if seqs is None else seqs
+    return [Event(t, agent, seq, table[k], {"unreadable": reason}, inc) for t, seq, k in zip(ts, numbers, kinds)]
 
 
 def keep_counted(stats: DecodeStats, frames: list[bytes]) -> Kept | None:
@@ -125,7 +158,3 @@ def keep_counted(stats: DecodeStats, frames: list[bytes]) -> Kept | None:
     if kept.refused:
         stats.refused["bad-event"] += kept.refused
     return kept
-
-
-STORED_READER_LIMITS = dict(max_buffer_size=MAX_MESSAGE_BYTES, unicode_errors="replace", **_LIMITS)
-"""How a session reader unpacks a block of stored messages, one after another."""
