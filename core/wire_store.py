@@ -17,8 +17,8 @@ refused (a viewer refuses the message; the recording keeps it, marked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from operator import lt
+from typing import NamedTuple
 
 import msgpack
 
@@ -28,9 +28,9 @@ from .wire import (_LIMITS, MAX_MESSAGE_BYTES, BatchHead, DecodeStats, _check_si
                    _columns, _refusing, _valid_events, check_columns, decode_batch, encode_batch)
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """One message as a recording hub keeps it, with what a session block says of its events."""
+class Kept(NamedTuple):
+    """One message as a recording hub keeps it, with what a session block says of its events.
+    (A named tuple: made for every message a recording hub takes.)"""
 
     payload: bytes
     count: int
