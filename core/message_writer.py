@@ -169,7 +169,10 @@ class KeyframerProcess:
 
     def stop(self) -> None:
         """End it without waiting for its folding (a session not kept)."""
-        self._proc.stdin.close()
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died with a request unread
         self._proc.wait()
 
     def _reply(self, key: Any, timeout: float | None) -> list | None:

@@ -49,13 +49,29 @@ class Kept(NamedTuple):
 
 
 def keep(payload: bytes) -> Kept:
-    """The message ready to store; WireError (with the decoder's reason) for one that is not a batch.
+    """The message ready to store; WireError for one that is not a batch, with the reason a viewer
+    refuses it for (asked of the decoder: refusals are rare, and counted by reason).
 
     A 2.0 message is read as far as its head and columns; its data column is
     stepped over (well-formed msgpack, not built), which is most of what
     decoding costs: data that is not one map per event is the reader's to mark. Rows (1.x, not what Emitters send) are decoded as a
     viewer decodes them and, if some events were refused, stored as a new
     message of the good ones."""
+    try:
+        return _kept(payload)
+    except WireError as refused:
+        raise _viewers_reason(payload) or refused from None
+
+
+def _viewers_reason(payload: bytes) -> WireError | None:
+    try:
+        decode_batch(payload)
+    except WireError as exc:
+        return exc
+    return None
+
+
+def _kept(payload: bytes) -> Kept:
     _check_size(payload)
     reader = msgpack.Unpacker(raw=True, max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
     reader.feed(payload)
@@ -76,7 +92,7 @@ def keep(payload: bytes) -> Kept:
             raise WireError("trailing-bytes", "bytes after the message")
     check_columns(agent, inc, first, count, ts, table, kinds, seqs, len(ts), bytes)
     if not ts:
-        raise WireError("malformed", "columns: a batch of no events")
+        raise WireError("empty", "a batch of no events")
     last = first + len(ts) - 1 if seqs is None else seqs[-1]
     head = BatchHead(agent.decode("utf-8", "replace"), inc, first, last, len(ts)) if _rising(seqs) else None
     return Kept(payload, len(ts), ts[0], max(ts), _kind_count(table, kinds, b"error"),

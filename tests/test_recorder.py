@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -19,6 +20,7 @@ from swarmscope.core.replay import Session
 from swarmscope.core.sim import SimConfig, Swarm
 from swarmscope.core.store import session_files
 from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
+from swarmscope.core.wire_store import kept_of
 
 from helpers import wait_for
 
@@ -169,6 +171,66 @@ def test_hub_record_writes_a_session_with_no_viewer_attached(tmp_path):
         assert s.meta["closed"] and s.meta["tags"] == ["ci"] and s.meta["source"].startswith("hub")
 
 
+def _recording_hub(tmp_path):
+    """A `swarmscope hub --record` subprocess, once its session file holds a probe: (process, in endpoint, file)."""
+    ins, home = f"ipc://{tmp_path}/in", tmp_path / "home"
+    proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", f"ipc://{tmp_path}/out", "--record",
+                             "--stats-every", "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    probe = Emitter("probe", ins, heartbeat=60)
+
+    def recorded():
+        probe.emit("probe")
+        files = session_files(home / "sessions")
+        return bool(files) and bool(_probe_events(files[0]))
+
+    wait_for(recorded, timeout=20, poll=0.05)
+    probe.close()
+    return proc, ins, session_files(home / "sessions")[0]
+
+
+def _keyframers_of(path):
+    """Live processes folding keyframes for the session at `path`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"swarmscope.core.keyframer" in cmdline and str(path).encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("seed, first, burst", [(4, 600, 3000), (5, 2000, 300)])
+def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, seed, first, burst):
+    """The hub writes; a keyframer process folds behind it. kill -9 of the hub: the keyframer goes
+    too (its requests end), and the file opens with every event flushed, its state right."""
+    proc, ins, out = _recording_hub(tmp_path)
+    assert _keyframers_of(out)
+    tee = Tee(ins)
+    swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
+    try:
+        tee.run(swarm, first)
+        flushed = len(tee.sent)
+        wait_for(lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02)
+        tee.run(swarm, burst)
+        tee.pub.close()
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    wait_for(lambda: not _keyframers_of(out), timeout=10, poll=0.05)
+    with Session(out) as s:
+        assert not s.meta["closed"]
+        everything = s.events(0, len(s))
+        state = s.state_at(len(s) - 1).to_dict()
+    events = [e for e in everything if e.agent != "probe"]
+    assert flushed <= len(events) <= len(tee.sent) and events == tee.sent[:len(events)]
+    live = SwarmModel()
+    live.apply_many(everything)
+    assert state == live.to_dict()
+
+
 def _script(run, failed=False, n=5, t0=0):
     events = [Event(t0 + k, f"{run}-agent", k, "hello" if k == 0 else "status",
                     {"tags": {"run": run}} if k == 0 else {"status": "running"}, 1) for k in range(n)]
@@ -177,9 +239,18 @@ def _script(run, failed=False, n=5, t0=0):
     return events
 
 
-def test_policies_keep_failed_split_by_run_and_rotate(tmp_path):
+def _give(recorder, events, messages):
+    """As a viewer's feed gives them (decoded events), or as a hub does (kept messages)."""
+    if messages:
+        recorder.record_messages([kept_of(events)])
+    else:
+        recorder.record(events)
+
+
+@pytest.mark.parametrize("messages", [False, True], ids=["events", "messages"])
+def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
     split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
-    split.record(_script("r1") + _script("r2", failed=True))
+    _give(split, _script("r1") + _script("r2", failed=True), messages)
     kept = split.close()
     assert split.discarded == 1 and len(kept) == 1
     with Session(kept[0]) as s:
@@ -187,18 +258,19 @@ def test_policies_keep_failed_split_by_run_and_rotate(tmp_path):
 
     rotate = Recorder(tmp_path / "rot", policy=RecordPolicy(rotate_seconds=10))
     for k in range(5):
-        rotate.record(_script("r", n=3, t0=k * 4_000_000_000))
+        _give(rotate, _script("r", n=3, t0=k * 4_000_000_000), messages)
     parts = rotate.close()
     assert len(parts) == 2
     with Session(parts[0]) as a, Session(parts[1]) as b:
         assert (a.meta["part"], b.meta["part"]) == (1, 2) and len(a) + len(b) == 15
 
 
-def test_sampling_is_per_session(tmp_path):
+@pytest.mark.parametrize("messages", [False, True], ids=["events", "messages"])
+def test_sampling_is_per_session(tmp_path, messages):
     import random
     rec = Recorder(tmp_path, policy=RecordPolicy(sample=0.5, split_by_run=True), rng=random.Random(4))
     for run in "abcdefghij":
-        rec.record(_script(run))
+        _give(rec, _script(run), messages)
     kept = rec.close()
     assert 0 < len(kept) < 10 and rec.skipped == 5 * (10 - len(kept))
 

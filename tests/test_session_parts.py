@@ -10,12 +10,15 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from swarmscope.core.events import Event
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.recorder import Recorder, RecordPolicy
 from swarmscope.core.replay import Session
 from swarmscope.core.session_repair import repair
 from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.wire_store import kept_of
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.inspector import Inspector
 
@@ -32,17 +35,23 @@ def what_the_swarm_is(model: SwarmModel) -> tuple:
     return agents, snap["tasks"], snap["links"], snap["counters"]["now"]
 
 
-def _rotated(tmp_path, events, rotate_s, batch=200):
+def _rotated(tmp_path, events, rotate_s, batch=200, messages=False):
+    """Events through a rotating Recorder: as a viewer's feed gives them, or as a hub keeps them
+    (a message a batch: the keyframer folds each part, and starts each from the part before)."""
     rec = Recorder(tmp_path, policy=RecordPolicy(rotate_seconds=rotate_s),
                    writer_options={"keyframe_every": 256, "block_events": 128})
     for k in range(0, len(events), batch):
-        rec.record(events[k:k + batch])
+        if messages:
+            rec.record_messages([kept_of(events[k:k + batch])])
+        else:
+            rec.record(events[k:k + batch])
     return rec.close()
 
 
-def test_every_state_of_every_part_is_the_swarm_as_it_was(tmp_path):
+@pytest.mark.parametrize("messages", [False, True], ids=["events", "messages"])
+def test_every_state_of_every_part_is_the_swarm_as_it_was(tmp_path, messages):
     events = simulate(SimConfig(seed=5), 8_000)
-    parts = _rotated(tmp_path, events, rotate_s=10)  # 37 s of simulated time
+    parts = _rotated(tmp_path, events, rotate_s=10, messages=messages)  # 37 s of simulated time
     assert len(parts) >= 3
     rng, offset = random.Random(1), 0
     for path in parts:

@@ -1,0 +1,160 @@
+"""A recording hub's way to a session: messages kept as they came, keyframes from a keyframer process."""
+
+import random
+
+import msgpack
+import pytest
+
+from swarmscope.core.errors import WireError
+from swarmscope.core.events import Event
+from swarmscope.core.keyframing import carried_over
+from swarmscope.core.message_writer import MessageWriter
+from swarmscope.core.model import SwarmModel
+from swarmscope.core.replay import Session
+from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.wire import COLUMNS_VERSION, WIRE_VERSION, decode_batch, encode_batch, message
+from swarmscope.core.wire_store import keep, stored_events
+
+from helpers import wait_for
+
+SMALL = {"block_events": 200, "keyframe_every": 300}
+
+
+def _batches(n, seed=5):
+    """Simulated events as Emitters send them: a batch per agent, in the order they were made."""
+    out, events = [], simulate(SimConfig(seed=seed), n)
+    for k in range(0, n, 120):
+        by_agent = {}
+        for ev in events[k:k + 120]:
+            by_agent.setdefault((ev.agent, ev.inc), []).append(ev)
+        out += by_agent.values()
+    return out
+
+
+def _columns(events):
+    return message([tuple(e) for e in events])
+
+
+def test_keep_reads_back_exactly_what_a_viewer_decodes():
+    for batch in _batches(3000):
+        payload = encode_batch(batch)
+        kept = keep(payload)
+        assert stored_events(kept.payload) == decode_batch(payload)[0] == batch
+        assert (kept.count, kept.first_ts, kept.max_ts) == (len(batch), batch[0].ts, max(e.ts for e in batch))
+        assert kept.errors == sum(e.kind == "error" for e in batch)
+        assert kept.checkpoints == sum(e.kind == "checkpoint" for e in batch)
+        assert kept.hello == any(e.kind == "hello" for e in batch)
+        assert (kept.head.agent, kept.head.first, kept.head.count) == (batch[0].agent, batch[0].seq, len(batch))
+
+
+GOOD = [Event(5, "a", s, "status", {"status": "running"}, 1) for s in range(3)]
+
+
+def _changed(index, value):
+    msg = _columns(GOOD)
+    msg[index] = value
+    return msgpack.packb(msg)
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"\xc1", "malformed"),
+    (msgpack.packb({"not": "a batch"}), "not-a-batch"),
+    (msgpack.packb([COLUMNS_VERSION + 1000, "a"]), "wrong-version"),
+    (msgpack.packb(_columns(GOOD)) + b"\x00", "trailing-bytes"),
+    (msgpack.packb(_columns(GOOD)[:9]), "not-a-batch"),
+    (_changed(6, [5, 5.5, 5]), "malformed"),         # a timestamp that is not an int
+    (_changed(8, [0, 3, 0]), "malformed"),           # a kind index outside the table
+    (_changed(5, 4), "malformed"),                   # the head's count disagrees with the columns
+    (_changed(1, ""), "malformed"),                  # no agent
+])
+def test_keep_refuses_what_is_not_a_batch_with_the_decoders_reason(payload, reason):
+    with pytest.raises(WireError) as refused:
+        keep(payload)
+    assert refused.value.reason == reason
+    with pytest.raises(WireError) as viewer:
+        decode_batch(payload)
+    assert viewer.value.reason == reason
+
+
+@pytest.mark.parametrize("data", [[{"a": 1}, 7, {"b": 2}], [{"a": 1}, {1: "int key"}, {}], [{}, {"s": "x" * 2_000_000}, {}]],
+                         ids=["not-a-map", "int-key", "too-long"])
+def test_data_a_viewer_refuses_is_kept_and_each_event_marked(data):
+    """The hub does not build the data column: what viewers refuse in it, the recording keeps, marked."""
+    payload = _changed(9, data)
+    with pytest.raises(WireError):
+        decode_batch(payload)
+    events = stored_events(keep(payload).payload)
+    assert [e[:4] + e[5:] for e in events] == [e[:4] + e[5:] for e in GOOD]
+    assert all(set(e.data) == {"unreadable"} for e in events)
+
+
+def test_a_string_that_is_not_utf8_is_read_with_its_bad_bytes_replaced():
+    payload = msgpack.packb(_columns(GOOD)).replace(b"\xa7running", b"\xa7runn\xffng", 1)
+    with pytest.raises(WireError):
+        decode_batch(payload)
+    events = stored_events(keep(payload).payload)
+    assert events[0].data == {"status": "runn\ufffdng"} and events[1:] == GOOD[1:]
+
+
+def test_rows_keep_their_good_events_only():
+    rows = [list(GOOD[0]), [1, "a", 1, "status", "not a map", 1], list(GOOD[2])]
+    kept = keep(msgpack.packb([WIRE_VERSION, rows]))
+    assert kept.refused == 1 and kept.head is None and stored_events(kept.payload) == [GOOD[0], GOOD[2]]
+
+
+def _write(path, batches, **options):
+    with MessageWriter(path, **{**SMALL, **options}) as w:
+        for batch in batches:
+            w.append([keep(encode_batch(batch))])
+    return w
+
+
+def test_a_session_written_so_replays_the_live_model_at_any_instant(tmp_path):
+    batches = _batches(6000)
+    events = [e for b in batches for e in b]
+    w = _write(tmp_path / "m.swarm", batches)
+    assert w.model.to_dict() == _folded(events).to_dict() and w.index.keyframes
+    with Session(tmp_path / "m.swarm") as s:
+        assert s.meta["closed"] and len(s) == len(events) and s.events(0, len(s)) == events
+        assert s.summary()["events"] == len(events) and s.meta["keyframes"] >= len(events) // 600
+        for i in sorted(random.Random(3).sample(range(len(events)), 25)):
+            assert s.state_at(i).to_dict() == _folded(events[:i + 1]).to_dict(), i
+
+
+def test_a_session_that_continues_another_starts_from_it(tmp_path):
+    batches = _batches(2000)
+    events = [e for b in batches for e in b]
+    before = _folded(events[:1000])
+    w = MessageWriter(tmp_path / "part2.swarm", start=before, **SMALL)
+    for batch in _batches(2000)[len(batches) // 2:]:
+        w.append([keep(encode_batch(batch))])
+    w.close()
+    rest = [e for b in batches[len(batches) // 2:] for e in b]
+    with Session(tmp_path / "part2.swarm") as s:
+        expected = carried_over(before)
+        expected.apply(rest[0])
+        assert s.state_at(0).to_dict() == expected.to_dict()
+
+
+def test_a_keyframer_that_dies_leaves_the_file_whole_all_the_same(tmp_path):
+    batches = _batches(4000)
+    events = [e for b in batches for e in b]
+    w = MessageWriter(tmp_path / "k.swarm", **SMALL)
+    for batch in batches[:len(batches) // 2]:
+        w.append([keep(encode_batch(batch))])
+    w.flush()
+    wait_for(lambda: w.tick() or len(w.index.keyframes) > 2)
+    w.keyframer._proc.kill()
+    wait_for(lambda: not w.keyframer.alive)
+    for batch in batches[len(batches) // 2:]:
+        w.append([keep(encode_batch(batch))])
+    summary = w.close()
+    assert summary["events"] == len(events)
+    with Session(tmp_path / "k.swarm") as s:
+        assert s.meta["closed"] and s.state_at(len(s) - 1).to_dict() == _folded(events).to_dict()
+
+
+def _folded(events):
+    m = SwarmModel()
+    m.apply_many(events)
+    return m
