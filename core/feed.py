@@ -8,6 +8,7 @@ feed never raises on bad input. `Feed` is for plain code and threads,
 from __future__ import annotations
 
 import time
+from typing import Iterator
 
 import zmq
 import zmq.asyncio
@@ -18,6 +19,7 @@ from .events import Event
 from .gcpause import bulk_allocation
 from .keys import ENV_HUB_KEY, ENV_KEY, client_curve
 from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
+from .wire_store import Kept, keep_counted
 
 MAX_MESSAGES_PER_POLL = 256
 MAX_EVENTS_PER_POLL = 5_000
@@ -84,15 +86,30 @@ class Feed:
         if not self._sock.poll(timeout_ms):
             return events
         with bulk_allocation():
-            for _ in range(MAX_MESSAGES_PER_POLL):
-                try:
-                    frames = self._sock.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
+            for frames in self._waiting():
                 events.extend(self.stats.decode(frames))
                 if len(events) >= MAX_EVENTS_PER_POLL:
                     break
         return events
+
+    def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
+        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded."""
+        kept: list[Kept] = []
+        if not self._sock.poll(timeout_ms):
+            return kept
+        for frames in self._waiting():
+            got = keep_counted(self.stats, frames)
+            if got is not None:
+                kept.append(got)
+        return kept
+
+    def _waiting(self) -> Iterator[list[bytes]]:
+        """The messages waiting now, up to MAX_MESSAGES_PER_POLL."""
+        for _ in range(MAX_MESSAGES_PER_POLL):
+            try:
+                yield self._sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
 
     def watch(self) -> None:
         """Read what the monitor reported since the last call into `connected` and `turned_away`."""

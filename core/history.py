@@ -36,6 +36,7 @@ from .events import Event
 from .feed import READER_QUEUE, Feed
 from .keys import client_curve
 from .model import SwarmModel
+from .wire_store import Kept, without
 
 HISTORY_VERSION = 1
 ASK = b"state-now"
@@ -105,10 +106,18 @@ class LateJoin:
             self._held.extend(events)
             if len(self._held) > MAX_HELD_EVENTS:
                 self.close()
+        return [e for e in events if not self.holds(e)] if self._overlapping() else events
+
+    def take_kept(self, kept: list[Kept]) -> list[Kept]:
+        """`take` for a recorder's kept messages (it holds nothing while waiting)."""
+        return without(kept, self.holds)[0] if self._overlapping() else kept
+
+    def _overlapping(self) -> bool:
+        """Whether events the answer holds may still arrive (until OVERLAP_S after it)."""
         if self._expected and self._clock() < self._overlap_until:
-            return [e for e in events if not self.holds(e)]
+            return True
         self._expected = {}
-        return events
+        return False
 
     def answer(self) -> SwarmModel | None:
         """The hub's model with what arrived while waiting folded in (what was held), once the answer
@@ -161,11 +170,19 @@ class JoiningFeed(Feed):
         self._join: LateJoin | None = None
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:
+        self._ask_once_connected()
+        events = super().poll(timeout_ms)
+        return self._join.take(events) if self._join is not None else events
+
+    def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
+        self._ask_once_connected()
+        kept = super().poll_kept(timeout_ms)
+        return self._join.take_kept(kept) if self._join is not None else kept
+
+    def _ask_once_connected(self) -> None:
         self.watch()
         if self._join is None and self._ask and self.connected:  # subscribed: now ask for what came before
             self._join = LateJoin(self.history, hold=self._hold)
-        events = super().poll(timeout_ms)
-        return self._join.take(events) if self._join is not None else events
 
     @property
     def answering(self) -> LateJoin | None:

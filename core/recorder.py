@@ -129,14 +129,15 @@ class Recorder:
     # -- events in ----------------------------------------------------------------------
 
     def record(self, events: list[Event]) -> None:
-        """Record decoded events (a viewer's feed): each session folds them as it writes (SessionWriter)."""
+        """Record decoded events (`watch --record`, whose view decodes them anyway): each session folds
+        them as it writes (SessionWriter)."""
         with self._lock:
             for run, batch in self._route(events).items():
                 self._append(self._track(run), _Events(batch))
 
     def record_messages(self, kept: list[Kept]) -> None:
-        """Record messages as a hub kept them: each session writes them as they came and
-        leaves the folding to a keyframer process (MessageWriter)."""
+        """Record messages as kept (by a hub's tap, or `swarmscope record`'s feed): each session writes
+        them as they came and leaves the folding to a keyframer process (MessageWriter)."""
         with self._lock:
             for run, batch in self._route_kept(kept).items():
                 self._append(self._track(run), _Messages(batch))
@@ -285,11 +286,11 @@ class Recorder:
             if on_ready:
                 on_ready()
             while not stop():
-                events = feed.poll(int(TICK_S * 1000))
+                kept = feed.poll_kept(int(TICK_S * 1000))
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
-                if events:
-                    self.record(events)
+                if kept:
+                    self.record_messages(kept)
                 if feed.answering is not None:
                     self._join_with(feed.answering)
                 self.tick()

@@ -18,7 +18,7 @@ refused (a viewer refuses the message; the recording keeps it, marked).
 from __future__ import annotations
 
 from operator import lt
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import msgpack
 
@@ -122,6 +122,21 @@ def _kept_rows(payload: bytes) -> Kept:
 def events_kept(kept: Kept) -> list[Event]:
     """The events of a kept message (decoded now, unless they were already)."""
     return kept.events if kept.events is not None else stored_events(kept.payload)
+
+
+def without(kept: list[Kept], drop: Callable[[Event], bool]) -> tuple[list[Kept], int]:
+    """The messages less the events `drop` picks (a message that loses some is made anew), and how
+    many were dropped. `drop` sees every event: for the few messages of a late join's overlap."""
+    out, dropped = [], 0
+    for k in kept:
+        events = events_kept(k)
+        left = [e for e in events if not drop(e)]
+        dropped += len(events) - len(left)
+        if len(left) == len(events):
+            out.append(k)
+        elif left:
+            out.append(kept_of(left))
+    return out, dropped
 
 
 def kept_of(events: list[Event]) -> Kept:
