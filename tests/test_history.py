@@ -17,6 +17,7 @@ from swarmscope.core.livesource import LiveSource
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.procsource import ProcessSource
 from swarmscope.core.recorder import Recorder
+from swarmscope.core.wire_store import events_kept, kept_of
 from swarmscope.core.replay import Session
 
 from helpers import wait_for
@@ -124,8 +125,11 @@ def test_events_the_answer_holds_are_folded_once_whichever_socket_brings_them_fi
     assert not join.waiting
     late = [Event(9, "a", 4, "log", {}, 1), Event(9, "a", 6, "log", {}, 1), Event(9, "a", 0, "hello", {}, 2)]
     assert [(e.seq, e.inc) for e in join.take(late)] == [(6, 1), (0, 2)]
+    # a recorder's kept messages: one wholly held, one partly (made anew of the rest), one new
+    messages = [kept_of(late[:1]), kept_of(late[:2]), kept_of(late[2:])]
+    assert [[(e.seq, e.inc) for e in events_kept(k)] for k in join.take_kept(messages)] == [[(6, 1)], [(0, 2)]]
     now[0] = 100.0  # long after the answer: nothing is left out any more
-    assert len(join.take(late)) == 3
+    assert len(join.take(late)) == 3 and join.take_kept(messages) == messages
 
 
 @pytest.mark.parametrize("out, expected", [
