@@ -2,8 +2,8 @@
 
 The same cleartext prefix as an EVENTS block (first index, count, recorded
 clock at the first and last event, errors, checkpoints), so the index and
-a scan treat both alike; then the messages' own bytes, as a msgpack array
-of them, zstd-compressed. Measured on 200,000 simulator events as Emitters send them
+a scan treat both alike; then a msgpack array header and the messages' own
+bytes after it (each message one item of the array), zstd-compressed. Measured on 200,000 simulator events as Emitters send them
 (a batch per agent, ~36 events): 0.15 us/event to compress at level 3
 (14.4 bytes/event), where building columns and compressing them at level 5
 cost 1.04 us (12.6 bytes/event); level 5 here would be 0.37 us for 13.4:
@@ -17,7 +17,7 @@ import msgpack
 from . import session_format as fmt
 from .errors import SessionError
 from .events import Event
-from .wire_store import Kept, stored_events
+from .wire_store import STORED, UNREADABLE, Kept, events_of, stored_events
 
 MESSAGE_LEVEL = 3
 
@@ -29,22 +29,43 @@ def encode_messages(first: int, kept: list[Kept], clock_before: int) -> tuple[by
     count = sum(k.count for k in kept)
     errors, checkpoints = sum(k.errors for k in kept), sum(k.checkpoints for k in kept)
     prefix = fmt.EVENTS_PREFIX.pack(first, count, clock_lo, clock, min(errors, fmt.U16), min(checkpoints, fmt.U16))
-    body = msgpack.packb([k.payload for k in kept])
+    body = _array_header(len(kept)) + b"".join(k.payload for k in kept)
     return prefix + fmt.compress(body, MESSAGE_LEVEL), clock
 
 
+def _array_header(n: int) -> bytes:
+    """A msgpack array header: the messages that follow it are the array's items, so a reader
+    unpacks a block in one call (measured: 0.89 ms a block against 1.0 message by message)."""
+    if n < 16:
+        return bytes((0x90 | n,))
+    return (b"\xdc" + n.to_bytes(2, "big")) if n < 1 << 16 else (b"\xdd" + n.to_bytes(4, "big"))
+
+
 def decode_messages(payload: bytes) -> list[Event]:
-    """The events of one MESSAGES block (SessionError if the block does not hold together)."""
+    """The events of one MESSAGES block (SessionError if the block does not hold together). A
+    block with a message a viewer would refuse is read again message by message, that one marked."""
     info = fmt.events_info(payload)
-    messages = fmt.unpack(fmt.decompress(payload[fmt.EVENTS_PREFIX.size:]), "messages block")
-    if type(messages) is not list or not fmt.all_of(bytes, messages):
-        raise SessionError("damaged messages block: not a list of messages")
-    events: list[Event] = []
+    body = fmt.decompress(payload[fmt.EVENTS_PREFIX.size:])
     try:
-        for message in messages:
-            events += stored_events(message)
-    except (ValueError, TypeError, IndexError, msgpack.StackError, msgpack.OutOfData) as exc:
-        raise SessionError(f"damaged messages block: {exc}") from exc
+        events = [ev for message in msgpack.unpackb(body, **STORED) for ev in events_of(message)]
+    except UNREADABLE:
+        events = [ev for message in _messages(body) for ev in stored_events(message)]
     if len(events) != info.count:
         raise SessionError(f"damaged messages block: {len(events)} events where its prefix says {info.count}")
     return events
+
+
+def _messages(body: bytes) -> list[bytes]:
+    """Each message's own bytes."""
+    reader = msgpack.Unpacker(max_buffer_size=len(body) + 1)
+    reader.feed(body)
+    try:
+        n, out = reader.read_array_header(), []
+        start = reader.tell()
+        for _ in range(n):
+            reader.skip()
+            out.append(body[start:reader.tell()])
+            start = reader.tell()
+    except (ValueError, msgpack.OutOfData, msgpack.StackError) as exc:
+        raise SessionError(f"damaged messages block: {exc}") from exc
+    return out

@@ -149,12 +149,22 @@ def stored_events(payload: bytes) -> list[Event]:
     data is not what a viewer accepts (not maps, strings too long or not UTF-8), each event as
     its head and columns say with data `{"unreadable": reason}` in place of its own."""
     try:
-        msg = msgpack.unpackb(payload, unicode_errors="replace", **_LIMITS)
-        if type(msg) is list and msg and msg[0] // 1000 == 1:
-            return _rows_of(msg)
-        return _columns(msg)
-    except (ValueError, TypeError, msgpack.StackError, WireError) as exc:
+        return events_of(msgpack.unpackb(payload, **STORED))
+    except UNREADABLE as exc:
         return _marked(payload, str(exc) or type(exc).__name__)
+
+
+STORED = dict(unicode_errors="replace", **_LIMITS)
+"""How stored messages are unpacked: as a viewer does, bad UTF-8 replaced."""
+UNREADABLE = (ValueError, TypeError, msgpack.StackError, WireError)
+"""What unpacking a stored message and reading its events raises when a viewer would refuse it."""
+
+
+def events_of(msg: object) -> list[Event]:
+    """The events of an unpacked stored message, as a viewer reads them (WireError otherwise)."""
+    if type(msg) is list and msg and msg[0] // 1000 == 1:
+        return _rows_of(msg)
+    return _columns(msg)
 
 
 def _rows_of(msg: list) -> list[Event]:

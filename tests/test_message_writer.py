@@ -88,6 +88,17 @@ def test_data_a_viewer_refuses_is_kept_and_each_event_marked(data):
     assert all(set(e.data) == {"unreadable"} for e in events)
 
 
+def test_a_block_with_an_unreadable_message_reads_the_others_whole(tmp_path):
+    good = _batches(400)
+    with MessageWriter(tmp_path / "u.swarm", block_events=10_000) as w:
+        w.append([keep(encode_batch(good[0])), keep(_changed(9, [{}, 7, {}])), keep(encode_batch(good[1]))])
+    with Session(tmp_path / "u.swarm") as s:
+        events, blocks = s.events(0, len(s)), s.meta["blocks"]
+    assert blocks == 1 and len(events) == len(good[0]) + 3 + len(good[1])
+    assert events[:len(good[0])] == good[0] and events[len(good[0]) + 3:] == good[1]
+    assert [e.data for e in events[len(good[0]):len(good[0]) + 3]] == [{"unreadable": "malformed: columns: data that is not a map"}] * 3
+
+
 def test_a_string_that_is_not_utf8_is_read_with_its_bad_bytes_replaced():
     payload = msgpack.packb(_columns(GOOD)).replace(b"\xa7running", b"\xa7runn\xffng", 1)
     with pytest.raises(WireError):
