@@ -17,6 +17,7 @@ from swarmscope.core.model import SwarmModel
 from swarmscope.core.publisher import Publisher
 from swarmscope.core.recorder import Recorder, RecordPolicy
 from swarmscope.core.replay import Session
+from swarmscope.core.session_repair import repair
 from swarmscope.core.sim import SimConfig, Swarm
 from swarmscope.core.store import session_files
 from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
@@ -229,6 +230,9 @@ def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, se
     live = SwarmModel()
     live.apply_many(everything)
     assert state == live.to_dict()
+    repair(out)  # and a proper end appended after it
+    with Session(out) as s:
+        assert s.meta["closed"] and s.summary()["events"] == len(everything)
 
 
 def _script(run, failed=False, n=5, t0=0):
