@@ -42,12 +42,10 @@ class MessageWriter(BlockAppender):
                  keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
                  clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
         """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0."""
-        super().__init__(path, header)
-        self.block_events, self.flush_interval, self._clock = block_events, flush_interval, clock
+        super().__init__(path, header, flush_interval, clock)
+        self.block_events = block_events
         self._start, self._keyframing = start, (keyframe_every, keyframe_seconds)
-        self._buffer: list[Kept] = []
         self._buffered = self._written = 0
-        self._oldest = 0.0
         self.model: SwarmModel | None = None
         """The final model, once closed."""
         self._summary: dict[str, Any] = {}
@@ -62,15 +60,10 @@ class MessageWriter(BlockAppender):
         """Take messages in the order they came; write a block when one is full or due."""
         if not kept:
             return
-        if not self._buffer:
-            self._oldest = self._clock()
-        self._buffer += kept
+        self._buffer_more(kept)
         self._buffered += sum(k.count for k in kept)
         if self._buffered >= self.block_events or self.flush_due():
             self.flush()
-
-    def flush_due(self) -> bool:
-        return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
 
     def tick(self) -> None:
         """Call often (every 50 ms or so): flushes a due buffer, and writes the keyframes made since."""

@@ -133,14 +133,14 @@ class Recorder:
         them as it writes (SessionWriter)."""
         with self._lock:
             for run, batch in self._route(events).items():
-                self._append(self._track(run), _Events(batch))
+                self._append(self._track(run), _events(batch))
 
     def record_messages(self, kept: list[Kept]) -> None:
         """Record messages as kept (by a hub's tap, or `swarmscope record`'s feed): each session writes
         them as they came and leaves the folding to a keyframer process (MessageWriter)."""
         with self._lock:
             for run, batch in self._route_kept(kept).items():
-                self._append(self._track(run), _Messages(batch))
+                self._append(self._track(run), _messages(batch))
 
     def _route(self, events: list[Event]) -> dict[str | None, list[Event]]:
         if not self.policy.split_by_run:
@@ -180,7 +180,7 @@ class Recorder:
             track = self._tracks[run] = _Track(run)
         return track
 
-    def _append(self, track: _Track, batch: "_Batch") -> None:
+    def _append(self, track: _Track, batch: _Batch) -> None:
         if not track.open:
             self._start(track, batch.first_ts, batch.writer)
         if track.writer is not None:
@@ -315,46 +315,22 @@ class Recorder:
 
 
 @dataclass(frozen=True)
-class _Events:
-    """Decoded events on their way to a session, and what a track needs to know of them."""
+class _Batch:
+    """Events or kept messages on their way to a session, and what a track needs to know of them."""
 
-    items: list[Event]
-    writer = SessionWriter
-
-    @property
-    def count(self) -> int:
-        return len(self.items)
-
-    @property
-    def first_ts(self) -> int:
-        return self.items[0].ts
-
-    @property
-    def max_ts(self) -> int:
-        return max(ev.ts for ev in self.items)
+    items: list
+    count: int
+    first_ts: int
+    max_ts: int
+    writer: type[Writer]
 
 
-@dataclass(frozen=True)
-class _Messages:
-    """Kept messages on their way to a session."""
-
-    items: list[Kept]
-    writer = MessageWriter
-
-    @property
-    def count(self) -> int:
-        return sum(k.count for k in self.items)
-
-    @property
-    def first_ts(self) -> int:
-        return self.items[0].first_ts
-
-    @property
-    def max_ts(self) -> int:
-        return max(k.max_ts for k in self.items)
+def _events(events: list[Event]) -> _Batch:
+    return _Batch(events, len(events), events[0].ts, max(ev.ts for ev in events), SessionWriter)
 
 
-_Batch = _Events | _Messages
+def _messages(kept: list[Kept]) -> _Batch:
+    return _Batch(kept, sum(k.count for k in kept), kept[0].first_ts, max(k.max_ts for k in kept), MessageWriter)
 
 
 def _check_writable(folder: Path) -> None:

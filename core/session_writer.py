@@ -50,8 +50,13 @@ def new_header(name: str | None = None, tags: Iterable[str] = (), **extra: Any) 
 class BlockAppender:
     """A new session file, a whole block per write(2), and the index its clean close writes."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any] | None) -> None:
+    def __init__(self, path: str | Path, header: dict[str, Any] | None, flush_interval: float,
+                 clock: Callable[[], float]) -> None:
         self.path = Path(path)
+        self.flush_interval, self._clock = flush_interval, clock
+        self._buffer: list = []
+        """What waits for the next block (events, or kept messages)."""
+        self._oldest = 0.0
         self.header = header or new_header()
         self.index = fmt.SessionIndex.empty()
         self.closed = False
@@ -61,6 +66,15 @@ class BlockAppender:
         self._fd = _create(self.path)
         self._write(fmt.preamble())
         self._write_block(fmt.HEADER, fmt.pack(self.header))
+
+    def _buffer_more(self, items: list) -> None:
+        """Add to what waits for the next block; the flush window runs from the oldest of it."""
+        if not self._buffer:
+            self._oldest = self._clock()
+        self._buffer += items
+
+    def flush_due(self) -> bool:
+        return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
 
     @property
     def clock(self) -> int:
@@ -117,12 +131,10 @@ class SessionWriter(BlockAppender):
                  clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
         """`start`: the swarm as it stood when this session began (the model of the session it
         continues), written as a keyframe at event 0; None for a swarm seen from its start."""
-        super().__init__(path, header)
-        self.block_events, self.flush_interval, self._clock = block_events, flush_interval, clock
+        super().__init__(path, header, flush_interval, clock)
+        self.block_events = block_events
         self._keyframing = (keyframe_every, keyframe_seconds)
         self.frames = Keyframing(start, keyframe_every, keyframe_seconds)
-        self._buffer: list[Event] = []
-        self._oldest = 0.0
         if start is not None:
             self._write_keyframe(*self.frames.keyframe())
 
@@ -143,16 +155,11 @@ class SessionWriter(BlockAppender):
         events = list(events)
         if not events:
             return
-        if not self._buffer:
-            self._oldest = self._clock()
-        self._buffer.extend(events)
+        self._buffer_more(events)
         if len(self._buffer) >= self.block_events:
             self.flush(whole_blocks=True)
         if self.flush_due():
             self.flush()
-
-    def flush_due(self) -> bool:
-        return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
 
     def tick(self) -> None:
         """Call often (every 50 ms or so) when events may stop coming: flushes a due buffer."""

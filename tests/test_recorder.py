@@ -149,34 +149,19 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
 
 
 def test_hub_record_writes_a_session_with_no_viewer_attached(tmp_path):
-    ins, outs, home = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out", tmp_path / "home"
-    proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", outs, "--record", "--tag", "ci",
-                             "--stats-every", "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "SWARMSCOPE_HOME": str(home)})
-    try:
-        probe = Emitter("probe", ins, heartbeat=60)
-
-        def recorded():
-            probe.emit("probe")
-            files = session_files(home / "sessions")
-            return bool(files) and bool(_probe_events(files[0]))
-
-        wait_for(recorded, timeout=20, poll=0.05)
-        probe.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        stdout, stderr = proc.communicate(timeout=20)
+    proc, _, path = _recording_hub(tmp_path, "--tag", "ci")
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
-    (path,) = session_files(home / "sessions")
     with Session(path) as s:
         assert s.meta["closed"] and s.meta["tags"] == ["ci"] and s.meta["source"].startswith("hub")
 
 
-def _recording_hub(tmp_path):
+def _recording_hub(tmp_path, *options):
     """A `swarmscope hub --record` subprocess, once its session file holds a probe: (process, in endpoint, file)."""
     ins, home = f"ipc://{tmp_path}/in", tmp_path / "home"
     proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", f"ipc://{tmp_path}/out", "--record",
-                             "--stats-every", "3600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             "--stats-every", "3600", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "SWARMSCOPE_HOME": str(home)})
     probe = Emitter("probe", ins, heartbeat=60)
 
@@ -185,8 +170,13 @@ def _recording_hub(tmp_path):
         files = session_files(home / "sessions")
         return bool(files) and bool(_probe_events(files[0]))
 
-    wait_for(recorded, timeout=20, poll=0.05)
-    probe.close()
+    try:
+        wait_for(recorded, timeout=20, poll=0.05)
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        probe.close()
     return proc, ins, session_files(home / "sessions")[0]
 
 
