@@ -110,6 +110,7 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+    wait_for(lambda: not _keyframers_of(out), timeout=10, poll=0.05)  # its keyframer went with it
     with Session(out) as s:
         assert not s.meta["closed"]
         events = [e for e in s.events(0, len(s)) if e.agent != "probe"]
