@@ -57,12 +57,18 @@ class MessageWriter(BlockAppender):
         return self._written + self._buffered
 
     def append(self, kept: list[Kept]) -> None:
-        """Take messages in the order they came; write a block when one is full or due."""
-        if not kept:
-            return
-        self._buffer_more(kept)
-        self._buffered += sum(k.count for k in kept)
-        if self._buffered >= self.block_events or self.flush_due():
+        """Take messages in the order they came; write a block each time one is full (a hub hands
+        over up to 256 messages at once: thousands of events), and one that is due."""
+        start = 0
+        for end, k in enumerate(kept, 1):
+            self._buffered += k.count
+            if self._buffered >= self.block_events:
+                self._buffer_more(kept[start:end])
+                self.flush()
+                start = end
+        if start < len(kept):
+            self._buffer_more(kept[start:])
+        if self.flush_due():
             self.flush()
 
     def tick(self) -> None:
@@ -96,6 +102,12 @@ class MessageWriter(BlockAppender):
         self._start = start
         self.keyframer = KeyframerProcess(self.path, start, *self._keyframing)
         return dropped
+
+    def folding_behind(self) -> int:
+        """Events written that no keyframe made so far holds (at most about a keyframe interval,
+        but for a keyframer catching up)."""
+        self._take_keyframes()
+        return self._written - (self.index.keyframes[-1][1].at if self.index.keyframes else 0)
 
     def model_now(self, timeout: float) -> SwarmModel | None:
         """The model with every event appended so far folded in, once the keyframer has (None if

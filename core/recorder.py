@@ -32,6 +32,8 @@ Writer = SessionWriter | MessageWriter
 TICK_S = 0.05
 """How often a waiting recorder checks for a due flush: well inside the 100 ms flush window."""
 KEEP = ("all", "failed")
+SAY_BEHIND = 100_000
+"""Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of folding)."""
 STANDING_WAIT_S = 4.0
 """How long a late joiner's answer waits for the keyframer to fold what is written (a viewer waits 5 s)."""
 BYTES_PER_EVENT = 20
@@ -233,13 +235,17 @@ class Recorder:
                 if track.writer is not None:
                     track.writer.tick()
 
-    def close(self) -> list[Path]:
-        """End every session (index, summary, trailer); returns the files kept."""
+    def close(self, say: Callable[[str], None] | None = None) -> list[Path]:
+        """End every session (index, summary, trailer); returns the files kept. A session whose
+        keyframer is far behind (a burst just ended) waits for it, and `say` is told so first."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(5)
         with self._lock:
             for track in self._tracks.values():
+                behind = track.writer.folding_behind() if isinstance(track.writer, MessageWriter) else 0
+                if say is not None and behind >= SAY_BEHIND:
+                    say(f"closing {track.writer.path.name}: its keyframer has {behind:,} events left to fold")
                 self._finish(track)
         return self.kept
 

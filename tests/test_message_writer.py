@@ -132,6 +132,19 @@ def test_a_session_written_so_replays_the_live_model_at_any_instant(tmp_path):
             assert s.state_at(i).to_dict() == _folded(events[:i + 1]).to_dict(), i
 
 
+def test_many_messages_handed_over_at_once_still_make_blocks_of_about_block_events(tmp_path):
+    """A hub's tap hands its recorder up to 256 messages a pass: blocks (and so keyframes) must not
+    grow with it, or a seek decodes and folds thousands of events."""
+    batches = _batches(6000)
+    with MessageWriter(tmp_path / "p.swarm", **SMALL) as w:
+        w.append([keep(encode_batch(b)) for b in batches])
+    biggest = max(map(len, batches))
+    with Session(tmp_path / "p.swarm") as s:
+        counts = [info.count for _, info in s.file.index.blocks]
+        assert len(s) == 6000 and all(c < SMALL["block_events"] + biggest for c in counts)
+        assert s.meta["keyframes"] >= 6000 // (SMALL["keyframe_every"] + SMALL["block_events"] + biggest)
+
+
 def test_a_session_that_continues_another_starts_from_it(tmp_path):
     batches = _batches(2000)
     events = [e for b in batches for e in b]

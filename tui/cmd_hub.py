@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         if forwarder:
             forwarder.stop()
         if recorder:
-            recorder.close()
+            recorder.close(say=lambda note: print(f"swarmscope hub: {note}", file=sys.stderr, flush=True))
     _report(hub, args.json, final=True, recording=recorder is not None)
     if recorder and not args.json:
         print(report(recorder), flush=True)

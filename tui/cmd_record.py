@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             f"swarmscope record: {args.connect} -> {where} (ctrl+c to stop)", file=sys.stderr, flush=True),
             history=args.history)
     finally:
-        recorder.close()
+        recorder.close(say=lambda note: print(f"swarmscope record: {note}", file=sys.stderr, flush=True))
     print(report(recorder), flush=True)
     return 0
 
