@@ -214,6 +214,10 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
         early.status("running")
         early.state({"plan": "split the goal"})
         wait_for(lambda: recording_hub.stats.decode.events >= 3)  # then silent: only the hub knows it
+        # the hub's keyframer is up and has folded them: from here on it answers at once, well
+        # within the late recorder's first flush window (while it starts, an answer comes later)
+        ready = LateJoin(history_endpoint(recording_hub.out_endpoint), hold=False)
+        wait_for(lambda: ready.answer() is not None, timeout=20)
         late = Recorder(tmp_path / "late")
         done = threading.Event()
         thread = threading.Thread(target=late.run_feed, args=(recording_hub.out_endpoint, done.is_set))
