@@ -9,14 +9,19 @@ queue, so falling behind costs memory nowhere and loses nothing), folds
 each block's events, and hands back keyframes for the writer to append,
 the model when asked (a late joiner's answer), and at the end the summary.
 
-Conversation, msgpack over the child's stdin and stdout:
+One process folds for every session a recorder writes at once (split by
+run, many may be): the folding is the same work either way, and a process
+costs ~28 MB. Conversation, msgpack over its stdin and stdout, each message
+naming a session (`sid`, the writer's number for it):
 
-- writer -> keyframer: `["start", compact model | None]` first, then
-  `["model", ask, n]` (the model once `n` events are folded) and
-  `["finish", n]` (fold `n` events, answer, exit). End of input: exit.
-- keyframer -> writer: `["kf", payload, delta]` (a KEYFRAME payload; a delta
-  has its base offset for the writer to fill in), `["model", ask, compact]`,
-  `["done", summary, compact]`.
+- writer -> keyframer: `["start", sid, path, every, seconds, compact model |
+  None]`, `["model", sid, ask, n]` (the model once `n` events are folded),
+  `["finish", sid, n]` (fold `n` events, answer, forget the session),
+  `["stop", sid]` (forget it now). End of input: exit.
+- keyframer -> writer: `["kf", sid, payload, delta]` (a KEYFRAME payload; a
+  delta has its base offset for the writer to fill in), `["model", sid, ask,
+  compact]`, `["done", sid, summary, compact]`, `["lost", sid, why]` (it
+  cannot fold that session: its file is unreadable or damaged).
 """
 
 from __future__ import annotations
@@ -84,57 +89,80 @@ class Follower:
         self.file.close()
 
 
-def main(argv: list[str]) -> int:
-    """The keyframer process: `python -m swarmscope.core.keyframer PATH EVERY SECONDS`."""
+class _Session:
+    """A session the process folds for: its follower, the models asked of it, where it ends."""
+
+    def __init__(self, follower: Follower) -> None:
+        self.follower = follower
+        self.asks: list[tuple[int, int]] = []
+        """(ask, events that must be folded first)."""
+        self.finish: int | None = None
+
+
+def main() -> int:
+    """The keyframer process (`python -m swarmscope.core.keyframer`): folds every session its writer
+    starts, until its requests end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C at the terminal is the writer's to act on
-    path, every, seconds = argv[0], int(argv[1]), float(argv[2])
-    requests = msgpack.Unpacker(strict_map_key=False)
-    start = _first_request(requests)
-    if start is None:
-        return 0
-    follower = Follower(path, SwarmModel.from_compact(start[1]) if start[1] is not None else None, every, seconds)
-    if start[1] is not None:
-        _say(*(["kf", *kf] for kf in follower.start_keyframe()))
+    requests = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
+    sessions: dict[int, _Session] = {}
+    busy = False
     try:
-        return _follow(follower, requests)
+        while True:
+            if select.select([0], [], [], 0 if busy else POLL_S)[0]:
+                data = os.read(0, 1 << 16)
+                if not data:
+                    return 0  # the writer is gone
+                requests.feed(data)
+                for request in requests:
+                    _take(request, sessions)
+            busy = False
+            for sid in list(sessions):
+                busy = _serve(sid, sessions) or busy
     finally:
-        follower.close()
+        for session in sessions.values():
+            session.follower.close()
 
 
-def _follow(follower: Follower, requests: msgpack.Unpacker) -> int:
-    asks: list[tuple[int, int]] = []
-    finish: int | None = None
-    busy = True
-    while True:
-        if select.select([0], [], [], 0 if busy else POLL_S)[0]:
-            data = os.read(0, 1 << 16)
-            if not data:
-                return 0  # the writer is gone
-            requests.feed(data)
-        for request in requests:  # what came with the first request, too
-            if request[0] == "model":
-                asks.append((request[1], request[2]))
-            elif request[0] == "finish":
-                finish = request[1]
-        keyframes, busy = follower.step()
-        _say(*(["kf", *kf] for kf in keyframes))
-        answered = [(ask, n) for ask, n in asks if follower.folded >= n]
-        for ask, _ in answered:
-            _say(["model", ask, follower.frames.model.compact()])
-        asks = [a for a in asks if a not in answered]
-        if finish is not None and follower.folded >= finish:
-            _say(["done", follower.summary(), follower.frames.model.compact()])
-            return 0
+def _take(request: list, sessions: dict[int, _Session]) -> None:
+    kind, sid = request[0], request[1]
+    if kind == "start":
+        path, every, seconds, start = request[2:6]
+        try:
+            follower = Follower(path, SwarmModel.from_compact(start) if start is not None else None, every, seconds)
+        except Exception as exc:  # a file it cannot read: that session goes without, the others on
+            _say(["lost", sid, f"{type(exc).__name__}: {exc}"])
+            return
+        sessions[sid] = _Session(follower)
+        if start is not None:
+            _say(*(["kf", sid, *kf] for kf in follower.start_keyframe()))
+    elif sid in sessions:
+        if kind == "model":
+            sessions[sid].asks.append((request[2], request[3]))
+        elif kind == "finish":
+            sessions[sid].finish = request[2]
+        elif kind == "stop":
+            sessions.pop(sid).follower.close()
 
 
-def _first_request(requests: msgpack.Unpacker) -> list | None:
-    while True:
-        data = os.read(0, 1 << 16)
-        if not data:
-            return None
-        requests.feed(data)
-        for request in requests:
-            return request
+def _serve(sid: int, sessions: dict[int, _Session]) -> bool:
+    """Fold what is new in one session and answer what it was asked; whether it folded anything."""
+    session = sessions[sid]
+    f = session.follower
+    try:
+        keyframes, busy = f.step()
+    except Exception as exc:  # damage under its feet: that session goes without, the others on
+        _say(["lost", sid, f"{type(exc).__name__}: {exc}"])
+        sessions.pop(sid).follower.close()
+        return False
+    _say(*(["kf", sid, *kf] for kf in keyframes))
+    answered = [a for a in session.asks if f.folded >= a[1]]
+    for ask, _ in answered:
+        _say(["model", sid, ask, f.frames.model.compact()])
+    session.asks = [a for a in session.asks if a not in answered]
+    if session.finish is not None and f.folded >= session.finish:
+        _say(["done", sid, f.summary(), f.frames.model.compact()])
+        sessions.pop(sid).follower.close()
+    return busy
 
 
 def _say(*messages: list) -> None:
@@ -145,4 +173,4 @@ def _say(*messages: list) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

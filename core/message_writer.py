@@ -12,21 +12,14 @@ burst leaves the keyframes behind for a while rather than the events.
 
 from __future__ import annotations
 
-import itertools
-import os
-import subprocess
-import sys
-import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any, Callable
-
-import msgpack
 
 from . import session_format as fmt
 from .events import Event
 from .keyframer import Follower
+from .keyframers import Keyframers
 from .keyframing import KEYFRAME_EVERY, KEYFRAME_SECONDS
 from .model import SwarmModel
 from .session_messages import encode_messages
@@ -40,16 +33,21 @@ class MessageWriter(BlockAppender):
     def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
                  block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
                  keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
-        """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0."""
+                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None,
+                 keyframers: Keyframers | None = None) -> None:
+        """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0.
+        `keyframers`: the process that folds for it, shared with the recorder's other sessions
+        (default: one of its own, ended at close)."""
         super().__init__(path, header, flush_interval, clock)
         self.block_events = block_events
         self._start, self._keyframing = start, (keyframe_every, keyframe_seconds)
+        self._own = keyframers is None
+        self._keyframers = keyframers or Keyframers()
         self._buffered = self._written = 0
         self.model: SwarmModel | None = None
         """The final model, once closed."""
         self._summary: dict[str, Any] = {}
-        self.keyframer = KeyframerProcess(self.path, start, keyframe_every, keyframe_seconds)
+        self.keyframer = self._keyframers.session(self.path, start, keyframe_every, keyframe_seconds)
 
     @property
     def events(self) -> int:
@@ -100,7 +98,7 @@ class MessageWriter(BlockAppender):
         self._buffered -= dropped
         self.keyframer.stop()
         self._start = start
-        self.keyframer = KeyframerProcess(self.path, start, *self._keyframing)
+        self.keyframer = self._keyframers.session(self.path, start, *self._keyframing)
         return dropped
 
     def folding_behind(self) -> int:
@@ -128,11 +126,17 @@ class MessageWriter(BlockAppender):
             done = _fold_here(self.path, self._start, *self._keyframing)
         self._summary, self.model = done
         self._end(self._summary)
+        self._release()
         return self._summary
 
     def abandon(self) -> None:
         self.keyframer.stop()
+        self._release()
         super().abandon()
+
+    def _release(self) -> None:
+        if self._own:
+            self._keyframers.close()
 
     def __enter__(self) -> "MessageWriter":
         return self
@@ -149,75 +153,3 @@ def _fold_here(path: Path, start: SwarmModel | None, every: int, seconds: float)
         return follower.summary(), follower.frames.model
     finally:
         follower.close()
-
-
-class KeyframerProcess:
-    """The writer's side of a keyframer (see keyframer.py for the conversation)."""
-
-    def __init__(self, path: Path, start: SwarmModel | None, every: int, seconds: float) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "swarmscope.core.keyframer", str(path), str(every), repr(seconds)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self._made: deque[tuple[bytes, bool]] = deque()
-        self._replies: dict[Any, list] = {}
-        self._answered = threading.Condition()
-        self._sending = threading.Lock()
-        self._asks = itertools.count()
-        self.alive = True
-        self._send(["start", start.compact() if start is not None else None])
-        threading.Thread(target=self._read, name="swarmscope-keyframes", daemon=True).start()
-
-    def keyframes(self) -> list[tuple[bytes, bool]]:
-        """The keyframes made since last asked, in order."""
-        made = self._made
-        return [made.popleft() for _ in range(len(made))]
-
-    def model(self, n: int, timeout: float) -> SwarmModel | None:
-        ask = next(self._asks)
-        self._send(["model", ask, n])
-        reply = self._reply(ask, timeout)
-        return SwarmModel.from_compact(reply[2]) if reply is not None else None
-
-    def finish(self, n: int) -> tuple[dict, SwarmModel] | None:
-        """Everything folded: (summary, model); None if the keyframer died first."""
-        self._send(["finish", n])
-        reply = self._reply("done", None)
-        self.stop()
-        return (reply[1], SwarmModel.from_compact(reply[2])) if reply is not None else None
-
-    def stop(self) -> None:
-        """End it without waiting for its folding (a session not kept)."""
-        try:
-            self._proc.stdin.close()
-        except BrokenPipeError:
-            pass  # it died with a request unread
-        self._proc.wait()
-
-    def _reply(self, key: Any, timeout: float | None) -> list | None:
-        with self._answered:
-            self._answered.wait_for(lambda: key in self._replies or not self.alive, timeout)
-            return self._replies.pop(key, None)
-
-    def _send(self, request: list) -> None:
-        with self._sending:
-            try:
-                self._proc.stdin.write(fmt.pack(request))
-                self._proc.stdin.flush()
-            except (BrokenPipeError, ValueError):
-                pass  # it died (its reader says so) or has been told to finish
-
-    def _read(self) -> None:
-        replies = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
-        fd = self._proc.stdout.fileno()
-        while data := os.read(fd, 1 << 16):
-            replies.feed(data)
-            for reply in replies:
-                if reply[0] == "kf":
-                    self._made.append((reply[1], reply[2]))
-                    continue
-                with self._answered:
-                    self._replies[reply[1] if reply[0] == "model" else reply[0]] = reply
-                    self._answered.notify_all()
-        with self._answered:
-            self.alive = False
-            self._answered.notify_all()

@@ -23,6 +23,7 @@ from .events import Event
 from .history import JoiningFeed, LateJoin
 from .hub import Hub
 from .model import SwarmModel
+from .keyframers import Keyframers
 from .message_writer import MessageWriter
 from .session_writer import SessionWriter, new_header
 from .wire_store import Kept, events_kept, kept_of
@@ -120,6 +121,8 @@ class Recorder:
         """Events of sessions the sample left out."""
         self.refused: dict[str, int] = {}
         """Frames the feed refused, by reason (run_feed only: a hub's tap counts its own)."""
+        self._keyframers = Keyframers()
+        """The one process folding keyframes for every session this recorder writes at once."""
         self._joined: SwarmModel | None = None
         """The swarm as a recording hub said it stood when this recorder joined, until a session starts from it."""
 
@@ -214,7 +217,8 @@ class Recorder:
         continues = {"continues": ended[0]} if ended and ended[0] else {}
         header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source, **continues)
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
-        track.writer = writer(path, header, start=ended[1] if ended else None, **self._writer_options)
+        shared = {"keyframers": self._keyframers} if writer is MessageWriter else {}
+        track.writer = writer(path, header, start=ended[1] if ended else None, **shared, **self._writer_options)
 
     def _finish(self, track: _Track) -> None:
         writer, track.writer, track.open = track.writer, None, False
@@ -247,6 +251,7 @@ class Recorder:
                 if say is not None and behind >= SAY_BEHIND:
                     say(f"closing {track.writer.path.name}: its keyframer has {behind:,} events left to fold")
                 self._finish(track)
+        self._keyframers.close()
         return self.kept
 
     # -- sources ------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ def test_a_keyframer_that_dies_leaves_the_file_whole_all_the_same(tmp_path):
         w.append([keep(encode_batch(batch))])
     w.flush()
     wait_for(lambda: w.tick() or len(w.index.keyframes) > 2)
-    w.keyframer._proc.kill()
+    w.keyframer.process.kill()
     wait_for(lambda: not w.keyframer.alive)
     for batch in batches[len(batches) // 2:]:
         w.append([keep(encode_batch(batch))])

@@ -99,6 +99,8 @@ def _start_recorder(hub, out):
 def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, burst):
     out = tmp_path / "run.swarm"
     proc = _start_recorder(hub, out)
+    keyframers = _keyframers_of(proc.pid)
+    assert len(keyframers) == 1
     tee = Tee(hub.in_endpoint)
     swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
     try:
@@ -110,7 +112,7 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    wait_for(lambda: not _keyframers_of(out), timeout=10, poll=0.05)  # its keyframer went with it
+    wait_for(lambda: not _running(keyframers), timeout=10, poll=0.05)  # its keyframer went with it
     with Session(out) as s:
         assert not s.meta["closed"]
         events = [e for e in s.events(0, len(s)) if e.agent != "probe"]
@@ -181,17 +183,28 @@ def _recording_hub(tmp_path, *options):
     return proc, ins, session_files(home / "sessions")[0]
 
 
-def _keyframers_of(path):
-    """Live processes folding keyframes for the session at `path`."""
+def _keyframers_of(pid):
+    """The keyframer processes `pid` started."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
+            if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
+                    b"swarmscope.core.keyframer" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
         except OSError:
             continue
-        if b"swarmscope.core.keyframer" in cmdline and str(path).encode() in cmdline:
-            found.append(int(proc.name))
     return found
+
+
+def _running(pids):
+    """Those of `pids` still running (not exited, nor exited and waiting to be reaped)."""
+    def running(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+    return [pid for pid in pids if running(pid)]
 
 
 @pytest.mark.parametrize("seed, first, burst", [(4, 600, 3000), (5, 2000, 300)])
@@ -199,7 +212,8 @@ def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, se
     """The hub writes; a keyframer process folds behind it. kill -9 of the hub: the keyframer goes
     too (its requests end), and the file opens with every event flushed, its state right."""
     proc, ins, out = _recording_hub(tmp_path)
-    assert _keyframers_of(out)
+    keyframers = _keyframers_of(proc.pid)
+    assert len(keyframers) == 1
     tee = Tee(ins)
     swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
     try:
@@ -211,7 +225,7 @@ def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, se
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    wait_for(lambda: not _keyframers_of(out), timeout=10, poll=0.05)
+    wait_for(lambda: not _running(keyframers), timeout=10, poll=0.05)
     with Session(out) as s:
         assert not s.meta["closed"]
         everything = s.events(0, len(s))
@@ -246,7 +260,9 @@ def _give(recorder, events, messages):
 def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
     split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
     _give(split, _script("r1") + _script("r2", failed=True), messages)
+    assert len(split.current) == 2 and len(_keyframers_of(os.getpid())) == (1 if messages else 0)  # one for both
     kept = split.close()
+    assert not _running(_keyframers_of(os.getpid()))
     assert split.discarded == 1 and len(kept) == 1
     with Session(kept[0]) as s:
         assert s.meta["run"] == "r2" and s.meta["name"] == "r2" and len(s) == 6
