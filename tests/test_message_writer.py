@@ -8,6 +8,7 @@ import pytest
 from swarmscope.core.errors import WireError
 from swarmscope.core.events import Event
 from swarmscope.core.keyframing import carried_over
+from swarmscope.core.keyframers import Keyframers
 from swarmscope.core.message_writer import MessageWriter
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
@@ -193,6 +194,22 @@ def test_a_keyframer_that_dies_leaves_the_file_whole_all_the_same(tmp_path):
     assert summary["events"] == len(events)
     with Session(tmp_path / "k.swarm") as s:
         assert s.meta["closed"] and s.state_at(len(s) - 1).to_dict() == _folded(events).to_dict()
+
+
+def test_a_session_the_keyframer_cannot_read_is_lost_alone(tmp_path):
+    keyframers = Keyframers()
+    try:
+        lost = keyframers.session(tmp_path / "absent.swarm", None, 300, 60.0)
+        wait_for(lambda: not lost.alive)
+        assert lost.model(0, timeout=5) is None
+        batches = _batches(1000)
+        w = MessageWriter(tmp_path / "fine.swarm", keyframers=keyframers, **SMALL)
+        for batch in batches:
+            w.append([keep(encode_batch(batch))])
+        assert w.close()["events"] == 1000 and w.index.keyframes  # folded by the same process, which went on
+        assert w.keyframer.process is lost.process
+    finally:
+        keyframers.close()
 
 
 def _folded(events):
