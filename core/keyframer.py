@@ -17,7 +17,8 @@ naming a session (`sid`, the writer's number for it):
 - writer -> keyframer: `["start", sid, path, every, seconds, compact model |
   None]`, `["model", sid, ask, n]` (the model once `n` events are folded),
   `["finish", sid, n]` (fold `n` events, answer, forget the session),
-  `["stop", sid]` (forget it now). End of input: exit.
+  `["stop", sid]` (forget it now), `["grew", sid]` (a block was written: a
+  keyframer that has caught up sleeps until told). End of input: exit.
 - keyframer -> writer: `["kf", sid, payload, delta]` (a KEYFRAME payload; a
   delta has its base offset for the writer to fill in), `["model", sid, ask,
   compact]`, `["done", sid, summary, compact]`, `["lost", sid, why]` (it
@@ -40,8 +41,6 @@ from .model import SwarmModel
 from .session_reader import SessionFile
 from .session_summary import summarize
 
-POLL_S = 0.02
-"""How often a keyframer that has caught up looks for blocks appended since (the writer flushes every 100 ms)."""
 BLOCKS_PER_STEP = 16
 """Blocks folded between looks at the writer's requests, so a late joiner's question waits little
 even while the keyframer works through a backlog."""
@@ -108,7 +107,7 @@ def main() -> int:
     busy = False
     try:
         while True:
-            if select.select([0], [], [], 0 if busy else POLL_S)[0]:
+            if select.select([0], [], [], 0 if busy else None)[0]:  # caught up: sleep until told
                 data = os.read(0, 1 << 16)
                 if not data:
                     return 0  # the writer is gone

@@ -108,6 +108,10 @@ class KeyframerSession:
             self._replies[reply[2] if reply[0] == "model" else reply[0]] = reply
             self.keyframers.answered.notify_all()
 
+    def grew(self) -> None:
+        """The session's file has a new block to fold."""
+        self.keyframers.send(["grew", self.sid])
+
     def keyframes(self) -> list[tuple[bytes, bool]]:
         """The keyframes made since last asked, in order."""
         made = self._made

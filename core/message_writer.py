@@ -83,6 +83,7 @@ class MessageWriter(BlockAppender):
             self._write_events(fmt.MESSAGES, payload)
             self._written += self._buffered
             self._buffer, self._buffered = [], 0
+            self.keyframer.grew()
         self._take_keyframes()
 
     def _take_keyframes(self) -> None:
