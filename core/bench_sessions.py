@@ -191,7 +191,7 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
     """A recording hub's recorder against decoding the same batches (what every viewer does, and a
     recording hub's tap did before format 2.0), each the median of three passes: events on disk
     (checked, compressed, written), then the keyframer caught up and the file closed. And the
-    recorder that folds in line, as `watch --record` does with what its view decoded.
+    recorder that folds in line, as a SessionWriter does with events a program holds.
 
     The inputs are frozen out of the collector's sight first: a hub or recorder does not
     carry 200,000 simulated events in its heap, and walking them again and again made
@@ -211,10 +211,10 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
         gc.unfreeze()
     hub_rate, rate = n / hub_s, n / durable_s
     line("floor: decoding wire batches (what viewers do)", hub_rate, "ev/s")
-    line("recorder (hub --record, record): check + compress + write", rate, "ev/s", hub_rate, "must beat the hub")
+    line("recorder (hub, record, watch --record): check, compress, write", rate, "ev/s", hub_rate, "must beat the hub")
     line("  keyframes folded behind (another process): closed", n / closed_s, "ev/s", hub_rate,
          f"{closed_s - durable_s:.2f} s after the last was on disk")
-    line("recorder folding in line (watch --record)", n / inline_s, "ev/s", hub_rate)
+    line("recorder folding in line (SessionWriter)", n / inline_s, "ev/s", hub_rate)
     return {"hub_decode_events_per_s": hub_rate, "recorder_events_per_s": rate,
             "recorder_closed_events_per_s": n / closed_s, "recorder_inline_events_per_s": n / inline_s}
 

@@ -134,8 +134,8 @@ class Recorder:
     # -- events in ----------------------------------------------------------------------
 
     def record(self, events: list[Event]) -> None:
-        """Record decoded events (`watch --record`, whose view decodes them anyway): each session folds
-        them as it writes (SessionWriter)."""
+        """Record events a program holds (simulated, or read from elsewhere): each session folds them
+        as it writes (SessionWriter)."""
         with self._lock:
             for run, batch in self._route(events).items():
                 self._append(self._track(run), _events(batch))
