@@ -60,9 +60,9 @@ class Follower:
 
     def step(self, most: int = BLOCKS_PER_STEP) -> tuple[list[tuple[bytes, bool]], bool]:
         """Fold up to `most` blocks not folded yet: (keyframes that fell due, whether any block was)."""
-        blocks = self.file.index.blocks
-        if self._block >= len(blocks):
+        if self._block >= len(self.file.index.blocks):
             self.file.refresh()
+        blocks = self.file.index.blocks
         todo = range(self._block, min(len(blocks), self._block + most))
         keyframes = []
         for b in todo:

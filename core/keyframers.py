@@ -39,7 +39,7 @@ class Keyframers:
         with self._sending:
             if self._proc is None or self._proc.poll() is not None:
                 self._spawn()
-            session = KeyframerSession(self, next(self._ids))
+            session = KeyframerSession(self, next(self._ids), self._proc)
             self._sessions[session.sid] = session
         self.send(["start", session.sid, str(path), every, seconds, start.compact() if start is not None else None])
         return session
@@ -89,9 +89,8 @@ class Keyframers:
 class KeyframerSession:
     """One writer's session in a keyframer process."""
 
-    def __init__(self, keyframers: Keyframers, sid: int) -> None:
-        self.keyframers, self.sid = keyframers, sid
-        self.process = keyframers._proc
+    def __init__(self, keyframers: Keyframers, sid: int, process: subprocess.Popen) -> None:
+        self.keyframers, self.sid, self.process = keyframers, sid, process
         self.alive = True
         self._made: deque[tuple[bytes, bool]] = deque()
         self._replies: dict[Any, list] = {}

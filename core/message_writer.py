@@ -108,12 +108,6 @@ class MessageWriter(BlockAppender):
         self._take_keyframes()
         return self._written - (self.index.keyframes[-1][1].at if self.index.keyframes else 0)
 
-    def model_now(self, timeout: float) -> SwarmModel | None:
-        """The model with every event appended so far folded in, once the keyframer has (None if
-        that takes longer than `timeout`, or it has stopped)."""
-        self.flush()
-        return self.keyframer.model(self._written, timeout)
-
     def close(self) -> dict[str, Any]:
         """Flush, wait for the keyframer to fold everything, write its last keyframes, the END
         block and the trailer; returns the summary. A keyframer that died is done without: the

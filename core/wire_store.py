@@ -54,9 +54,10 @@ def keep(payload: bytes) -> Kept:
 
     A 2.0 message is read as far as its head and columns; its data column is
     stepped over (well-formed msgpack, not built), which is most of what
-    decoding costs: data that is not one map per event is the reader's to mark. Rows (1.x, not what Emitters send) are decoded as a
-    viewer decodes them and, if some events were refused, stored as a new
-    message of the good ones."""
+    decoding costs: data that is not one map per event is the reader's to
+    mark. Rows (1.x, not what Emitters send) are decoded as a viewer decodes
+    them and, if some events were refused, stored as a new message of the
+    good ones."""
     try:
         return _kept(payload)
     except WireError as refused:
@@ -73,8 +74,7 @@ def _viewers_reason(payload: bytes) -> WireError | None:
 
 def _kept(payload: bytes) -> Kept:
     _check_size(payload)
-    reader = msgpack.Unpacker(raw=True, max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
-    reader.feed(payload)
+    reader = _reader(payload, raw=True)
     with _refusing():
         fields = reader.read_array_header()
         if fields < 2:
@@ -83,11 +83,7 @@ def _kept(payload: bytes) -> Kept:
             return _kept_rows(payload)
         if fields < 11:
             raise WireError("not-a-batch", "a 2.0 batch has 11 fields")
-        agent, inc, first, _, count, ts, table, kinds = [reader.unpack() for _ in range(8)]
-        reader.skip()  # the data: well-formed msgpack; what it holds is for a reader to judge
-        seqs = reader.unpack()
-        for _ in range(fields - 11):
-            reader.skip()
+        agent, inc, first, count, ts, table, kinds, seqs = _all_but_data(reader, fields)
         if reader.tell() != len(payload):
             raise WireError("trailing-bytes", "bytes after the message")
     check_columns(agent, inc, first, count, ts, table, kinds, seqs, len(ts), bytes)
@@ -97,6 +93,25 @@ def _kept(payload: bytes) -> Kept:
     head = BatchHead(agent.decode("utf-8", "replace"), inc, first, last, len(ts)) if _rising(seqs) else None
     return Kept(payload, len(ts), ts[0], max(ts), _kind_count(table, kinds, b"error"),
                 _kind_count(table, kinds, b"checkpoint"), head, b"hello" in table, None)
+
+
+def _reader(payload: bytes, raw: bool) -> msgpack.Unpacker:
+    """An Unpacker on one message, with the decoder's limits; `raw` leaves strings as bytes."""
+    reader = msgpack.Unpacker(raw=raw, unicode_errors="replace", max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
+    reader.feed(payload)
+    return reader
+
+
+def _all_but_data(reader: msgpack.Unpacker, fields: int) -> tuple:
+    """A 2.0 message's head and columns, read past its version: (agent, inc, first seq, count, ts,
+    kind table, kind indices, seqs or None); its data column stepped over (well-formed msgpack:
+    what it holds is for a reader to judge), and a newer minor's fields after it."""
+    agent, inc, first, _, count, ts, table, kinds = [reader.unpack() for _ in range(8)]
+    reader.skip()
+    seqs = reader.unpack()
+    for _ in range(fields - 11):
+        reader.skip()
+    return agent, inc, first, count, ts, table, kinds, seqs
 
 
 def _kind_count(table: list, kinds: list, name: bytes) -> int:
@@ -176,12 +191,10 @@ def _rows_of(msg: list) -> list[Event]:
 
 
 def _marked(payload: bytes, reason: str) -> list[Event]:
-    reader = msgpack.Unpacker(unicode_errors="replace", max_buffer_size=MAX_MESSAGE_BYTES, **_LIMITS)
-    reader.feed(payload)
-    reader.read_array_header()
-    _, agent, inc, first, _, _, ts, table, kinds = [reader.unpack() for _ in range(9)]
-    reader.skip()
-    seqs = reader.unpack()
+    reader = _reader(payload, raw=False)
+    fields = reader.read_array_header()
+    reader.unpack()  # the version: 2.x, as kept
+    agent, inc, first, _, ts, table, kinds, seqs = _all_but_data(reader, fields)
     numbers = range(first, first + len(ts)) if seqs is None else seqs
     return [Event(t, agent, seq, table[k], {"unreadable": reason}, inc) for t, seq, k in zip(ts, numbers, kinds)]
 
