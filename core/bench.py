@@ -218,7 +218,7 @@ def _receive_from_hub(out_ep: str, in_ep: str, n: int, ctx: Any) -> dict[str, An
     model = SwarmModel()
     with Feed(out_ep) as feed:
         _wait_for_hub(feed, in_ep)
-        frames0, events0 = feed.stats.frames, feed.stats.events
+        frames0, events0 = feed.stats.messages, feed.stats.events
         children0, cpu0 = _children_cpu(), time.process_time()
         agent = ctx.Process(target=emitter_process, args=(in_ep, n))
         agent.start()
@@ -237,7 +237,7 @@ def _receive_from_hub(out_ep: str, in_ep: str, n: int, ctx: Any) -> dict[str, An
         viewer_cpu = time.process_time() - cpu0
         agent.join(30)
         emitter_cpu = _children_cpu() - children0
-        per_message = (feed.stats.events - events0) / max(feed.stats.frames - frames0, 1)
+        per_message = (feed.stats.events - events0) / max(feed.stats.messages - frames0, 1)
     a = model.agents.get("agent-7")
     delivered = a.events if a else 0
     gaps = a.gaps if a else 0

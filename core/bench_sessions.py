@@ -45,7 +45,8 @@ from .session_writer import SessionWriter
 from .sim import SimConfig, simulate
 from .views import AgentView, LinkView, TaskView
 from .events import Event
-from .wire import TOPIC_EVENTS, decode_batch, encode_batch
+from .gate import decode
+from .wire import TOPIC_EVENTS, encode_batch
 from .wire_store import keep
 
 WARM_SEEKS = 100
@@ -198,7 +199,7 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
     the first pass of either side up to twice as slow."""
     events = simulate(SimConfig(seed=11), n)
     batches = [encode_batch(batch) for batch in _as_emitters_send(events)]
-    decoded = [decode_batch(p)[0] for p in batches]
+    decoded = [decode(p) for p in batches]
     gc.collect()
     gc.freeze()
     try:
@@ -248,7 +249,7 @@ def _as_emitters_send(events: list) -> list[list]:
 def _decode_all(batches: list[bytes]) -> None:
     """As the hub's tap does: each batch decoded, handed on, and let go."""
     for payload in batches:
-        decode_batch(payload)
+        decode(payload)
 
 
 def _record(path: Path, batches: list[list]) -> None:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 KINDS = (
     "hello", "bye", "status", "progress", "task_start", "task_end", "heartbeat",
-    "log", "message", "state", "patch", "checkpoint", "error", "metric",
+    "log", "message", "state", "patch", "checkpoint", "error", "metric", "lost",
 )
 """The kinds every framework can map onto. Any other kind is kept and shown."""
 
@@ -95,6 +95,8 @@ def summarize(ev: Event) -> str:
             return f"{d.get('type')}: {d.get('message')}"
         case "checkpoint":
             return str(d.get("label"))
+        case "lost":
+            return f"{d.get('events')} events lost: {d.get('why')}"
         case "metric":
             return f"{series(str(d.get('name')), d.get('labels'))} = {d.get('value')}"
         case "state" | "patch":

@@ -1,13 +1,21 @@
 """The viewer side of the wire: a SUB socket on the hub's XPUB that yields events.
 
-Decoding is strict and counts what it refuses (see wire.DecodeStats); the
+Every message passes the gate (gate.py), which counts what it refuses; the
 feed never raises on bad input. `Feed` is for plain code and threads,
 `AsyncFeed` for asyncio code.
+
+A reader that may fall behind (a recorder, a viewer's model) gives the feed
+an intake: a thread of the feed's own then takes messages off the socket as
+they come, into a queue bounded in bytes (intake.py), so what cannot wait is
+dropped here, counted per agent, and delivered in its place as an event of
+kind `lost`, rather than dropped by ZeroMQ without a word.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from itertools import islice
 from typing import Iterator
 
 import zmq
@@ -16,10 +24,12 @@ from zmq.utils.monitor import recv_monitor_message
 
 from .endpoints import DEFAULT_OUT, check_endpoint
 from .events import Event
+from .gate import DecodeStats
 from .gcpause import bulk_allocation
+from .intake import Intake, Lost, lost_event, queued
 from .keys import ENV_HUB_KEY, ENV_KEY, client_curve
-from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS, DecodeStats
-from .wire_store import Kept, keep_counted
+from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS
+from .wire_store import Kept, keep_counted, kept_of
 
 MAX_MESSAGES_PER_POLL = 256
 MAX_EVENTS_PER_POLL = 5_000
@@ -27,12 +37,13 @@ MAX_EVENTS_PER_POLL = 5_000
 flood cannot starve the caller nor pile up more events than it can fold at once."""
 
 
-READER_QUEUE = 100_000
-"""Messages ZeroMQ holds for a reader that falls behind (a recorder must not lose any)."""
+READER_QUEUE = 1_000
+"""Messages ZeroMQ holds for a reader between two turns of its intake thread (or its own poll)."""
 VIEWER_QUEUE = 200
-"""For a screen: about 100,000 events, a second at full flood. A view that cannot keep up loses the excess,
-which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
-
+"""For a screen without an intake: about 100,000 events, a second at full flood. A view that cannot
+keep up loses the excess, which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
+READER_BYTES = 256 * 1024 * 1024
+"""What a recorder's intake holds before it drops (and says so in the session)."""
 
 TURNED_AWAY = {
     zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
@@ -63,11 +74,13 @@ class Feed:
     """Events from a hub, for plain (threaded) code."""
 
     def __init__(self, endpoint: str = DEFAULT_OUT, context: zmq.Context | None = None,
-                 queue: int = READER_QUEUE, monitor: str | None = None) -> None:
+                 queue: int = READER_QUEUE, monitor: str | None = None, intake: int | None = None,
+                 who: str = "this reader") -> None:
         """`queue`: messages ZeroMQ may hold while this reader is busy; past it, they are dropped.
         `monitor`: a name unique in the process, to get `self.monitor`, a PAIR socket receiving
         this feed's connect, disconnect and handshake events. It is attached before connecting, so the
-        first connection is never missed."""
+        first connection is never missed. `intake`: bytes a thread of the feed's own may hold for
+        this reader (see the module's docstring), None for none; `who` is named in what it drops."""
         self.endpoint = endpoint
         self.stats = DecodeStats()
         self._sock = (context or zmq.Context.instance()).socket(zmq.SUB)
@@ -79,15 +92,23 @@ class Feed:
         if monitor is not None:
             self.monitor = self._sock.get_monitor_socket(_WATCHED, addr=f"inproc://feed-monitor-{monitor}")
         _subscribe(self._sock, endpoint, queue)
+        self.intake = Intake(intake) if intake else None
+        self._why_lost = f"dropped by {who}: it fell behind"
+        self._closing = threading.Event()
+        self._receiver: threading.Thread | None = None
+        if self.intake is not None:
+            self._receiver = threading.Thread(target=self._receive, name="swarmscope-feed", daemon=True)
+            self._receiver.start()
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:
         """Events from every message waiting (up to a bound), waiting at most timeout_ms for the first."""
         events: list[Event] = []
-        if not self._sock.poll(timeout_ms):
-            return events
         with bulk_allocation():
-            for frames in self._waiting():
-                events.extend(self.stats.decode(frames))
+            for item in self._waiting(timeout_ms):
+                if type(item) is Lost:
+                    events.append(lost_event(item, self._why_lost))
+                    continue
+                events.extend(self.stats.decode(item))
                 if len(events) >= MAX_EVENTS_PER_POLL:
                     break
         return events
@@ -95,24 +116,37 @@ class Feed:
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
         """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded."""
         kept: list[Kept] = []
-        if not self._sock.poll(timeout_ms):
-            return kept
-        for frames in self._waiting():
-            got = keep_counted(self.stats, frames)
+        for item in self._waiting(timeout_ms):
+            got = kept_of([lost_event(item, self._why_lost)]) if type(item) is Lost \
+                else keep_counted(self.stats, item)
             if got is not None:
                 kept.append(got)
         return kept
 
-    def _waiting(self) -> Iterator[list[bytes]]:
-        """The messages waiting now, up to MAX_MESSAGES_PER_POLL."""
-        for _ in range(MAX_MESSAGES_PER_POLL):
-            try:
-                yield self._sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+    def _waiting(self, timeout_ms: int) -> Iterator[list[bytes] | Lost]:
+        """The messages waiting now (up to MAX_MESSAGES_PER_POLL), waiting at most timeout_ms for the first."""
+        if self.intake is not None:
+            yield from self.intake.take(MAX_MESSAGES_PER_POLL, timeout_ms / 1000)
+            return
+        if self._sock.poll(timeout_ms):
+            yield from islice(queued(self._sock), MAX_MESSAGES_PER_POLL)
+
+    def _receive(self) -> None:
+        """The intake's thread: every message off the socket as it comes, and the monitor read."""
+        put = self.intake.put
+        while not self._closing.is_set():
+            if self._sock.poll(50):
+                for frames in islice(queued(self._sock), READER_QUEUE):
+                    put(frames)
+            self._watch()
 
     def watch(self) -> None:
-        """Read what the monitor reported since the last call into `connected` and `turned_away`."""
+        """Read what the monitor reported since the last call into `connected` and `turned_away`
+        (with an intake, its thread does this)."""
+        if self._receiver is None:
+            self._watch()
+
+    def _watch(self) -> None:
         while self.monitor is not None and self.monitor.poll(0):
             event = recv_monitor_message(self.monitor)["event"]
             self.connected = event == zmq.EVENT_HANDSHAKE_SUCCEEDED
@@ -127,11 +161,17 @@ class Feed:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
+            if self._receiver is not None:
+                time.sleep(min(left, 0.01))  # the intake's thread reads the monitor
+                continue
             self.monitor.poll(max(1, int(left * 1000)))
-            self.watch()
+            self._watch()
         return self.connected
 
     def close(self) -> None:
+        self._closing.set()
+        if self._receiver is not None:
+            self._receiver.join(5)
         if self.monitor is not None:
             self._sock.disable_monitor()
             self.monitor.close(linger=0)

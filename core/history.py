@@ -161,10 +161,10 @@ class JoiningFeed(Feed):
     late-joining loop of viewers and recorders. Whoever reads it takes up `answering`."""
 
     def __init__(self, endpoint: str, history: str | None = None, *, monitor: str, queue: int = READER_QUEUE,
-                 hold: bool = True, ask: bool = True) -> None:
+                 hold: bool = True, ask: bool = True, intake: int | None = None, who: str = "this reader") -> None:
         """`history`: where the hub answers (default: next to `endpoint`); `hold`: as LateJoin's;
-        `ask`: False for a reader that cannot use an answer."""
-        super().__init__(endpoint, queue=queue, monitor=monitor)
+        `ask`: False for a reader that cannot use an answer; `intake`, `who`: as Feed's."""
+        super().__init__(endpoint, queue=queue, monitor=monitor, intake=intake, who=who)
         self.history = history or history_endpoint(endpoint)
         self._hold, self._ask = hold, ask
         self._join: LateJoin | None = None

@@ -1,15 +1,24 @@
 """The hub: ZeroMQ's own proxy between agents (XSUB) and viewers (XPUB).
 
-The proxy runs in C on its own thread; we only add a capture tap. The tap
-thread counts messages, refused frames and per-agent gaps: from a batch's
-head when it has one (see wire.py), else by decoding it. With listeners (the
-recorder) it checks every batch as a session keeps it (wire_store.keep) and
-hands the kept messages on, once per pass over its queue (up to TAP_PASS messages). Frames over the
-size limit never reach Python: ZeroMQ's MAXMSGSIZE drops the connection of
-the peer that sent them.
+The proxy runs in C on its own thread; we only add a capture tap, in two
+threads. The tap thread takes every message off the capture socket as it
+comes into an Intake (intake.py): a queue bounded in bytes, which drops and
+counts per agent what a slow worker cannot take, so nothing is lost without
+a word and no sender can grow the hub past its bound. The worker thread
+passes each message through the gate's message layer (wire_store.keep),
+counts it (passed, refused by field), counts per-agent gaps and restarts,
+and hands what it kept, and the losses as `lost` events in their place, to
+the listeners (the recorder), once per pass of up to TAP_PASS messages.
+Frames over the size limit never reach Python: ZeroMQ's MAXMSGSIZE cuts the
+connection of the peer that sent them (see HubStats.agent_disconnects).
 
-The hub subscribes its XSUB to everything itself, so agents' events flow
-(and are recorded) even when no viewer is attached.
+Agents send only once the hub has subscribed to them. A hub that records
+subscribes to everything itself; any other hub passes its viewers'
+subscriptions up, so with nobody to deliver to, agents keep their events
+(bounded, and counted if dropped) rather than the hub dropping them. And a
+hub holds its proxy `hold` seconds after it binds, so the viewers and
+recorders of a hub that restarted are back (ZeroMQ reconnects every 0.1 s)
+before the first message passes.
 
 Given a keys folder, both sockets are CURVE servers and ZeroMQ's
 authenticator (a thread of its own) admits only clients whose public key is
@@ -22,9 +31,10 @@ import struct
 import threading
 import time
 import uuid
+from collections import deque
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
@@ -33,36 +43,54 @@ from zmq.utils.monitor import recv_monitor_message
 from .endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from .errors import ConfigError
 from .history import Standing, answer
-from .keys import CLIENTS, Curve, hub_curve
 from .hub_gaps import GapTally
 from .hub_stats import HubStats
-from .wire import MAX_MESSAGE_BYTES, BatchHead
-from .wire_store import Kept, events_kept, keep_counted
+from .intake import Intake, Lost, lost_event, queued
+from .keys import CLIENTS, Curve, hub_curve
+from .wire import MAX_MESSAGE_BYTES
+from .wire_store import Kept, events_kept, keep_counted, kept_of
 
-VIEWER_BACKLOG = 10_000
-"""Messages (up to ~5M events) held for each viewer or recorder that falls behind; past that
-ZeroMQ drops for that reader alone, and its model counts the loss as gaps. A bound, so one
-slow viewer cannot grow the hub without limit."""
+VIEWER_BACKLOG = 1_000
+"""Messages held for each viewer or recorder that falls behind (a few MB of typical messages);
+past that ZeroMQ drops for that reader alone, and its model counts the loss as gaps. A bound,
+so one slow viewer cannot grow the hub without limit."""
 
 CLIENTS_RELOAD_S = 2.0
 """How often a CURVE hub reads its clients/ folder again: a key copied there is let in this soon."""
 
-TAP_QUEUE = 100_000
-"""Messages queued for the tap, at the capture socket and again at the tap's: a tap that falls
-further behind (a recorder slower than the swarm, for long) has the rest dropped by ZeroMQ, for
-the tap alone (viewers still get them). The hub counts those from the proxy's own tally
-(HubStats.behind), so they are said, not lost without a word."""
+TAP_QUEUE = 10_000
+"""Messages ZeroMQ holds for the tap thread, which only moves them into the intake: a stop-gap
+for a moment without the CPU. Past it ZeroMQ drops for the tap alone, and the hub counts those
+from the proxy's own tally (HubStats.behind)."""
+
+TAP_BYTES = 256 * 1024 * 1024
+"""Bytes of messages waiting for the worker: past this, messages are dropped and counted per agent
+(and written into a recorded session as lost). The hub's own bound, whatever agents send."""
 
 DRAIN_S = 10.0
-"""At stop, how long the tap may go on taking in what the proxy passed before it stopped."""
+"""At stop, how long the worker may go on with what the proxy passed before it stopped."""
+
+HOLD_S = 0.5
+"""How long a hub holds its proxy after binding: ZeroMQ's peers reconnect every 0.1 s, so the
+viewers of a hub that restarted are subscribed again before anything passes."""
 
 Listener = Callable[[list[Kept]], None]
-"""Called on the tap thread with the messages of each pass over the tap's queue, in the order they passed."""
+"""Called on the worker thread with the messages of each pass, in the order they passed (a loss as
+a message of one `lost` event, in its place)."""
 
 TAP_PASS = 256
-"""Messages the tap takes per pass before it looks at its other sockets again. One pass is one
-wait and one call of each listener: many agents each sending a few events a message (1,000 agents
-at 100 events/s send ~20,000 messages/s) would otherwise pay both for every message."""
+"""Messages the worker takes per pass. One pass is one wake and one call of each listener: many
+agents each sending a few events a message (1,000 agents at 100 events/s send ~20,000 messages/s)
+would otherwise pay both for every message."""
+
+DROPPED_WHY = "dropped by the hub: the recorder fell behind"
+
+
+class _Ask:
+    """Late joiners waiting for the swarm as it stands, queued after what had passed when they asked."""
+
+    def __init__(self, callers: list[bytes]) -> None:
+        self.callers = callers
 
 
 class Hub:
@@ -77,15 +105,20 @@ class Hub:
         context: zmq.Context | None = None,
         keys: Path | None = None,
         history: str | None = None,
+        hold: float = 0.0,
     ) -> None:
         """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can connect.
-        `history`: where to answer late joiners with the swarm as it stands (history.py), None for nowhere."""
+        `history`: where to answer late joiners with the swarm as it stands (history.py), None for nowhere.
+        `hold`: seconds the proxy waits after binding (`swarmscope hub` holds HOLD_S; a hub started
+        with its viewers, as the demo's, need not)."""
         self.in_endpoint = check_endpoint(in_endpoint, "--in")
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
         self.history_endpoint = check_endpoint(history, "--history") if history else None
         self._standing: Standing | None = None
         self.max_message = max_message
-        self.stats = HubStats()
+        self.hold = hold
+        self.intake = Intake(TAP_BYTES)
+        self.stats = HubStats(intake=self.intake)
         # With keys, a context of its own: ZeroMQ's authenticator binds one fixed inproc name per
         # context, which a stopped hub's authenticator may hold a moment after it is gone.
         self._own_ctx = context is None and keys is not None
@@ -95,10 +128,13 @@ class Hub:
         self._threads: list[threading.Thread] = []
         self._name = f"hub-{uuid.uuid4().hex}"  # inproc names outlive closed sockets a little
         self._stop = threading.Event()
+        self._tap_done = threading.Event()
+        self._replies: deque[tuple[list[bytes], bytes]] = deque()
         self.keys = keys
         self._auth: ThreadAuthenticator | None = None
         self._curve: Curve | None = None
         self._history: zmq.Socket | None = None
+        self._proxying = False
         self._control_lock = threading.Lock()
         """The proxy's control socket is asked from the stats line's thread and told to stop from stop()'s."""
 
@@ -112,11 +148,14 @@ class Hub:
         return f"inproc://{self._name}-out"
 
     def add_listener(self, listener: Listener) -> None:
-        """Receive the events of every pass over the tap's queue, on the tap thread (keep it quick)."""
+        """Receive the messages of every pass, on the worker thread (keep it quick). Before start():
+        a hub with a listener subscribes to every agent itself."""
+        if self._threads:
+            raise RuntimeError("add listeners before the hub starts")
         self._listeners.append(listener)
 
     def serve_state(self, standing: Standing) -> None:
-        """What late joiners are given, asked on the tap thread: a recorder's model, and the file it writes."""
+        """What late joiners are given, asked on the worker thread: a recorder's model, and its file."""
         self._standing = standing
 
     # -- lifecycle ----------------------------------------------------------
@@ -132,7 +171,6 @@ class Hub:
                 self._release()
                 raise
         self._xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message)
-        self._xsub.setsockopt(zmq.RCVHWM, 100_000)
         self._xpub.setsockopt(zmq.SNDHWM, VIEWER_BACKLOG)
         binds = [(self._xsub, self.in_endpoint, "--in"), (self._xpub, self.out_endpoint, "--out")]
         if self.history_endpoint:
@@ -149,7 +187,8 @@ class Hub:
                 raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
                                   f"is another hub running? choose another address with {flag}")
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
-        self._xsub.send(b"\x01")  # subscribe upstream to everything, viewer or not
+        if self._listeners:
+            self._xsub.send(b"\x01")  # a recording hub takes every agent's events, viewer or not
         self._capture = ctx.socket(zmq.PUB)
         self._capture.setsockopt(zmq.SNDHWM, TAP_QUEUE)
         self._capture.bind(f"inproc://{self._name}-capture")
@@ -158,6 +197,7 @@ class Hub:
         tap_ready = threading.Event()
         self._spawn(self._tap, tap_ready)
         tap_ready.wait()
+        self._spawn(self._work)
         self._spawn(self._proxy)
         return self
 
@@ -184,31 +224,34 @@ class Hub:
             self._auth.configure_curve(domain="*", location=str(self.keys / CLIENTS))
 
     def stop(self) -> None:
-        """Stop the proxy and the tap, and close every socket. Safe to call twice."""
+        """Stop the proxy, then the tap and the worker once they have taken in what it passed (up to
+        DRAIN_S), and close every socket. Safe to call twice."""
         if self._stop.is_set():
             return
-        tap, proxy = self._threads or (None, None)
+        tap, worker, proxy = self._threads or (None, None, None)
         if proxy is not None:
             self.count_passed()  # the last tally of what agents sent: what the tap missed is said at stop
             with self._control_lock:
                 self._control.send(b"TERMINATE")
             proxy.join(5)
         self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
-        if tap is not None:
-            tap.join(DRAIN_S + 5)
+        for thread in (tap, worker):
+            if thread is not None:
+                thread.join(DRAIN_S + 5)
         self._release()
 
     def count_passed(self) -> None:
-        """Ask the proxy how many frames it has taken in from agents, into `stats.frames_passed`
-        (ZeroMQ's own tally, in C, which does not lag as the tap may). Not from the tap thread."""
+        """Ask the proxy how many frames it has taken in, into `stats.frames_passed` (ZeroMQ's own tally,
+        in C, which does not lag as the tap may): from agents, and viewers' subscriptions, both of
+        which the capture sees. Not from the tap thread."""
         with self._control_lock:
-            if self._stop.is_set() or not self._threads:
+            if self._stop.is_set() or not self._proxying:
                 return
             self._control.send(b"STATISTICS")
             while self._control.poll(1000):
                 reply = self._control.recv_multipart()
                 if len(reply) == 8:  # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
-                    self.stats.frames_passed = struct.unpack("=Q", reply[0])[0]
+                    self.stats.frames_passed = struct.unpack("=Q", reply[0])[0] + struct.unpack("=Q", reply[4])[0]
                     return
 
     def __enter__(self) -> "Hub":
@@ -234,6 +277,9 @@ class Hub:
         ctrl = self._ctx.socket(zmq.PAIR)
         ctrl.connect(f"inproc://{self._name}-control")
         try:
+            if self.hold and ctrl.poll(int(self.hold * 1000)):  # held: only a stop speaks meanwhile
+                return
+            self._proxying = True
             zmq.proxy_steerable(self._xsub, self._xpub, self._capture, ctrl)
         except zmq.ZMQError:
             pass  # the context is going away under us: we are stopping anyway
@@ -241,11 +287,13 @@ class Hub:
             ctrl.close(linger=0)
 
     def _tap(self, ready: threading.Event) -> None:
-        """Decode and count what passes; track connections through socket monitors."""
+        """Move what the proxy passes into the intake; track connections; take late joiners' questions."""
         tap = self._ctx.socket(zmq.SUB)
         tap.setsockopt(zmq.RCVHWM, TAP_QUEUE)
         tap.setsockopt(zmq.SUBSCRIBE, b"")
         tap.connect(f"inproc://{self._name}-capture")
+        woken = self._ctx.socket(zmq.PAIR)  # the worker says so here when it has answers to send
+        woken.bind(f"inproc://{self._name}-wake")
         history = self._history
         watched = {self._xsub: "publishers", self._xpub: "viewers"}
         if history is not None:
@@ -255,7 +303,7 @@ class Hub:
             for k, (sock, what) in enumerate(watched.items())
         }
         poller = zmq.Poller()
-        for sock in (tap, *monitors):
+        for sock in (tap, woken, *monitors):
             poller.register(sock, zmq.POLLIN)
         if history is not None:
             poller.register(history, zmq.POLLIN)
@@ -268,106 +316,134 @@ class Hub:
                     next_reload = time.monotonic() + CLIENTS_RELOAD_S
                 for sock, _ in poller.poll(100):
                     if sock is tap:
-                        self._take(islice(_queued(tap), TAP_PASS))
+                        self._take_in(tap)
                     elif sock is history:
-                        self._answer_late_joiner(tap, history)
+                        self._take_questions(tap, history)
+                    elif sock is woken:
+                        self._send_replies(woken, history)
                     else:
                         self._on_monitor(monitors[sock], recv_monitor_message(sock))
-            self._drain(tap)
+            self._take_in(tap)  # what the proxy passed before it stopped
         finally:
+            self._tap_done.set()
+            self.intake.wake()
             # A monitor left on while its reader goes away can wedge ZeroMQ's I/O thread
             # for every later socket in the process: turn them off before closing.
             for sock in watched:
                 sock.disable_monitor()
-            tap.close(linger=0)
-            for sock in monitors:
+            for sock in (tap, woken, *monitors):
                 sock.close(linger=0)
 
-    def _answer_late_joiner(self, tap: zmq.Socket, history: zmq.Socket) -> None:
-        """Give the swarm as it stands, with every message the proxy passed before the request.
+    def _take_in(self, tap: zmq.Socket) -> None:
+        """Every message waiting at the capture socket, into the intake (viewers' subscriptions counted apart)."""
+        st, put = self.stats, self.intake.put
+        for frames in islice(queued(tap), TAP_QUEUE):  # then a look at the other sockets
+            st.frames_taken += len(frames)
+            if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
+                st.subscriptions += 1  # a viewer's (un)subscription on its way upstream
+                continue
+            st.messages_in += 1
+            st.bytes_in += sum(map(len, frames))
+            put(frames)
+
+    def _take_questions(self, tap: zmq.Socket, history: zmq.Socket) -> None:
+        """Late joiners' questions, answered after every message the proxy passed before they asked.
 
         The joiner subscribed before it asked, so what it did not get from the feed had passed
-        the proxy by then and waits in the tap's queue: taken in first, so the answer holds it.
-        Every question waiting by then gets the same answer, built once: however many ask, the
-        tap pauses once (for 1,000 agents, ~13 ms) and goes back to counting and recording."""
+        the proxy by then and waits at the capture socket: taken in first, so the answer (made
+        by the worker once it reaches the question) holds it. Every question waiting by then gets
+        the same answer, built once."""
         callers = []
         while history.poll(0):
             callers.append(history.recv_multipart()[0])
-        self._take(islice(_queued(tap), VIEWER_BACKLOG))
-        reply = answer(self._standing)
-        for caller in callers:
-            history.send_multipart([caller, reply])
+        self._take_in(tap)
+        self.intake.put_marker(_Ask(callers))
 
-    def _drain(self, tap: zmq.Socket) -> None:
-        """After the proxy has stopped: take in what it passed that the tap has not seen yet.
+    def _send_replies(self, woken: zmq.Socket, history: zmq.Socket | None) -> None:
+        while woken.poll(0):
+            woken.recv()
+        while self._replies:
+            callers, reply = self._replies.popleft()
+            for caller in callers:
+                history.send_multipart([caller, reply])
 
-        Viewers got those messages already, so a recording hub stopped by a signal
-        records them too, for up to DRAIN_S; what is still queued after that is
-        counted in `stats.unrecorded` rather than lost without a word."""
-        deadline = time.monotonic() + DRAIN_S
-        while time.monotonic() < deadline:
-            if not self._take(islice(_queued(tap), TAP_PASS)):
-                return
-        for frames in _queued(tap):
-            self.stats.unrecorded += 1
-            self.stats.frames_taken += len(frames)
+    def _work(self) -> None:
+        """Check, count and hand on what the tap took in, a pass at a time, until the tap is done and
+        the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded)."""
+        wake = self._ctx.socket(zmq.PAIR)
+        wake.connect(f"inproc://{self._name}-wake")
+        deadline = None
+        try:
+            while True:
+                items = self.intake.take(TAP_PASS, 0.1)
+                if items:
+                    self._pass(items, wake)
+                elif self._tap_done.is_set():
+                    return
+                if self._stop.is_set():
+                    deadline = deadline or time.monotonic() + DRAIN_S
+                    if time.monotonic() >= deadline:
+                        self.stats.unrecorded += self.intake.discard()
+                        return
+        finally:
+            wake.close(linger=0)
 
-    def _take(self, messages: Iterable[list[bytes]]) -> int:
-        """Count each message, then give the listeners all of them at once; returns how many messages."""
-        taken, kept = 0, []
-        for taken, frames in enumerate(messages, 1):
-            got = self._on_captured(frames)
+    def _pass(self, items: list, wake: zmq.Socket) -> None:
+        """One pass: each message counted and kept, each loss made a `lost` event; listeners told once."""
+        kept: list[Kept] = []
+        for item in items:
+            if type(item) is _Ask:
+                self._tell(kept)
+                kept = []
+                self._replies.append((item.callers, self._guarded(answer, self._standing) or answer(None)))
+                wake.send(b"")
+                continue
+            got = self._guarded(self._take, item)
             if got is not None:
                 kept.append(got)
-        if kept:
-            for listener in self._listeners:
-                listener(kept)
-        return taken
+        self._tell(kept)
 
-    def _on_captured(self, frames: list[bytes]) -> Kept | None:
-        """Count one message; kept, if a listener wants it (else it is counted from its head)."""
-        if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
-            return None  # a viewer's (un)subscription on its way upstream
-        st = self.stats
-        st.frames_taken += len(frames)
-        st.messages_in += 1
-        st.bytes_in += sum(len(f) for f in frames)
-        if self._listeners:  # a recorder keeps the message
-            kept = keep_counted(st.decode, frames)
-            if kept is not None:
-                self._count_gaps(kept)
-            return kept
-        got = st.decode.count(frames)
-        if isinstance(got, BatchHead):
-            self._gaps.count_head(got, frames[1])
-        elif got:
-            self._gaps.count_events(got)
-        return None
+    def _take(self, item: list[bytes] | Lost) -> Kept | None:
+        if type(item) is Lost:
+            self._gaps.skip(item.agent, item.inc, item.first, item.last)
+            return kept_of([lost_event(item, DROPPED_WHY)]) if self._listeners else None
+        return self._count(item)
 
-    def _count_gaps(self, kept: Kept) -> None:
-        if kept.head is not None:
-            self._gaps.count_head(kept.head, kept.payload)
-        else:
-            self._gaps.count_events(events_kept(kept))
+    def _tell(self, kept: list[Kept]) -> None:
+        for listener in self._listeners if kept else ():
+            self._guarded(listener, kept)
+
+    def _guarded(self, work: Callable, *args: object) -> object:
+        """work(*args), or None if it raised: a bug (ours) costs that message or pass, never the worker
+        thread, and is counted and said (HubStats.failures) rather than stopping what records."""
+        try:
+            return work(*args)
+        except Exception as exc:  # noqa: BLE001 - the one place a worker must outlive anything
+            self.stats.failed(exc)
+            return None
+
+    def _count(self, frames: list[bytes]) -> Kept | None:
+        """One message through the gate (head and columns), counted; gaps and restarts counted per agent."""
+        kept = keep_counted(self.stats.decode, frames)
+        if kept is not None:
+            if kept.head is not None:
+                self._gaps.count_head(kept.head, kept.payload)
+            else:
+                self._gaps.count_events(events_kept(kept))
+        return kept
 
     def _on_monitor(self, what: str, msg: dict) -> None:
         event = msg["event"]
         if not what and event in (zmq.EVENT_ACCEPTED, zmq.EVENT_DISCONNECTED):
             return  # a late joiner's question: a connection of a moment, not counted as a peer
-        if event in (zmq.EVENT_ACCEPTED,):
+        if event == zmq.EVENT_ACCEPTED:
             setattr(self.stats, what, getattr(self.stats, what) + 1)
-        elif event in (zmq.EVENT_DISCONNECTED,):
+        elif event == zmq.EVENT_DISCONNECTED:
             setattr(self.stats, what, max(0, getattr(self.stats, what) - 1))
+            if what == "publishers":
+                self.stats.agent_disconnects += 1
         elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
             self.stats.dropped_connections += 1
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self.stats.refused_clients += 1
 
-
-def _queued(tap: zmq.Socket) -> Iterator[list[bytes]]:
-    """The messages waiting in the tap's queue, without waiting for more."""
-    while True:
-        try:
-            yield tap.recv_multipart(zmq.NOBLOCK)
-        except zmq.Again:
-            return

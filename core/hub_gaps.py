@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from .errors import WireError
 from .events import Event
+from .gate import BatchHead, decode
 from .hub_stats import HubStats
 from .model import MAX_AGENTS
-from .sequence import advance, is_run
-from .wire import BatchHead, decode_batch
+from .sequence import LOST, MAX_GAP, advance, is_run
 
 
 class GapTally:
@@ -27,12 +27,14 @@ class GapTally:
         """Gaps and restarts from a batch's head, as event by event would count them.
 
         A batch whose first seq is behind what the agent already sent may hold
-        late events among new ones: only its events tell which, so it is decoded."""
+        late events among new ones, and one with holes past MAX_GAP a jump not believed: only
+        its events tell, so it is decoded. (A batch with a `lost` event has no head: wire_store.)"""
         known = self._known(head.agent)
         if known is None:
             return
         inc, expected = known
-        if inc == head.inc and head.first < expected:
+        within = head.last - head.first + 1 - head.count
+        if (inc == head.inc and head.first < expected) or within > MAX_GAP:
             self.count_events(_decoded(payload))
             return
         _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
@@ -41,9 +43,21 @@ class GapTally:
             self.stats.gaps[head.agent] += lost
         elif restarted:
             self.stats.restarts += 1
-        within = head.last - head.first + 1 - head.count
         if within:
             self.stats.gaps[head.agent] += within
+
+    def skip(self, agent: str, inc: int, first: int, last: int) -> None:
+        """Seqs first..last were dropped in the hub (and counted so): the agent goes on after them, and
+        only a hole before them counts as lost before the hub."""
+        known = self._known(agent)
+        if known is None:
+            return
+        _, lost, restarted, _ = advance(known[0], known[1], inc, first)
+        self.seqs[agent] = [inc, last + 1]
+        if lost:
+            self.stats.gaps[agent] += lost
+        elif restarted:
+            self.stats.restarts += 1
 
     def count_events(self, events: list[Event]) -> None:
         """Per-agent gaps and restarts: one check for a run from one agent, else event by event."""
@@ -52,8 +66,8 @@ class GapTally:
         first = events[0]
         known = self.seqs.get(first.agent)
         if known is not None:
-            _, agents, seqs, _, _, incs = zip(*events)
-            if is_run(agents, incs, seqs, first.agent, known[0], known[1]):
+            _, agents, seqs, kinds, _, incs = zip(*events)
+            if LOST not in kinds and is_run(agents, incs, seqs, first.agent, known[0], known[1]):
                 known[1] += len(events)
                 return
         for ev in events:
@@ -64,11 +78,11 @@ class GapTally:
         if known is None:
             return
         inc, expected = known
-        nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq)
+        nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq, ev.kind, ev.data)
         self.seqs[ev.agent] = [ev.inc, nxt]
         if lost:
             self.stats.gaps[ev.agent] += lost
-        elif restarted:
+        if restarted:
             self.stats.restarts += 1
 
     def _known(self, agent: str) -> tuple[int | None, int] | None:
@@ -83,6 +97,6 @@ class GapTally:
 def _decoded(payload: bytes) -> list[Event]:
     """The events of a message counted from its head: none if a viewer would refuse it."""
     try:
-        return decode_batch(payload)[0]
+        return decode(payload)
     except WireError:
         return []

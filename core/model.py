@@ -18,7 +18,7 @@ from .events import KINDS, Event
 from .gcpause import bulk_allocation
 from .health import Health
 from .reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers, without_superseded
-from .sequence import advance, is_run
+from .sequence import LOST, advance, is_run
 from .views import AgentView, LinkView, TaskView, build, check_rows, from_rows
 
 __all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_FAILED_TASKS", "MAX_LINKS",
@@ -127,7 +127,7 @@ class SwarmModel(KindReducers):
 
     def _count(self, agent: AgentView, ev: Event) -> None:
         """Sequence accounting (gaps, restarts, reordering) and the rate buckets, for one event."""
-        self._count_seq(agent, ev.inc, ev.seq)
+        self._count_seq(agent, ev.inc, ev.seq, ev.kind, ev.data)
         agent.events += 1
         ts = ev.ts
         if ts > agent.last_seen:
@@ -145,7 +145,9 @@ class SwarmModel(KindReducers):
         """_count() for every event of a batch, with whole columns at once where the result is the same."""
         ts, agent_ids, seqs, kinds, _, incs = zip(*batch)
         n, newest = len(batch), max(ts)
-        if agent_ids.count(agent_ids[0]) == n:  # one agent, as from one emitter
+        if LOST in kinds:  # a loss said outright counts more than its one seq
+            self._count_agents(batch)
+        elif agent_ids.count(agent_ids[0]) == n:  # one agent, as from one emitter
             agent = self.agents[agent_ids[0]]
             if is_run(agent_ids, incs, seqs, agent.id, agent.inc, agent.next_seq):
                 agent.next_seq += n
@@ -156,7 +158,7 @@ class SwarmModel(KindReducers):
             if newest > agent.last_seen:
                 agent.last_seen = newest
         else:
-            self._count_agents(agent_ids, incs, seqs, ts)
+            self._count_agents(batch)
         self.events += n
         self.by_kind.update(kinds)  # counts in C, keys in first-seen order as per event
         if len(self.by_kind) > MAX_KINDS:
@@ -171,26 +173,26 @@ class SwarmModel(KindReducers):
         extra = [k for k in list(by_kind)[MAX_KINDS - 1:] if k not in KINDS]  # errors stay counted as such
         by_kind[OTHER_KINDS] = sum(by_kind.pop(k) for k in extra)
 
-    def _count_agents(self, agent_ids: tuple, incs: tuple, seqs: tuple, ts: tuple) -> None:
-        """Per-agent counting of a batch that mixes agents, event by event."""
+    def _count_agents(self, batch: list[Event]) -> None:
+        """Per-agent counting of a batch, event by event (it mixes agents, or says a loss)."""
         agents = self.agents
-        for agent_id, inc, seq, t in zip(agent_ids, incs, seqs, ts):
+        for t, agent_id, seq, kind, data, inc in batch:
             agent = agents[agent_id]
-            self._count_seq(agent, inc, seq)
+            self._count_seq(agent, inc, seq, kind, data)
             agent.events += 1
             if t > agent.last_seen:
                 agent.last_seen = t
 
-    def _count_seq(self, agent: AgentView, inc: int, seq: int) -> None:
-        if inc == agent.inc and seq == agent.next_seq:
+    def _count_seq(self, agent: AgentView, inc: int, seq: int, kind: str = "", data: Any = None) -> None:
+        if inc == agent.inc and seq == agent.next_seq and kind != LOST:
             agent.next_seq += 1  # the common case, kept cheap
             return
-        agent.next_seq, lost, restarted, reordered = advance(agent.inc, agent.next_seq, inc, seq)
+        agent.next_seq, lost, restarted, reordered = advance(agent.inc, agent.next_seq, inc, seq, kind, data)
         agent.inc = inc
         if lost:
             agent.gaps += lost
             self.gaps += lost
-        elif restarted:
+        if restarted:
             agent.restarts += 1
             self.restarts += 1
         elif reordered:

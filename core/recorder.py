@@ -20,6 +20,9 @@ from typing import Any, Callable, Iterable
 
 from .errors import ConfigError
 from .events import Event
+from .feed import READER_BYTES
+from .gate import DecodeStats
+from .intake import Intake
 from .history import JoiningFeed, LateJoin
 from .hub import Hub
 from .model import SwarmModel
@@ -31,7 +34,8 @@ from .store import new_session_path
 
 Writer = SessionWriter | MessageWriter
 TICK_S = 0.05
-"""How often a waiting recorder checks for a due flush: well inside the 100 ms flush window."""
+"""The longest a recorder waits without looking at its writers: no longer than their flush window,
+so it is awake by the deadline of anything buffered meanwhile (and takes the keyframes made)."""
 KEEP = ("all", "failed")
 SAY_BEHIND = 100_000
 """Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of folding)."""
@@ -119,8 +123,10 @@ class Recorder:
         self.events = 0
         self.skipped = 0
         """Events of sessions the sample left out."""
-        self.refused: dict[str, int] = {}
-        """Frames the feed refused, by reason (run_feed only: a hub's tap counts its own)."""
+        self.feed: DecodeStats | None = None
+        """What the feed took in and refused (run_feed only: a hub counts its own)."""
+        self.intake: Intake | None = None
+        """What the feed's intake dropped, each loss written into the session (run_feed only)."""
         self._keyframers = Keyframers()
         """The one process folding keyframes for every session this recorder writes at once."""
         self._joined: SwarmModel | None = None
@@ -239,6 +245,12 @@ class Recorder:
                 if track.writer is not None:
                     track.writer.tick()
 
+    def _flush_in(self) -> float:
+        """Seconds until the next flush falls due, at most TICK_S: a flush happens at its deadline."""
+        with self._lock:
+            due = [t.writer.flush_in() for t in self._tracks.values() if t.writer is not None]
+        return min([TICK_S, *(d for d in due if d is not None)])
+
     def close(self, say: Callable[[str], None] | None = None) -> list[Path]:
         """End every session (index, summary, trailer); returns the files kept. A session whose
         keyframer is far behind (a burst just ended) waits for it, and `say` is told so first."""
@@ -259,7 +271,7 @@ class Recorder:
     def start_ticker(self) -> "Recorder":
         """Flush on time from a thread of our own (for a source that does not call tick())."""
         def run() -> None:
-            while not self._stop.wait(TICK_S):
+            while not self._stop.wait(self._flush_in()):
                 self.tick()
         self._ticker = threading.Thread(target=run, name="swarmscope-recorder-tick", daemon=True)
         self._ticker.start()
@@ -293,11 +305,12 @@ class Recorder:
         A recording hub is asked how the swarm stood (`history`, default next to `endpoint`, see
         history.py): the first session starts from its answer if it comes within the first flush window."""
         with JoiningFeed(endpoint, history, monitor=f"recorder-{id(self)}", hold=False,
-                         ask=not self.policy.split_by_run) as feed:
+                         ask=not self.policy.split_by_run, intake=READER_BYTES, who=self.source or "the recorder") as feed:
+            self.feed, self.intake = feed.stats, feed.intake
             if on_ready:
                 on_ready()
             while not stop():
-                kept = feed.poll_kept(int(TICK_S * 1000))
+                kept = feed.poll_kept(int(self._flush_in() * 1000))
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
                 if kept:
@@ -305,7 +318,6 @@ class Recorder:
                 if feed.answering is not None:
                     self._join_with(feed.answering)
                 self.tick()
-                self.refused = dict(feed.stats.refused)
 
     def _join_with(self, join: LateJoin) -> None:
         """Once the hub answers: a session not started yet starts from it; one started, if none of its

@@ -137,7 +137,7 @@ class SessionScan:
         for k, ev in enumerate(events, first):
             clock = ev.ts if ev.ts > clock else clock
             inc, expected = seqs.get(ev.agent, (None, 0))
-            nxt, missing, _, _ = advance(inc, expected, ev.inc, ev.seq)
+            nxt, missing, _, _ = advance(inc, expected, ev.inc, ev.seq, ev.kind, ev.data)
             seqs[ev.agent] = (ev.inc, nxt)
             if missing:
                 lost += missing

@@ -1,23 +1,56 @@
 """Sequence accounting: telling a gap from a restart from a late or reordered event.
 
-Shared by the hub (which counts gaps per agent as traffic passes) and the
-model (which shows them), so both count the same way.
+Shared by the hub (which counts gaps per agent as traffic passes), the model
+(which shows them) and a session's scan (which draws them), so all three
+count the same way.
+
+An event of kind `lost` is a loss said outright (intake.py, and any publisher
+that knows what it dropped): its seq is the last seq lost and its data's
+`first` the first, and it counts every seq from where the agent was up to
+its own as lost, the way the next event after a silent loss would.
 """
 
 from __future__ import annotations
 
+from typing import Any
 
-def advance(known_inc: int | None, expected: int, inc: int, seq: int) -> tuple[int, int, bool, bool]:
+LOST = "lost"
+MAX_GAP = 1 << 32
+"""A jump in seqs past this is not believed as lost events (an agent losing 4 billion events at
+once is a sender numbering wrong, or lying): it is counted as a restart instead."""
+
+
+def advance(known_inc: int | None, expected: int, inc: int, seq: int, kind: str = "",
+            data: Any = None) -> tuple[int, int, bool, bool]:
     """Return (next expected seq, events lost, restarted, reordered) after seeing `seq`.
 
     A new incarnation is a restart, not a gap; the first event seen from an
     agent (known_inc None) is neither, whatever its seq (a viewer joining late).
     """
+    if kind == LOST:
+        return _advance_lost(known_inc, expected, inc, seq, data)
     if known_inc != inc:
         return seq + 1, 0, known_inc is not None, False
     if seq >= expected:
+        if seq - expected > MAX_GAP:
+            return seq + 1, 0, True, False
         return seq + 1, seq - expected, False, False
     return expected, 0, False, True
+
+
+def _advance_lost(known_inc: int | None, expected: int, inc: int, last: int, data: Any) -> tuple[int, int, bool, bool]:
+    first = data.get("first") if isinstance(data, dict) else None
+    if type(first) is not int or not 0 <= first <= last:
+        first = last
+    if known_inc != inc:
+        lost = last - first + 1
+        return last + 1, lost if lost <= MAX_GAP else 0, known_inc is not None, False
+    if last < expected:
+        return expected, 0, False, False  # seqs already counted lost when a later one came
+    lost = last + 1 - expected
+    if lost > MAX_GAP:
+        return last + 1, 0, True, False
+    return last + 1, lost, False, False
 
 
 def is_run(agents: tuple, incs: tuple, seqs: tuple, agent: str, inc: int, expected: int) -> bool:
@@ -26,6 +59,7 @@ def is_run(agents: tuple, incs: tuple, seqs: tuple, agent: str, inc: int, expect
     The common case for a batch from one emitter: `advance` per event would only
     move the expected seq on by len(seqs), with no gap, restart or reordering.
     The columns are checked in C, so a caller can skip the per-event loop.
+    (A batch holding a `lost` event is never a run: the caller checks its kinds.)
     """
     n = len(seqs)
     return (

@@ -15,9 +15,10 @@ from __future__ import annotations
 import msgpack
 
 from . import session_format as fmt
-from .errors import SessionError
+from .errors import SessionError, WireError
 from .events import Event
-from .wire_store import STORED, UNREADABLE, Kept, events_of, stored_events
+from .gate import LIMITS, MAX_DEPTH, decode, events_of, within_depth
+from .wire_store import Kept
 
 MESSAGE_LEVEL = 3
 
@@ -42,14 +43,24 @@ def _array_header(n: int) -> bytes:
 
 
 def decode_messages(payload: bytes) -> list[Event]:
-    """The events of one MESSAGES block (SessionError if the block does not hold together). A
-    block with a message a viewer would refuse is read again message by message, that one marked."""
+    """The events of one MESSAGES block, through the gate as a viewer decodes them (SessionError,
+    saying which message and why, if the block does not hold together). The block unpacks in one
+    call; one with a binary value or deep data somewhere is read again message by message, so
+    only the events at fault are marked."""
     info = fmt.events_info(payload)
     body = fmt.decompress(payload[fmt.EVENTS_PREFIX.size:])
     try:
-        events = [ev for message in msgpack.unpackb(body, **STORED) for ev in events_of(message)]
-    except UNREADABLE:
-        events = [ev for message in _messages(body) for ev in stored_events(message)]
+        messages = msgpack.unpackb(body, **LIMITS)
+        clean = type(messages) is list and within_depth(body, MAX_DEPTH + 3)  # block, message, data, map
+    except (ValueError, TypeError):
+        messages, clean = None, False
+    try:
+        if clean:
+            events = [ev for message in messages for ev in events_of(message, True)]
+        else:
+            events = [ev for message in _messages(body) for ev in decode(message)]
+    except WireError as exc:
+        raise SessionError(f"damaged messages block: a message the gate refuses ({exc})") from None
     if len(events) != info.count:
         raise SessionError(f"damaged messages block: {len(events)} events where its prefix says {info.count}")
     return events
@@ -66,6 +77,8 @@ def _messages(body: bytes) -> list[bytes]:
             reader.skip()
             out.append(body[start:reader.tell()])
             start = reader.tell()
-    except (ValueError, msgpack.OutOfData, msgpack.StackError) as exc:
-        raise SessionError(f"damaged messages block: {exc}") from exc
+    except (ValueError, msgpack.OutOfData) as exc:
+        raise SessionError(f"damaged messages block: {exc or type(exc).__name__}") from None
+    if reader.tell() != len(body):
+        raise SessionError("damaged messages block: bytes after its messages")
     return out

@@ -1,7 +1,7 @@
 """Writing a session file: append-only, flushed often enough that a crash loses little.
 
 Events are buffered and written as one EVENTS block when the buffer is full
-or its oldest event has waited `flush_interval` (100 ms): every write goes
+or its oldest event has waited `flush_interval` (50 ms): every write goes
 straight to the OS (no user-space buffer), so `kill -9` loses at most that
 window. The writer folds every written event into its own SwarmModel, which gives
 keyframes (every `keyframe_every` events or `keyframe_seconds` of recorded
@@ -36,7 +36,9 @@ from .model import SwarmModel
 from .session_summary import summarize
 
 BLOCK_EVENTS = 1024
-FLUSH_INTERVAL = 0.1
+FLUSH_INTERVAL = 0.05
+"""The longest an event waits in a writer: with the 50 ms an Emitter batches for, an event is on
+disk within 100 ms of being emitted, all a kill -9 can take."""
 
 
 def new_header(name: str | None = None, tags: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
@@ -75,6 +77,10 @@ class BlockAppender:
 
     def flush_due(self) -> bool:
         return bool(self._buffer) and self._clock() - self._oldest >= self.flush_interval
+
+    def flush_in(self) -> float | None:
+        """Seconds until what is buffered is due (0 if it is), None if nothing is."""
+        return max(0.0, self._oldest + self.flush_interval - self._clock()) if self._buffer else None
 
     @property
     def clock(self) -> int:

@@ -26,10 +26,11 @@ from helpers import wait_for
 @pytest.fixture
 def recording_hub(endpoints, tmp_path):
     in_ep, out_ep = endpoints
-    with Hub(in_ep, out_ep, history=history_endpoint(out_ep)) as hub:
-        recorder = Recorder(tmp_path / "sessions").attach(hub)
+    hub = Hub(in_ep, out_ep, history=history_endpoint(out_ep))
+    recorder = Recorder(tmp_path / "sessions").attach(hub)
+    with hub:
         yield hub
-        recorder.close()
+    recorder.close()
 
 
 def test_a_late_viewer_sees_agents_that_spoke_before_it_came(recording_hub):

@@ -1,5 +1,6 @@
-"""The hub's tap: gaps and restarts counted per batch exactly as event by event would, and what the
-proxy passed before a stop still handed to the recorder."""
+"""The hub's counting: gaps and restarts per batch exactly as event by event would count them; every
+message counted once, by what became of it; what a slow worker cannot take dropped, counted per agent
+and handed on as a loss in its place; what the proxy passed before a stop still handed to the recorder."""
 
 import random
 import threading
@@ -8,8 +9,9 @@ from collections import Counter
 import pytest
 import zmq
 
-from swarmscope.core import hub as hub_module, hub_gaps, wire, wire_store
+from swarmscope.core import gate, hub as hub_module, hub_gaps, wire_store
 from swarmscope.core.events import Event
+from swarmscope.core.feed import Feed
 from swarmscope.core.hub import Hub
 from swarmscope.core.sequence import advance
 from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
@@ -58,21 +60,18 @@ def _stream(seed):
     return batches
 
 
-@pytest.mark.parametrize("recording", [False, True], ids=["from-heads", "kept-for-a-recorder"])
-def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch, recording):
-    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its tap's counting
-    if recording:
-        hub.add_listener(lambda kept: None)
+def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch):
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
     decoded = Counter()
-    for module in (wire, hub_gaps, wire_store):  # count the batches decoded, wherever the hub decodes them
-        monkeypatch.setattr(module, "decode_batch", _counting(module.decode_batch, decoded))
+    for module in (hub_gaps, wire_store):  # count the messages decoded, wherever the hub decodes them
+        monkeypatch.setattr(module, "decode", _counting(gate.decode, decoded))
     batches = _stream(seed=4)
     for batch in batches:
-        hub._on_captured([TOPIC_EVENTS, encode_batch(batch)])
+        hub._count([TOPIC_EVENTS, encode_batch(batch)])
     gaps, restarts = _reference([ev for batch in batches for ev in batch])
     assert +hub.stats.gaps == gaps and hub.stats.restarts == restarts
     assert sum(gaps.values()) > 0 and restarts > 0
-    assert hub.stats.messages_in == len(batches)
+    assert hub.stats.decode.messages == len(batches)
     assert hub.stats.decode.events == sum(map(len, batches))
     # only batches of several agents, or with late events, need their events read (a recorder keeps
     # the others as they came, wire_store.keep)
@@ -80,81 +79,131 @@ def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch, re
 
 
 def _counting(decode, counter):
-    def counted(payload):
+    def counted(payload, *args):
         counter["calls"] += 1
-        return decode(payload)
+        return decode(payload, *args)
     return counted
+
+
+def _publisher(hub):
+    """A raw agent socket, once the hub has subscribed to it."""
+    sock = zmq.Context.instance().socket(zmq.XPUB)
+    sock.connect(hub.in_endpoint)
+    sock.recv()  # the hub has subscribed: the path is up
+    return sock
+
+
+def _batch(agent, seqs):
+    return [TOPIC_EVENTS, encode_batch([Event(1, agent, s, "heartbeat", {}, 1) for s in seqs])]
 
 
 @pytest.mark.parametrize("drain_s, recorded, unrecorded", [(10.0, 5000, 0), (0.0, 100, 49)],
                          ids=["drained", "out-of-time-and-counted"])
-def test_a_stopping_hub_records_what_it_passed_before_it_stopped(hub, feed, monkeypatch, drain_s, recorded,
+def test_a_stopping_hub_records_what_it_passed_before_it_stopped(endpoints, monkeypatch, drain_s, recorded,
                                                                  unrecorded):
-    """The tap may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got
-    is still handed to the recorder when the hub is stopped, and what time does not allow is counted."""
+    """The worker may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got is
+    still handed to the recorder when the hub is stopped, and what time does not allow is counted."""
     monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
     release, entered, got = threading.Event(), threading.Event(), []
 
     def slow_recorder(kept):
-        if kept[0].head.agent != "a":
-            return  # the feed's probes, from before
         entered.set()
-        release.wait(30)  # the tap is stuck here while the proxy goes on passing messages
+        release.wait(30)  # the worker is stuck here while the proxy goes on passing messages
         got.extend(ev for k in kept for ev in events_kept(k))
 
+    hub = Hub(*endpoints)
     hub.add_listener(slow_recorder)
-    sock = zmq.Context.instance().socket(zmq.XPUB)
-    sock.connect(hub.in_endpoint)
-    sock.recv()  # the hub has subscribed: the path is up
-    for b in range(50):
-        sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", s, "heartbeat", {}, 1)
-                                                         for s in range(b * 100, b * 100 + 100)])])
-        if b == 0:
-            wait_for(entered.is_set)  # the tap is stuck in the first message; the proxy passes the rest
-    drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
-    stopping = threading.Thread(target=hub.stop)
-    stopping.start()
-    wait_for(hub._stop.is_set)  # the proxy has stopped; the tap is still stuck in the first batch
-    release.set()
-    stopping.join(30)
-    sock.close(linger=0)
-    assert len(got) == recorded and hub.stats.unrecorded == unrecorded
+    with hub, Feed(hub.out_endpoint) as feed:
+        sock = _publisher(hub)
+        for b in range(50):
+            sock.send_multipart(_batch("a", range(b * 100, b * 100 + 100)))
+            if b == 0:
+                wait_for(entered.is_set)  # the worker is stuck in the first message; the tap takes the rest in
+        drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
+        stopping = threading.Thread(target=hub.stop)
+        stopping.start()
+        wait_for(hub._stop.is_set)  # the proxy has stopped; the worker is still stuck in the first batch
+        release.set()
+        stopping.join(30)
+        sock.close(linger=0)
+    st = hub.stats
+    assert len(got) == recorded and st.unrecorded == unrecorded
+    assert st.messages_in == 50 == st.decode.messages + st.unrecorded  # each message counted once
 
 
-@pytest.mark.parametrize("queue, dropped", [(hub_module.TAP_QUEUE, False), (10, True)], ids=["behind", "dropped"])
-def test_a_tap_that_falls_behind_is_said_from_the_proxys_own_tally(endpoints, monkeypatch, queue, dropped):
-    """What the proxy passed and the tap has not counted: queued while the tap is stuck, and, past
-    the tap's queue, dropped for it and still said after the stop (viewers had every message)."""
-    monkeypatch.setattr(hub_module, "TAP_QUEUE", queue)
+def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_its_place(endpoints):
+    """Past the intake's bytes, messages are dropped where their heads still read: counted per agent,
+    and handed to the recorder as `lost` events where they would have been, so a session says what it
+    lacks; the hub's own memory stays within its bound whatever the agents send."""
     release, entered, got = threading.Event(), threading.Event(), []
 
     def stuck_recorder(kept):
         entered.set()
         release.wait(30)
-        got.extend(kept)  # a message of one event each
+        got.extend(ev for k in kept for ev in events_kept(k))
 
-    hub = Hub(*endpoints).start()
+    sent = {"a": 0, "b": 0}
+
+    def batch(agent):
+        first = sent[agent]
+        sent[agent] += 10
+        return _batch(agent, range(first, first + 10))
+
+    hub = Hub(*endpoints)
+    hub.intake.limit = 20 * len(batch("a")[1])  # about 20 messages
+    sent["a"] = 0
     hub.add_listener(stuck_recorder)
-    sock = zmq.Context.instance().socket(zmq.XPUB)
-    sock.connect(hub.in_endpoint)
-    sock.recv()  # the hub has subscribed: the path is up
-    for b in range(200):
-        sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "a", b, "heartbeat", {}, 1)])])
-        if b == 0:
-            wait_for(entered.is_set)  # the tap is stuck in its first message
-
-    def passed_all() -> bool:
-        hub.count_passed()
-        return hub.stats.frames_passed == 400  # two frames a message
-    wait_for(passed_all)
-    assert hub.stats.behind == 200 - hub.stats.messages_in >= 199  # the tap is stuck in its first message
-    release.set()
-    if not dropped:
+    with hub:
+        sock = _publisher(hub)
+        sock.send_multipart(batch("a"))
+        wait_for(entered.is_set)  # the worker is stuck; the rest wait in the intake, then are dropped
+        for b in range(1, 200):
+            sock.send_multipart(batch("ab"[b % 2]))
         wait_for(lambda: hub.stats.messages_in == 200)
-        hub.count_passed()
-        assert hub.stats.behind == 0
-    hub.stop()
-    sock.close(linger=0)
-    assert len(got) == hub.stats.messages_in
-    assert hub.stats.behind == 200 - len(got)
-    assert (hub.stats.behind > 100) == dropped
+        assert hub.intake.dropped_messages > 100 and hub.intake._bytes <= hub.intake.limit + 64 * 2
+        release.set()
+        wait_for(lambda: hub.stats.decode.messages + hub.intake.dropped_messages == 200 and not hub.intake.waiting)
+        sock.close(linger=0)
+    st, intake = hub.stats, hub.intake
+    assert st.messages_in == 200 == st.decode.messages + intake.dropped_messages  # each message counted once
+    lost = [e for e in got if e.kind == "lost"]
+    assert sorted(e.agent for e in lost) == ["a", "b"]  # one run per agent: dropped in a row
+    assert sum(e.data["events"] for e in lost) == sum(intake.dropped_events.values()) == 10 * intake.dropped_messages
+    for agent in "ab":  # every seq the agent sent: recorded, or inside its lost run, in its place
+        mine = [e for e in got if e.agent == agent]
+        seqs = [s for e in mine for s in (range(e.data["first"], e.seq + 1) if e.kind == "lost" else [e.seq])]
+        assert seqs == list(range(sent[agent]))
+    assert sum(st.gaps.values()) == 0  # dropped in the hub, not lost before it
+
+
+def test_a_tap_without_the_cpu_is_said_from_the_proxys_own_tally(endpoints, monkeypatch):
+    """Past ZeroMQ's queue for the tap (a tap thread that gets no CPU for long), messages are dropped
+    for the tap alone; the proxy's own tally says how many, even after the stop."""
+    monkeypatch.setattr(hub_module, "TAP_QUEUE", 10)
+    stuck, entered = threading.Event(), threading.Event()
+    hub = Hub(*endpoints)
+    hub.add_listener(lambda kept: None)
+    put = hub.intake.put
+
+    def stalled_put(frames):
+        entered.set()
+        stuck.wait(30)
+        put(frames)
+
+    hub.intake.put = stalled_put
+    with hub:
+        sock = _publisher(hub)
+        for b in range(200):
+            sock.send_multipart(_batch("a", [b]))
+            if b == 0:
+                wait_for(entered.is_set)
+
+        def passed_all() -> bool:
+            hub.count_passed()
+            return hub.stats.frames_passed >= 400  # two frames a message
+        wait_for(passed_all)
+        assert hub.stats.behind >= 150
+        stuck.set()
+        sock.close(linger=0)
+    assert hub.stats.messages_in + hub.stats.behind == 200
+    assert hub.stats.behind > 100

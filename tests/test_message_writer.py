@@ -13,8 +13,8 @@ from swarmscope.core.message_writer import MessageWriter
 from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
 from swarmscope.core.sim import SimConfig, simulate
-from swarmscope.core.wire import COLUMNS_VERSION, WIRE_VERSION, decode_batch, encode_batch, message
-from swarmscope.core.wire_store import keep, kept_of, stored_events
+from swarmscope.core.wire import WIRE_VERSION, encode_batch, message
+from swarmscope.core.wire_store import events_kept, keep, kept_of
 
 from helpers import wait_for
 
@@ -32,64 +32,16 @@ def _batches(n, seed=5):
     return out
 
 
-def _columns(events):
-    return message([tuple(e) for e in events])
-
-
-def test_keep_reads_back_exactly_what_a_viewer_decodes():
-    for batch in _batches(3000):
-        payload = encode_batch(batch)
-        kept = keep(payload)
-        assert stored_events(kept.payload) == decode_batch(payload)[0] == batch
-        assert (kept.count, kept.first_ts, kept.max_ts) == (len(batch), batch[0].ts, max(e.ts for e in batch))
-        assert kept.errors == sum(e.kind == "error" for e in batch)
-        assert kept.checkpoints == sum(e.kind == "checkpoint" for e in batch)
-        assert kept.hello == any(e.kind == "hello" for e in batch)
-        assert (kept.head.agent, kept.head.first, kept.head.count) == (batch[0].agent, batch[0].seq, len(batch))
-
-
 GOOD = [Event(5, "a", s, "status", {"status": "running"}, 1) for s in range(3)]
 
 
 def _changed(index, value):
-    msg = _columns(GOOD)
+    msg = message([tuple(e) for e in GOOD])
     msg[index] = value
     return msgpack.packb(msg)
 
 
-@pytest.mark.parametrize("payload, reason", [
-    (b"\xc1", "malformed"),
-    (msgpack.packb({"not": "a batch"}), "not-a-batch"),
-    (msgpack.packb([COLUMNS_VERSION + 1000, "a"]), "wrong-version"),
-    (msgpack.packb(_columns(GOOD)) + b"\x00", "trailing-bytes"),
-    (msgpack.packb(_columns(GOOD)[:9]), "not-a-batch"),
-    (_changed(6, [5, 5.5, 5]), "malformed"),         # a timestamp that is not an int
-    (_changed(8, [0, 3, 0]), "malformed"),           # a kind index outside the table
-    (_changed(5, 4), "malformed"),                   # the head's count disagrees with the columns
-    (_changed(1, ""), "malformed"),                  # no agent
-])
-def test_keep_refuses_what_is_not_a_batch_with_the_decoders_reason(payload, reason):
-    with pytest.raises(WireError) as refused:
-        keep(payload)
-    assert refused.value.reason == reason
-    with pytest.raises(WireError) as viewer:
-        decode_batch(payload)
-    assert viewer.value.reason == reason
-
-
-@pytest.mark.parametrize("data", [[{"a": 1}, 7, {"b": 2}], [{"a": 1}, {1: "int key"}, {}], [{}, {"s": "x" * 2_000_000}, {}]],
-                         ids=["not-a-map", "int-key", "too-long"])
-def test_data_a_viewer_refuses_is_kept_and_each_event_marked(data):
-    """The hub does not build the data column: what viewers refuse in it, the recording keeps, marked."""
-    payload = _changed(9, data)
-    with pytest.raises(WireError):
-        decode_batch(payload)
-    events = stored_events(keep(payload).payload)
-    assert [e[:4] + e[5:] for e in events] == [e[:4] + e[5:] for e in GOOD]
-    assert all(set(e.data) == {"unreadable"} for e in events)
-
-
-def test_a_block_with_an_unreadable_message_reads_the_others_whole(tmp_path):
+def test_a_block_with_an_unreadable_event_reads_the_others_whole(tmp_path):
     good = _batches(400)
     with MessageWriter(tmp_path / "u.swarm", block_events=10_000) as w:
         w.append([keep(encode_batch(good[0])), keep(_changed(9, [{}, 7, {}])), keep(encode_batch(good[1]))])
@@ -97,21 +49,16 @@ def test_a_block_with_an_unreadable_message_reads_the_others_whole(tmp_path):
         events, blocks = s.events(0, len(s)), s.meta["blocks"]
     assert blocks == 1 and len(events) == len(good[0]) + 3 + len(good[1])
     assert events[:len(good[0])] == good[0] and events[len(good[0]) + 3:] == good[1]
-    assert [e.data for e in events[len(good[0]):len(good[0]) + 3]] == [{"unreadable": "malformed: columns: data that is not a map"}] * 3
+    assert [e.data for e in events[len(good[0]):len(good[0]) + 3]] == [{}, {"unreadable": "data: int 7, want a map"}, {}]
 
 
-def test_a_string_that_is_not_utf8_is_read_with_its_bad_bytes_replaced():
-    payload = msgpack.packb(_columns(GOOD)).replace(b"\xa7running", b"\xa7runn\xffng", 1)
-    with pytest.raises(WireError):
-        decode_batch(payload)
-    events = stored_events(keep(payload).payload)
-    assert events[0].data == {"status": "runn\ufffdng"} and events[1:] == GOOD[1:]
-
-
-def test_rows_keep_their_good_events_only():
-    rows = [list(GOOD[0]), [1, "a", 1, "status", "not a map", 1], list(GOOD[2])]
+def test_rows_are_kept_whole_or_refused_whole():
+    rows = [list(GOOD[0]), list(GOOD[1]), list(GOOD[2])]
     kept = keep(msgpack.packb([WIRE_VERSION, rows]))
-    assert kept.refused == 1 and kept.head is None and stored_events(kept.payload) == [GOOD[0], GOOD[2]]
+    assert kept.head is None and events_kept(kept) == GOOD
+    rows[1][0] = "not a time"
+    with pytest.raises(WireError, match="ts: text 'not a time'"):
+        keep(msgpack.packb([WIRE_VERSION, rows]))
 
 
 def _write(path, batches, **options):

@@ -113,9 +113,9 @@ def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
 
 def test_the_hub_remembers_a_bounded_number_of_agents(tmp_path, monkeypatch):
     monkeypatch.setattr(hub_gaps, "MAX_AGENTS", 50)
-    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its tap's counting
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
     for k in range(80):
-        hub._on_captured([TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])])
+        hub._count([TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])])
     assert len(hub._gaps.seqs) == 50 and sum(hub.stats.gaps.values()) == 50 * 4
     assert hub.stats.decode.events == 160  # every event still counted as passed
 

@@ -25,6 +25,17 @@ def positive(kind: type = float) -> Callable[[str], float]:
     return parse
 
 
+def non_negative(text: str) -> float:
+    """A number of seconds that may be zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be zero or more")
+    return value
+
+
 AT_HELP = "an event number (1-based), hh:mm:ss[.fff] on the recorded clock, or +N / +Ns from the start"
 
 

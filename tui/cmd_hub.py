@@ -8,13 +8,13 @@ import sys
 
 from swarmscope.core.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
 from swarmscope.core.history import history_endpoint
-from swarmscope.core.hub import Hub
+from swarmscope.core.hub import HOLD_S, Hub
 from swarmscope.core.forward import Forwarder
 from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, HUB_NAME, client_curve, keys_dir
 from swarmscope.core.signals import stop_on_signals
 from swarmscope.core.wire import MAX_MESSAGE_BYTES
 
-from .args import endpoint, positive
+from .args import endpoint, non_negative, positive
 from .cmd_keys import DIR_HELP
 from .record_args import add_record_args, make_recorder, report
 
@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stats-every", type=positive(float), default=10.0, metavar="SECONDS",
                    help="print a counters line this often (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print counters as JSON lines")
+    p.add_argument("--hold", type=non_negative, default=HOLD_S, metavar="SECONDS",
+                   help="wait this long after binding before passing anything, so the viewers and recorders "
+                        "of a hub that restarted are back first (default %(default)s)")
     p.add_argument("--curve", action="store_true",
                    help="encrypt the feed and let in only clients whose public key is in the keys' clients/ "
                         "folder (make keys with: swarmscope keys create NAME)")
@@ -60,11 +63,12 @@ def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     forwarder: Forwarder | None = None
+    hub = Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys, history=history,
+              hold=args.hold)
+    if recorder:
+        recorder.attach(hub)
     try:
-        with Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys,
-                 history=history) as hub:
-            if recorder:
-                recorder.attach(hub)
+        with hub:
             if args.forward:
                 forwarder = Forwarder(hub.inproc_out, args.forward, hub.context).start()
                 print(f"swarmscope hub: forwarding everything to {args.forward}", file=sys.stderr, flush=True)
@@ -93,20 +97,41 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
     if as_json:
         print(json.dumps({"final": final, **stats}), flush=True)
         return
-    refused = sum(stats["refused"].values())
-    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in; "
-          f"{refused:,} refused, {stats['gaps']:,} lost before the hub; "
+    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in"
+          f"{_refused(stats)}{_dropped(stats, recording)}; {stats['gaps']:,} lost before the hub; "
           f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
           f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
           f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
-          f"{_behind(stats['behind'], final, recording)}", flush=True)
+          f"{_behind(stats['behind'], final, recording)}{_failures(stats)}", flush=True)
+
+
+def _failures(stats: dict) -> str:
+    """A bug of ours that cost a message or a pass (the hub went on): said, so it gets reported."""
+    return f"; {stats['failures']:,} failures of swarmscope's own, the last: {stats['failure']}" \
+        if stats["failures"] else ""
+
+
+def _refused(stats: dict) -> str:
+    """Refusals by field, most first, each with the last one's words (what it held, what was wanted)."""
+    if not stats["refused"]:
+        return ""
+    said = stats["refusals"]
+    parts = [f"{n:,} {said.get(field, field)}" for field, n in sorted(stats["refused"].items(), key=lambda r: -r[1])]
+    return f"; {sum(stats['refused'].values()):,} refused ({'; '.join(parts)})"
+
+
+def _dropped(stats: dict, recording: bool) -> str:
+    if not stats["dropped_messages"]:
+        return ""
+    who = "the recorder" if recording else "the counting"
+    return (f"; {stats['dropped_messages']:,} messages ({stats['dropped_events']:,} events) dropped: "
+            f"{who} fell behind{' (each loss written into the session)' if recording else ''}")
 
 
 def _behind(messages: int, final: bool, recording: bool) -> str:
-    """What the tap has not counted of what the proxy passed (viewers had it all)."""
+    """What the tap has not taken of what the proxy passed (viewers had it all)."""
     if not messages:
         return ""
-    tap = "the recorder" if recording else "the counting"
     if final:
-        return f"; {messages:,} messages passed to viewers but dropped for {tap}, which fell behind past its queue"
-    return f"; {tap} is {messages:,} messages behind"
+        return f"; {messages:,} messages passed to viewers but dropped before the tap took them (it had no CPU)"
+    return f"; the tap is {messages:,} messages behind"

@@ -47,9 +47,12 @@ def report(recorder: Recorder) -> str:
     kept = ", ".join(str(p) for p in recorder.kept) or "none"
     extra = f"; {recorder.discarded:,} not kept (outcome ok)" if recorder.discarded else ""
     extra += f"; {recorder.skipped:,} events left out by --sample" if recorder.skipped else ""
-    if recorder.refused:
-        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(recorder.refused.items(), key=lambda r: -r[1]))
-        extra += f"; frames refused: {reasons}"
+    if recorder.feed is not None and recorder.feed.bad:
+        extra += f"; messages refused: {recorder.feed.why()}"
+    if recorder.intake is not None and recorder.intake.dropped_messages:
+        dropped = recorder.intake
+        extra += (f"; {dropped.dropped_messages:,} messages ({sum(dropped.dropped_events.values()):,} events) "
+                  f"dropped as it fell behind, each loss written into the session")
     return f"recorded {recorder.events:,} events; sessions kept: {kept}{extra}"
 
 
