@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from .endpoints import agent_endpoint
-from .events import URGENT_KINDS
+from .errors import ConfigError
+from .events import FINAL_STATUSES, URGENT_KINDS
 from .publisher import Publisher
 from .redact import DEFAULT_SECRET_PATTERN, Redactor
 from .resources import ResourceSampler
+from .wire import MAX_AGENT_LEN
 
 _REDACTED_KINDS = frozenset({"state", "patch", "log", "error", "hello"})
 
@@ -66,6 +68,8 @@ class Emitter:
         `publisher` lets many emitters share one socket; `incarnation` replaces the
         random id that tells this run of the agent from its restarts; `host` and
         `pid` replace this process's own (an agent run elsewhere, or simulated)."""
+        if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_LEN:
+            raise ConfigError(f"an agent id is text of 1 to {MAX_AGENT_LEN} characters, not {agent!r:.60}")
         self.agent = agent
         self.inc = random.getrandbits(62) if incarnation is None else incarnation
         self.heartbeat_interval = heartbeat
@@ -76,6 +80,8 @@ class Emitter:
         self._pub = publisher or Publisher(agent_endpoint(endpoint), **publisher_options)
         self._sampler = ResourceSampler() if resources else None
         self._closed = False
+        self._status: str | None = None
+        """The last status the agent gave: what its bye says, unless told otherwise."""
         self._next_beat = 0.0
         self._beat_asked = False
         """A heartbeat fell due: the agent's next emit sends it first (see _tick)."""
@@ -106,6 +112,7 @@ class Emitter:
     # -- the kinds every framework maps onto --------------------------------
 
     def status(self, status: str, **extra: Any) -> None:
+        self._status = status
         self.emit("status", status=status, **extra)
 
     def progress(
@@ -197,11 +204,13 @@ class Emitter:
         self._next_beat = time.monotonic() + self.heartbeat_interval * BEAT_EARLY
         self.heartbeat(**(self._sampler.sample() if self._sampler else {}))
 
-    def close(self, status: str = "done") -> None:
-        """Say bye (with the final status) and flush; safe to call twice."""
+    def close(self, status: str | None = None) -> None:
+        """Say bye with the final status and flush; safe to call twice. Without a status, the last one
+        the agent gave stands if it was final (an agent that said "failed" and then left its `with`
+        block normally still failed), else "done"."""
         if self._closed:
             return
-        self.emit("bye", status=status)
+        self.emit("bye", status=status or (self._status if self._status in FINAL_STATUSES else "done"))
         self._closed = True
         if self._own_publisher:
             self._pub.close()

@@ -21,6 +21,9 @@ KINDS = (
 STATUSES = ("idle", "starting", "running", "waiting", "blocked", "done", "failed")
 """The values a `status` event may carry; anything else is shown as given."""
 
+FINAL_STATUSES = frozenset({"done", "failed"})
+"""Statuses an agent ends on: the one it gave last is what its bye says."""
+
 TASK_RESULTS = ("ok", "failed", "cancelled")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -30,6 +33,8 @@ MAX_LABELS_CHARS = 200
 
 URGENT_KINDS = frozenset({"error", "bye"})
 """Kinds the emitter sends at once instead of waiting for the next batch."""
+LIFECYCLE_KINDS = frozenset({"hello", "bye"})
+"""Kinds an emitter queues even when its queue is full: without them a viewer cannot tell who ran."""
 
 
 class Event(NamedTuple):

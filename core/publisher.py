@@ -12,8 +12,10 @@ frame by cutting the sender off.
 The socket is an XPUB connected to the hub's XSUB. Unlike PUB, XPUB tells us
 when the hub has subscribed, so events emitted before the connection is up
 (or while the hub restarts) wait in the queue instead of being dropped by
-ZeroMQ's slow-joiner rule. The queue is bounded: when it is full the newest
-event is dropped and counted, and the jump in `seq` shows as a gap.
+ZeroMQ's slow-joiner rule; and with XPUB_NODROP a hub that cannot take more
+says so, so they wait then too. The queue is bounded: when it is full the
+newest event is dropped and counted (never a hello or a bye), and the jump
+in `seq` shows as a gap.
 
 An agent emitting in a tight loop holds the GIL and starves the flusher:
 CPython hands the GIL over only every 5 ms, and the flusher gives it back at
@@ -32,14 +34,19 @@ import threading
 import time
 import weakref
 from collections import deque
+from operator import itemgetter
 from typing import Callable
 
 import msgpack
 import zmq
 
 from .keys import client_curve
+from .events import LIFECYCLE_KINDS
 from .wire import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, message
 
+SEND_QUEUE = 1_000
+"""Messages ZeroMQ holds for the hub; past it the flusher keeps events in its own queue (bounded,
+and counted when full) instead of ZeroMQ dropping them without a word."""
 YIELD_AFTER_BATCHES = 4
 """Queued messages' worth of events past which `put` yields the GIL to the flusher."""
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
@@ -106,7 +113,8 @@ class Publisher:
         self._yield_at = min(YIELD_AFTER_BATCHES * batch_size, queue_size // 2)
         """Queued events past which `put` yields the GIL to the flusher (below the queue's size)."""
         self._sock = (context or zmq.Context.instance()).socket(zmq.XPUB)
-        self._sock.setsockopt(zmq.SNDHWM, 100_000)
+        self._sock.setsockopt(zmq.SNDHWM, SEND_QUEUE)
+        self._sock.setsockopt(zmq.XPUB_NODROP, 1)  # a full pipe to the hub says so (Again): we keep the events
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
         curve = client_curve()
         if curve is not None:
@@ -121,7 +129,7 @@ class Publisher:
         flusher; a long queue yields the GIL to it (see the module's docstring)."""
         q = self.queue
         waiting = len(q)
-        if waiting >= self.queue_size:
+        if waiting >= self.queue_size and item[3] not in LIFECYCLE_KINDS:  # a hello or bye always goes
             self.dropped += 1
             return
         q.append(item)
@@ -181,21 +189,57 @@ class Publisher:
                 self.listening = False
 
     def _send_queued(self) -> None:
+        """Send what is queued, a message per agent's incarnation (columns, the cheapest for every
+        reader); when the hub's queue for us is full, keep the rest for the next pass."""
         q = self.queue
-        popleft = q.popleft
         while q:
-            n = min(len(q), self._max_events)
-            batch = [popleft() for _ in range(n)]
-            payload = self._packer.pack(message(batch))
-            if len(payload) > MAX_BATCH_BYTES or self._max_events < self.batch_size:
-                self._max_events = min(self.batch_size, _events_within_budget(len(payload), n))
-                if len(payload) > MAX_MESSAGE_BYTES and n > 1:
-                    q.extendleft(reversed(batch))  # the hub would refuse it: resend in smaller messages
-                    continue
-            try:
-                self._sock.send_multipart([TOPIC_EVENTS, payload], flags=zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                self.dropped += n
-                continue
-            self.sent += n
-            self.batches += 1
+            batch = [q.popleft() for _ in range(min(len(q), self._max_events))]
+            parts = by_agent(batch)
+            for k, part in enumerate(parts):
+                sent = self._send(part)
+                if sent is not True:
+                    q.extendleft(reversed([item for rest in parts[k:] for item in rest]))
+                    if sent is False:
+                        return  # the hub is not taking more now: the next pass tries again
+                    break  # too big as one message: smaller ones from here
+
+    def _send(self, part: list[tuple]) -> bool | None:
+        """One agent's events as one message: True if sent, False if the hub's queue is full, None if
+        it is too big and must go in smaller messages (the budget is adjusted for them)."""
+        n = len(part)
+        payload = self._packer.pack(message(part))
+        if len(payload) > MAX_BATCH_BYTES or self._max_events < self.batch_size:
+            self._max_events = min(self.batch_size, _events_within_budget(len(payload), n))
+        if len(payload) > MAX_MESSAGE_BYTES:
+            if n > 1:
+                return None
+            payload = self._packer.pack(message([_unsendable(part[0], len(payload))]))
+        try:
+            self._sock.send_multipart([TOPIC_EVENTS, payload], flags=zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return False
+        self.sent += n
+        self.batches += 1
+        return True
+
+
+_AGENT_AND_INC = itemgetter(1, 5)
+
+
+def by_agent(batch: list[tuple]) -> list[list[tuple]]:
+    """The batch as one list per agent's incarnation, each in the order queued (a publisher that
+    many emitters share, as a simulator's, sends each agent's events as one message)."""
+    keys = list(map(_AGENT_AND_INC, batch))
+    if keys.count(keys[0]) == len(keys):
+        return [batch]
+    parts: dict[tuple, list[tuple]] = {}
+    for key, item in zip(keys, batch):
+        parts.setdefault(key, []).append(item)
+    return list(parts.values())
+
+
+def _unsendable(item: tuple, size: int) -> tuple:
+    """An event too big for any message, sent without its data (its place and kind kept, no gap)."""
+    ts, agent, seq, kind, _, inc = item
+    return ts, agent, seq, kind, {"unsent": f"data of {size:,} bytes, over the {MAX_MESSAGE_BYTES:,} a message "
+                                            "may carry"}, inc
