@@ -11,7 +11,8 @@ from typing import Any
 
 MISSING = None
 """What a side that lacks a path shows (JSON-friendly)."""
-BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles", "running"})
+BOOKKEEPING = frozenset({"events", "last_seen", "next_seq", "inc", "first_seen", "cpu", "rss", "handles", "running",
+                         "state_items"})
 """Agent fields that change with every event or beat, and the running tasks' ids (what `task` says,
 less readably): left out where a diff is read for behaviour."""
 

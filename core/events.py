@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import islice
 from typing import Any, NamedTuple
 
 KINDS = (
@@ -30,6 +31,8 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 MAX_LABELS_CHARS = 200
 """Of a metric series' labels, as its name shows them."""
+MAX_LABELS = 16
+"""Labels of a metric series its name shows (past it, the rest are left out of the name)."""
 
 URGENT_KINDS = frozenset({"error", "bye"})
 """Kinds the emitter sends at once instead of waiting for the next batch."""
@@ -54,9 +57,10 @@ class Event(NamedTuple):
 def series(name: str, labels: Any) -> str:
     """A metric's series, `tokens{model=large}`: series differing only by a label are kept apart."""
     if not isinstance(labels, dict) or not labels:
-        return name
-    text = ",".join(f"{k}={v}" for k, v in sorted(labels.items(), key=lambda kv: str(kv[0])))
-    return f"{name}{{{text[:MAX_LABELS_CHARS]}}}"
+        return name[:MAX_LABELS_CHARS]
+    shown = sorted(islice(labels.items(), MAX_LABELS), key=lambda kv: str(kv[0]))
+    text = ",".join(f"{k}={str(v)[:MAX_LABELS_CHARS]}" for k, v in shown)
+    return f"{name[:MAX_LABELS_CHARS]}{{{text[:MAX_LABELS_CHARS]}}}"
 
 
 def split_text(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -59,6 +59,9 @@ class SwarmModel(KindReducers):
         self.restarts = 0
         self.refused = 0
         """Events the model could not fold (bad fields, too many agents)."""
+        self.state_items = 0
+        """What all agents' states weigh together (reducers.MAX_STATE_TOTAL bounds it); derived from the
+        agents, so never stored apart."""
         self.now = 0
         """The feed's clock: the newest event time seen."""
         self.rate: deque[list[int]] = deque(maxlen=RATE_WINDOW_S)
@@ -284,6 +287,7 @@ class SwarmModel(KindReducers):
         for k in COUNTERS:
             setattr(m, k, snap["counters"][k])
         m.rate.extend([list(b) for b in snap["rate"]])
+        m.state_items = sum(a.state_items for a in m.agents.values())
         return m
 
     def compact(self) -> dict[str, Any]:
@@ -322,6 +326,7 @@ class SwarmModel(KindReducers):
         for k, v in zip(COUNTERS, rows["c"], strict=True):
             setattr(m, k, v)
         m.rate.extend([list(b) for b in rows["r"]])
+        m.state_items = sum(a.state_items for a in m.agents.values())
         return m
 
     def _file_finished(self, ids: Iterable[str]) -> None:
@@ -355,6 +360,7 @@ class SwarmModel(KindReducers):
         for k in COUNTERS:
             setattr(m, k, getattr(self, k))
         m.rate.extend([list(b) for b in self.rate])
+        m.state_items = self.state_items
         return m
 
     def to_dict(self, now_ns: int | None = None) -> dict[str, Any]:

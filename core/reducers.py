@@ -13,7 +13,7 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Sequence
 
 from .events import series
-from .patch import merge_patch
+from .patch import merge_patch, weight
 from .views import AgentView, LinkView, TaskView
 
 MAX_DONE_TASKS = 100
@@ -29,10 +29,27 @@ MAX_LINKS = 20_000
 """Pairs of agents that talked, most recent kept: a thousand agents could make a million pairs."""
 MAX_METRICS_PER_AGENT = 64
 """Series per agent (a name and its labels, see events.series); values of more are not kept."""
+MAX_NAME = 256
+"""Characters kept of a name the model holds (a role, a task id, a topic, a status): past it, cut."""
+MAX_TEXT = 1000
+"""Characters kept of a text the model holds (a progress or error message); the event keeps it all."""
+MAX_BLOCKERS = 32
+MAX_TAGS = 256
+"""What an agent's tags may weigh (patch.weight) for the model to keep them."""
+MAX_STATE_ITEMS = 20_000
+"""What one agent's state may weigh (patch.weight): past it, the model keeps a note instead (the
+events still hold every state and patch, for the event log, exports and files)."""
+MAX_STATE_TOTAL = 2_000_000
+"""What all agents' states may weigh together (a few hundred MB): the bound on a model's memory,
+whatever a swarm or a hostile sender puts in states."""
+NOT_KEPT = "(not kept)"
 
 
-def as_str(value: Any, default: str | None = None) -> str | None:
-    return value if isinstance(value, str) else default
+def as_str(value: Any, default: str | None = None, limit: int = MAX_NAME) -> str | None:
+    """A text field as the model keeps it: cut past `limit` characters (with an ellipsis)."""
+    if not isinstance(value, str):
+        return default
+    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def as_num(value: Any, default: float | None = None) -> float | None:
@@ -55,7 +72,8 @@ class KindReducers:
         a.host = as_str(d.get("host"), a.host)
         pid = d.get("pid")
         a.pid = pid if type(pid) is int else a.pid
-        a.tags = d.get("tags", a.tags)
+        tags = d.get("tags", a.tags)
+        a.tags = tags if weight(tags, MAX_TAGS) <= MAX_TAGS else {NOT_KEPT: f"tags weighing over {MAX_TAGS}"}
         interval = as_num(d.get("heartbeat"))
         if interval and interval > 0:
             a.interval = float(interval)
@@ -94,9 +112,10 @@ class KindReducers:
             a.progress = f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))  # the clamp also maps NaN, -0.0 to 0.0
         message = d.get("message")
         if isinstance(message, str):
-            a.progress_msg = message
+            a.progress_msg = message if len(message) <= MAX_TEXT else as_str(message, None, MAX_TEXT)
         blockers = d.get("blockers")
-        a.blockers = blockers if isinstance(blockers, list) else []
+        a.blockers = (blockers if not blockers or _few_names(blockers) else _names(blockers)) \
+            if isinstance(blockers, list) else []
         task_id = d.get("task")
         if not task_id or not isinstance(task_id, str):
             task_id = a.task or ""
@@ -199,12 +218,23 @@ class KindReducers:
     def _on_state(self, a: AgentView, d: dict, ts: int) -> None:
         state = d.get("state")
         if isinstance(state, dict):
-            a.state = state
+            self._keep_state(a, state, weight(state, MAX_STATE_ITEMS))
 
     def _on_patch(self, a: AgentView, d: dict, ts: int) -> None:
         delta = d.get("patch")
-        if isinstance(delta, dict):
-            a.state = merge_patch(a.state, delta)
+        if isinstance(delta, dict) and NOT_KEPT not in a.state:  # a state not kept takes no patches
+            state = merge_patch(a.state, delta)
+            items = a.state_items + weight(delta, MAX_STATE_ITEMS)  # at most: a patch replaces as well as adds
+            self._keep_state(a, state, items if items <= MAX_STATE_ITEMS else weight(state, MAX_STATE_ITEMS))
+
+    def _keep_state(self, a: AgentView, state: dict, items: int) -> None:
+        """`state` as the agent's own, or a note saying why not (too big for it, or for the model)."""
+        if items > MAX_STATE_ITEMS:
+            state, items = {NOT_KEPT: f"a state weighing over {MAX_STATE_ITEMS:,}; the events hold it"}, 0
+        elif self.state_items - a.state_items + items > MAX_STATE_TOTAL:
+            state, items = {NOT_KEPT: f"the model holds {MAX_STATE_TOTAL:,} of states already"}, 0
+        self.state_items += items - a.state_items
+        a.state, a.state_items = state, items
 
     def _on_checkpoint(self, a: AgentView, d: dict, ts: int) -> None:
         a.checkpoint = as_str(d.get("label"), a.checkpoint)
@@ -213,7 +243,7 @@ class KindReducers:
         a.errors += 1
         a.last_error = {
             "ts": ts, "type": as_str(d.get("type"), "Error"),
-            "message": as_str(d.get("message"), ""), "task": as_str(d.get("task")),
+            "message": as_str(d.get("message"), "", MAX_TEXT), "task": as_str(d.get("task")),
         }
         self.recent_errors.append({"agent": a.id, **a.last_error})
 
@@ -223,6 +253,15 @@ class KindReducers:
             name = series(name, d.get("labels"))
             if name in a.metrics or len(a.metrics) < MAX_METRICS_PER_AGENT:
                 a.metrics[name] = value
+
+
+def _few_names(blockers: list) -> bool:
+    return len(blockers) <= MAX_BLOCKERS and all(type(b) is str and len(b) <= MAX_NAME for b in blockers)
+
+
+def _names(blockers: list) -> list:
+    """Blockers as the model keeps them: the first MAX_BLOCKERS, each a name of at most MAX_NAME."""
+    return [as_str(b, None) or str(b)[:MAX_NAME] for b in blockers[:MAX_BLOCKERS]]
 
 
 def without_superseded(batch: Sequence) -> Sequence:

@@ -129,6 +129,8 @@ class Session:
             b = f.block_of(i)
             first = f.block_info(b).first
             chunk = f.block_events(b)[i - first:stop - first]
+            if not chunk:  # a block holding fewer events than the index says: never loop on it
+                raise SessionError(f"{f.path.name} is damaged: block {b} lacks event {i}")
             yield from chunk
             i += len(chunk)
 

@@ -55,9 +55,11 @@ from typing import Any
 import msgpack
 import zstandard
 
-from .errors import SessionError
+from .errors import SessionError, WireError
 from .events import Event
+from .gate import ITEM_LIMITS, LIMITS, MAX_DEPTH, MSGPACK_ERRORS, gated, within_depth
 from .model import SwarmModel
+from .session_summary import checked
 
 MAGIC = b"SWRMSESS"
 END_MAGIC = b"SWRMEND1"
@@ -66,6 +68,13 @@ FORMAT_MINOR = 0
 """1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read.
 1.2: those rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f".
 2.0: MESSAGES blocks (session_messages.py), which a 1.x reader cannot count events in: it refuses the file."""
+HEADER_FIELDS = {"name": (str,), "started": (int,), "host": (str,), "tags": (list,), "pid": (int,),
+                 "run": (str, type(None)), "part": (int,), "source": (str,), "continues": (str,)}
+"""A header's fields beside its id (session_writer.new_header, a recorder's extras), with the types each
+may hold: what a reader checks a file's header against."""
+KEYFRAME_DEPTH = MAX_DEPTH + 2
+"""How deep a keyframe nests: an agent's state (the data gate's bound, less its event's own map) inside
+the model's rows, three levels down."""
 PREAMBLE = struct.Struct("<8sHH")
 FRAME = struct.Struct("<IIB")
 """Payload length, CRC32 of type byte + payload, type."""
@@ -83,6 +92,8 @@ EVENT_BLOCKS = (EVENTS, MESSAGES)
 MAX_BLOCK_BYTES = 64 * 1024 * 1024
 """A length above this is damage, not data: the reader stops there instead of allocating it."""
 MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+MAX_BLOCK_EVENTS = 10_000_000
+"""More events than a block can hold (its bytes bound them far lower): a count past it is damage."""
 EVENT_LEVEL = 5
 KEYFRAME_LEVEL = 6
 FULL_KEYFRAME_EVERY = 8
@@ -205,28 +216,42 @@ def events_info(payload: bytes) -> EventsInfo:
 
 
 def decode_events(payload: bytes) -> list[Event]:
-    """The events of one EVENTS block (SessionError if the block does not hold together).
+    """The events of one EVENTS block (SessionError if the block does not hold together), each
+    event's data through the gate's data layer (gate.py), as a MESSAGES block's are.
 
     Column by column with C-level helpers (accumulate, map, tuple.__new__):
     this runs for every seek, so it is kept to the one loop seq needs.
     """
     info = events_info(payload)
-    body = unpack(decompress(payload[EVENTS_PREFIX.size:]), "events block")
+    body, clean = _unpacked_events(decompress(payload[EVENTS_PREFIX.size:]))
     try:
         ts0, agents, kinds, incs, dts, ai, ki, steps, ii, datas = body
         if not len(dts) == len(ai) == len(ki) == len(steps) == len(ii) == len(datas) == info.count:
             raise ValueError("columns disagree on the event count")
-        if not (type(ts0) is int and all_of(int, dts) and all_of(int, steps) and all_of(dict, datas)
+        if not (type(ts0) is int and all_of(int, dts) and all_of(int, steps)
                 and all_of(str, agents) and all_of(str, kinds) and all_of(int, incs)):
             raise ValueError("fields of the wrong type")
+        datas = gated(datas, info.count, clean, None)
         names = [agents[a] for a in ai]
         stamps = accumulate(dts, initial=ts0)
         next(stamps)
         events = list(map(_new_event, zip(stamps, names, _seqs(names, steps), [kinds[k] for k in ki], datas,
                                           [incs[i] for i in ii])))
-    except (ValueError, TypeError, IndexError, KeyError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, WireError) as exc:
         raise SessionError(f"damaged events block: {exc}") from exc
     return events
+
+
+def _unpacked_events(body: bytes) -> tuple[Any, bool]:
+    """An EVENTS block's columns, and whether its data is clean (see gate.decode)."""
+    try:
+        return msgpack.unpackb(body, **LIMITS), within_depth(body, MAX_DEPTH + 2)  # columns, data, its map
+    except MSGPACK_ERRORS:
+        pass
+    try:
+        return msgpack.unpackb(body, **ITEM_LIMITS), False
+    except MSGPACK_ERRORS as exc:
+        raise SessionError(f"damaged events block: {exc or type(exc).__name__}") from None
 
 
 def all_of(kind: type, values: list) -> bool:
@@ -361,16 +386,40 @@ class SessionIndex:
         }
 
     @classmethod
-    def from_plain(cls, plain: Any) -> "SessionIndex":
+    def from_plain(cls, plain: Any, file_size: int) -> "SessionIndex":
+        """The index an END block stores, checked as a scan would build it (blocks in order, each
+        starting where the one before ended, within the file; keyframes in order, at events the
+        blocks hold); SessionError if it does not hold together."""
         try:
-            return cls(
+            index = cls(
                 [(row[0], EventsInfo(*row[1:7])) for row in plain["blocks"]],
                 [(row[0], KeyframeInfo(*row[1:4])) for row in plain["keyframes"]],
                 [(int(at), str(label), int(clock)) for at, label, clock in plain["bookmarks"]],
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise SessionError(f"damaged index: {exc}") from exc
+        why = index._fault(file_size)
+        if why is not None:
+            raise SessionError(f"damaged index: {why}")
+        return index
 
+    def _fault(self, file_size: int) -> str | None:
+        """What makes this index one no scan could have built, if anything."""
+        at, offset = 0, 0
+        for off, info in self.blocks:
+            if not all(type(v) is int for v in (off, *_fields(info))):
+                return "a block entry that is not numbers"
+            if not (offset < off < file_size and info.first == at and 0 < info.count <= MAX_BLOCK_EVENTS):
+                return f"a block at {off} out of place"
+            at, offset = at + info.count, off
+        offset, folded = 0, 0
+        for off, info in self.keyframes:
+            if not all(type(v) is int for v in (off, *_fields(info))):
+                return "a keyframe entry that is not numbers"
+            if not (offset < off < file_size and folded <= info.at <= at and 0 <= info.base < off):
+                return f"a keyframe at {off} out of place"
+            offset, folded = off, info.at
+        return None
 
 def _fields(info: Any) -> list[Any]:
     return [getattr(info, name) for name in info.__slots__]
@@ -380,8 +429,8 @@ def encode_end(index: SessionIndex, summary: dict[str, Any]) -> bytes:
     return pack({"index": index.to_plain(), "summary": summary})
 
 
-def decode_end(payload: bytes) -> tuple[SessionIndex, dict[str, Any]]:
+def decode_end(payload: bytes, file_size: int) -> tuple[SessionIndex, dict[str, Any]]:
     end = unpack(payload, "end block")
-    if not isinstance(end, dict) or not isinstance(end.get("summary"), dict):
+    if not isinstance(end, dict):
         raise SessionError("damaged end block")
-    return SessionIndex.from_plain(end.get("index")), end["summary"]
+    return SessionIndex.from_plain(end.get("index"), file_size), checked(end.get("summary"))

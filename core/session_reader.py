@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 from . import session_format as fmt
 from .errors import SessionError
 from .events import Event
+from .gate import within_depth
 from .gcpause import bulk_allocation
 from .model import SwarmModel
 from .session_messages import decode_messages
@@ -92,6 +93,9 @@ class SessionFile:
         header = fmt.unpack(got[1], "header")
         if not isinstance(header, dict) or not isinstance(header.get("id"), str):
             raise SessionError(f"{self.path.name} is damaged: its header has no session id")
+        wrong = [name for name, kinds in fmt.HEADER_FIELDS.items() if name in header and type(header[name]) not in kinds]
+        if wrong or not all(type(tag) is str for tag in header.get("tags", ())):
+            raise SessionError(f"{self.path.name} is damaged: its header's {', '.join(wrong) or 'tags'}")
         return header, got[2]
 
     def _read_end(self) -> bool:
@@ -103,7 +107,10 @@ class SessionFile:
         got = self._read_block(offset) if offset is not None and offset < size else None
         if got is None or got[0] != fmt.END or got[2] != size - fmt.TRAILER.size:
             return False
-        self.index, self.summary = fmt.decode_end(got[1])
+        try:
+            self.index, self.summary = fmt.decode_end(got[1], size)
+        except SessionError:
+            return False  # an end that does not hold together: the blocks say it all again
         self.end_offset = offset
         return True
 
@@ -120,7 +127,13 @@ class SessionFile:
             except SessionError:
                 break  # intact bytes that do not make sense: damage all the same
             if kind == fmt.END:
-                self.index, self.summary = fmt.decode_end(payload)
+                try:
+                    end = fmt.decode_end(payload, size)
+                except SessionError:
+                    break  # the blocks before it are indexed; the end is the damage
+                if end[0].events != self.index.events:
+                    break
+                self.index, self.summary = end
                 self.end_offset = offset
                 offset = size if self._has_trailer_at(nxt) else nxt
                 break
@@ -240,7 +253,10 @@ class SessionFile:
         if kf is None:
             return SwarmModel(), 0
         offset, info = kf
-        snap = fmt.unpack(self.keyframe_raw(offset), "keyframe")
+        raw = self.keyframe_raw(offset)
+        snap = fmt.unpack(raw, "keyframe")
+        if not within_depth(raw, fmt.KEYFRAME_DEPTH):
+            raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} nests too deep")
         try:
             return fmt.model_of_keyframe(snap), info.at
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -49,6 +49,8 @@ class AgentView:
     msgs_out: int = 0
     checkpoint: str | None = None
     state: dict = field(default_factory=dict)
+    state_items: int = 0
+    """What its state weighs (patch.weight): a model keeps a bounded total (reducers.MAX_STATE_TOTAL)."""
     metrics: dict = field(default_factory=dict)
     events: int = 0
     inc: int | None = None

@@ -1,8 +1,8 @@
 """What the model and the hub keep bounded: tasks left running (abandoned when their agent says bye
-or starts again), kinds by name, agents the hub counts gaps for."""
+or starts again), kinds by name, agents the hub counts gaps for, states, texts, tags and labels."""
 
-from swarmscope.core.events import Event
-from swarmscope.core import hub_gaps
+from swarmscope.core.events import MAX_LABELS_CHARS, Event
+from swarmscope.core import hub_gaps, reducers
 from swarmscope.core.hub import Hub
 from swarmscope.core.model import MAX_KINDS, OTHER_KINDS, SwarmModel
 from swarmscope.core.reducers import MAX_TASKS
@@ -131,3 +131,60 @@ def test_metric_series_differing_by_a_label_are_kept_apart_and_bounded():
     metrics = folded(s.events).agents["a"].metrics
     assert metrics["tokens{model=large}"] == 150 and metrics["tokens{model=small}"] == 7
     assert metrics["latency_ms"] == 20 and len(metrics) == 64
+
+
+def test_an_agents_state_past_its_bound_is_a_note_and_takes_no_patches_until_a_state_fits(monkeypatch):
+    monkeypatch.setattr(reducers, "MAX_STATE_ITEMS", 100)
+    s = Stream()
+    s("a", "state", state={"k": list(range(10))})("a", "patch", patch={"more": list(range(200))})
+    s("a", "patch", patch={"x": 1})
+    m = folded(s.events)
+    a = m.agents["a"]
+    assert list(a.state) == [reducers.NOT_KEPT] and "over 100" in a.state[reducers.NOT_KEPT]
+    assert m.state_items == a.state_items == 0
+    s("a", "state", state={"small": 1})("a", "patch", patch={"x": 2})
+    a = folded(s.events).agents["a"]
+    assert a.state == {"small": 1, "x": 2} and a.state_items == 3 + 3  # a patch counts as if it only added
+
+
+def test_patches_that_replace_keys_keep_a_state_that_stays_small(monkeypatch):
+    """A patch is counted as if it only added; past the bound the state is weighed again, as it is."""
+    monkeypatch.setattr(reducers, "MAX_STATE_ITEMS", 100)
+    s = Stream()
+    for i in range(500):
+        s("a", "patch", patch={"step": i, "note": "x" * 10})
+    a = folded(s.events).agents["a"]
+    assert a.state == {"step": 499, "note": "x" * 10} and a.state_items <= 100
+
+
+def test_all_states_together_stay_within_the_models_bound(monkeypatch):
+    monkeypatch.setattr(reducers, "MAX_STATE_TOTAL", 1_000)
+    s = Stream()
+    for k in range(50):
+        s(f"agent-{k}", "state", state={"memory": list(range(30))})
+    m = folded(s.events)
+    kept = [a for a in m.agents.values() if reducers.NOT_KEPT not in a.state]
+    assert 25 <= len(kept) < 50 and m.state_items <= 1_000
+    assert m.state_items == sum(a.state_items for a in m.agents.values())
+    assert SwarmModel.from_compact(m.compact()).state_items == m.state_items == m.copy().state_items
+
+
+def test_what_the_model_keeps_of_long_texts_names_tags_blockers_and_labels_is_bounded():
+    s = Stream()
+    huge = "x" * 100_000
+    s("a", "hello", role=huge, tags={f"t{i}": huge for i in range(10)})
+    s("a", "task_start", task=huge, name=huge)("a", "message", to=huge, topic=huge)
+    s("a", "progress", fraction=0.5, message=huge, blockers=[huge] * 1000)
+    s("a", "error", type=huge, message=huge)("a", "checkpoint", label=huge)
+    s("a", "metric", name=huge, value=1, labels={f"l{i}": huge for i in range(1000)})
+    m = folded(s.events)
+    a = m.agents["a"]
+    assert len(a.role) == reducers.MAX_NAME and a.role.endswith("…")
+    assert list(a.tags) == [reducers.NOT_KEPT]
+    assert len(a.progress_msg) == reducers.MAX_TEXT and len(a.blockers) == reducers.MAX_BLOCKERS
+    assert all(len(b) <= reducers.MAX_NAME for b in a.blockers)
+    assert len(a.task) == len(a.task_name) == reducers.MAX_NAME and all(len(t) <= reducers.MAX_NAME for t in m.tasks)
+    assert all(len(to) <= reducers.MAX_NAME and len(link.topic) <= reducers.MAX_NAME for (_, to), link in m.links.items())
+    assert len(a.last_error["type"]) == reducers.MAX_NAME and len(a.last_error["message"]) == reducers.MAX_TEXT
+    assert len(a.checkpoint) == reducers.MAX_NAME
+    assert all(len(name) <= 2 * MAX_LABELS_CHARS + 2 for name in a.metrics)
