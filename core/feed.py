@@ -136,7 +136,9 @@ class Feed:
         put = self.intake.put
         while not self._closing.is_set():
             if self._sock.poll(50):
-                for frames in islice(queued(self._sock), READER_QUEUE):
+                taken = list(islice(queued(self._sock), READER_QUEUE))
+                self._watch()  # the handshake is said before what came over it: `connected` first
+                for frames in taken:
                     put(frames)
             self._watch()
 

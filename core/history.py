@@ -170,13 +170,13 @@ class JoiningFeed(Feed):
         self._join: LateJoin | None = None
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:
-        self._ask_once_connected()
         events = super().poll(timeout_ms)
+        self._ask_once_connected()  # after the wait: what it brought came over a connection that asks
         return self._join.take(events) if self._join is not None else events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
-        self._ask_once_connected()
         kept = super().poll_kept(timeout_ms)
+        self._ask_once_connected()
         return self._join.take_kept(kept) if self._join is not None else kept
 
     def _ask_once_connected(self) -> None:

@@ -71,7 +71,7 @@ class HubStats:
         return {
             "uptime_s": round(time.time() - self.started, 1),
             "messages_in": self.messages_in, "bytes_in": self.bytes_in, "subscriptions": self.subscriptions,
-            "events_in": self.decode.events, "refused": dict(self.decode.refused),
+            "checked": self.decode.messages, "events_in": self.decode.events, "refused": dict(self.decode.refused),
             "refusals": dict(self.decode.said),
             "dropped_messages": intake.dropped_messages, "dropped_events": sum(intake.dropped_events.values()),
             "dropped_by_agent": dict(intake.dropped_events), "dropped_unread": intake.dropped_unread,

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import session_format as fmt
-from .events import Event
 from .keyframer import Follower
 from .keyframers import Keyframers
 from .keyframing import KEYFRAME_EVERY, KEYFRAME_SECONDS
 from .model import SwarmModel
 from .session_messages import encode_messages
 from .session_writer import BLOCK_EVENTS, FLUSH_INTERVAL, BlockAppender
-from .wire_store import Kept, without
+from .wire_store import Kept
 
 
 class MessageWriter(BlockAppender):
@@ -89,18 +88,6 @@ class MessageWriter(BlockAppender):
     def _take_keyframes(self) -> None:
         for payload, delta in self.keyframer.keyframes():
             self._write_keyframe(payload, delta)
-
-    def begin_with(self, start: SwarmModel, already_in: Callable[[Event], bool]) -> int | None:
-        """As SessionWriter's: start from `start` after all while nothing is written (a keyframer
-        anew, told of it), leaving out buffered events `already_in` it; how many, or None if too late."""
-        if self._written or self.index.keyframes or self._start is not None:
-            return None
-        self._buffer, dropped = without(self._buffer, already_in)
-        self._buffered -= dropped
-        self.keyframer.stop()
-        self._start = start
-        self.keyframer = self._keyframers.session(self.path, start, *self._keyframing)
-        return dropped
 
     def folding_behind(self) -> int:
         """Events written that no keyframe made so far holds (at most about a keyframe interval,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -25,11 +26,12 @@ from .gate import DecodeStats
 from .intake import Intake
 from .history import JoiningFeed, LateJoin
 from .hub import Hub
-from .model import SwarmModel
+from .model import MAX_AGENTS, SwarmModel
+from .reducers import MAX_NAME
 from .keyframers import Keyframers
 from .message_writer import MessageWriter
 from .session_writer import SessionWriter, new_header
-from .wire_store import Kept, events_kept, kept_of
+from .wire_store import Kept, events_kept, kept_of, without
 from .store import new_session_path
 
 Writer = SessionWriter | MessageWriter
@@ -39,8 +41,14 @@ so it is awake by the deadline of anything buffered meanwhile (and takes the key
 KEEP = ("all", "failed")
 SAY_BEHIND = 100_000
 """Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of folding)."""
+JOIN_HOLD_S = 0.5
+"""How long a recorder that joined late holds what it takes in for the hub's answer (which comes in
+milliseconds from a hub whose keyframer has caught up): past it, what it holds is recorded as it came."""
 STANDING_WAIT_S = 4.0
 """How long a late joiner's answer waits for the keyframer to fold what is written (a viewer waits 5 s)."""
+MAX_RUNS = 64
+"""Sessions a recorder splitting by run writes at once: a flood of made-up run ids shares the
+session of no run instead of opening a file each."""
 BYTES_PER_EVENT = 20
 """About what a session takes on disk per event (the simulator's: 18.2): when a part left out by
 the sample has had its --rotate-size, so the next part gets its draw."""
@@ -127,9 +135,12 @@ class Recorder:
         """What the feed took in and refused (run_feed only: a hub counts its own)."""
         self.intake: Intake | None = None
         """What the feed's intake dropped, each loss written into the session (run_feed only)."""
+        self.failures = 0
+        """Passes a bug of ours cost (run_feed only; a hub counts its own); `failure` says the last."""
+        self.failure = ""
         self._keyframers = Keyframers()
         """The one process folding keyframes for every session this recorder writes at once."""
-        self._joined: SwarmModel | None = None
+        self._hub_said: SwarmModel | None = None
         """The swarm as a recording hub said it stood when this recorder joined, until a session starts from it."""
 
     @property
@@ -177,13 +188,17 @@ class Recorder:
         return out
 
     def _learn_runs(self, events: list[Event]) -> None:
-        """The run id each agent announces in its hello's tags."""
+        """The run id each agent announces in its hello's tags (at most MAX_RUNS runs at once, and
+        MAX_AGENTS agents remembered: past either, an agent's events go to the session of no run)."""
         for ev in events:
             if ev.kind == "hello":
                 tags = ev.data.get("tags")
                 run = tags.get("run") if isinstance(tags, dict) else None
-                if run is not None:
-                    self._agent_run[ev.agent] = str(run)
+                if run is None or (ev.agent not in self._agent_run and len(self._agent_run) >= MAX_AGENTS):
+                    continue
+                run = str(run)[:MAX_NAME]
+                if run in self._tracks or len(self._tracks) < MAX_RUNS:
+                    self._agent_run[ev.agent] = run
 
     def _track(self, run: str | None) -> _Track:
         track = self._tracks.get(run)
@@ -215,8 +230,8 @@ class Recorder:
         track.open, track.part, track.events = True, track.part + 1, 0
         track.first_ts = track.last_ts = first_ts
         ended, track.ended = track.ended, None
-        if ended is None and self._joined is not None:
-            ended, self._joined = ("", self._joined), None  # joined late: start as the hub said it stood
+        if ended is None and self._hub_said is not None:
+            ended, self._hub_said = ("", self._hub_said), None  # joined late: start as the hub said it stood
         if self._rng.random() >= self.policy.sample:
             return  # and the part after starts afresh: nothing folds what this one leaves out
         name = self.name or track.run or "session"
@@ -303,38 +318,55 @@ class Recorder:
                  history: str | None = None) -> None:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away.
         A recording hub is asked how the swarm stood (`history`, default next to `endpoint`, see
-        history.py): the first session starts from its answer if it comes within the first flush window."""
+        history.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the first session starts
+        from the answer and leaves out what it holds."""
         with JoiningFeed(endpoint, history, monitor=f"recorder-{id(self)}", hold=False,
                          ask=not self.policy.split_by_run, intake=READER_BYTES, who=self.source or "the recorder") as feed:
             self.feed, self.intake = feed.stats, feed.intake
             if on_ready:
                 on_ready()
+            held: list[Kept] = []
+            since = 0.0
             while not stop():
                 kept = feed.poll_kept(int(self._flush_in() * 1000))
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
+                join = feed.answering
+                if join is not None:  # the hub's answer may still come: what arrives waits for it
+                    since = since if held else time.monotonic()
+                    held += kept
+                    kept = self._after_answer(join, held, since)
+                    if kept is None:
+                        continue
+                    held = []
                 if kept:
-                    self.record_messages(kept)
-                if feed.answering is not None:
-                    self._join_with(feed.answering)
+                    self._guarded(kept)
                 self.tick()
 
-    def _join_with(self, join: LateJoin) -> None:
-        """Once the hub answers: a session not started yet starts from it; one started, if none of its
-        events is written yet, starts from it after all; later than that, the answer is let go."""
+    def _after_answer(self, join: LateJoin, held: list[Kept], since: float) -> list[Kept] | None:
+        """What of `held` to record once the hub's answer is in (the first session starts from it, and
+        what it holds is left out), or once it will not be (later than JOIN_HOLD_S, or none): all of
+        it, nothing left out. None while the answer may still come."""
         model = join.answer()
-        if model is None:
-            return
-        with self._lock:
-            writer = self._only_writer()
-            if writer is None and not self._tracks:
-                self._joined = model
-                return
-            dropped = writer.begin_with(model, join.holds) if writer is not None else None
-        if dropped is None:
-            join.forget()  # too late: the file holds nothing the answer held, so nothing may be left out
-        else:
-            self.events -= dropped  # held by the answer: not this recorder's
+        if model is not None and not self._tracks:
+            self._hub_said = model
+            return without(held, join.holds)[0]
+        if model is None and join.waiting and time.monotonic() - since < JOIN_HOLD_S:
+            return None
+        join.close()
+        join.forget()
+        return held
+
+    def _guarded(self, kept: list[Kept]) -> None:
+        """record_messages, where a bug of ours costs those messages, said once, never the recording
+        (a disk that fails is not a bug: it ends the recording, in one line)."""
+        try:
+            self.record_messages(kept)
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - what records must outlive anything it is given
+            self.failures += 1
+            self.failure = f"{type(exc).__name__}: {exc}"[:300]
 
 
 @dataclass(frozen=True)

@@ -340,7 +340,11 @@ def compress(data: bytes, level: int) -> bytes:
 
 
 def decompress(data: bytes, dictionary: bytes | None = None) -> bytes:
+    """A block's bytes, never more than MAX_DECOMPRESSED_BYTES: a frame that says it holds more (its
+    header damaged) is refused before anything is allocated for it."""
     try:
+        if zstandard.frame_content_size(data) > MAX_DECOMPRESSED_BYTES:
+            raise SessionError("damaged block: it says it holds more than a block can")
         if dictionary:
             dctx = zstandard.ZstdDecompressor(dict_data=_raw_dict(dictionary))
         else:

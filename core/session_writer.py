@@ -139,7 +139,6 @@ class SessionWriter(BlockAppender):
         continues), written as a keyframe at event 0; None for a swarm seen from its start."""
         super().__init__(path, header, flush_interval, clock)
         self.block_events = block_events
-        self._keyframing = (keyframe_every, keyframe_seconds)
         self.frames = Keyframing(start, keyframe_every, keyframe_seconds)
         if start is not None:
             self._write_keyframe(*self.frames.keyframe())
@@ -194,19 +193,6 @@ class SessionWriter(BlockAppender):
             if self.frames.due():
                 self._write_keyframe(*self.frames.keyframe())
         self._buffer = buffer[start:]
-
-    def begin_with(self, start: SwarmModel, already_in: Callable[[Event], bool]) -> int | None:
-        """Start from `start` after all, as if given to the constructor: a recorder that joined a
-        running swarm, once the hub has said how it stood. Only while no event is written yet
-        (within the first flush window): buffered events `already_in` it are dropped, and counted
-        in what it returns. None if too late."""
-        if self.frames.folded or self.index.keyframes:
-            return None
-        kept = [e for e in self._buffer if not already_in(e)]
-        dropped, self._buffer = len(self._buffer) - len(kept), kept
-        self.frames = Keyframing(start, *self._keyframing)
-        self._write_keyframe(*self.frames.keyframe())
-        return dropped
 
     def bookmark(self, label: str, at: int | None = None) -> None:
         """Mark event index `at` (default: the last one appended) with `label`."""

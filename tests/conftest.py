@@ -5,13 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from swarmscope.core.emitter import Emitter
 from swarmscope.core.feed import Feed
 from swarmscope.core.hub import Hub
 
 from helpers import wait_for
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("long", max_examples=20_000, database=None, deadline=None)
+settings.load_profile(os.environ.get("SWARMSCOPE_FUZZ", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -56,6 +56,41 @@ def test_leaving_the_with_block_on_an_exception_says_failed(sink):
     assert sink.events[-1].data["status"] == "failed"
 
 
+@pytest.mark.parametrize("said, closed, bye", [
+    ("failed", None, "failed"),   # said failed, then left its with block normally: it failed
+    ("running", None, "done"),    # a status that is not final: the bye says done
+    ("done", None, "done"),
+    ("failed", "done", "done"),   # a status given to close() is the agent's last word
+], ids=["failed-stands", "running-then-done", "done", "close-says"])
+def test_the_last_status_an_agent_gave_stands_at_its_bye(sink, said, closed, bye):
+    from swarmscope.core.model import SwarmModel
+    with emitter(sink) as em:
+        em.status(said)
+        if closed:
+            em.close(closed)
+    assert sink.events[-1].kind == "bye" and sink.events[-1].data["status"] == bye
+    model = SwarmModel()
+    model.apply_many(sink.events)
+    assert model.agents["agent-7"].status == bye
+
+
+def test_a_hello_and_a_bye_are_queued_even_when_the_queue_is_full(tmp_path):
+    em = Emitter("full", f"ipc://{tmp_path}/nobody", queue_size=10, close_timeout=0.1, auto_heartbeat=False)
+    for i in range(100):
+        em.status("running")
+    em.emit("bye", status="done")
+    kinds = [item[3] for item in em._pub.queue]
+    assert kinds[0] == "hello" and kinds[-1] == "bye" and len(kinds) == 11 and em.dropped == 91
+    em.close()
+
+
+def test_an_agent_id_the_wire_cannot_carry_is_said_at_once():
+    from swarmscope.core.errors import ConfigError
+    for bad in ("", "a" * 257, None):
+        with pytest.raises(ConfigError, match="an agent id is text of 1 to 256 characters"):
+            Emitter(bad, publisher=MemorySink())
+
+
 def test_secrets_are_masked_before_they_leave(sink):
     em = emitter(sink)
     em.state({"api_key": "sk-123", "memory": [{"password": "hunter2", "note": "ok"}],

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import msgpack
 import pytest
@@ -251,24 +252,33 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
         assert all(e.agent == "later" for e in s.events(0, len(s)))  # nothing the answer held is written twice
 
 
-def test_an_answer_that_comes_too_late_for_a_recorder_leaves_nothing_out(tmp_path):
-    """The session has written events already: it cannot start from the answer, so events the answer
-    held must still be recorded when the feed brings them."""
+@pytest.mark.parametrize("waited_s, starts_from_it", [(0.0, True), (5.0, False)], ids=["in-time", "too-late"])
+def test_a_late_recorder_holds_what_comes_for_the_hubs_answer_then_leaves_out_only_what_it_holds(
+        tmp_path, waited_s, starts_from_it):
+    """What arrives while the hub's answer is on its way waits: once the answer is in, the session starts
+    from it and what it holds is left out; an answer later than JOIN_HOLD_S is let go, and everything
+    held is recorded as it came (nothing left out, since no file holds it)."""
     hub_model = SwarmModel()
     hub_model.apply_many([Event(i, "a", i, "status", {"status": "running"}, 1) for i in range(5)])
     rec = Recorder(tmp_path / "sessions")
-    rec.record([Event(1, "b", 0, "hello", {}, 1)])
-    rec._only_writer().flush()  # past the first flush window
     ctx = zmq.Context.instance()
     server = ctx.socket(zmq.ROUTER)
     server.bind(f"ipc://{tmp_path}/history")
     join = LateJoin(f"ipc://{tmp_path}/history", ctx, hold=False)
+    held = [kept_of([Event(9, "a", 4, "log", {}, 1), Event(9, "a", 5, "log", {}, 1)])]
+    since = time.monotonic() - waited_s
     caller, _ = server.recv_multipart()
+    if starts_from_it:
+        assert rec._after_answer(join, held, since) is None  # still on its way: held
+    else:
+        assert rec._after_answer(join, held, since) == held  # too late: what was held goes as it came
     server.send_multipart([caller, answer(lambda: (hub_model, None))])
-    wait_for(lambda: rec._join_with(join) or not join.waiting)
+    got = []
+    wait_for(lambda: got.append(rec._after_answer(join, held, since)) or got[-1] is not None)
     server.close(linger=0)
-    late = [Event(9, "a", 3, "log", {}, 1), Event(9, "a", 4, "log", {}, 1)]
-    assert join.take(late) == late  # not left out: no file holds them
+    rec.record_messages(got[-1])
     (path,) = rec.close()
     with Session(path) as s:
-        assert s.file.keyframe_before(0) is None
+        assert (s.file.keyframe_before(0) is not None) == starts_from_it
+        assert [e.seq for e in s.events(0, len(s))] == ([5] if starts_from_it else [4, 5])
+    assert join.take([Event(9, "a", 3, "log", {}, 1)]) == ([] if starts_from_it else [Event(9, "a", 3, "log", {}, 1)])

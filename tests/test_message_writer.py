@@ -108,23 +108,6 @@ def test_a_session_that_continues_another_starts_from_it(tmp_path):
         assert s.state_at(0).to_dict() == expected.to_dict()
 
 
-def test_a_session_begun_before_the_hubs_answer_starts_from_it_after_all(tmp_path):
-    """A recorder that joined late: its first messages are buffered when the hub's answer comes;
-    while nothing is written, the session starts from the answer, leaving out what it held."""
-    now = [0.0]
-    hub_model = _folded([Event(i, "a", i, "status", {"status": "running"}, 1) for i in range(5)])
-    w = MessageWriter(tmp_path / "j.swarm", clock=lambda: now[0], **SMALL)
-    w.append([kept_of([Event(9, "a", 3, "log", {}, 1), Event(9, "a", 5, "log", {}, 1)]),
-              kept_of([Event(9, "b", 0, "hello", {}, 1)])])
-    held = lambda e: e.agent == "a" and e.seq < 5  # noqa: E731 - what the answer holds
-    assert w.begin_with(hub_model, held) == 1
-    w.close()
-    assert w.begin_with(hub_model, held) is None  # too late once anything is written
-    with Session(tmp_path / "j.swarm") as s:
-        assert [(e.agent, e.seq) for e in s.events(0, len(s))] == [("a", 5), ("b", 0)]
-        assert s.state_before(0).agents["a"].status == "running" and s.state_before(0).events == 0
-
-
 def test_a_keyframer_that_dies_leaves_the_file_whole_all_the_same(tmp_path):
     batches = _batches(4000)
     events = [e for b in batches for e in b]

@@ -3,14 +3,11 @@
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import msgpack
 import pytest
 import zmq
 
-from swarmscope.core.emitter import Emitter
 from swarmscope.core.events import Event
 from swarmscope.core.hub import Hub
 from swarmscope.core.model import SwarmModel
@@ -24,8 +21,8 @@ from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
 from swarmscope.core.wire_store import kept_of
 
 from helpers import wait_for
+from processes import CLI, keyframers_of, probe_events, probe_until_recorded, recording_hub, running
 
-CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 
 
 class Tee:
@@ -75,28 +72,6 @@ def _recorded(path):
         return []  # the header is not on disk yet
 
 
-def _probe_until_recorded(endpoint, path):
-    """Emit probes until a new one is on disk: the whole path hub -> recorder -> file is up, and
-    whatever the hub passed before has reached the recorder."""
-    before = len(_probe_events(path)) if path.exists() else 0
-    probe = Emitter("probe", endpoint, heartbeat=60)
-
-    def on_disk():
-        probe.emit("probe")
-        return path.exists() and len(_probe_events(path)) > before
-
-    wait_for(on_disk, timeout=20, poll=0.05)
-    probe.close()
-
-
-def _probe_events(path):
-    try:
-        with Session(path) as s:
-            return [e for e in s.events(0, len(s)) if e.agent == "probe"]
-    except Exception:
-        return []
-
-
 @pytest.fixture
 def hub(tmp_path):
     with Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out") as h:
@@ -106,7 +81,7 @@ def hub(tmp_path):
 def _start_recorder(hub, out):
     proc = subprocess.Popen([*CLI, "record", "--connect", hub.out_endpoint, "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _probe_until_recorded(hub.in_endpoint, out)
+    probe_until_recorded(hub.in_endpoint, out)
     return proc
 
 
@@ -114,7 +89,7 @@ def _start_recorder(hub, out):
 def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, burst):
     out = tmp_path / "run.swarm"
     proc = _start_recorder(hub, out)
-    keyframers = _keyframers_of(proc.pid)
+    keyframers = keyframers_of(proc.pid)
     assert len(keyframers) == 1
     tee = Tee(hub.in_endpoint)
     swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
@@ -127,7 +102,7 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    wait_for(lambda: not _running(keyframers), timeout=10, poll=0.05)  # its keyframer went with it
+    wait_for(lambda: not running(keyframers), timeout=10, poll=0.05)  # its keyframer went with it
     with Session(out) as s:
         assert not s.meta["closed"]
         events = [e for e in s.events(0, len(s)) if e.agent != "probe"]
@@ -136,7 +111,7 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     assert _prefix_per_agent(events, tee.sent)  # nothing invented, nothing out of place
     live = SwarmModel()
     live.apply_many(events)
-    assert summary["events"] - len(_probe_events(out)) == len(events)
+    assert summary["events"] - len(probe_events(out)) == len(events)
 
 
 def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
@@ -155,7 +130,7 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
         garbage.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 2000, [[1, "x", 0, "log", {}, 1]]])])
     garbage.close(linger=1000)
     wait_for(lambda: hub.stats.decode.refused.get("version") == 3)
-    _probe_until_recorded(hub.in_endpoint, out)  # passed after the garbage: the recorder has read it
+    probe_until_recorded(hub.in_endpoint, out)  # passed after the garbage: the recorder has read it
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "Traceback" not in stderr
@@ -168,7 +143,7 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
 
 
 def test_hub_record_writes_a_session_with_no_viewer_attached(tmp_path):
-    proc, _, path = _recording_hub(tmp_path, "--tag", "ci")
+    proc, _, path = recording_hub(tmp_path, "--tag", "ci")
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
@@ -176,59 +151,12 @@ def test_hub_record_writes_a_session_with_no_viewer_attached(tmp_path):
         assert s.meta["closed"] and s.meta["tags"] == ["ci"] and s.meta["source"].startswith("hub")
 
 
-def _recording_hub(tmp_path, *options):
-    """A `swarmscope hub --record` subprocess, once its session file holds a probe: (process, in endpoint, file)."""
-    ins, home = f"ipc://{tmp_path}/in", tmp_path / "home"
-    proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", f"ipc://{tmp_path}/out", "--record",
-                             "--stats-every", "3600", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "SWARMSCOPE_HOME": str(home)})
-    probe = Emitter("probe", ins, heartbeat=60)
-
-    def recorded():
-        probe.emit("probe")
-        files = session_files(home / "sessions")
-        return bool(files) and bool(_probe_events(files[0]))
-
-    try:
-        wait_for(recorded, timeout=20, poll=0.05)
-    except BaseException:
-        proc.kill()
-        raise
-    finally:
-        probe.close()
-    return proc, ins, session_files(home / "sessions")[0]
-
-
-def _keyframers_of(pid):
-    """The keyframer processes `pid` started."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
-            if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
-                    b"swarmscope.core.keyframer" in (proc / "cmdline").read_bytes():
-                found.append(int(proc.name))
-        except OSError:
-            continue
-    return found
-
-
-def _running(pids):
-    """Those of `pids` still running (not exited, nor exited and waiting to be reaped)."""
-    def running(pid):
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-    return [pid for pid in pids if running(pid)]
-
-
 @pytest.mark.parametrize("seed, first, burst", [(4, 600, 3000), (5, 2000, 300)])
 def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, seed, first, burst):
     """The hub writes; a keyframer process folds behind it. kill -9 of the hub: the keyframer goes
     too (its requests end), and the file opens with every event flushed, its state right."""
-    proc, ins, out = _recording_hub(tmp_path)
-    keyframers = _keyframers_of(proc.pid)
+    proc, ins, out = recording_hub(tmp_path)
+    keyframers = keyframers_of(proc.pid)
     assert len(keyframers) == 1
     tee = Tee(ins)
     swarm = Swarm(SimConfig(agents=6, rate=500, seed=seed), tee)
@@ -241,7 +169,7 @@ def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, se
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    wait_for(lambda: not _running(keyframers), timeout=10, poll=0.05)
+    wait_for(lambda: not running(keyframers), timeout=10, poll=0.05)
     with Session(out) as s:
         assert not s.meta["closed"]
         everything = s.events(0, len(s))
@@ -276,9 +204,9 @@ def _give(recorder, events, messages):
 def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
     split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
     _give(split, _script("r1") + _script("r2", failed=True), messages)
-    assert len(split.current) == 2 and len(_keyframers_of(os.getpid())) == (1 if messages else 0)  # one for both
+    assert len(split.current) == 2 and len(keyframers_of(os.getpid())) == (1 if messages else 0)  # one for both
     kept = split.close()
-    assert not _running(_keyframers_of(os.getpid()))
+    assert not running(keyframers_of(os.getpid()))
     assert split.discarded == 1 and len(kept) == 1
     with Session(kept[0]) as s:
         assert s.meta["run"] == "r2" and s.meta["name"] == "r2" and len(s) == 6

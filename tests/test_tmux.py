@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,11 @@ def test_watch_with_record_rewinds_and_comes_back_live(tmp_path: Path):
     try:
         term.shows("REC")
         term.shows("planner-00")
-        term.keys("r")
-        term.shows("REPLAY")
+
+        def rewound() -> bool:  # a recorder that joined late starts its file within JOIN_HOLD_S
+            term.keys("r")
+            return "REPLAY" in term.screen() or (time.sleep(0.3) or "REPLAY" in term.screen())
+        wait_for(rewound, timeout=20)
         term.shows("live")  # "… behind live" or "at live"
         term.keys("l")
         term.shows("LIVE")

@@ -53,6 +53,8 @@ def report(recorder: Recorder) -> str:
         dropped = recorder.intake
         extra += (f"; {dropped.dropped_messages:,} messages ({sum(dropped.dropped_events.values()):,} events) "
                   f"dropped as it fell behind, each loss written into the session")
+    if recorder.failures:
+        extra += f"; {recorder.failures:,} failures of swarmscope's own, the last: {recorder.failure}"
     return f"recorded {recorder.events:,} events; sessions kept: {kept}{extra}"
 
 
