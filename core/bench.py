@@ -31,6 +31,8 @@ from .wire import TOPIC_EVENTS, WIRE_VERSION
 
 Report = Callable[[str], None] | None
 SECTIONS = ("emit", "e2e", "sessions")
+TRUST_SECTIONS = ("hostile", "soak")
+"""Minutes each: run only when asked for by name (`--only hostile`)."""
 _DATA = {"fraction": 0.5, "task": "t-42", "message": "3 of 6 pages"}
 
 
@@ -38,6 +40,10 @@ def run_section(name: str, quick: bool = False, report: Report = print) -> dict[
     if name == "sessions":  # in its own module: it needs the session store, the others do not
         from .bench_sessions import bench_sessions
         return bench_sessions(functools.partial(figure, report), quick=quick, report=report)
+    if name in TRUST_SECTIONS:
+        from . import bench_trust
+        run = bench_trust.bench_hostile if name == "hostile" else bench_trust.bench_soak
+        return run(functools.partial(figure, report), quick=quick, report=report)
     return {"emit": bench_emit, "e2e": bench_e2e}[name](quick=quick, report=report)
 
 
@@ -83,7 +89,9 @@ def bench_emit(quick: bool = False, report: Report = print) -> dict[str, Any]:
             log.info("progress %s %s %s", 0.5, "t-42", "3 of 6 pages")
 
     endpoint = f"ipc://{tempfile.mkdtemp(prefix='ssbench')}/in"
-    with Hub(endpoint, endpoint + "-out"):
+    hub = Hub(endpoint, endpoint + "-out")
+    hub.add_listener(lambda kept: None)  # a hub that takes every event, as a recording one does
+    with hub:
         # room for every event of both timed passes: a dropped event costs less than a queued one
         em = Emitter("agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=2 * n * repeat + 10)
         _wait_listening(em._pub)

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import msgpack
 
 from .errors import WireError
-from .events import Event
+from .events import KINDS, Event
 from .wire import (COLUMNS_VERSION, MAX_AGENT_LEN, MAX_BATCH_EVENTS, MAX_KIND_LEN, MAX_KIND_TABLE,
                    MAX_MESSAGE_BYTES, TOPIC_EVENTS)
 
@@ -155,16 +155,12 @@ def read_columns(payload: bytes, limits: dict, items: bool) -> tuple[Columns, li
     if fields < 11:
         raise Refused("shape", f"a 2.x message of {fields} fields")
     agent, inc, first, last, count, ts, table, kinds = [reader.unpack() for _ in range(8)]
-    try:
-        n = reader.read_array_header()
-    except ValueError:
-        raise Refused("data", "a column that is not an array") from None
-    spans = [] if items else None
-    for _ in range(n):
-        start = reader.tell()
-        reader.skip()
-        if spans is not None:
-            spans.append(payload[start:reader.tell()])
+    spans = None
+    if items:
+        n, spans = _items(reader, payload)
+    else:
+        n = _array_len(payload, reader.tell())
+        reader.skip()  # the whole column in one call, in C
     seqs = reader.unpack()
     for _ in range(fields - 11):
         reader.skip()  # a newer minor's fields
@@ -172,6 +168,32 @@ def read_columns(payload: bytes, limits: dict, items: bool) -> tuple[Columns, li
         raise Refused("msgpack", "bytes after the message")
     check_count(count, ts, kinds, seqs, n)
     return checked_columns(agent, inc, first, last, count, ts, table, kinds, seqs), spans
+
+
+def _items(reader: msgpack.Unpacker, payload: bytes) -> tuple[int, list[bytes]]:
+    """The data column's items, each as its own bytes."""
+    try:
+        n = reader.read_array_header()
+    except ValueError:
+        raise Refused("data", "a column that is not an array") from None
+    spans = []
+    for _ in range(n):
+        start = reader.tell()
+        reader.skip()
+        spans.append(payload[start:reader.tell()])
+    return n, spans
+
+
+def _array_len(payload: bytes, at: int) -> int:
+    """The length an array header at `at` says (read by hand, so the array skips in one call)."""
+    head = payload[at] if at < len(payload) else -1
+    if 0x90 <= head <= 0x9F:
+        return head & 0x0F
+    if head in (0xDC, 0xDD):
+        size = 2 if head == 0xDC else 4
+        if at + 1 + size <= len(payload):
+            return int.from_bytes(payload[at + 1:at + 1 + size], "big")
+    raise Refused("data", "a column that is not an array")
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -343,8 +365,15 @@ def _check_kinds(table: Any, kinds: list, count: int) -> None:
     if type(table) is not list or not 0 < len(table) <= min(count, MAX_KIND_TABLE):
         raise Refused("kind", f"a table of {len(table) if type(table) is list else _held(table)} "
                               f"for {count} events")
-    if not set(map(type, table)) <= _ONLY_STR or not _good_table(tuple(table)):
-        raise Refused("kind", _held(next((k for k in table if not _good_name(k, MAX_KIND_LEN)), table)))
+    try:
+        unknown = set(table) - _KNOWN_KINDS
+    except TypeError:  # an unhashable name (an array, a map) is no name
+        unknown = table
+    for name in unknown:
+        if not _good_name(name, MAX_KIND_LEN):
+            raise Refused("kind", _held(name))
+    if unknown and len(_KNOWN_KINDS) + len(unknown) <= MAX_KNOWN_KINDS:
+        _KNOWN_KINDS.update(unknown)
     if not set(map(type, kinds)) <= _ONLY_INT or not set(kinds) <= _indices(len(table)):
         raise Refused("kind", f"an index outside a table of {len(table)}")
 
@@ -353,11 +382,10 @@ def _good_name(name: Any, limit: int) -> bool:
     return type(name) is str and 0 < len(name) <= limit
 
 
-@lru_cache(maxsize=512)
-def _good_table(table: tuple) -> bool:
-    """Remembered: an agent sends the same few tables again and again (at most MAX_KIND_TABLE short
-    names each, so the cache holds at most a few MB whatever is sent)."""
-    return all(_good_name(name, MAX_KIND_LEN) for name in table)
+MAX_KNOWN_KINDS = 4096
+_KNOWN_KINDS: set[str] = set(KINDS)
+"""Kind names checked already (agents send the same few again and again): a set lookup in C instead
+of a check per name. Bounded: past MAX_KNOWN_KINDS names, new ones are checked each time they come."""
 
 
 @lru_cache(maxsize=MAX_KIND_TABLE)

@@ -35,28 +35,14 @@ def atheris_gate(argv: list[str]) -> None:
     import atheris
 
     with atheris.instrument_imports():
-        from swarmscope.core.errors import WireError
-        from swarmscope.core.gate import decode
         from swarmscope.core.hostile import SEEDS
-        from swarmscope.core.wire_store import events_kept, keep
-
-    def one(payload: bytes) -> None:
-        try:
-            seen = decode(payload)
-        except WireError:
-            seen = None
-        try:
-            kept = keep(payload)
-        except WireError:
-            kept = None
-        if (seen is None) != (kept is None) or (kept is not None and events_kept(kept) != seen):
-            raise AssertionError("a viewer and a recording hub disagree on a message")
+        from test_fuzz import agree
 
     corpus = Path(os.environ.get("TMPDIR", "/tmp")) / "swarmscope-fuzz-corpus"
     corpus.mkdir(exist_ok=True)
     for name, frames in SEEDS.items():
         (corpus / f"seed-{abs(hash(name))}").write_bytes(frames[-1])
-    atheris.Setup([argv[0], str(corpus), *argv[1:]], one)
+    atheris.Setup([argv[0], str(corpus), *argv[1:]], agree)
     atheris.Fuzz()
 
 

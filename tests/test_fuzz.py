@@ -62,13 +62,13 @@ def messages(draw: st.DrawFn) -> bytes:
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(messages())
 def test_a_viewer_and_a_recording_hub_agree_on_any_message(payload):
-    _agree(payload)
+    agree(payload)
 
 
 @settings(max_examples=200)
 @given(st.binary(max_size=200))
 def test_random_bytes_are_refused_or_read_never_raised(payload):
-    _agree(payload)
+    agree(payload)
 
 
 def test_every_hostile_message_ever_found_is_counted_once_and_never_raised():
@@ -77,12 +77,14 @@ def test_every_hostile_message_ever_found_is_counted_once_and_never_raised():
         viewer.decode(frames)
         keep_counted(hub, frames)
         if len(frames) == 2:
-            _agree(frames[1])
+            agree(frames[1])
     assert viewer.messages == hub.messages == len(SEEDS)
     assert viewer.refused == hub.refused and viewer.events == hub.events
 
 
-def _agree(payload: bytes) -> None:
+def agree(payload: bytes) -> None:
+    """A viewer and a recording hub agree on `payload`: both refuse it, or keep reads back what decode
+    gives, events later stages can trust; and a message is counted once (also tests/fuzz_long.py's)."""
     try:
         seen = decode(payload)
     except WireError:

@@ -207,3 +207,23 @@ def test_a_tap_without_the_cpu_is_said_from_the_proxys_own_tally(endpoints, monk
         sock.close(linger=0)
     assert hub.stats.messages_in + hub.stats.behind == 200
     assert hub.stats.behind > 100
+
+
+def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
+    """A batch with seqs [0, 2**62] (issue 13) made "lost before the hub" read 4.6e18: a number from the
+    sender, believed. A jump past MAX_GAP counts as a restart, in the hub as in every model."""
+    from swarmscope.core.hostile import SEEDS
+    from swarmscope.core.model import SwarmModel
+    from swarmscope.core.sequence import MAX_GAP
+
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
+    hub._count(SEEDS["seqs 0 and 2**62"])
+    hub._count(_batch("a", [2**62 + 1, 2**62 + 5]))  # a real hole after it is still counted
+    assert sum(hub.stats.gaps.values()) == 3 and hub.stats.restarts == 1
+    model = SwarmModel()
+    model.apply_many([Event(1, "b", 0, "log", {}, 1), Event(2, "b", MAX_GAP + 5, "log", {}, 1),
+                      Event(3, "b", MAX_GAP + 7, "log", {}, 1)])
+    assert model.gaps == 1 and model.restarts == 1
+    lying = Event(4, "c", 2**62, "lost", {"first": 0, "events": 2**62}, 1)
+    model.apply_many([Event(1, "c", 0, "log", {}, 1), lying])
+    assert model.agents["c"].gaps == 0 and model.agents["c"].restarts == 1

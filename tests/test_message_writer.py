@@ -14,7 +14,7 @@ from swarmscope.core.model import SwarmModel
 from swarmscope.core.replay import Session
 from swarmscope.core.sim import SimConfig, simulate
 from swarmscope.core.wire import WIRE_VERSION, encode_batch, message
-from swarmscope.core.wire_store import events_kept, keep, kept_of
+from swarmscope.core.wire_store import events_kept, keep
 
 from helpers import wait_for
 

@@ -10,7 +10,9 @@ import sys
 from swarmscope.core import bench
 
 SECTIONS = (*bench.SECTIONS, "ui", "replay")
-"""The core's sections, and the UI's (kept in tui/: core never imports Textual)."""
+"""The core's sections, and the UI's (kept in tui/: core never imports Textual): what runs by default."""
+CHOICES = (*SECTIONS, *bench.TRUST_SECTIONS)
+"""And the trust sections, minutes each, run only by name."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Each figure is printed next to a floor measured in the same run, "
                                    "because machines are noisy: compare the ratios.")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    p.add_argument("--only", choices=SECTIONS, action="append",
-                   help="run only this section (repeatable)")
+    p.add_argument("--only", choices=CHOICES, action="append",
+                   help="run only this section (repeatable); hostile and soak run only when named")
     p.add_argument("--quick", action="store_true", help="smaller runs: rougher figures, sooner")
     p.set_defaults(run=run)
 
