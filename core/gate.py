@@ -61,7 +61,7 @@ WANT = {
     "size": f"at most {MAX_MESSAGE_BYTES:,} bytes",
     "msgpack": "one msgpack value within the limits (maps keyed by text, no binary or ext, "
                f"arrays of at most {MAX_BATCH_EVENTS:,} items, text of at most {MAX_STR_LEN:,} bytes)",
-    "nesting": f"data at most {MAX_DEPTH} levels deep",
+    "nesting": f"at most {STACK} levels, msgpack's own limit (an event's data past {MAX_DEPTH} is marked)",
     "shape": "an array: [version, agent, inc, first, last, count, ts, kinds, kind indices, data, seqs] "
              "(2.x), or [version, events] (1.x)",
     "version": "an integer 1000 * major + minor, major 1 or 2",

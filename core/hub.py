@@ -4,7 +4,8 @@ The proxy runs in C on its own thread; we only add a capture tap, in two
 threads. The tap thread takes every message off the capture socket as it
 comes into an Intake (intake.py): a queue bounded in bytes, which drops and
 counts per agent what a slow worker cannot take, so nothing is lost without
-a word and no sender can grow the hub past its bound. The worker thread
+a word and no sender can grow the hub past its bound. The capture socket
+never drops: should the tap thread itself fall behind, the proxy waits. The worker thread
 passes each message through the gate's message layer (wire_store.keep),
 counts it (passed, refused by field), counts per-agent gaps and restarts,
 and hands what it kept, and the losses as `lost` events in their place, to
@@ -59,9 +60,10 @@ CLIENTS_RELOAD_S = 2.0
 """How often a CURVE hub reads its clients/ folder again: a key copied there is let in this soon."""
 
 TAP_QUEUE = 10_000
-"""Messages ZeroMQ holds for the tap thread, which only moves them into the intake: a stop-gap
-for a moment without the CPU. Past it ZeroMQ drops for the tap alone, and the hub counts those
-from the proxy's own tally (HubStats.behind)."""
+"""Messages ZeroMQ holds for the tap thread, which only moves them into the intake. Past it the
+proxy waits for the tap (the capture socket is a PAIR, which blocks rather than drops), and the
+agents, their queue to the hub full, keep their events: a tap without the CPU for a moment slows
+the hub down, and loses nothing."""
 
 TAP_BYTES = 256 * 1024 * 1024
 """Bytes of messages waiting for the worker: past this, messages are dropped and counted per agent
@@ -189,7 +191,7 @@ class Hub:
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
         if self._listeners:
             self._xsub.send(b"\x01")  # a recording hub takes every agent's events, viewer or not
-        self._capture = ctx.socket(zmq.PUB)
+        self._capture = ctx.socket(zmq.PAIR)  # full, it makes the proxy wait: nothing dropped unsaid
         self._capture.setsockopt(zmq.SNDHWM, TAP_QUEUE)
         self._capture.bind(f"inproc://{self._name}-capture")
         self._control = ctx.socket(zmq.PAIR)
@@ -288,9 +290,8 @@ class Hub:
 
     def _tap(self, ready: threading.Event) -> None:
         """Move what the proxy passes into the intake; track connections; take late joiners' questions."""
-        tap = self._ctx.socket(zmq.SUB)
+        tap = self._ctx.socket(zmq.PAIR)
         tap.setsockopt(zmq.RCVHWM, TAP_QUEUE)
-        tap.setsockopt(zmq.SUBSCRIBE, b"")
         tap.connect(f"inproc://{self._name}-capture")
         woken = self._ctx.socket(zmq.PAIR)  # the worker says so here when it has answers to send
         woken.bind(f"inproc://{self._name}-wake")

@@ -57,9 +57,8 @@ class HubStats:
 
     @property
     def behind(self) -> int:
-        """Frames the proxy passed that the tap has not taken, as messages of two: waiting for a tap
-        thread without the CPU, or, past its ZeroMQ queue, dropped for it (viewers had them).
-        After a stop, only the dropped ones."""
+        """Frames the proxy passed that the tap has not taken yet, as messages of two: waiting for a
+        tap thread without the CPU (past its queue the proxy waits for it, so none is dropped)."""
         return max(0, self.frames_passed - self.frames_taken) // 2
 
     def failed(self, exc: Exception) -> None:

@@ -4,6 +4,7 @@ and handed on as a loss in its place; what the proxy passed before a stop still 
 
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -176,9 +177,10 @@ def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_i
     assert sum(st.gaps.values()) == 0  # dropped in the hub, not lost before it
 
 
-def test_a_tap_without_the_cpu_is_said_from_the_proxys_own_tally(endpoints, monkeypatch):
-    """Past ZeroMQ's queue for the tap (a tap thread that gets no CPU for long), messages are dropped
-    for the tap alone; the proxy's own tally says how many, even after the stop."""
+def test_a_tap_without_the_cpu_slows_the_hub_and_loses_nothing(endpoints, monkeypatch):
+    """Past ZeroMQ's queue for the tap (a tap thread that gets no CPU for long), the proxy waits for it
+    instead of dropping (a PUB capture, as before, dropped most of these for the tap): every message
+    is taken in once the tap runs again."""
     monkeypatch.setattr(hub_module, "TAP_QUEUE", 10)
     stuck, entered = threading.Event(), threading.Event()
     hub = Hub(*endpoints)
@@ -197,17 +199,14 @@ def test_a_tap_without_the_cpu_is_said_from_the_proxys_own_tally(endpoints, monk
             sock.send_multipart(_batch("a", [b]))
             if b == 0:
                 wait_for(entered.is_set)
-
-        def passed_all() -> bool:
-            hub.count_passed()
-            return hub.stats.frames_passed >= 400  # two frames a message
-        wait_for(passed_all)
-        assert hub.stats.behind >= 150
+        time.sleep(0.2)  # the proxy has long since filled the tap's queue of 10, and waits
+        assert hub.stats.messages_in <= 1
         stuck.set()
+        wait_for(lambda: hub.stats.messages_in == 200)
+        hub.count_passed()
+        assert hub.stats.behind == 0
         sock.close(linger=0)
-    assert hub.stats.messages_in + hub.stats.behind == 200
-    assert hub.stats.behind > 100
-
+    assert hub.stats.decode.messages == 200 and hub.intake.dropped_messages == 0
 
 def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
     """A batch with seqs [0, 2**62] (issue 13) made "lost before the hub" read 4.6e18: a number from the

@@ -102,7 +102,7 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
           f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
           f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
           f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
-          f"{_behind(stats['behind'], final, recording)}{_failures(stats)}", flush=True)
+          f"{_behind(stats['behind'], final)}{_failures(stats)}", flush=True)
 
 
 def _failures(stats: dict) -> str:
@@ -128,10 +128,6 @@ def _dropped(stats: dict, recording: bool) -> str:
             f"{who} fell behind{' (each loss written into the session)' if recording else ''}")
 
 
-def _behind(messages: int, final: bool, recording: bool) -> str:
-    """What the tap has not taken of what the proxy passed (viewers had it all)."""
-    if not messages:
-        return ""
-    if final:
-        return f"; {messages:,} messages passed to viewers but dropped before the tap took them (it had no CPU)"
-    return f"; the tap is {messages:,} messages behind"
+def _behind(messages: int, final: bool) -> str:
+    """What the tap has not taken yet of what the proxy passed."""
+    return f"; the tap is {messages:,} messages behind" if messages and not final else ""
