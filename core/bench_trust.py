@@ -54,15 +54,16 @@ class _Pipeline:
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.rss: dict[str, float] = {"hub": 0.0, "record": 0.0, "keyframers": 0.0}
 
-    def wait_up(self) -> None:
-        """Until a probe is in both files."""
-        with Emitter("probe", self.ins, auto_heartbeat=False, close_timeout=10) as probe:
-            deadline = time.monotonic() + 30
-            while not (_holds(self.record_file, "probe") and _holds(_only(self.sessions), "probe")):
+    def probe_through(self, timeout: float = 30) -> None:
+        """Until a new probe is in both files: the path is up, and all that came before it is through."""
+        with Emitter(f"probe-{time.monotonic_ns()}", self.ins, auto_heartbeat=False, close_timeout=10) as probe:
+            deadline = time.monotonic() + timeout
+            while not (_holds(self.record_file, probe.agent) and _holds(_only(self.sessions), probe.agent)):
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the recording hub and its recorder did not come up")
+                    raise RuntimeError("the recording hub and its recorder did not take a probe")
+                self.sample()
                 probe.status("running")
-                time.sleep(0.1)
+                time.sleep(0.25)
 
     def sample(self) -> None:
         """The largest RSS each process (and the recorders' keyframers, summed) has had so far."""
@@ -79,7 +80,8 @@ class _Pipeline:
         hub_out, hub_err = self.hub.communicate(timeout=120)
         lines = [json.loads(line) for line in hub_out.splitlines() if line.startswith("{")]
         return {"exit": (self.hub.returncode, self.record.returncode), "final": lines[-1] if lines else {},
-                "tracebacks": ("Traceback" in hub_err) + ("Traceback" in rec_err), "record_said": rec_out.strip()}
+                "tracebacks": ("Traceback" in hub_err) + ("Traceback" in rec_err), "record_said": rec_out.strip(),
+                "errors": (hub_err.strip()[-2000:], rec_err.strip()[-2000:])}
 
 
 def _only(folder: Path) -> Path:
@@ -90,7 +92,7 @@ def _only(folder: Path) -> Path:
 def _holds(path: Path, agent: str) -> bool:
     try:
         with Session(path) as s:
-            return any(e.agent == agent for e in s.events(max(0, len(s) - 2000), len(s)))
+            return any(e.agent == agent for e in s.events(max(0, len(s) - 5000), len(s)))
     except Exception:  # not there yet, or its header not yet written
         return False
 
@@ -134,7 +136,7 @@ def bench_hostile(line: Callable[..., None], quick: bool = False, report: Report
         report(f"hostile: {n:,} hostile messages into `hub --record` with `record` attached, then a known agent")
     with tempfile.TemporaryDirectory(prefix="sshostile") as tmp:
         pipe = _Pipeline(tmp)
-        pipe.wait_up()
+        pipe.probe_through()
         sender = mp.get_context("spawn").Process(target=_hostile_sender, args=(pipe.ins, n, 13))
         start = time.perf_counter()
         sender.start()
@@ -142,6 +144,7 @@ def bench_hostile(line: Callable[..., None], quick: bool = False, report: Report
             pipe.sample()
             sender.join(0.25)
         sent_s = time.perf_counter() - start
+        pipe.probe_through(timeout=600)  # the storm is through both: now the known agent
         alive = pipe.hub.poll() is None and pipe.record.poll() is None
         with Emitter("known", pipe.ins, auto_heartbeat=False, close_timeout=60) as known:
             for k in range(1000):
@@ -219,7 +222,7 @@ def bench_soak(line: Callable[..., None], quick: bool = False, report: Report = 
 def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Report) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sssoak") as tmp:
         pipe = _Pipeline(tmp)
-        pipe.wait_up()
+        pipe.probe_through()
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
         per = agents // procs
@@ -239,14 +242,7 @@ def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Rep
             dropped += d
         for w in workers:
             w.join(30)
-        with Emitter("probe", pipe.ins, auto_heartbeat=False, close_timeout=30) as probe:  # after everything
-            probe.status("done")
-        deadline = time.monotonic() + 300
-        while not (_holds(pipe.record_file, "probe") and _holds(_only(pipe.sessions), "probe")):
-            if time.monotonic() > deadline:
-                break
-            pipe.sample()
-            time.sleep(0.5)
+        pipe.probe_through(timeout=600)  # after everything
         said = pipe.stop()
         files = {"hub": _accounted(_only(pipe.sessions)), "record": _accounted(pipe.record_file)}
     ok = sum(all(files[f].get(a, (0, 0))[0] + files[f].get(a, (0, 0))[1] == n for f in files)

@@ -42,7 +42,7 @@ READER_QUEUE = 1_000
 VIEWER_QUEUE = 200
 """For a screen without an intake: about 100,000 events, a second at full flood. A view that cannot
 keep up loses the excess, which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
-READER_BYTES = 256 * 1024 * 1024
+READER_BYTES = 128 * 1024 * 1024
 """What a recorder's intake holds before it drops (and says so in the session)."""
 
 TURNED_AWAY = {
@@ -109,8 +109,8 @@ class Feed:
                     events.append(lost_event(item, self._why_lost))
                     continue
                 events.extend(self.stats.decode(item))
-                if len(events) >= MAX_EVENTS_PER_POLL:
-                    break
+                if len(events) >= MAX_EVENTS_PER_POLL and self.intake is None:
+                    break  # the rest stays in the socket (taken from an intake, it is all folded now)
         return events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:

@@ -154,12 +154,17 @@ def read_columns(payload: bytes, limits: dict, items: bool) -> tuple[Columns, li
         return None
     if fields < 11:
         raise Refused("shape", f"a 2.x message of {fields} fields")
-    agent, inc, first, last, count, ts, table, kinds = [reader.unpack() for _ in range(8)]
+    agent, inc, first, last, count = [reader.unpack() for _ in range(5)]
+    if type(count) is not int or not 0 < count <= MAX_BATCH_EVENTS:
+        raise Refused("count", _held(count))
+    ts = _column(reader, payload, "ts", count)
+    table = _column(reader, payload, "kind", count, table=True)
+    kinds = _column(reader, payload, "kind", count)
     spans = None
     if items:
         n, spans = _items(reader, payload)
     else:
-        n = _array_len(payload, reader.tell())
+        n = _array_len(payload, reader.tell(), "data")
         reader.skip()  # the whole column in one call, in C
     seqs = reader.unpack()
     for _ in range(fields - 11):
@@ -184,8 +189,20 @@ def _items(reader: msgpack.Unpacker, payload: bytes) -> tuple[int, list[bytes]]:
     return n, spans
 
 
-def _array_len(payload: bytes, at: int) -> int:
-    """The length an array header at `at` says (read by hand, so the array skips in one call)."""
+def _column(reader: msgpack.Unpacker, payload: bytes, field: str, count: int, table: bool = False) -> list:
+    """A column, once its header says it is as long as it must be (a kind table: at most MAX_KIND_TABLE
+    and `count`): a message that says 100,000 kinds costs a look at a header, not 100,000 strings."""
+    n = _array_len(payload, reader.tell(), field)
+    if table and not 0 < n <= min(count, MAX_KIND_TABLE):
+        raise Refused("kind", f"a table of {n} for {count} events")
+    if not table and n != count:
+        raise Refused("count", f"{count} in the head, {n} in the {field} column")
+    return reader.unpack()
+
+
+def _array_len(payload: bytes, at: int, field: str) -> int:
+    """The length an array header at `at` says (read by hand, before the array is built, or to skip
+    it in one call)."""
     head = payload[at] if at < len(payload) else -1
     if 0x90 <= head <= 0x9F:
         return head & 0x0F
@@ -193,7 +210,7 @@ def _array_len(payload: bytes, at: int) -> int:
         size = 2 if head == 0xDC else 4
         if at + 1 + size <= len(payload):
             return int.from_bytes(payload[at + 1:at + 1 + size], "big")
-    raise Refused("data", "a column that is not an array")
+    raise Refused(field, "a column that is not an array")
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -315,7 +332,7 @@ def check_count(count: Any, ts: Any, kinds: Any, seqs: Any, datas: int) -> None:
         if column is None and field == "seq":
             continue
         if type(column) is not list:
-            raise Refused(field, f"a column that is {_held(column)}")
+            raise Refused(field, "a column that is not an array")
         if len(column) != count:
             raise Refused("count", f"{count} in the head, {len(column)} in the {field} column")
     if datas != count:
@@ -362,9 +379,10 @@ def checked_ts(ts: list) -> list[int]:
 
 
 def _check_kinds(table: Any, kinds: list, count: int) -> None:
-    if type(table) is not list or not 0 < len(table) <= min(count, MAX_KIND_TABLE):
-        raise Refused("kind", f"a table of {len(table) if type(table) is list else _held(table)} "
-                              f"for {count} events")
+    if type(table) is not list:
+        raise Refused("kind", "a column that is not an array")
+    if not 0 < len(table) <= min(count, MAX_KIND_TABLE):
+        raise Refused("kind", f"a table of {len(table)} for {count} events")
     try:
         unknown = set(table) - _KNOWN_KINDS
     except TypeError:  # an unhashable name (an array, a map) is no name
@@ -548,17 +566,19 @@ class DecodeStats:
 
 
 def columns_head(payload: bytes) -> BatchHead | None:
-    """A 2.x message's head read without the rest (agent, inc, first, last, count); None if it has
-    none that reads. For counting what is dropped unread: never a verdict on the message."""
+    """A 2.x message's head read without the rest (agent, inc, first, last, count), when it is one the
+    gate would pass; None otherwise. For counting what is dropped unread: never a verdict on the rest."""
     reader = msgpack.Unpacker(max_buffer_size=len(payload) + 1, **LIMITS)
     reader.feed(payload)
     try:
         if reader.read_array_header() < 11 or reader.unpack() // 1000 != COLUMNS_VERSION // 1000:
             return None
         agent, inc, first, last, count = (reader.unpack() for _ in range(5))
-    except (ValueError, TypeError, msgpack.OutOfData):
+        check_agent(agent)
+        check_inc(inc)
+    except (ValueError, TypeError, msgpack.OutOfData, Refused):
         return None
-    if not (_good_name(agent, MAX_AGENT_LEN) and all(type(v) is int for v in (inc, first, last, count))
-            and 0 < count <= MAX_BATCH_EVENTS):
+    if not (type(first) is type(last) is type(count) is int and 0 <= first <= last < INT63
+            and 0 < count <= min(MAX_BATCH_EVENTS, last - first + 1)):
         return None
     return BatchHead(agent, inc, first, last, count)

@@ -65,7 +65,7 @@ proxy waits for the tap (the capture socket is a PAIR, which blocks rather than 
 agents, their queue to the hub full, keep their events: a tap without the CPU for a moment slows
 the hub down, and loses nothing."""
 
-TAP_BYTES = 256 * 1024 * 1024
+TAP_BYTES = 128 * 1024 * 1024
 """Bytes of messages waiting for the worker: past this, messages are dropped and counted per agent
 (and written into a recorded session as lost). The hub's own bound, whatever agents send."""
 

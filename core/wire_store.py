@@ -50,7 +50,7 @@ def keep(payload: bytes) -> Kept:
     check_size(payload)
     try:
         got = read_columns(payload, LIMITS, items=False)
-    except (Refused, *MSGPACK_ERRORS):  # binary text among them: the whole gate's verdict, in its words
+    except MSGPACK_ERRORS:  # binary text among them: the whole gate's verdict names the field
         raise _refusal(payload) from None
     if got is None:
         return _kept_rows(payload)
