@@ -48,7 +48,7 @@ class _Pipeline:
         self.record_file = Path(tmp) / "record.swarm"
         self.sessions = Path(tmp) / "hub"
         self.hub = subprocess.Popen([*CLI, "hub", "--in", self.ins, "--out", self.outs, "--hold", "0", "--record",
-                                     "--dir", str(self.sessions), "--json", "--stats-every", "0.5"],
+                                     "--dir", str(self.sessions), "--json", "--stats-every", "3600"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.record = subprocess.Popen([*CLI, "record", "--connect", self.outs, "--out", str(self.record_file)],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -78,10 +78,17 @@ class _Pipeline:
         rec_out, rec_err = self.record.communicate(timeout=120)
         self.hub.send_signal(signal.SIGINT)
         hub_out, hub_err = self.hub.communicate(timeout=120)
-        lines = [json.loads(line) for line in hub_out.splitlines() if line.startswith("{")]
+        lines = [_json(line) for line in hub_out.splitlines() if line.startswith("{")]
         return {"exit": (self.hub.returncode, self.record.returncode), "final": lines[-1] if lines else {},
                 "tracebacks": ("Traceback" in hub_err) + ("Traceback" in rec_err), "record_said": rec_out.strip(),
                 "errors": (hub_err.strip()[-2000:], rec_err.strip()[-2000:])}
+
+
+def _json(line: str) -> dict[str, Any]:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"unreadable counters line": line[:200]}
 
 
 def _only(folder: Path) -> Path:
@@ -203,6 +210,7 @@ def _agents(endpoint: str, first: int, count: int, rate: float, seconds: float, 
         time.sleep(max(0.0, start + step / rate - time.monotonic()))
     for em in ems:
         em.close()
+    Emitter(f"done-{first:04d}", publisher=pub, auto_heartbeat=False).close()  # after every bye, on one socket
     pub.close()
     out.put(({em.agent: next(em._seq) for em in ems}, pub.dropped))
 
@@ -242,7 +250,11 @@ def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Rep
             dropped += d
         for w in workers:
             w.join(30)
-        pipe.probe_through(timeout=600)  # after everything
+        deadline = time.monotonic() + 600  # each process's last words, after all its agents': then all is in
+        while not all(_said_bye(path, [f"done-{k * per:04d}" for k in range(procs)])
+                      for path in (pipe.record_file, _only(pipe.sessions))) and time.monotonic() < deadline:
+            pipe.sample()
+            time.sleep(0.5)
         said = pipe.stop()
         files = {"hub": _accounted(_only(pipe.sessions)), "record": _accounted(pipe.record_file)}
     ok = sum(all(files[f].get(a, (0, 0))[0] + files[f].get(a, (0, 0))[1] == n for f in files)
@@ -259,6 +271,15 @@ def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Rep
                f"hub for its recorder; {final.get('gaps', 0):,} before the hub; largest RSS: "
                + ", ".join(f"{k} {v:.0f} MB" for k, v in pipe.rss.items()))
     return {"emitted": emitted, "agents_ok": ok, "emitter_dropped": dropped, "hub": final, "rss_mb": pipe.rss}
+
+
+def _said_bye(path: Path, agents: list[str]) -> bool:
+    try:
+        with Session(path) as s:
+            tail = s.events(max(0, len(s) - 20_000), len(s))
+    except Exception:  # not there yet
+        return False
+    return set(agents) <= {e.agent for e in tail if e.kind == "bye"}
 
 
 def _accounted(path: Path) -> dict[str, tuple[int, int]]:

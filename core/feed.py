@@ -27,9 +27,10 @@ from .events import Event
 from .gate import DecodeStats
 from .gcpause import bulk_allocation
 from .intake import Intake, Lost, lost_event, queued
+from .ledger import TOPIC_LEDGER, Tally, ledger_rows
 from .keys import ENV_HUB_KEY, ENV_KEY, client_curve
 from .wire import MAX_MESSAGE_BYTES, TOPIC_EVENTS
-from .wire_store import Kept, keep_counted, kept_of
+from .wire_store import Kept, events_kept, keep_counted, kept_of
 
 MAX_MESSAGES_PER_POLL = 256
 MAX_EVENTS_PER_POLL = 5_000
@@ -94,6 +95,9 @@ class Feed:
         _subscribe(self._sock, endpoint, queue)
         self.intake = Intake(intake) if intake else None
         self._why_lost = f"dropped by {who}: it fell behind"
+        self._why_ledger = f"passed the hub, never reached {who}: it fell behind"
+        self.tally = Tally()
+        """How far each agent's messages have come to this reader: what the hub's ledger is held against."""
         self._closing = threading.Event()
         self._receiver: threading.Thread | None = None
         if self.intake is not None:
@@ -108,19 +112,31 @@ class Feed:
                 if type(item) is Lost:
                     events.append(lost_event(item, self._why_lost))
                     continue
+                if item[0] == TOPIC_LEDGER:
+                    self.stats.ledgers += 1  # a recorder's to use (poll_kept); a view counts gaps
+                    continue
                 events.extend(self.stats.decode(item))
                 if len(events) >= MAX_EVENTS_PER_POLL and self.intake is None:
                     break  # the rest stays in the socket (taken from an intake, it is all folded now)
         return events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
-        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded."""
+        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded; and
+        what the hub's ledger says passed it but never came, as `lost` events in place (ledger.py)."""
         kept: list[Kept] = []
         for item in self._waiting(timeout_ms):
-            got = kept_of([lost_event(item, self._why_lost)]) if type(item) is Lost \
-                else keep_counted(self.stats, item)
-            if got is not None:
-                kept.append(got)
+            if type(item) is Lost:
+                kept.append(kept_of([lost_event(item, self._why_lost)]))
+                self.tally.reached(item.agent, item.inc, item.last + 1)
+            elif item[0] == TOPIC_LEDGER:
+                self.stats.ledgers += 1
+                kept += [kept_of([lost_event(Lost(*run, run[3] - run[2] + 1, time.time_ns()), self._why_ledger)])
+                         for run in self.tally.lost(*ledger_rows(item[-1]))]
+            else:
+                got = keep_counted(self.stats, item)
+                if got is not None:
+                    kept.append(got)
+                    self.tally.note(got.head, events_kept(got) if got.head is None else ())
         return kept
 
     def _waiting(self, timeout_ms: int) -> Iterator[list[bytes] | Lost]:

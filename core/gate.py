@@ -527,6 +527,8 @@ class DecodeStats:
         """The last refusal of each field, in full: what it held and what was wanted."""
         self.marked: Counter[str] = Counter()
         """Events taken with their data unreadable, by why."""
+        self.ledgers = 0
+        """The hub's ledger messages (ledger.py): not events, counted apart."""
 
     @property
     def bad(self) -> int:

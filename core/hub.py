@@ -48,6 +48,7 @@ from .hub_gaps import GapTally
 from .hub_stats import HubStats
 from .intake import Intake, Lost, lost_event, queued
 from .keys import CLIENTS, Curve, hub_curve
+from .ledger import LEDGER_ALL, LEDGER_S, TOPIC_LEDGER, ledger_messages
 from .wire import MAX_MESSAGE_BYTES
 from .wire_store import Kept, events_kept, keep_counted, kept_of
 
@@ -71,6 +72,9 @@ TAP_BYTES = 128 * 1024 * 1024
 
 DRAIN_S = 10.0
 """At stop, how long the worker may go on with what the proxy passed before it stopped."""
+
+QUIET_S = 0.05
+"""At stop, how long the proxy must take in nothing before it is stopped (see Hub._quiet)."""
 
 HOLD_S = 0.5
 """How long a hub holds its proxy after binding: ZeroMQ's peers reconnect every 0.1 s, so the
@@ -189,6 +193,7 @@ class Hub:
                 raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
                                   f"is another hub running? choose another address with {flag}")
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
+        self._xsub.bind(f"inproc://{self._name}-in")  # for the worker's ledger (ledger.py)
         if self._listeners:
             self._xsub.send(b"\x01")  # a recording hub takes every agent's events, viewer or not
         self._capture = ctx.socket(zmq.PAIR)  # full, it makes the proxy wait: nothing dropped unsaid
@@ -232,7 +237,7 @@ class Hub:
             return
         tap, worker, proxy = self._threads or (None, None, None)
         if proxy is not None:
-            self.count_passed()  # the last tally of what agents sent: what the tap missed is said at stop
+            self._quiet()
             with self._control_lock:
                 self._control.send(b"TERMINATE")
             proxy.join(5)
@@ -241,6 +246,17 @@ class Hub:
             if thread is not None:
                 thread.join(DRAIN_S + 5)
         self._release()
+
+    def _quiet(self) -> None:
+        """Before the proxy stops: let it take in what agents sent already (what ZeroMQ holds for it
+        would go with it), until it takes nothing for QUIET_S, or DRAIN_S have passed."""
+        deadline = time.monotonic() + DRAIN_S
+        before = -1
+        while self.stats.frames_passed != before and time.monotonic() < deadline:
+            before = self.stats.frames_passed
+            self.count_passed()
+            if self.stats.frames_passed != before:
+                time.sleep(QUIET_S)
 
     def count_passed(self) -> None:
         """Ask the proxy how many frames it has taken in, into `stats.frames_passed` (ZeroMQ's own tally,
@@ -343,6 +359,9 @@ class Hub:
             if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
                 st.subscriptions += 1  # a viewer's (un)subscription on its way upstream
                 continue
+            if frames[0] == TOPIC_LEDGER:
+                st.ledgers += 1  # the worker's own, on its way to viewers
+                continue
             st.messages_in += 1
             st.bytes_in += sum(map(len, frames))
             put(frames)
@@ -370,10 +389,14 @@ class Hub:
 
     def _work(self) -> None:
         """Check, count and hand on what the tap took in, a pass at a time, until the tap is done and
-        the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded)."""
+        the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded); and
+        say in the feed, every LEDGER_S, how far each agent has got (ledger.py)."""
         wake = self._ctx.socket(zmq.PAIR)
         wake.connect(f"inproc://{self._name}-wake")
-        deadline = None
+        say = self._ctx.socket(zmq.PUB)
+        say.setsockopt(zmq.LINGER, 0)
+        say.connect(f"inproc://{self._name}-in")
+        deadline, next_ledger, ledgers = None, time.monotonic() + LEDGER_S, 0
         try:
             while True:
                 items = self.intake.take(TAP_PASS, 0.1)
@@ -381,6 +404,11 @@ class Hub:
                     self._pass(items, wake)
                 elif self._tap_done.is_set():
                     return
+                if time.monotonic() >= next_ledger and not self._stop.is_set():
+                    next_ledger, ledgers = time.monotonic() + LEDGER_S, ledgers + 1
+                    whole = ledgers if ledgers % LEDGER_ALL == 1 else None
+                    for frames in ledger_messages(self._gaps.moved(every=whole is not None), whole):
+                        say.send_multipart(frames, zmq.NOBLOCK)
                 if self._stop.is_set():
                     deadline = deadline or time.monotonic() + DRAIN_S
                     if time.monotonic() >= deadline:
@@ -388,6 +416,7 @@ class Hub:
                         return
         finally:
             wake.close(linger=0)
+            say.close(linger=0)
 
     def _pass(self, items: list, wake: zmq.Socket) -> None:
         """One pass: each message counted and kept, each loss made a `lost` event; listeners told once."""

@@ -22,6 +22,16 @@ class GapTally:
         self.stats = stats
         self.seqs: dict[str, list[int]] = {}
         """Each agent's [incarnation, seq expected next]."""
+        self._moved: set[str] = set()
+        """Agents whose seq expected next has moved since `moved()` was last asked."""
+
+    def moved(self, every: bool = False) -> list[tuple[str, int, int]]:
+        """(agent, incarnation, seq expected next) of each agent that moved since last asked (or of
+        `every` agent): what a ledger says (ledger.py)."""
+        agents = self.seqs if every else self._moved
+        rows = [(agent, *self.seqs[agent]) for agent in agents if agent in self.seqs]
+        self._moved = set()
+        return rows
 
     def count_head(self, head: BatchHead, payload: bytes) -> None:
         """Gaps and restarts from a batch's head, as event by event would count them.
@@ -39,6 +49,7 @@ class GapTally:
             return
         _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
         self.seqs[head.agent] = [head.inc, head.last + 1]
+        self._moved.add(head.agent)
         if lost:
             self.stats.gaps[head.agent] += lost
         elif restarted:
@@ -54,6 +65,7 @@ class GapTally:
             return
         _, lost, restarted, _ = advance(known[0], known[1], inc, first)
         self.seqs[agent] = [inc, last + 1]
+        self._moved.add(agent)
         if lost:
             self.stats.gaps[agent] += lost
         elif restarted:
@@ -69,6 +81,7 @@ class GapTally:
             _, agents, seqs, kinds, _, incs = zip(*events)
             if LOST not in kinds and is_run(agents, incs, seqs, first.agent, known[0], known[1]):
                 known[1] += len(events)
+                self._moved.add(first.agent)
                 return
         for ev in events:
             self._count_gap(ev)
@@ -80,6 +93,7 @@ class GapTally:
         inc, expected = known
         nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq, ev.kind, ev.data)
         self.seqs[ev.agent] = [ev.inc, nxt]
+        self._moved.add(ev.agent)
         if lost:
             self.stats.gaps[ev.agent] += lost
         if restarted:

@@ -28,6 +28,8 @@ class HubStats:
     bytes_in: int = 0
     subscriptions: int = 0
     """One-frame messages beginning 0 or 1: viewers (un)subscribing (or an agent sending what looks it)."""
+    ledgers: int = 0
+    """Ledger messages (ledger.py): the hub's own, on their way to its viewers."""
     decode: DecodeStats = field(default_factory=DecodeStats)
     """Messages through the gate: passed (`events`), refused by field."""
     gaps: Counter = field(default_factory=Counter)
@@ -70,6 +72,7 @@ class HubStats:
         return {
             "uptime_s": round(time.time() - self.started, 1),
             "messages_in": self.messages_in, "bytes_in": self.bytes_in, "subscriptions": self.subscriptions,
+            "ledgers": self.ledgers,
             "checked": self.decode.messages, "events_in": self.decode.events, "refused": dict(self.decode.refused),
             "refusals": dict(self.decode.said),
             "dropped_messages": intake.dropped_messages, "dropped_events": sum(intake.dropped_events.values()),

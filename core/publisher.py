@@ -112,7 +112,11 @@ class Publisher:
         """Events the next message may carry: batch_size, less while recent events are large."""
         self._yield_at = min(YIELD_AFTER_BATCHES * batch_size, queue_size // 2)
         """Queued events past which `put` yields the GIL to the flusher (below the queue's size)."""
-        self._sock = (context or zmq.Context.instance()).socket(zmq.XPUB)
+        self._own_ctx = context is None
+        self._ctx = zmq.Context() if context is None else context
+        """A context of its own unless given one: ending it at close is what waits for ZeroMQ to hand
+        over what it holds (a process that exits with messages in ZeroMQ's queue loses them)."""
+        self._sock = self._ctx.socket(zmq.XPUB)
         self._sock.setsockopt(zmq.SNDHWM, SEND_QUEUE)
         self._sock.setsockopt(zmq.XPUB_NODROP, 1)  # a full pipe to the hub says so (Again): we keep the events
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
@@ -144,7 +148,8 @@ class Publisher:
         self._tickers.append(tick)
 
     def close(self) -> None:
-        """Send what is queued (waiting at most close_timeout for the hub) and stop."""
+        """Send what is queued and stop: waits at most close_timeout for the hub to take the queue,
+        then as long again for ZeroMQ to hand over the last of it."""
         if self._closing:
             return
         self._closing = True
@@ -153,6 +158,8 @@ class Publisher:
         if not self._closed.is_set():
             return  # the flusher is stuck in a send; the daemon thread dies with the process
         self._sock.close(linger=int(self.close_timeout * 1000))  # as long as close_timeout is now, not was
+        if self._own_ctx:
+            self._ctx.term()  # returns once ZeroMQ has sent what it held, or close_timeout has passed
         _live.discard(self)
 
     # -- flusher thread -------------------------------------------------

@@ -226,3 +226,59 @@ def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
     lying = Event(4, "c", 2**62, "lost", {"first": 0, "events": 2**62}, 1)
     model.apply_many([Event(1, "c", 0, "log", {}, 1), lying])
     assert model.agents["c"].gaps == 0 and model.agents["c"].restarts == 1
+
+
+def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
+    """ZeroMQ drops for a reader that falls behind, at the hub, without a word: a jump in seqs shows
+    the loss when the agent speaks again, but a lost tail (the bye among it) nothing would show. The
+    hub's ledger says how far each agent got; the reader says the rest lost, in place. (Here the
+    reader stops taking events mid-stream, keeping only the ledger's topic: a tail lost for certain.)"""
+    from swarmscope.core.ledger import TOPIC_LEDGER
+    from swarmscope.core.model import SwarmModel
+
+    hub = Hub(*endpoints)
+    hub.add_listener(lambda kept: None)  # it takes every agent's events, whoever watches
+    with hub, Feed(hub.out_endpoint) as feed:
+        sock = _publisher(hub)
+        got: list = []
+        for b in range(30):
+            sock.send_multipart(_batch("a", range(b * 10, b * 10 + 10)))
+        wait_for(lambda: got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k)) or len(got) == 300)
+        feed._sock.setsockopt(zmq.SUBSCRIBE, TOPIC_LEDGER)
+        feed._sock.setsockopt(zmq.UNSUBSCRIBE, TOPIC_EVENTS)  # from here, ledgers only
+        wait_for(lambda: hub.stats.subscriptions >= 3)  # the hub knows
+        for b in range(30, 100):
+            sock.send_multipart(_batch("a", range(b * 10, b * 10 + 10)))
+
+        def told() -> bool:
+            got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k))
+            return got[-1].kind == "lost" and got[-1].seq == 999
+        wait_for(told, timeout=20)
+        sock.close(linger=0)
+    model = SwarmModel()
+    model.apply_many(got)
+    kept = [e for e in got if e.kind != "lost"]
+    assert len(kept) == 300 and len(kept) + model.agents["a"].gaps == 1000  # each event kept, or counted lost
+    assert got[-1].data["first"] == 300 and "never reached" in got[-1].data["why"]
+
+
+def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
+    """Agents in the first whole ledger were there before the reader: nothing of theirs is claimed.
+    One that shows after it, or a new incarnation, the reader lost from its first seq. A whole ledger
+    counts only once every part has come."""
+    from swarmscope.core.ledger import Tally, ledger_messages, ledger_rows
+
+    tally = Tally()
+    tally.reached("seen", 1, 10)
+    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [("seen", 1, 10, 11)]  # not yet whole
+    parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1)
+    assert len(parts) == 1
+    assert tally.lost(*ledger_rows(parts[0][1])) == [] and tally.whole  # they were there before
+    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)]) == [("new", 1, 0, 2), ("before", 1, 50, 51)]
+    assert tally.lost([("seen", 2, 4)]) == []  # another incarnation: older or newer, a ledger cannot say
+    late = Tally()
+    halves = [(k, [(f"agent-{k}", 1, 5)]) for k in range(2)]
+    late.lost(halves[0][1], (7, 0, 2))
+    assert not late.whole and late.lost([("agent-1", 1, 5)]) == []  # half a whole ledger judges nothing
+    late.lost(halves[1][1], (7, 1, 2))
+    assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [("agent-2", 1, 0, 0)]
