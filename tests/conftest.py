@@ -10,9 +10,9 @@ import os
 import pytest
 from hypothesis import settings
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.feed import Feed
-from swarmscope.core.hub import Hub
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.hub import Hub
 
 from helpers import wait_for
 

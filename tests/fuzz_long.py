@@ -35,7 +35,7 @@ def atheris_gate(argv: list[str]) -> None:
     import atheris
 
     with atheris.instrument_imports():
-        from swarmscope.core.hostile import SEEDS
+        from swarmscope.bench.hostile import SEEDS
         from test_fuzz import agree
 
     corpus = Path(os.environ.get("TMPDIR", "/tmp")) / "swarmscope-fuzz-corpus"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from swarmscope.core.feed import Feed
+from swarmscope.core.hub.feed import Feed
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, poll: float = 0.005) -> None:

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.replay import Session
-from swarmscope.core.store import session_files
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.store import session_files
 
 from helpers import wait_for
 
@@ -69,7 +69,7 @@ def keyframers_of(pid):
         try:
             stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
             if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
-                    b"swarmscope.core.keyframer" in (proc / "cmdline").read_bytes():
+                    b"swarmscope.core.session.keyframer" in (proc / "cmdline").read_bytes():
                 found.append(int(proc.name))
         except OSError:
             continue

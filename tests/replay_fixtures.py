@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from swarmscope.core.replay import open_session
-from swarmscope.core.session_writer import SessionWriter, new_header
-from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.replay.session import open_session
+from swarmscope.core.session.writer import SessionWriter, new_header
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.replay import ReplayScreen
 

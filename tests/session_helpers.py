@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from swarmscope.core.events import Event
-from swarmscope.core.session_writer import SessionWriter, new_header
+from swarmscope.core.session.writer import SessionWriter, new_header
 
 NS = 1_000_000_000
 T0 = 1_767_225_600 * NS

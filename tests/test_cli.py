@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.feed import Feed
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.hub.feed import Feed
 
 from helpers import wait_for
 

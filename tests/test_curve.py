@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from swarmscope.core import hub as hub_module
-from swarmscope.core.emitter import Emitter
+from swarmscope.core.hub import hub as hub_module
+from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.errors import ConfigError
-from swarmscope.core.feed import Feed
-from swarmscope.core.history import LateJoin, history_endpoint
-from swarmscope.core.hub import Hub
-from swarmscope.core.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, client_curve, create_keys
-from swarmscope.core.livesource import LiveSource
-from swarmscope.core.model import SwarmModel
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.latejoin import LateJoin, history_endpoint
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.wire.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, client_curve, create_keys
+from swarmscope.core.live.source import LiveSource
+from swarmscope.core.model.swarm import SwarmModel
 
 from helpers import wait_for
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.redact import MASK
-from swarmscope.core.sim import MemorySink
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.sdk.redact import MASK
+from swarmscope.core.live.sim import MemorySink
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_leaving_the_with_block_on_an_exception_says_failed(sink):
     ("failed", "done", "done"),   # a status given to close() is the agent's last word
 ], ids=["failed-stands", "running-then-done", "done", "close-says"])
 def test_the_last_status_an_agent_gave_stands_at_its_bye(sink, said, closed, bye):
-    from swarmscope.core.model import SwarmModel
+    from swarmscope.core.model.swarm import SwarmModel
     with emitter(sink) as em:
         em.status(said)
         if closed:

@@ -1,7 +1,7 @@
 """A finding written down at one instant of a hand-built session, with known answers."""
 
-from swarmscope.core.finding import Finding, finding_markdown, write_finding
-from swarmscope.core.replay import open_session
+from swarmscope.core.replay.finding import Finding, finding_markdown, write_finding
+from swarmscope.core.replay.session import open_session
 
 from session_helpers import Script
 

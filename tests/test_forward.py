@@ -4,11 +4,11 @@ import signal
 import subprocess
 import sys
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.feed import Feed
-from swarmscope.core.forward import Forwarder
-from swarmscope.core.hub import Hub
-from swarmscope.core.model import SwarmModel
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.forward import Forwarder
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.model.swarm import SwarmModel
 
 from helpers import wait_for
 

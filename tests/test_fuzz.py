@@ -17,17 +17,17 @@ from pathlib import Path
 import msgpack
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from swarmscope.core import session_format as fmt
+from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError, WireError
-from swarmscope.core.gate import DecodeStats, decode
-from swarmscope.core.hostile import HOSTILE_VALUES, SEEDS
-from swarmscope.core.message_writer import MessageWriter
-from swarmscope.core.replay import Session
-from swarmscope.core.session_repair import repair
-from swarmscope.core.session_writer import SessionWriter
-from swarmscope.core.sim import SimConfig, simulate
-from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
-from swarmscope.core.wire_store import events_kept, keep, keep_counted
+from swarmscope.core.wire.gate import DecodeStats, decode
+from swarmscope.bench.hostile import HOSTILE_VALUES, SEEDS
+from swarmscope.core.session.message_writer import MessageWriter
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.repair import repair
+from swarmscope.core.session.writer import SessionWriter
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
+from swarmscope.core.wire.kept import events_kept, keep, keep_counted
 
 # -- the wire ------------------------------------------------------------------------------------
 

@@ -6,12 +6,12 @@ import math
 import msgpack
 import pytest
 
-from swarmscope.core import gate
+from swarmscope.core.wire import gate
 from swarmscope.core.events import Event
-from swarmscope.core.gate import MAX_DEPTH, STACK, DecodeStats, Refused, decode, within_depth
-from swarmscope.core.wire import (COLUMNS_VERSION, MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION,
+from swarmscope.core.wire.gate import MAX_DEPTH, STACK, DecodeStats, Refused, decode, within_depth
+from swarmscope.core.wire.format import (COLUMNS_VERSION, MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION,
                                   encode_batch, message)
-from swarmscope.core.wire_store import events_kept, keep, keep_counted
+from swarmscope.core.wire.kept import events_kept, keep, keep_counted
 
 GOOD = [Event(5, "a", s, "status", {"status": "running"}, 1) for s in range(3)]
 
@@ -167,7 +167,7 @@ def test_text_that_is_not_utf8_is_read_with_its_bad_bytes_replaced():
 
 
 def test_keep_reads_back_exactly_what_a_viewer_decodes():
-    from swarmscope.core.sim import SimConfig, simulate
+    from swarmscope.core.live.sim import SimConfig, simulate
     events = simulate(SimConfig(seed=5), 3000)
     for k in range(0, 3000, 120):
         by_agent = {}
@@ -197,7 +197,7 @@ def test_every_message_is_counted_once_by_what_became_of_it():
 def test_a_flood_of_made_up_kinds_costs_a_bounded_cache():
     """Each message its own table of made-up kinds (issue 13: 100,000 names each grew every process by
     gigabytes): a table is at most MAX_KIND_TABLE names, and the names remembered as checked are bounded."""
-    from swarmscope.core.wire import MAX_KIND_TABLE
+    from swarmscope.core.wire.format import MAX_KIND_TABLE
     with pytest.raises(Refused, match="a table of 100000 for 100000"):
         decode(msgpack.packb([COLUMNS_VERSION, "a", 1, 0, 99_999, 100_000, [5] * 100_000,
                               [f"k{i}" for i in range(100_000)], list(range(100_000)), [{}] * 100_000, None]))

@@ -10,16 +10,16 @@ import msgpack
 import pytest
 import zmq
 
-from swarmscope.core.emitter import Emitter
+from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.events import Event
-from swarmscope.core.history import HISTORY_VERSION, LateJoin, _read, answer, history_endpoint
-from swarmscope.core.hub import Hub
-from swarmscope.core.livesource import LiveSource
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.procsource import ProcessSource
-from swarmscope.core.recorder import Recorder
-from swarmscope.core.wire_store import events_kept, kept_of
-from swarmscope.core.replay import Session
+from swarmscope.core.hub.latejoin import HISTORY_VERSION, LateJoin, _read, answer, history_endpoint
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.live.source import LiveSource
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.live.process import ProcessSource
+from swarmscope.core.session.recorder import Recorder
+from swarmscope.core.wire.kept import events_kept, kept_of
+from swarmscope.core.replay.session import Session
 
 from helpers import wait_for
 

@@ -10,13 +10,16 @@ from collections import Counter
 import pytest
 import zmq
 
-from swarmscope.core import gate, hub as hub_module, hub_gaps, wire_store
+from swarmscope.core.wire import gate
+from swarmscope.core.hub import hub as hub_module
+from swarmscope.core.hub import gaps as hub_gaps
+from swarmscope.core.wire import kept as wire_store
 from swarmscope.core.events import Event
-from swarmscope.core.feed import Feed
-from swarmscope.core.hub import Hub
-from swarmscope.core.sequence import advance
-from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
-from swarmscope.core.wire_store import events_kept
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.model.sequence import advance
+from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
+from swarmscope.core.wire.kept import events_kept
 
 from helpers import drain, wait_for
 
@@ -211,9 +214,9 @@ def test_a_tap_without_the_cpu_slows_the_hub_and_loses_nothing(endpoints, monkey
 def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
     """A batch with seqs [0, 2**62] (issue 13) made "lost before the hub" read 4.6e18: a number from the
     sender, believed. A jump past MAX_GAP counts as a restart, in the hub as in every model."""
-    from swarmscope.core.hostile import SEEDS
-    from swarmscope.core.model import SwarmModel
-    from swarmscope.core.sequence import MAX_GAP
+    from swarmscope.bench.hostile import SEEDS
+    from swarmscope.core.model.swarm import SwarmModel
+    from swarmscope.core.model.sequence import MAX_GAP
 
     hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
     hub._count(SEEDS["seqs 0 and 2**62"])
@@ -233,8 +236,8 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
     the loss when the agent speaks again, but a lost tail (the bye among it) nothing would show. The
     hub's ledger says how far each agent got; the reader says the rest lost, in place. (Here the
     reader stops taking events mid-stream, keeping only the ledger's topic: a tail lost for certain.)"""
-    from swarmscope.core.ledger import TOPIC_LEDGER
-    from swarmscope.core.model import SwarmModel
+    from swarmscope.core.hub.ledger import TOPIC_LEDGER
+    from swarmscope.core.model.swarm import SwarmModel
 
     hub = Hub(*endpoints)
     hub.add_listener(lambda kept: None)  # it takes every agent's events, whoever watches
@@ -266,7 +269,7 @@ def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
     """Agents in the first whole ledger were there before the reader: nothing of theirs is claimed.
     One that shows after it, or a new incarnation, the reader lost from its first seq. A whole ledger
     counts only once every part has come."""
-    from swarmscope.core.ledger import Tally, ledger_messages, ledger_rows
+    from swarmscope.core.hub.ledger import Tally, ledger_messages, ledger_rows
 
     tally = Tally()
     tally.reached("seen", 1, 10)

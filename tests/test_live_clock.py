@@ -2,9 +2,9 @@
 
 import time
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.health import Health
-from swarmscope.core.livesource import LiveSource
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.model.health import Health
+from swarmscope.core.live.source import LiveSource
 
 from helpers import wait_for
 

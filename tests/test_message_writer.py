@@ -7,14 +7,14 @@ import pytest
 
 from swarmscope.core.errors import WireError
 from swarmscope.core.events import Event
-from swarmscope.core.keyframing import carried_over
-from swarmscope.core.keyframers import Keyframers
-from swarmscope.core.message_writer import MessageWriter
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
-from swarmscope.core.sim import SimConfig, simulate
-from swarmscope.core.wire import WIRE_VERSION, encode_batch, message
-from swarmscope.core.wire_store import events_kept, keep
+from swarmscope.core.session.keyframes import carried_over
+from swarmscope.core.session.keyframer import Keyframers
+from swarmscope.core.session.message_writer import MessageWriter
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.wire.format import WIRE_VERSION, encode_batch, message
+from swarmscope.core.wire.kept import events_kept, keep
 
 from helpers import wait_for
 

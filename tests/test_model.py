@@ -5,11 +5,11 @@ import random
 
 import pytest
 
-from swarmscope.core import model as model_module
+from swarmscope.core.model import swarm as model_module
 from swarmscope.core.events import Event
-from swarmscope.core.health import Health
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.model.health import Health
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.live.sim import SimConfig, simulate
 
 from helpers import exact_state
 
@@ -221,7 +221,7 @@ def test_progress_fraction_is_clamped_to_a_plain_0_to_1(fraction, expected):
 
 
 def test_links_between_agents_stay_bounded_keeping_the_most_recent(monkeypatch):
-    from swarmscope.core import reducers
+    from swarmscope.core.model import reducers
     monkeypatch.setattr(reducers, "MAX_LINKS", 3)
     m = SwarmModel()
     m.apply(hello())

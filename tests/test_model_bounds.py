@@ -2,11 +2,12 @@
 or starts again), kinds by name, agents the hub counts gaps for, states, texts, tags and labels."""
 
 from swarmscope.core.events import MAX_LABELS_CHARS, Event
-from swarmscope.core import hub_gaps, reducers
-from swarmscope.core.hub import Hub
-from swarmscope.core.model import MAX_KINDS, OTHER_KINDS, SwarmModel
-from swarmscope.core.reducers import MAX_TASKS
-from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
+from swarmscope.core.hub import gaps as hub_gaps
+from swarmscope.core.model import reducers
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.model.swarm import MAX_KINDS, OTHER_KINDS, SwarmModel
+from swarmscope.core.model.reducers import MAX_TASKS
+from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
 
 from helpers import exact_state
 

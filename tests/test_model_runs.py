@@ -5,8 +5,8 @@ import random
 import pytest
 
 from swarmscope.core.events import Event
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.reducers import HANDLERS
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.model.reducers import HANDLERS
 
 from helpers import exact_state
 

@@ -1,8 +1,8 @@
 """The live view's model kept in a child process: the screen's copy matches, and a dead child is said."""
 
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.procsource import ProcessSource
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.live.process import ProcessSource
 
 from helpers import wait_for
 

@@ -1,7 +1,7 @@
 """The publisher keeps messages within what the hub accepts, whatever the events weigh."""
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.wire import MAX_MESSAGE_BYTES
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
 
 from helpers import drain, wait_for
 

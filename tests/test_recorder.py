@@ -9,16 +9,16 @@ import pytest
 import zmq
 
 from swarmscope.core.events import Event
-from swarmscope.core.hub import Hub
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.publisher import Publisher
-from swarmscope.core.recorder import Recorder, RecordPolicy
-from swarmscope.core.replay import Session
-from swarmscope.core.session_repair import repair
-from swarmscope.core.sim import SimConfig, Swarm
-from swarmscope.core.store import session_files
-from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
-from swarmscope.core.wire_store import kept_of
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.sdk.publisher import Publisher
+from swarmscope.core.session.recorder import Recorder, RecordPolicy
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.repair import repair
+from swarmscope.core.live.sim import SimConfig, Swarm
+from swarmscope.core.session.store import session_files
+from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
+from swarmscope.core.wire.kept import kept_of
 
 from helpers import wait_for
 from processes import CLI, keyframers_of, probe_events, probe_until_recorded, recording_hub, running

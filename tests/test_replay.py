@@ -5,12 +5,13 @@ import random
 import pytest
 
 from swarmscope.core import open_session
-from swarmscope.core.diff import diff_values
+from swarmscope.core.model.diff import diff_values
 from swarmscope.core.errors import ConfigError
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
-from swarmscope.core.session_writer import SessionWriter
-from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.blame import blame
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.writer import SessionWriter
+from swarmscope.core.live.sim import SimConfig, simulate
 
 from session_helpers import NS, T0, Script, write_events
 
@@ -205,16 +206,16 @@ def test_an_emptied_or_filled_map_shows_as_its_fields(before, after, expected):
 def test_blame_finds_the_event_and_the_message_behind_it(tmp_path):
     path, events = _handoff(tmp_path)
     with Session(path) as s:
-        status = s.blame("b", "status", 9)
+        status = blame(s, "b", "status", 9)
         assert status["index"] == 4 and status["before"] == "starting" and status["value"] == "running"
         assert status["caused_by"] == {"agent": "a", "index": 3, "topic": "handoff", "summary": "your turn"}
         assert status["event"] == events[4]._asdict()
-        assert s.blame("b", "state.step", 9)["index"] == 6
-        assert s.blame("b", "state.plan", 9)["index"] == 5
-        assert s.blame("a", "status", 7)["index"] == 2 and s.blame("a", "status", 7)["caused_by"] is None
-        assert s.blame("a", "status", 9)["index"] == 8
-        assert s.blame("b", "role", 9)["index"] == 1
-        assert s.blame("b", "state.plan", 4) is None
+        assert blame(s, "b", "state.step", 9)["index"] == 6
+        assert blame(s, "b", "state.plan", 9)["index"] == 5
+        assert blame(s, "a", "status", 7)["index"] == 2 and blame(s, "a", "status", 7)["caused_by"] is None
+        assert blame(s, "a", "status", 9)["index"] == 8
+        assert blame(s, "b", "role", 9)["index"] == 1
+        assert blame(s, "b", "state.plan", 4) is None
 
 
 def test_open_session_by_id_prefix_and_unknown_ids(tmp_path, monkeypatch):

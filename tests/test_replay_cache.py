@@ -5,11 +5,11 @@ import random
 
 import pytest
 
-from swarmscope.core import reducers
-from swarmscope.core import session_format as fmt
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
-from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.model import reducers
+from swarmscope.core.session import format as fmt
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
+from swarmscope.core.live.sim import SimConfig, simulate
 
 from session_helpers import write_events
 

@@ -1,8 +1,8 @@
 """Plain rows and meters the screens read from the model once a frame."""
 
 from swarmscope.core.events import Event
-from swarmscope.core.health import Health
-from swarmscope.core.model import SwarmModel
+from swarmscope.core.model.health import Health
+from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.tui.rows import RateMeter, link_rows
 
 S = 1_000_000_000

@@ -1,8 +1,8 @@
 """The scan of a whole session: lost events, and errors and checkpoints placed exactly, as a file grows too."""
 
 from swarmscope.core.events import Event
-from swarmscope.core.replay import open_session
-from swarmscope.core.scan import SessionScan
+from swarmscope.core.replay.session import open_session
+from swarmscope.core.replay.scan import SessionScan
 
 from session_helpers import write_events
 
@@ -43,7 +43,7 @@ def test_a_scan_resumes_where_a_growing_file_left_off(tmp_path):
 
 
 def test_marks_answer_jumps_only_where_the_scan_has_been(tmp_path):
-    from swarmscope.core.scan import UNKNOWN
+    from swarmscope.core.replay.scan import UNKNOWN
 
     events = [Event(i * S, "a", i, "error" if i in (10, 3000) else "log", {}, 1) for i in range(5000)]
     path = tmp_path / "jumps.swarm"

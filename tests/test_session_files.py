@@ -6,13 +6,13 @@ import struct
 
 import pytest
 
-from swarmscope.core import session_format as fmt
+from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
-from swarmscope.core.session_reader import SessionFile
-from swarmscope.core.session_repair import repair
-from swarmscope.core.sim import SimConfig, simulate
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.reader import SessionFile
+from swarmscope.core.session.repair import repair
+from swarmscope.core.live.sim import SimConfig, simulate
 
 from session_helpers import write_events
 

@@ -13,12 +13,13 @@ import sys
 import pytest
 
 from swarmscope.core.events import Event
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.recorder import Recorder, RecordPolicy
-from swarmscope.core.replay import Session
-from swarmscope.core.session_repair import repair
-from swarmscope.core.sim import SimConfig, simulate
-from swarmscope.core.wire_store import kept_of
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session.recorder import Recorder, RecordPolicy
+from swarmscope.core.replay.blame import blame
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.repair import repair
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.wire.kept import kept_of
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.inspector import Inspector
 
@@ -96,7 +97,7 @@ def test_a_later_part_knows_agents_silent_since_the_part_before(tmp_path):
         assert start.events == 0 and start.agents["busy"].events == 0
         assert b.summary()["agents"]["quiet"]["role"] == "planner"
         # no event of this part changed the plan: it was set before, in the part it continues
-        assert b.blame("quiet", "state.plan", len(b) - 1) is None
+        assert blame(b, "quiet", "state.plan", len(b) - 1) is None
 
 
 def test_repair_of_a_later_part_starts_where_the_part_before_ended(tmp_path):

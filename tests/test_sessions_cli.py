@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from swarmscope.core.catalog import DB_NAME, Catalog
-from swarmscope.core.compare import compare
-from swarmscope.core.export import export, md_row
-from swarmscope.core.replay import Session
-from swarmscope.core.retention import Retention, plan_cleanup
+from swarmscope.core.session.catalog import DB_NAME, Catalog
+from swarmscope.core.replay.compare import compare
+from swarmscope.core.replay.export import export, md_row
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session.retention import Retention, plan_cleanup
 
 from replay_fixtures import write_session
 from session_helpers import NS, T0, Script

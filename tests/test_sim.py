@@ -1,8 +1,8 @@
 """The simulated swarm: seeded, and rich enough to exercise everything a viewer shows."""
 
-from swarmscope.core.health import Health
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.sim import NS, SimConfig, simulate
+from swarmscope.core.model.health import Health
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.live.sim import NS, SimConfig, simulate
 
 
 def test_the_same_seed_gives_the_same_events():

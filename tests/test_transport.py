@@ -7,13 +7,13 @@ import msgpack
 import pytest
 import zmq
 
-from swarmscope.core.emitter import Emitter
+from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import Event
-from swarmscope.core.feed import Feed
-from swarmscope.core.hub import Hub
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION, encode_batch
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION, encode_batch
 
 from helpers import drain, wait_for
 
@@ -107,7 +107,7 @@ def test_emitter_without_a_hub_neither_hangs_nor_grows(tmp_path):
 def test_emitter_waits_for_a_late_hub_within_its_queue(endpoints):
     """Events emitted before the hub is up are delivered once it is, and a viewer there (nothing lost
     to slow joining): a hub with nobody to deliver to does not take them from the agent."""
-    from swarmscope.core.hub import Hub
+    from swarmscope.core.hub.hub import Hub
 
     em = Emitter("early", endpoints[0], auto_heartbeat=False)
     em.status("running")
@@ -143,7 +143,7 @@ def test_auto_heartbeats_carry_resources(hub, feed):
 
 
 async def test_async_feed_delivers_from_asyncio(hub):
-    from swarmscope.core.feed import AsyncFeed
+    from swarmscope.core.hub.feed import AsyncFeed
 
     feed = AsyncFeed(hub.out_endpoint)
     try:

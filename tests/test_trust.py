@@ -14,13 +14,13 @@ import time
 import pytest
 import zmq
 
-from swarmscope.core.emitter import Emitter
-from swarmscope.core.hostile import CUT_BY_ZEROMQ, SEEDS, mutated
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.bench.hostile import CUT_BY_ZEROMQ, SEEDS, mutated
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
 from swarmscope.core.events import Event
-from swarmscope.core.sequence import LOST
-from swarmscope.core.wire import TOPIC_EVENTS, encode_batch
+from swarmscope.core.model.sequence import LOST
+from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
 
 from helpers import wait_for
 from processes import CLI, probe_until_recorded, recording_hub

@@ -2,7 +2,7 @@
 
 import shutil
 
-from swarmscope.core.replay import open_session
+from swarmscope.core.replay.session import open_session
 
 from replay_fixtures import EVENTS, replay_app, write_session
 

@@ -4,9 +4,9 @@ import msgpack
 import zmq
 
 from swarmscope.core.events import Event
-from swarmscope.core.health import Health
-from swarmscope.core.livesource import FrozenSource, LiveSource, Source
-from swarmscope.core.wire import TOPIC_EVENTS, WIRE_VERSION
+from swarmscope.core.model.health import Health
+from swarmscope.core.live.source import FrozenSource, LiveSource, Source
+from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.event import EventScreen
@@ -189,7 +189,7 @@ async def test_the_header_says_why_frames_were_refused(hub):
 
 
 async def test_events_the_model_could_not_fold_are_counted_in_the_header(monkeypatch):
-    from swarmscope.core import model as model_module
+    from swarmscope.core.model import swarm as model_module
     monkeypatch.setattr(model_module, "MAX_AGENTS", 5)
     source = FrozenSource([Event(10**18 + i, f"a{i}", 0, "hello", {}, 1) for i in range(8)])
     async with SwarmscopeApp(source).run_test(size=(120, 35)) as pilot:

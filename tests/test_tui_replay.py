@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from swarmscope.core.events import Event
-from swarmscope.core.playback import Playback
-from swarmscope.core.replay import open_session
-from swarmscope.core.scan import SessionScan
+from swarmscope.core.replay.playback import Playback
+from swarmscope.core.replay.session import open_session
+from swarmscope.core.replay.scan import SessionScan
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
@@ -256,10 +256,10 @@ async def test_rewind_from_live_and_back_while_recording_goes_on(tmp_path):
     import threading
     import time
 
-    from swarmscope.core.demo import Demo
-    from swarmscope.core.livesource import LiveSource
-    from swarmscope.core.recorder import Recorder
-    from swarmscope.core.sim import SimConfig
+    from swarmscope.core.live.demo import Demo
+    from swarmscope.core.live.source import LiveSource
+    from swarmscope.core.session.recorder import Recorder
+    from swarmscope.core.live.sim import SimConfig
     from swarmscope.tui.screens.live import LiveScreen
 
     async def until(condition, timeout=20.0):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from swarmscope.core.replay import open_session
+from swarmscope.core.replay.session import open_session
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen

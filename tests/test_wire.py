@@ -3,8 +3,8 @@
 import msgpack
 
 from swarmscope.core.events import Event
-from swarmscope.core.gate import decode
-from swarmscope.core.wire import COLUMNS_VERSION, MAX_KIND_TABLE, WIRE_VERSION, encode_batch
+from swarmscope.core.wire.gate import decode
+from swarmscope.core.wire.format import COLUMNS_VERSION, MAX_KIND_TABLE, WIRE_VERSION, encode_batch
 
 GOOD = Event(1, "a", 0, "status", {"status": "running"}, 9)
 

@@ -16,13 +16,13 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from swarmscope.core.livesource import Source
+from swarmscope.core.live.source import Source
 from swarmscope.themes import THEMES, stylesheets
 
-from . import collector
-from .screens.help import HelpScreen
-from .screens.live import LiveScreen
-from .screens.swarm import SwarmScreen, allowed
+from swarmscope.tui import collector
+from swarmscope.tui.screens.help import HelpScreen
+from swarmscope.tui.screens.live import LiveScreen
+from swarmscope.tui.screens.swarm import SwarmScreen, allowed
 
 
 class SwarmscopeApp(App):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from swarmscope.core.demo import Demo
-from swarmscope.core.procsource import ProcessSource
-from swarmscope.core.recorder import Recorder
+from swarmscope.core.live.demo import Demo
+from swarmscope.core.live.process import ProcessSource
+from swarmscope.core.session.recorder import Recorder
 
-from .app import SwarmscopeApp
-from .keymap import load_keymap
+from swarmscope.tui.app import SwarmscopeApp
+from swarmscope.tui.keymap import load_keymap
 
 
 def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: tuple = ()) -> int:

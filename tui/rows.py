@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
-from swarmscope.core.filters import Filter
-from swarmscope.core.health import Health
-from swarmscope.core.model import SwarmModel, TaskView
+from swarmscope.core.model.filters import Filter
+from swarmscope.core.model.health import Health
+from swarmscope.core.model.swarm import SwarmModel, TaskView
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")

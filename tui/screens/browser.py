@@ -13,13 +13,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from swarmscope.core.catalog import Catalog
+from swarmscope.core.session.catalog import Catalog
 from swarmscope.core.errors import SwarmscopeError
-from swarmscope.core.filters import Filter, parse_filter
-from swarmscope.core.replay import open_session
+from swarmscope.core.model.filters import Filter, parse_filter
+from swarmscope.core.replay.session import open_session
 
-from ..render import duration, fit, human_bytes
-from ..widgets.line_list import LineList
+from swarmscope.tui.render import duration, fit, human_bytes
+from swarmscope.tui.widgets.line_list import LineList
 
 SESSION_FIELDS = ("name", "tag", "outcome", "host", "id")
 SESSION_SORTS = ("newest", "name", "size", "duration", "errors")
@@ -148,7 +148,7 @@ class BrowserScreen(Screen):
 
     @on(LineList.Opened, "#sessions")
     def _open(self, event: LineList.Opened) -> None:
-        from .replay import ReplayScreen
+        from swarmscope.tui.screens.replay import ReplayScreen
         try:
             session = open_session(event.row.path)
         except SwarmscopeError as exc:

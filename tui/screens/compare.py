@@ -9,16 +9,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from swarmscope.core.compare import compare
+from swarmscope.core.replay.compare import compare
 from swarmscope.core.errors import SessionError
-from swarmscope.core.model import SwarmModel
-from swarmscope.core.replay import Session
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
 
-from ..render import shown
-from ..rows import AgentRows
-from ..widgets.agent_grid import AgentGrid
-from ..widgets.line_list import LineList
-from .scrubbing import damage_note, steady, step_bindings
+from swarmscope.tui.render import shown
+from swarmscope.tui.rows import AgentRows
+from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.screens.scrubbing import damage_note, steady, step_bindings
 
 AGENT_FIELDS = ("status", "tasks_ok", "tasks_failed", "errors", "restarts", "gaps")
 

@@ -13,14 +13,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
-from swarmscope.core.filters import Filter
-from swarmscope.core.livesource import Source
+from swarmscope.core.model.filters import Filter
+from swarmscope.core.live.source import Source
 
-from ..render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
-from ..widgets.event_log import EventLog, log_rows
-from ..widgets.line_list import LineList
-from ..widgets.state_tree import fill_tree
-from .event import EventScreen
+from swarmscope.tui.render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
+from swarmscope.tui.widgets.event_log import EventLog, log_rows
+from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.widgets.state_tree import fill_tree
+from swarmscope.tui.screens.event import EventScreen
 
 HISTORY = 120
 """Frames of health history kept while the screen is open."""

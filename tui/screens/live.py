@@ -7,12 +7,12 @@ from collections import deque
 from textual import on
 from textual.binding import Binding
 
-from swarmscope.core.livesource import Source
+from swarmscope.core.live.source import Source
 
-from ..widgets.event_log import EventLog, LogRow, log_rows
-from ..widgets.header import Header
-from ..widgets.line_list import LineList
-from .swarm import SwarmScreen
+from swarmscope.tui.widgets.event_log import EventLog, LogRow, log_rows
+from swarmscope.tui.widgets.header import Header
+from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.screens.swarm import SwarmScreen
 
 LOG_KEEP = 5_000
 LOG_INTAKE = 2_000
@@ -70,7 +70,7 @@ class LiveScreen(SwarmScreen):
                         "(run the demo without --no-record, or watch with a hub that records)",
                         severity="warning", timeout=5)
             return
-        from .replay import ReplayScreen
+        from swarmscope.tui.screens.replay import ReplayScreen
         self.app.push_screen(ReplayScreen.for_live(path, self.swarm_name))
 
     def filters_changed(self) -> None:
@@ -83,5 +83,5 @@ class LiveScreen(SwarmScreen):
 
     @on(LineList.Opened, "#grid")
     def _open_agent(self, event: LineList.Opened) -> None:
-        from .detail import AgentDetailScreen
+        from swarmscope.tui.screens.detail import AgentDetailScreen
         self.app.push_screen(AgentDetailScreen(self.source, event.row.id))

@@ -18,23 +18,24 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, TabPane
 from textual.worker import Worker
 
-from swarmscope.core.diff import behaviour, diff_values
+from swarmscope.core.model.diff import behaviour, diff_values
 from swarmscope.core.errors import SessionError, SwarmscopeError
-from swarmscope.core.finding import Finding, write_finding
-from swarmscope.core.playback import Playback
-from swarmscope.core.position import position_of
-from swarmscope.core.replay import Session, open_session
-from swarmscope.core.scan import UNKNOWN, SessionScan
+from swarmscope.core.replay.blame import blame
+from swarmscope.core.replay.finding import Finding, write_finding
+from swarmscope.core.replay.playback import Playback
+from swarmscope.core.replay.position import position_of
+from swarmscope.core.replay.session import Session, open_session
+from swarmscope.core.replay.scan import UNKNOWN, SessionScan
 
-from ..render import duration
-from ..widgets.agent_grid import AgentGrid
-from ..widgets.event_log import EventLog, event_matches, log_rows
-from ..widgets.inspector import Inspection, Inspector
-from ..widgets.line_list import LineList
-from ..widgets.timeline import Timeline
-from .event import EventScreen
-from .scrubbing import damage_note, events_around, steady, step_bindings, swarm_changes, timeline_data, unclosed_note
-from .swarm import PANELS, SwarmScreen
+from swarmscope.tui.render import duration
+from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.event_log import EventLog, event_matches, log_rows
+from swarmscope.tui.widgets.inspector import Inspection, Inspector
+from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.widgets.timeline import Timeline
+from swarmscope.tui.screens.event import EventScreen
+from swarmscope.tui.screens.scrubbing import damage_note, events_around, steady, step_bindings, swarm_changes, timeline_data, unclosed_note
+from swarmscope.tui.screens.swarm import PANELS, SwarmScreen
 
 
 SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False),
@@ -241,7 +242,7 @@ class ReplayScreen(SwarmScreen):
         agent = self._selected_agent()
         if agent is None:
             return
-        self._blame = self.session.blame(agent, message.path, self.cursor.pos)
+        self._blame = blame(self.session, agent, message.path, self.cursor.pos)
         if self._blame is None:
             before = self.session.continues
             self.notify(f"no event changed {message.path} up to here" + (

@@ -14,14 +14,14 @@ from typing import Any, Callable, TypeVar
 
 from textual.binding import Binding
 
-from swarmscope.core.diff import behaviour
-from swarmscope.core import session_repair
+from swarmscope.core.model.diff import behaviour
+from swarmscope.core.session import repair as session_repair
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
-from swarmscope.core.replay import Session
-from swarmscope.core.scan import ScanResult
+from swarmscope.core.replay.session import Session
+from swarmscope.core.replay.scan import ScanResult
 
-from ..widgets.timeline import Block, TimelineData
+from swarmscope.tui.widgets.timeline import Block, TimelineData
 
 Action = TypeVar("Action", bound=Callable[..., Any])
 WINDOW = 300

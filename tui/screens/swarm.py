@@ -20,17 +20,17 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from swarmscope.core.filters import Filter, parse_filter
-from swarmscope.core.model import SwarmModel
+from swarmscope.core.model.filters import Filter, parse_filter
+from swarmscope.core.model.swarm import SwarmModel
 
-from ..rows import AGENT_FIELDS, LINK_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter
-from ..rows import TaskRow, TaskRows, filter_agents, filter_links, link_rows, swarm_eta
-from ..widgets.agent_grid import COMPACT_BELOW, AgentGrid
-from ..widgets.event_log import LOG_FIELDS, EventLog
-from ..widgets.header import Header, Summary
-from ..widgets.line_list import LineList
-from ..widgets.panels import AlertList, LinkList, TaskList
-from .event import EventScreen
+from swarmscope.tui.rows import AGENT_FIELDS, LINK_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter
+from swarmscope.tui.rows import TaskRow, TaskRows, filter_agents, filter_links, link_rows, swarm_eta
+from swarmscope.tui.widgets.agent_grid import COMPACT_BELOW, AgentGrid
+from swarmscope.tui.widgets.event_log import LOG_FIELDS, EventLog
+from swarmscope.tui.widgets.header import Header, Summary
+from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.widgets.panels import AlertList, LinkList, TaskList
+from swarmscope.tui.screens.event import EventScreen
 
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""

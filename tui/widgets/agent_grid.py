@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from swarmscope.core.health import Health
+from swarmscope.core.model.health import Health
 
-from ..render import bar, fit, human_bytes, status_glyph
-from ..rows import AgentRow
-from .line_list import LineList
+from swarmscope.tui.render import bar, fit, human_bytes, status_glyph
+from swarmscope.tui.rows import AgentRow
+from swarmscope.tui.widgets.line_list import LineList
 
 CARD_WIDTH = 40
 CARD_LINES = 3

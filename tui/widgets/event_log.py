@@ -9,10 +9,10 @@ from typing import Iterable
 from rich.text import Text
 
 from swarmscope.core.events import Event, summarize
-from swarmscope.core.filters import Filter
+from swarmscope.core.model.filters import Filter
 
-from ..render import fit
-from .line_list import LineList
+from swarmscope.tui.render import fit
+from swarmscope.tui.widgets.line_list import LineList
 
 LOG_FIELDS = ("agent", "kind", "level")
 

@@ -8,9 +8,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from swarmscope.core.health import Health
+from swarmscope.core.model.health import Health
 
-from ..render import duration, sparkline
+from swarmscope.tui.render import duration, sparkline
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, Tree
 
-from .state_tree import fill_tree, short
+from swarmscope.tui.widgets.state_tree import fill_tree, short
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import time
 
 from rich.text import Text
 
-from swarmscope.core.health import Health
+from swarmscope.core.model.health import Health
 
-from ..render import bar, count, duration, fit, human_bytes
-from ..rows import Alert, LinkRow, TaskRow
-from .line_list import LineList
+from swarmscope.tui.render import bar, count, duration, fit, human_bytes
+from swarmscope.tui.rows import Alert, LinkRow, TaskRow
+from swarmscope.tui.widgets.line_list import LineList
 
 
 class TaskList(LineList):

@@ -21,9 +21,9 @@ from textual import events
 from textual.message import Message
 from textual.widget import Widget
 
-from swarmscope.core.scan import Marks, ScanResult
+from swarmscope.core.replay.scan import Marks, ScanResult
 
-from ..render import SPARKS
+from swarmscope.tui.render import SPARKS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Between a socket and the work on what it brings: a queue bounded in bytes that counts what it drops.
+
+ZeroMQ queues count messages, not bytes, and drop without a word when full:
+a reader that falls behind learns of it, at best, as a gap in an agent's
+seqs, and never of a stream's tail. So a hub's tap and a recorder's feed
+each take messages off their socket on a thread that does nothing else,
+into an `Intake`, and a worker thread does the work (the gate, the
+recording) at its own pace. Past `limit` bytes waiting, a message is
+dropped here, where its head can still be read: counted per agent, and
+turned into a `Lost` run in the queue where the message would have been, so
+a recorder writes the loss into its session at its place (as an event of
+kind `lost`, which the timeline draws) instead of leaving it unsaid.
+
+Lost runs of one agent follow each other only while no message of that
+agent was queued in between, so a run is always one stretch of its seqs;
+there is at most one per agent plus one per message queued, so a flood of
+drops costs memory in proportion to what is queued, not to what is dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import zmq
+
+from swarmscope.core.events import Event
+from swarmscope.core.wire.gate import BatchHead, columns_head
+from swarmscope.core.model.swarm import MAX_AGENTS
+from swarmscope.core.model.sequence import LOST
+
+LOST_BYTES = 64
+"""What a Lost run counts for against the limit (it is never itself dropped)."""
+OTHER_AGENTS = "(other agents)"
+"""Where drops are counted past MAX_AGENTS agents (a flood of made-up ids must not grow the counter)."""
+
+
+@dataclass
+class Lost:
+    """Messages of one agent's incarnation dropped in a row, seqs first..last (every seq between
+    is lost to the reader: dropped here, or before it came)."""
+
+    agent: str
+    inc: int
+    first: int
+    last: int
+    events: int
+    """Events dropped here (the rest of first..last never reached us)."""
+    ts: int
+    """When the first was dropped (wall clock, ns): where a session places the loss."""
+
+
+Item = list[bytes] | Lost
+
+
+class Intake:
+    """A queue of multipart messages bounded in bytes; thread-safe, one putter and one taker."""
+
+    def __init__(self, limit: int, clock: Callable[[], int] = time.time_ns,
+                 head_of: Callable[[bytes], BatchHead | None] = columns_head) -> None:
+        self.limit = limit
+        self._clock, self._head_of = clock, head_of
+        self._queue: deque[Item] = deque()
+        self._bytes = 0
+        self._ready = threading.Condition()
+        self._last_of: dict[str, Item] = {}
+        """Each agent's newest item in the queue, while it is there (a Lost run to extend, or not)."""
+        self.put_count = 0
+        """Messages put so far, queued or dropped."""
+        self.taken = 0
+        """Items taken so far (messages and Lost runs)."""
+        self.dropped_messages = 0
+        self.dropped_events: Counter[str] = Counter()
+        """Events dropped, per agent (from each message's head)."""
+        self.dropped_unread = 0
+        """Messages dropped whose head did not read (rows of many agents, or no batch at all)."""
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    def put(self, frames: list[bytes]) -> None:
+        """Queue one message, or drop and count it if `limit` bytes are waiting already."""
+        size = sum(map(len, frames))
+        with self._ready:
+            self.put_count += 1
+            if self._bytes + size > self.limit and self._queue:
+                self._drop(frames)
+            else:
+                self._queue.append(frames)
+                self._bytes += size
+                head = self._head_of(frames[-1]) if self._last_of else None
+                if head is not None:
+                    self._last_of[head.agent] = frames
+            self._ready.notify()
+
+    def _drop(self, frames: list[bytes]) -> None:
+        self.dropped_messages += 1
+        head = self._head_of(frames[-1]) if len(frames) == 2 else None
+        if head is None:
+            self.dropped_unread += 1
+            return
+        counted = head.agent if head.agent in self.dropped_events or len(self.dropped_events) < MAX_AGENTS \
+            else OTHER_AGENTS
+        self.dropped_events[counted] += head.count
+        run = self._last_of.get(head.agent)
+        if type(run) is Lost and run.inc == head.inc and run.last < head.first:
+            run.last, run.events = head.last, run.events + head.count
+            return
+        run = Lost(head.agent, head.inc, head.first, head.last, head.count, self._clock())
+        self._queue.append(run)
+        self._bytes += LOST_BYTES
+        self._last_of[head.agent] = run
+
+    def put_marker(self, marker: object) -> None:
+        """Queue something for the taker in its place among the messages (never dropped)."""
+        with self._ready:
+            self._queue.append(marker)
+            self._bytes += LOST_BYTES
+            self._ready.notify()
+
+    def discard(self) -> int:
+        """Let go of everything waiting; returns how many messages were among it."""
+        with self._ready:
+            messages = sum(type(item) is list for item in self._queue)
+            self._queue.clear()
+            self._bytes = 0
+            self._last_of = {}
+            return messages
+
+    def take(self, most: int, timeout: float | None) -> list[Item]:
+        """Up to `most` items in the order they came, waiting at most `timeout` for the first."""
+        with self._ready:
+            if not self._queue:
+                self._ready.wait(timeout)
+            items = [self._queue.popleft() for _ in range(min(most, len(self._queue)))]
+            for item in items:
+                self._bytes -= sum(map(len, item)) if type(item) is list else LOST_BYTES
+            if self._last_of:
+                taken = set(map(id, items))
+                self._last_of = {a: i for a, i in self._last_of.items() if id(i) not in taken}
+            self.taken += len(items)
+            return items
+
+    def wake(self) -> None:
+        """Wake a taker waiting on an empty queue (to see that it should stop)."""
+        with self._ready:
+            self._ready.notify_all()
+
+
+def lost_event(lost: Lost, why: str) -> Event:
+    """A run of dropped messages as an event of kind `lost` (sequence.py): seq the last lost, data the first."""
+    return Event(lost.ts, lost.agent, lost.last, LOST, {"first": lost.first, "events": lost.events, "why": why},
+                 lost.inc)
+
+
+def queued(sock: zmq.Socket) -> Iterator[list[bytes]]:
+    """The messages waiting at a socket, without waiting for more (what a thread moves into an intake)."""
+    while True:
+        try:
+            yield sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return

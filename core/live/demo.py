@@ -1,0 +1,67 @@
+"""The embedded default: a hub and a simulated swarm publishing to it, in this process.
+
+`swarmscope demo` (with or without the UI) is this plus a viewer. Everything
+goes over real sockets, so what the demo shows is what a real swarm would.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+import time
+
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.sdk.publisher import Publisher
+from swarmscope.core.live.sim import SimConfig, Swarm, run_paced
+
+
+class Demo:
+    """Starts a hub (unless one is given by address) and a paced simulated swarm on a thread."""
+
+    def __init__(self, cfg: SimConfig, in_endpoint: str = DEFAULT_IN, out_endpoint: str = DEFAULT_OUT,
+                 *, embedded_hub: bool = True, duration: float | None = None, history: str | None = None) -> None:
+        """`history`: where the embedded hub answers late joiners (see Hub)."""
+        self.cfg = cfg
+        self.in_endpoint, self.out_endpoint = in_endpoint, out_endpoint
+        self.hub = Hub(in_endpoint, out_endpoint, history=history) if embedded_hub else None
+        self.duration = duration
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()
+        """Set when the swarm has run for `duration` (or was stopped)."""
+        self.before_swarm: Callable[[], object] = lambda: None
+        """Called once the hub is up and before any agent says hello: a viewer that
+        must see every agent from its first event waits for its connection here."""
+
+    def start(self) -> "Demo":
+        if self.hub:
+            self.hub.start()
+        self.before_swarm()
+        self._publisher = Publisher(self.in_endpoint, queue_size=200_000)
+        self._thread = threading.Thread(target=self._drive, name="swarmscope-sim", daemon=True)
+        self._thread.start()
+        return self
+
+    def _drive(self) -> None:
+        swarm = Swarm(self.cfg, self._publisher, start_ns=time.time_ns())
+        try:
+            run_paced(swarm, self._stop.is_set, self.duration)
+        finally:
+            swarm.close()
+            self.finished.set()
+
+    def stop(self) -> None:
+        """Stop the swarm (agents say bye), flush, then stop the hub."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)
+            self._publisher.close()
+        if self.hub:
+            self.hub.stop()
+
+    def __enter__(self) -> "Demo":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

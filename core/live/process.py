@@ -1,0 +1,160 @@
+"""A live source whose model lives in a child process, so taking events in never slows the screen.
+
+In one process, folding 100,000 events a second and drawing the screen share
+one interpreter lock, and frames and key presses wait on it. Here a child
+process runs a LiveSource (feed, decode, fold) and, ten times a second, sends
+what changed in the model and the newest events down a pipe; a thread in the
+screen's process folds each push into its own copy between frames. The view is at most one push
+(100 ms) behind the feed, which is what the screen shows at 10 frames a
+second anyway.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import threading
+import time
+from collections import Counter, OrderedDict, deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Callable, Iterator
+
+from swarmscope.core.events import Event
+from swarmscope.core.live.source import Source
+from swarmscope.core.model.swarm import COUNTERS
+from swarmscope.core.model.swarm import AgentView, LinkView, SwarmModel, TaskView
+
+PUSH_S = 0.1
+PUSH_EVENTS = 2_000
+"""Newest events sent with each push: what an event log can show, not every event."""
+PUSH_LINKS = 2_000
+"""Most recent agent pairs sent with each push (the agent detail lists the busiest)."""
+PUSH_FAILED_TASKS = 200
+"""Tasks in flight are all sent; of the finished ones, only the newest that did not end ok
+(the tasks panel keeps failed tasks in view). The rest would only cost the screen time."""
+
+
+@dataclass
+class Push:
+    """What changed in the child's model since the last push, as the model's own objects.
+
+    Agents are sent only when they saw events (a thousand busy agents still
+    cost little to pickle as slotted dataclasses); tasks, links and counters
+    are sent as the screen needs them."""
+
+    agents: dict[str, AgentView]
+    tasks: list[TaskView]
+    links: list[tuple[tuple[str, str], LinkView]]
+    counters: dict[str, int]
+    by_kind: dict[str, int]
+    rate: list[list[int]]
+    recent_errors: list[dict]
+    events: list[Event]
+    connected: bool
+    turned_away: str | None
+    refused: dict[str, int]
+    hub_session: Path | None
+
+
+def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
+    """The child: fold the feed, push what the screen needs until the parent goes away."""
+    from swarmscope.core.live.source import LiveSource  # the child imports only what it runs
+    source = LiveSource(endpoint, history=history).start()
+    seen, sent_at = 0, {}
+    try:
+        while not conn.poll(push_s):
+            with source.reading() as model:
+                events, seen = source.newest(seen, PUSH_EVENTS)
+                payload = pickle.dumps(_push(model, sent_at, events, source), pickle.HIGHEST_PROTOCOL)
+            conn.send_bytes(payload)  # pickled under the lock: nothing changes mid-copy
+    except (BrokenPipeError, EOFError, KeyboardInterrupt):
+        pass  # the screen closed
+    finally:
+        source.stop()
+
+
+def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], source: Source) -> Push:
+    changed = {k: a for k, a in model.agents.items() if sent_at.get(k) != a.events}
+    sent_at.update((k, a.events) for k, a in changed.items())
+    running = [t for t in model.tasks.values() if t.result is None]
+    failed = [t for t in model.tasks.values() if t.result not in (None, "ok")][-PUSH_FAILED_TASKS:]
+    return Push(changed, running + failed, list(model.links.items())[-PUSH_LINKS:],
+                {k: getattr(model, k) for k in COUNTERS}, dict(model.by_kind), [list(b) for b in model.rate],
+                list(model.recent_errors), events, source.connected, source.turned_away, source.refused,
+                source.hub_session)
+
+
+class ProcessSource(Source):
+    """The Source surface over a model kept up to date in a child process."""
+
+    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, push_s: float = PUSH_S,
+                 history: str | None = None) -> None:
+        """`history`: where the hub answers late joiners (see LiveSource)."""
+        super().__init__(endpoint, clock)
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe(duplex=True)
+        self._proc = ctx.Process(target=_serve, args=(endpoint, child, push_s, history), name="swarmscope-ingest",
+                                 daemon=True)
+        self._stopping = threading.Event()
+        self._receiver = threading.Thread(target=self._receive, name="swarmscope-pushes", daemon=True)
+
+    def start(self) -> "ProcessSource":
+        self._proc.start()
+        self._receiver.start()
+        return self
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait (at most `timeout` seconds) until the child is subscribed to the hub."""
+        deadline = time.monotonic() + timeout
+        while not self.connected and time.monotonic() < deadline and self._receiver.is_alive():
+            time.sleep(0.02)
+        return self.connected
+
+    def stop(self) -> None:
+        self._stopping.set()
+        try:
+            self._conn.send(None)  # any message tells the child to stop
+        except (BrokenPipeError, OSError):
+            pass
+        self._receiver.join(3)
+        self._proc.join(3)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(3)
+
+    @contextmanager
+    def reading(self) -> Iterator[SwarmModel]:
+        """The screen's copy, held still while a frame reads it."""
+        with self.lock:
+            yield self.model
+
+    def _receive(self) -> None:
+        """A thread of ours takes pushes in between frames, so a frame never pays for one."""
+        try:
+            while not self._stopping.is_set():
+                if self._conn.poll(0.1):
+                    push = pickle.loads(self._conn.recv_bytes())
+                    with self.lock:
+                        self._apply(push)
+        except (EOFError, OSError):
+            pass
+        self.connected = False  # the child died or we stop: say so rather than show a frozen swarm
+
+    def _apply(self, push: Push) -> None:
+        m = self.model
+        m.agents.update(push.agents)
+        m.tasks = OrderedDict((t.id, t) for t in push.tasks)
+        m.links = dict(push.links)
+        for name, value in push.counters.items():
+            setattr(m, name, value)
+        m.by_kind = Counter(push.by_kind)
+        m.rate = deque(push.rate, maxlen=m.rate.maxlen)
+        m.recent_errors = deque(push.recent_errors, maxlen=m.recent_errors.maxlen)
+        self.recent.extend(push.events)
+        self.appended += len(push.events)
+        self.connected, self.turned_away, self.refused = push.connected, push.turned_away, push.refused
+        if push.hub_session is not None:  # the hub records this swarm: `r` can rewind its file
+            self.hub_session, self.recording = push.hub_session, True
