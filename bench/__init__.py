@@ -20,9 +20,13 @@ SECTIONS = ("emit", "e2e", "sessions", "ui", "replay")
 TRUST_SECTIONS = ("hostile", "soak")
 """Minutes each: run only when asked for by name (`--only hostile`)."""
 _RUNNERS = {
-    "emit": ("emit", "bench_emit"), "e2e": ("e2e", "bench_e2e"), "sessions": ("sessions", "bench_sessions"),
-    "ui": ("ui", "bench_ui"), "replay": ("replay", "bench_replay"),
-    "hostile": ("trust", "bench_hostile"), "soak": ("trust", "bench_soak"),
+    "emit": ("emit", "bench_emit"),
+    "e2e": ("e2e", "bench_e2e"),
+    "sessions": ("sessions", "bench_sessions"),
+    "ui": ("ui", "bench_ui"),
+    "replay": ("replay", "bench_replay"),
+    "hostile": ("trust", "bench_hostile"),
+    "soak": ("trust", "bench_soak"),
 }
 _TAKE_LINE = {"sessions", "hostile", "soak"}
 """Sections that print their figures through a `line` function (`figure` bound to the report)."""

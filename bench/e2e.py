@@ -35,7 +35,10 @@ def _raw_sender(endpoint: str, n: int, batch: int) -> None:
     sock.recv()  # the receiver's subscription: it is listening now
     now = time.time_ns
     for start in range(0, n, batch):
-        events = [(now(), "agent-7", i, "progress", dict(_DATA), 1) for i in range(start, min(n, start + batch))]
+        events = [
+            (now(), "agent-7", i, "progress", dict(_DATA), 1)
+            for i in range(start, min(n, start + batch))
+        ]
         sock.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION, events])])
     sock.send_multipart([b"end", b""])
     sock.close(linger=10_000)
@@ -64,7 +67,9 @@ def _raw_receive(endpoint: str, n: int) -> float:
 def emitter_process(endpoint: str, n: int, started: Any = None) -> None:
     """An agent that emits n events as fast as it can, then says bye; `started`, a shared
     multiprocessing Value, is given the wall time it began (once the hub listens)."""
-    em = Emitter("agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=n + 10, batch_size=500)
+    em = Emitter(
+        "agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=n + 10, batch_size=500
+    )
     wait_listening(em._pub, 10)
     if started is not None:
         started.value = time.time()
@@ -90,8 +95,22 @@ def bench_e2e(quick: bool = False, report: Report = print) -> dict[str, Any]:
     sender.join()
 
     in_ep, out_ep = f"ipc://{tmp}/in", f"ipc://{tmp}/out"
-    hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out", out_ep,
-                            "--stats-every", "3600"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    hub = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope.tui.cli",
+            "hub",
+            "--in",
+            in_ep,
+            "--out",
+            out_ep,
+            "--stats-every",
+            "3600",
+        ],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         ours = _receive_from_hub(out_ep, in_ep, n, ctx)
     finally:
@@ -100,15 +119,25 @@ def bench_e2e(quick: bool = False, report: Report = print) -> dict[str, Any]:
         ours["hub_cpu_s"] = _children_cpu() - ours.pop("children_cpu_s")
     out = {"raw_events_per_s": raw_rate, **ours, "ratio": ours["events_per_s"] / raw_rate}
     figure(report, "floor: raw PUB->SUB, msgpack batches, 2 processes", raw_rate, "ev/s")
-    figure(report, "emitter -> hub -> feed -> model (3 processes)", ours["events_per_s"], "ev/s", raw_rate,
-          "target >= 0.4x")
+    figure(
+        report,
+        "emitter -> hub -> feed -> model (3 processes)",
+        ours["events_per_s"],
+        "ev/s",
+        raw_rate,
+        "target >= 0.4x",
+    )
     if report:
-        report(f"  delivered {ours['delivered']:,} of {n + 2:,} (hello, {n:,} progress, bye); "
-               f"lost and counted as gaps {ours['gaps']:,}; unaccounted {ours['unaccounted']:,}")
+        report(
+            f"  delivered {ours['delivered']:,} of {n + 2:,} (hello, {n:,} progress, bye); "
+            f"lost and counted as gaps {ours['gaps']:,}; unaccounted {ours['unaccounted']:,}"
+        )
         per_event = {k: ours[f"{k}_cpu_s"] / n * 1e6 for k in ("emitter", "hub", "viewer")}
-        report(f"  CPU per event: emitter {per_event['emitter']:.2f} us, hub {per_event['hub']:.2f} us "
-               f"(start-up included), viewer {per_event['viewer']:.2f} us; {os.cpu_count()} cores shared by "
-               "3 processes (the floor has 2 and no hub)")
+        report(
+            f"  CPU per event: emitter {per_event['emitter']:.2f} us, hub {per_event['hub']:.2f} us "
+            f"(start-up included), viewer {per_event['viewer']:.2f} us; {os.cpu_count()} cores shared by "
+            "3 processes (the floor has 2 and no hub)"
+        )
         report(f"  events per message: ours {ours['events_per_message']:,.0f}, floor {_RAW_BATCH}")
     return out
 
@@ -120,7 +149,8 @@ def _children_cpu() -> float:
 
 
 def _receive_from_hub(out_ep: str, in_ep: str, n: int, ctx: Any) -> dict[str, Any]:
-    """Fold the emitter's events into a model; the clock starts at the first poll, which is not counted."""
+    """Fold the emitter's events into a model; the clock starts at the first poll, which is not
+    counted."""
     model = SwarmModel()
     with Feed(out_ep) as feed:
         _wait_for_hub(feed, in_ep)
@@ -147,9 +177,16 @@ def _receive_from_hub(out_ep: str, in_ep: str, n: int, ctx: Any) -> dict[str, An
     a = model.agents.get("agent-7")
     delivered = a.events if a else 0
     gaps = a.gaps if a else 0
-    return {"events_per_s": (delivered - untimed) / max((t1 or 1) - (t0 or 0), 1e-9), "delivered": delivered,
-            "gaps": gaps, "unaccounted": (n + 2) - delivered - gaps, "events_per_message": per_message,
-            "emitter_cpu_s": emitter_cpu, "viewer_cpu_s": viewer_cpu, "children_cpu_s": _children_cpu()}
+    return {
+        "events_per_s": (delivered - untimed) / max((t1 or 1) - (t0 or 0), 1e-9),
+        "delivered": delivered,
+        "gaps": gaps,
+        "unaccounted": (n + 2) - delivered - gaps,
+        "events_per_message": per_message,
+        "emitter_cpu_s": emitter_cpu,
+        "viewer_cpu_s": viewer_cpu,
+        "children_cpu_s": _children_cpu(),
+    }
 
 
 def _ours(events: list) -> list:

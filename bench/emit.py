@@ -1,4 +1,5 @@
-"""emit() on the agent's thread: what instrumenting an agent costs it, against packing the same event."""
+"""emit() on the agent's thread: what instrumenting an agent costs it, against packing the same
+event."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 import statistics
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgpack
 
@@ -17,7 +19,9 @@ from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.sdk.publisher import Publisher
 
 
-def _per_event_ns(fn: Callable[[int], None], n: int, repeat: int, clock: Callable[[], int]) -> float:
+def _per_event_ns(
+    fn: Callable[[int], None], n: int, repeat: int, clock: Callable[[], int]
+) -> float:
     """Median over `repeat` runs of clock-time per call of fn(i) for i in range(n)."""
     runs = []
     for _ in range(repeat):
@@ -36,7 +40,16 @@ def bench_emit(quick: bool = False, report: Report = print) -> dict[str, Any]:
 
     def floor(count: int) -> None:
         for i in range(count):
-            packb((now(), "agent-7", i, "progress", {"fraction": 0.5, "task": "t-42", "message": "3 of 6 pages"}, 1))
+            packb(
+                (
+                    now(),
+                    "agent-7",
+                    i,
+                    "progress",
+                    {"fraction": 0.5, "task": "t-42", "message": "3 of 6 pages"},
+                    1,
+                )
+            )
 
     log = logging.getLogger("swarmscope.bench")
     log.propagate = False
@@ -44,7 +57,7 @@ def bench_emit(quick: bool = False, report: Report = print) -> dict[str, Any]:
     log.setLevel(logging.INFO)
 
     def logging_info(count: int) -> None:
-        for i in range(count):
+        for _ in range(count):
             log.info("progress %s %s %s", 0.5, "t-42", "3 of 6 pages")
 
     endpoint = f"ipc://{tempfile.mkdtemp(prefix='ssbench')}/in"
@@ -52,7 +65,9 @@ def bench_emit(quick: bool = False, report: Report = print) -> dict[str, Any]:
     hub.add_listener(lambda kept: None)  # a hub that takes every event, as a recording one does
     with hub:
         # room for every event of both timed passes: a dropped event costs less than a queued one
-        em = Emitter("agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=2 * n * repeat + 10)
+        em = Emitter(
+            "agent-7", endpoint, heartbeat=60, auto_heartbeat=False, queue_size=2 * n * repeat + 10
+        )
         wait_listening(em._pub)
 
         def emit(count: int) -> None:
@@ -65,8 +80,15 @@ def bench_emit(quick: bool = False, report: Report = print) -> dict[str, Any]:
         emit_wall_ns = _per_event_ns(emit, n, repeat, time.perf_counter_ns)
         log_ns = _per_event_ns(logging_info, n, repeat, time.thread_time_ns)
         em.close()
-    out = {"pack_ns": pack_ns, "emit_ns": emit_ns, "emit_wall_ns": emit_wall_ns, "logging_ns": log_ns,
-           "emit_ratio": emit_ns / pack_ns, "logging_ratio": log_ns / pack_ns, "dropped": em.dropped}
+    out = {
+        "pack_ns": pack_ns,
+        "emit_ns": emit_ns,
+        "emit_wall_ns": emit_wall_ns,
+        "logging_ns": log_ns,
+        "emit_ratio": emit_ns / pack_ns,
+        "logging_ratio": log_ns / pack_ns,
+        "dropped": em.dropped,
+    }
     figure(report, "floor: build + msgpack.packb the same event", pack_ns, "ns")
     figure(report, "emit() (agent thread CPU)", emit_ns, "ns", pack_ns, "target <= 2.5x")
     figure(report, "emit() (wall, flusher thread included)", emit_wall_ns, "ns", pack_ns)

@@ -13,14 +13,42 @@ from typing import Any
 
 import msgpack
 
-from swarmscope.core.wire.format import COLUMNS_VERSION, MAX_MESSAGE_BYTES, TOPIC_EVENTS, WIRE_VERSION
+from swarmscope.core.wire.format import (
+    COLUMNS_VERSION,
+    MAX_MESSAGE_BYTES,
+    TOPIC_EVENTS,
+    WIRE_VERSION,
+)
 
 
 def _columns(n: int = 1, **change: Any) -> list:
     """A good 2.0 message of n status events from agent "a", fields changed as asked."""
-    msg = [COLUMNS_VERSION, "a", 1, 0, n - 1, n, [1_767_225_600_000_000_000 + k for k in range(n)], ["status"],
-           [0] * n, [{"status": "running"}] * n, None]
-    names = ("version", "agent", "inc", "first", "last", "count", "ts", "table", "kinds", "datas", "seqs")
+    msg = [
+        COLUMNS_VERSION,
+        "a",
+        1,
+        0,
+        n - 1,
+        n,
+        [1_767_225_600_000_000_000 + k for k in range(n)],
+        ["status"],
+        [0] * n,
+        [{"status": "running"}] * n,
+        None,
+    ]
+    names = (
+        "version",
+        "agent",
+        "inc",
+        "first",
+        "last",
+        "count",
+        "ts",
+        "table",
+        "kinds",
+        "datas",
+        "seqs",
+    )
     for name, value in change.items():
         msg[names.index(name)] = value
     return msg
@@ -50,16 +78,25 @@ SEEDS: dict[str, list[bytes]] = {
     "one frame beginning 0x01": [b"\x01ev"],
     "one frame beginning 0x00": [b"\x00"],
     # issue 13: memory
-    "a kind table of 100,000 names": _packed(_columns(n=1, table=[f"kind-{k}" for k in range(100_000)])),
+    "a kind table of 100,000 names": _packed(
+        _columns(n=1, table=[f"kind-{k}" for k in range(100_000)])
+    ),
     # issue 13: what a JavaScript publisher sends first
     "float nanoseconds (Date.now() * 1e6)": _packed(_columns(ts=[1.7654321e18])),
     "float nanoseconds, not finite": _packed(_columns(ts=[float("nan")])),
     # found while building the gate
-    "an array as a map key": [TOPIC_EVENTS, msgpack.packb([WIRE_VERSION, [[1, "a", 0, "k", {}, 0]]])
-                              .replace(b"\x80", b"\x81\x92\x01\x02\x03")],
+    "an array as a map key": [
+        TOPIC_EVENTS,
+        msgpack.packb([WIRE_VERSION, [[1, "a", 0, "k", {}, 0]]]).replace(
+            b"\x80", b"\x81\x92\x01\x02\x03"
+        ),
+    ],
     "an int as a map key in data": _packed(_columns(datas=[{1: "x"}])),
     "binary in data": _packed(_columns(datas=[{"blob": b"\x00\xff"}])),
-    "text that is not UTF-8": [TOPIC_EVENTS, msgpack.packb(_columns()).replace(b"running", b"runn\xffng")],
+    "text that is not UTF-8": [
+        TOPIC_EVENTS,
+        msgpack.packb(_columns()).replace(b"running", b"runn\xffng"),
+    ],
     "2,000 arrays deep": [TOPIC_EVENTS, b"\x91" * 2000 + b"\xc0"],
     "an array header of 2**31": [TOPIC_EVENTS, b"\xdd\x7f\xff\xff\xff"],
     "truncated": [TOPIC_EVENTS, msgpack.packb(_columns(n=5))[:-7]],
@@ -69,8 +106,9 @@ SEEDS: dict[str, list[bytes]] = {
     "no events": _packed([WIRE_VERSION, []]),
     "three frames": [TOPIC_EVENTS, msgpack.packb(_columns()), b"more"],
     "another topic": [b"xx", msgpack.packb(_columns())],
-    "a lost event claiming 2**62": _packed(_columns(table=["lost"], datas=[{"first": 0, "events": 2**62}],
-                                                    first=2**62, last=2**62)),
+    "a lost event claiming 2**62": _packed(
+        _columns(table=["lost"], datas=[{"first": 0, "events": 2**62}], first=2**62, last=2**62)
+    ),
 }
 
 
@@ -96,7 +134,29 @@ def mutated(rng: random.Random) -> list[bytes]:
 
 
 HOSTILE_VALUES: list[Any] = [
-    None, True, -1, 0, 2**63, 2**64 - 1, -(2**63), 1.5, float("nan"), float("inf"), "", "x" * 300, b"bin",
-    [], [None], ["x"], [1.5], [2**63], {}, {"a": 1}, [[1]], [{}], _deep(40), list(range(200)),
+    None,
+    True,
+    -1,
+    0,
+    2**63,
+    2**64 - 1,
+    -(2**63),
+    1.5,
+    float("nan"),
+    float("inf"),
+    "",
+    "x" * 300,
+    b"bin",
+    [],
+    [None],
+    ["x"],
+    [1.5],
+    [2**63],
+    {},
+    {"a": 1},
+    [[1]],
+    [{}],
+    _deep(40),
+    list(range(200)),
 ]
 """Values a hostile message puts where a field should be."""

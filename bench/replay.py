@@ -1,4 +1,5 @@
-"""`swarmscope bench --only replay`: from a key to the screen updated, anywhere in a 1,000,000-event session.
+"""`swarmscope bench --only replay`: from a key to the screen updated, anywhere in a 1,000,000-event
+session.
 
 The real replay screen runs headless over the session the sessions bench
 caches. Each sample starts at a random position: a step forward, a step
@@ -12,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual import events
 from textual.message import Message
 
 from swarmscope.bench.report import figure
 from swarmscope.bench.sessions import cached_session
-from swarmscope.core.replay.session import open_session
-
-from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.bench.ui import painted, percentile
+from swarmscope.core.replay.session import open_session
+from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.widgets.timeline import Timeline
 
@@ -34,7 +35,9 @@ async def _until_moved(screen: ReplayScreen, before: tuple, timeout: float = 10.
     await painted(screen)
 
 
-async def _sample(app: SwarmscopeApp, screen: ReplayScreen, message: Callable[[], Message]) -> float:
+async def _sample(
+    app: SwarmscopeApp, screen: ReplayScreen, message: Callable[[], Message]
+) -> float:
     before = screen._drawn
     t0 = time.perf_counter()
     target = screen.query_one(Timeline) if not isinstance(message(), events.Key) else app
@@ -48,7 +51,13 @@ async def _measure(path, n: int, samples: int) -> dict[str, list[float]]:
     session = open_session(path)
     first, last = session[0].ts, session[n - 1].ts
     app = SwarmscopeApp(name="bench", start=lambda: ReplayScreen(session, "bench", start=n // 2))
-    out: dict[str, list[float]] = {"floor": [], "step": [], "step back": [], "next error": [], "drag": []}
+    out: dict[str, list[float]] = {
+        "floor": [],
+        "step": [],
+        "step back": [],
+        "next error": [],
+        "drag": [],
+    }
     kinds: dict[str, Callable[[], Message]] = {
         "step": lambda: events.Key("right", None),
         "step back": lambda: events.Key("left", None),
@@ -78,7 +87,9 @@ def bench_replay(quick: bool = False, report: Callable | None = print) -> dict[s
     n = 200_000 if quick else 1_000_000
     samples = 15 if quick else 40
     if report:
-        report(f"replay UI: key to screen updated, random places in a {n:,}-event session ({samples} each)")
+        report(
+            f"replay UI: key to screen updated, random places in a {n:,}-event session ({samples} each)"
+        )
     path = cached_session(n, report)
     m = asyncio.run(_measure(path, n, samples))
     floor = percentile(m["floor"], 50) * 1e3

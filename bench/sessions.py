@@ -1,4 +1,5 @@
-"""The "sessions" benchmark: a 1,000,000-event simulator session on disk, opened, sought and recorded.
+"""The "sessions" benchmark: a 1,000,000-event simulator session on disk, opened, sought and
+recorded.
 
 Each figure stands next to a floor measured in the same run: reading the
 whole file for the open, one zstd block decompression and one bare
@@ -25,36 +26,38 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import msgpack
 import zmq
 
-from swarmscope.core.session import format as fmt
 from swarmscope.bench.e2e import emitter_process
 from swarmscope.bench.report import Report
+from swarmscope.core.events import Event
 from swarmscope.core.hub.hub import TAP_PASS
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model.reducers import MAX_DONE_TASKS
+from swarmscope.core.model.views import AgentView, LinkView, TaskView
 from swarmscope.core.replay.session import Session
-from swarmscope.core.session.reader import decode_event_block
+from swarmscope.core.session import format as fmt
 from swarmscope.core.session.keyframes import KEYFRAME_EVERY
 from swarmscope.core.session.message_writer import MessageWriter
 from swarmscope.core.session.messages import MESSAGE_LEVEL
+from swarmscope.core.session.reader import decode_event_block
 from swarmscope.core.session.writer import SessionWriter
-from swarmscope.core.live.sim import SimConfig, simulate
-from swarmscope.core.model.views import AgentView, LinkView, TaskView
-from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import decode
 from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
+from swarmscope.core.wire.gate import decode
 from swarmscope.core.wire.kept import keep
 
 WARM_SEEKS = 100
 """Seeks made, untimed, before the timed ones: a process's first seeks fault in the memory its heap
 grows to (measured with getrusage, 400 seeks: 52 minor page faults a seek over the first 20, 33 over
 the next 60, then 0-10), up to 2-3 ms more each on this VM, which made them the p99 of a first pass
-(the 8 slowest of 300 were among the first 55). A user's scrubbing is past them after a few seconds."""
+(the 8 slowest of 300 were among the first 55). A user's scrubbing is past them after a few
+seconds."""
 Line = Callable[..., None]
 BATCH = 500
 """Events per append: about what one hub message carries under load."""
@@ -77,8 +80,10 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
 
 def cached_session(n: int, report: Report) -> Path:
     cache = Path(tempfile.gettempdir()) / "swarmscope-bench"
-    path = cache / (f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-msg{MESSAGE_LEVEL}"
-                    f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}-m{_model_shape()}{fmt.SUFFIX}")
+    path = cache / (
+        f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-msg{MESSAGE_LEVEL}"
+        f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}-m{_model_shape()}{fmt.SUFFIX}"
+    )
     try:
         with Session(path) as s:
             if s.meta["closed"] and len(s) == n:
@@ -93,7 +98,7 @@ def cached_session(n: int, report: Report) -> Path:
     batches = _as_emitters_send(simulate(SimConfig(), n))
     with MessageWriter(tmp) as w:  # as a recording hub writes it
         for k in range(0, len(batches), TAP_PASS):
-            w.append([keep(encode_batch(batch)) for batch in batches[k:k + TAP_PASS]])
+            w.append([keep(encode_batch(batch)) for batch in batches[k : k + TAP_PASS]])
     tmp.rename(path)
     return path
 
@@ -151,8 +156,13 @@ def _seek(path: Path, line: Line, count: int) -> dict[str, Any]:
     line(f"seek (state_at) p50, {count} random positions", p50 * 1e3, "ms", floor_restore * 1e3)
     line("seek (state_at) p99", p99 * 1e3, "ms", floor_restore * 1e3, "target <= 5 ms")
     line("seek at end / seek at start (medians, last/first 5%)", ratio, "x", None, "target <= 1.5")
-    return {"restore_floor_ms": floor_restore * 1e3, "block_floor_ms": floor_block * 1e3,
-            "seek_p50_ms": p50 * 1e3, "seek_p99_ms": p99 * 1e3, "seek_end_start_ratio": ratio}
+    return {
+        "restore_floor_ms": floor_restore * 1e3,
+        "block_floor_ms": floor_block * 1e3,
+        "seek_p50_ms": p50 * 1e3,
+        "seek_p99_ms": p99 * 1e3,
+        "seek_end_start_ratio": ratio,
+    }
 
 
 def _timed_seeks(path: Path, positions: list[int]) -> list[float]:
@@ -174,18 +184,29 @@ def _pct(values: list[float], p: int) -> float:
 def _size(path: Path, n: int, line: Line) -> dict[str, Any]:
     with Session(path) as s:
         f = s.file
-        kf_bytes = sum(fmt.FRAME.unpack(f._pread(off, fmt.FRAME.size))[0] for off, _ in f.index.keyframes)
+        kf_bytes = sum(
+            fmt.FRAME.unpack(f._pread(off, fmt.FRAME.size))[0] for off, _ in f.index.keyframes
+        )
         sample = s.events(n // 2, n // 2 + 100_000)
     total = path.stat().st_size
-    raw = sum(len(msgpack.packb(sample[k:k + 2048])) for k in range(0, len(sample), 2048)) / len(sample)
-    zl = sum(len(zlib.compress(msgpack.packb(sample[k:k + 2048]), 6))
-             for k in range(0, len(sample), 2048)) / len(sample)
+    raw = sum(len(msgpack.packb(sample[k : k + 2048])) for k in range(0, len(sample), 2048)) / len(
+        sample
+    )
+    zl = sum(
+        len(zlib.compress(msgpack.packb(sample[k : k + 2048]), 6))
+        for k in range(0, len(sample), 2048)
+    ) / len(sample)
     line("floor: msgpack, rows, uncompressed", raw, "B/event")
     line("floor: zlib level 6 of msgpack rows, blocks of 2048", zl, "B/event")
     line("on disk, everything", total / n, "B/event", zl, "target <= 20")
     line("  of which keyframes", kf_bytes / n, "B/event")
-    return {"bytes_per_event": total / n, "keyframe_bytes_per_event": kf_bytes / n, "msgpack_bytes_per_event": raw,
-            "zlib_bytes_per_event": zl, "file_bytes": total}
+    return {
+        "bytes_per_event": total / n,
+        "keyframe_bytes_per_event": kf_bytes / n,
+        "msgpack_bytes_per_event": raw,
+        "zlib_bytes_per_event": zl,
+        "file_bytes": total,
+    }
 
 
 def _recorder(line: Line, n: int) -> dict[str, Any]:
@@ -205,29 +226,48 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
     try:
         hub_s = _median_s(lambda: _decode_all(batches), 3)
         with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
-            durable_s, closed_s = map(statistics.median, zip(*(_record_messages(Path(tmp) / "m.swarm", batches)
-                                                              for _ in range(3))))
+            durable_s, closed_s = map(
+                statistics.median,
+                zip(*(_record_messages(Path(tmp) / "m.swarm", batches) for _ in range(3))),
+            )
             inline_s = _median_s(lambda: _record(Path(tmp) / "rec.swarm", decoded), 3)
     finally:
         gc.unfreeze()
     hub_rate, rate = n / hub_s, n / durable_s
     line("floor: decoding wire batches (what viewers do)", hub_rate, "ev/s")
-    line("recorder (hub, record, watch --record): check, compress, write", rate, "ev/s", hub_rate, "must beat the hub")
-    line("  keyframes folded behind (another process): closed", n / closed_s, "ev/s", hub_rate,
-         f"{closed_s - durable_s:.2f} s after the last was on disk")
+    line(
+        "recorder (hub, record, watch --record): check, compress, write",
+        rate,
+        "ev/s",
+        hub_rate,
+        "must beat the hub",
+    )
+    line(
+        "  keyframes folded behind (another process): closed",
+        n / closed_s,
+        "ev/s",
+        hub_rate,
+        f"{closed_s - durable_s:.2f} s after the last was on disk",
+    )
     line("recorder folding in line (SessionWriter)", n / inline_s, "ev/s", hub_rate)
-    return {"hub_decode_events_per_s": hub_rate, "recorder_events_per_s": rate,
-            "recorder_closed_events_per_s": n / closed_s, "recorder_inline_events_per_s": n / inline_s}
+    return {
+        "hub_decode_events_per_s": hub_rate,
+        "recorder_events_per_s": rate,
+        "recorder_closed_events_per_s": n / closed_s,
+        "recorder_inline_events_per_s": n / inline_s,
+    }
 
 
 def _record_messages(path: Path, batches: list[bytes]) -> tuple[float, float]:
     """Seconds until every event is on disk, and until the file is closed (keyframes all in)."""
     path.unlink(missing_ok=True)
     w = MessageWriter(path)
-    w.keyframer.model(0, timeout=30)  # its keyframer is up, as in a recorder already running (it starts in ~0.2 s)
+    w.keyframer.model(
+        0, timeout=30
+    )  # its keyframer is up, as in a recorder already running (it starts in ~0.2 s)
     t0 = time.perf_counter()
     for k in range(0, len(batches), TAP_PASS):  # as a hub's tap hands them over
-        w.append([keep(payload) for payload in batches[k:k + TAP_PASS]])
+        w.append([keep(payload) for payload in batches[k : k + TAP_PASS]])
     w.flush()
     durable = time.perf_counter() - t0
     w.close()
@@ -235,12 +275,12 @@ def _record_messages(path: Path, batches: list[bytes]) -> tuple[float, float]:
 
 
 def _as_emitters_send(events: list) -> list[list]:
-    """The events as a swarm's Emitters send them: each agent's own in one batch per BATCH events
-    of the swarm (wire 2.0 columns, what a hub's tap decodes), in the order the agents first spoke."""
+    """The events as a swarm's Emitters send them: each agent's own in one batch per BATCH events of
+    the swarm (wire 2.0 columns, what a hub's tap decodes), in the order the agents first spoke."""
     out = []
     for k in range(0, len(events), BATCH):
         by_agent: dict[tuple[str, int], list] = {}
-        for ev in events[k:k + BATCH]:
+        for ev in events[k : k + BATCH]:
             by_agent.setdefault((ev.agent, ev.inc), []).append(ev)
         out += by_agent.values()
     return out
@@ -261,14 +301,16 @@ def _record(path: Path, batches: list[list]) -> None:
 
 def _burst(line: Line, n: int) -> dict[str, Any]:
     """What a recorder slower than the swarm means: a burst into a recording hub (`hub --record`),
-    as fast as an Emitter sends. ZeroMQ queues for the tap what it has not taken yet (hub.TAP_QUEUE),
-    so the session loses nothing and catches up after; the hub is stopped (SIGTERM) as the last
-    event is sent, and drains before it exits."""
+    as fast as an Emitter sends. ZeroMQ queues for the tap what it has not taken yet
+    (hub.TAP_QUEUE), so the session loses nothing and catches up after; the hub is stopped (SIGTERM)
+    as the last event is sent, and drains before it exits."""
     started = mp.get_context("spawn").Value("d", 0.0)
     with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
         hub, in_ep = _recording_hub(tmp)
         try:
-            agent = mp.get_context("spawn").Process(target=emitter_process, args=(in_ep, n, started))
+            agent = mp.get_context("spawn").Process(
+                target=emitter_process, args=(in_ep, n, started)
+            )
             agent.start()
             agent.join()
             sent = time.time()
@@ -284,11 +326,18 @@ def _burst(line: Line, n: int) -> dict[str, Any]:
     line("  recorded in all (the tap's checking included)", recording_rate, "ev/s", rate)
     line(f"  events in the session, of {n + 2:,} sent", recorded, "events", None, f"lost: {lost:,}")
     line("  all recorded, hub stopped: after the last sent", caught_up, "s")
-    return {"burst_events_per_s": rate, "burst_recording_events_per_s": recording_rate, "burst_recorded": recorded,
-            "burst_lost": lost, "burst_caught_up_s": caught_up}
+    return {
+        "burst_events_per_s": rate,
+        "burst_recording_events_per_s": recording_rate,
+        "burst_recorded": recorded,
+        "burst_lost": lost,
+        "burst_caught_up_s": caught_up,
+    }
 
 
-def _many_agents(line: Line, messages: int, agents: int = 1_000, per_message: int = 5) -> dict[str, Any]:
+def _many_agents(
+    line: Line, messages: int, agents: int = 1_000, per_message: int = 5
+) -> dict[str, Any]:
     """A recording hub's tap against many agents each sending a few events a message (DESIGN's
     1,000 agents at 100,000 events/s send ~20,000 such messages a second): its pace in messages,
     from its own --json counters, every 0.1 s. The messages are sent first, all at once (fewer than
@@ -298,8 +347,14 @@ def _many_agents(line: Line, messages: int, agents: int = 1_000, per_message: in
     for k in range(messages):
         agent = f"agent-{k % agents:04d}"
         seq = seqs[agent] = seqs.get(agent, -per_message) + per_message
-        payloads.append(encode_batch([Event(time.time_ns(), agent, seq + j, "progress", {"fraction": 0.5}, 1)
-                                      for j in range(per_message)]))
+        payloads.append(
+            encode_batch(
+                [
+                    Event(time.time_ns(), agent, seq + j, "progress", {"fraction": 0.5}, 1)
+                    for j in range(per_message)
+                ]
+            )
+        )
     with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
         hub, in_ep = _recording_hub(tmp, counters_every=0.1)
         sock = zmq.Context.instance().socket(zmq.XPUB)
@@ -320,17 +375,43 @@ def _many_agents(line: Line, messages: int, agents: int = 1_000, per_message: in
             hub.wait(60)
     rate, floor = messages / taken, messages / sent
     line(f"floor: {agents:,} agents' messages of {per_message} events, sent at", floor, "msg/s")
-    line("  taken in by a recording hub's tap", rate, "msg/s", floor, f"= {rate * per_message:,.0f} ev/s")
+    line(
+        "  taken in by a recording hub's tap",
+        rate,
+        "msg/s",
+        floor,
+        f"= {rate * per_message:,.0f} ev/s",
+    )
     return {"many_agents_sent_per_s": floor, "many_agents_taken_per_s": rate}
 
 
 def _recording_hub(tmp: str, counters_every: float | None = None) -> tuple[subprocess.Popen, str]:
     """`swarmscope hub --record` in a process of its own, on ipc endpoints in `tmp`, recording into
-    tmp/rec; with `counters_every`, its --json counters come on its stdout. Returns it and its agent side."""
+    tmp/rec; with `counters_every`, its --json counters come on its stdout. Returns it and its agent
+    side."""
     in_ep = f"ipc://{tmp}/in"
-    counters = ["--stats-every", str(counters_every), "--json"] if counters_every else ["--stats-every", "3600"]
-    hub = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "hub", "--in", in_ep, "--out",
-                            f"ipc://{tmp}/out", "--record", "--dir", f"{tmp}/rec", *counters],
-                           stdout=subprocess.PIPE if counters_every else subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, text=True)
+    counters = (
+        ["--stats-every", str(counters_every), "--json"]
+        if counters_every
+        else ["--stats-every", "3600"]
+    )
+    hub = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope.tui.cli",
+            "hub",
+            "--in",
+            in_ep,
+            "--out",
+            f"ipc://{tmp}/out",
+            "--record",
+            "--dir",
+            f"{tmp}/rec",
+            *counters,
+        ],
+        stdout=subprocess.PIPE if counters_every else subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     return hub, in_ep

@@ -1,11 +1,12 @@
-"""Benchmarks of trust: a hostile storm, and an overload soak, into a recording hub with a recorder attached.
+"""Benchmarks of trust: a hostile storm, and an overload soak, into a recording hub with a recorder
+attached.
 
-`swarmscope bench --only hostile` sends millions of hostile messages (core/hostile.py: every one ever
-found, and good messages broken at random) into `hub --record` with `record` attached, then a known
-agent, and says whether either stopped, whether every message was counted once, whether the known
-agent's events are whole in both files, and how large each process grew. `--only soak` runs 1,000
-agents at 100 events/s each from four processes, past what a 2-core machine takes, and checks, for
-every agent, that what it emitted is what the session holds plus what the session says it lost.
+`swarmscope bench --only hostile` sends millions of hostile messages (core/hostile.py: every one
+ever found, and good messages broken at random) into `hub --record` with `record` attached, then a
+known agent, and says whether either stopped, whether every message was counted once, whether the
+known agent's events are whole in both files, and how large each process grew. `--only soak` runs
+1,000 agents at 100 events/s each from four processes, past what a 2-core machine takes, and checks,
+for every agent, that what it emitted is what the session holds plus what the session says it lost.
 Neither is in the default set (each takes minutes); `--quick` runs a small one.
 """
 
@@ -19,18 +20,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import zmq
 
-from swarmscope.core.sdk.emitter import Emitter
-from swarmscope.bench.report import Report
 from swarmscope.bench.hostile import CUT_BY_ZEROMQ, SEEDS, mutated
-from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.sdk.publisher import Publisher
-from swarmscope.core.replay.session import Session
+from swarmscope.bench.report import Report
 from swarmscope.core.model.sequence import LOST
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.sdk.publisher import Publisher
 from swarmscope.core.session.store import session_files
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
@@ -38,7 +40,9 @@ RSS_BOUNDS_MB = {"hub": 512, "record": 512, "keyframers": 1024}
 """What each process may grow to under any input (docs/trust.md says why these)."""
 
 
-# -- the processes ------------------------------------------------------------------------------------
+# -- the processes
+# ------------------------------------------------------------------------------------
+
 
 class _Pipeline:
     """`hub --record` and `record` attached to it, on ipc endpoints in a folder of their own."""
@@ -47,18 +51,45 @@ class _Pipeline:
         self.ins, self.outs = f"ipc://{tmp}/in", f"ipc://{tmp}/out"
         self.record_file = Path(tmp) / "record.swarm"
         self.sessions = Path(tmp) / "hub"
-        self.hub = subprocess.Popen([*CLI, "hub", "--in", self.ins, "--out", self.outs, "--hold", "0", "--record",
-                                     "--dir", str(self.sessions), "--json", "--stats-every", "3600"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.record = subprocess.Popen([*CLI, "record", "--connect", self.outs, "--out", str(self.record_file)],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.hub = subprocess.Popen(
+            [
+                *CLI,
+                "hub",
+                "--in",
+                self.ins,
+                "--out",
+                self.outs,
+                "--hold",
+                "0",
+                "--record",
+                "--dir",
+                str(self.sessions),
+                "--json",
+                "--stats-every",
+                "3600",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.record = subprocess.Popen(
+            [*CLI, "record", "--connect", self.outs, "--out", str(self.record_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.rss: dict[str, float] = {"hub": 0.0, "record": 0.0, "keyframers": 0.0}
 
     def probe_through(self, timeout: float = 30) -> None:
-        """Until a new probe is in both files: the path is up, and all that came before it is through."""
-        with Emitter(f"probe-{time.monotonic_ns()}", self.ins, auto_heartbeat=False, close_timeout=10) as probe:
+        """Until a new probe is in both files: the path is up, and all that came before it is
+        through."""
+        with Emitter(
+            f"probe-{time.monotonic_ns()}", self.ins, auto_heartbeat=False, close_timeout=10
+        ) as probe:
             deadline = time.monotonic() + timeout
-            while not (_holds(self.record_file, probe.agent) and _holds(_only(self.sessions), probe.agent)):
+            while not (
+                _holds(self.record_file, probe.agent) and _holds(_only(self.sessions), probe.agent)
+            ):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the recording hub and its recorder did not take a probe")
                 self.sample()
@@ -73,15 +104,20 @@ class _Pipeline:
         self.rss["keyframers"] = max(self.rss["keyframers"], kids)
 
     def stop(self) -> dict[str, Any]:
-        """SIGINT both; their exit codes, whether either said a traceback, and the hub's final counters."""
+        """SIGINT both; their exit codes, whether either said a traceback, and the hub's final
+        counters."""
         self.record.send_signal(signal.SIGINT)
         rec_out, rec_err = self.record.communicate(timeout=120)
         self.hub.send_signal(signal.SIGINT)
         hub_out, hub_err = self.hub.communicate(timeout=120)
         lines = [_json(line) for line in hub_out.splitlines() if line.startswith("{")]
-        return {"exit": (self.hub.returncode, self.record.returncode), "final": lines[-1] if lines else {},
-                "tracebacks": ("Traceback" in hub_err) + ("Traceback" in rec_err), "record_said": rec_out.strip(),
-                "errors": (hub_err.strip()[-2000:], rec_err.strip()[-2000:])}
+        return {
+            "exit": (self.hub.returncode, self.record.returncode),
+            "final": lines[-1] if lines else {},
+            "tracebacks": ("Traceback" in hub_err) + ("Traceback" in rec_err),
+            "record_said": rec_out.strip(),
+            "errors": (hub_err.strip()[-2000:], rec_err.strip()[-2000:]),
+        }
 
 
 def _json(line: str) -> dict[str, Any]:
@@ -121,10 +157,13 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-# -- hostile ------------------------------------------------------------------------------------------------
+# -- hostile
+# ------------------------------------------------------------------------------------------------
+
 
 def _hostile_sender(endpoint: str, n: int, seed: int) -> None:
-    """Sends n hostile messages, blocking when the hub's queue is full (paced by it, nothing dropped here)."""
+    """Sends n hostile messages, blocking when the hub's queue is full (paced by it, nothing dropped
+    here)."""
     sock = zmq.Context.instance().socket(zmq.XPUB)
     sock.setsockopt(zmq.XPUB_NODROP, 1)
     sock.connect(endpoint)
@@ -137,10 +176,14 @@ def _hostile_sender(endpoint: str, n: int, seed: int) -> None:
     sock.close(linger=-1)
 
 
-def bench_hostile(line: Callable[..., None], quick: bool = False, report: Report = print) -> dict[str, Any]:
+def bench_hostile(
+    line: Callable[..., None], quick: bool = False, report: Report = print
+) -> dict[str, Any]:
     n = 200_000 if quick else 10_000_000
     if report:
-        report(f"hostile: {n:,} hostile messages into `hub --record` with `record` attached, then a known agent")
+        report(
+            f"hostile: {n:,} hostile messages into `hub --record` with `record` attached, then a known agent"
+        )
     with tempfile.TemporaryDirectory(prefix="sshostile") as tmp:
         pipe = _Pipeline(tmp)
         pipe.probe_through()
@@ -157,32 +200,60 @@ def bench_hostile(line: Callable[..., None], quick: bool = False, report: Report
             for k in range(1000):
                 known.progress(k / 1000, message=f"after the storm {k}")
         deadline = time.monotonic() + 120
-        while not (_whole(pipe.record_file) and _whole(_only(pipe.sessions))) and time.monotonic() < deadline:
+        while (
+            not (_whole(pipe.record_file) and _whole(_only(pipe.sessions)))
+            and time.monotonic() < deadline
+        ):
             pipe.sample()
             time.sleep(0.25)
         whole = _whole(pipe.record_file), _whole(_only(pipe.sessions))
         pipe.sample()
         said = pipe.stop()
     final = said["final"]
-    counted = final.get("checked", 0) + final.get("dropped_messages", 0) + final.get("unrecorded_at_stop", 0)
+    counted = (
+        final.get("checked", 0)
+        + final.get("dropped_messages", 0)
+        + final.get("unrecorded_at_stop", 0)
+    )
     line("hostile messages sent (paced by the hub)", n / sent_s, "msg/s")
     if report:
         top = sorted(final.get("refused", {}).items(), key=lambda r: -r[1])[:6]
-        report(f"  the hub took in {final.get('messages_in', 0):,} messages and {final.get('subscriptions', 0):,} "
-               f"one-frame ones; refused {sum(final.get('refused', {}).values()):,} ({', '.join(f'{f} {c:,}' for f, c in top)})"
-               f"; dropped {final.get('dropped_messages', 0):,} for its recorder, each written as lost")
-        report(f"  every message counted once: {counted == final.get('messages_in')} "
-               f"({final.get('messages_in', 0):,} in = {final.get('checked', 0):,} checked + "
-               f"{final.get('dropped_messages', 0):,} dropped + {final.get('unrecorded_at_stop', 0):,} unrecorded)")
-        report(f"  both still running after the storm: {alive}; exit codes {said['exit']}; tracebacks: "
-               f"{said['tracebacks']}; failures of ours: {final.get('failures')}")
-        report(f"  the known agent's 1,002 events whole in the hub's file: {whole[1]}, in record's: {whole[0]}")
+        report(
+            f"  the hub took in {final.get('messages_in', 0):,} messages and {final.get('subscriptions', 0):,} "
+            f"one-frame ones; refused {sum(final.get('refused', {}).values()):,} ({', '.join(f'{f} {c:,}' for f, c in top)})"
+            f"; dropped {final.get('dropped_messages', 0):,} for its recorder, each written as lost"
+        )
+        report(
+            f"  every message counted once: {counted == final.get('messages_in')} "
+            f"({final.get('messages_in', 0):,} in = {final.get('checked', 0):,} checked + "
+            f"{final.get('dropped_messages', 0):,} dropped + {final.get('unrecorded_at_stop', 0):,} unrecorded)"
+        )
+        report(
+            f"  both still running after the storm: {alive}; exit codes {said['exit']}; tracebacks: "
+            f"{said['tracebacks']}; failures of ours: {final.get('failures')}"
+        )
+        report(
+            f"  the known agent's 1,002 events whole in the hub's file: {whole[1]}, in record's: {whole[0]}"
+        )
     for name, mb in pipe.rss.items():
-        line(f"largest RSS: {name}", mb, "MB", None, f"bound {RSS_BOUNDS_MB[name]} MB: "
-                                                   f"{'met' if mb <= RSS_BOUNDS_MB[name] else 'NOT met'}")
-    return {"hostile_messages": n, "hostile_per_s": n / sent_s, "alive": alive, "exit": said["exit"],
-            "tracebacks": said["tracebacks"], "counted_once": counted == final.get("messages_in"),
-            "known_whole": whole, "rss_mb": pipe.rss, "final": final}
+        line(
+            f"largest RSS: {name}",
+            mb,
+            "MB",
+            None,
+            f"bound {RSS_BOUNDS_MB[name]} MB: {'met' if mb <= RSS_BOUNDS_MB[name] else 'NOT met'}",
+        )
+    return {
+        "hostile_messages": n,
+        "hostile_per_s": n / sent_s,
+        "alive": alive,
+        "exit": said["exit"],
+        "tracebacks": said["tracebacks"],
+        "counted_once": counted == final.get("messages_in"),
+        "known_whole": whole,
+        "rss_mb": pipe.rss,
+        "final": final,
+    }
 
 
 def _whole(path: Path) -> bool:
@@ -195,13 +266,17 @@ def _whole(path: Path) -> bool:
     return [e.seq for e in known] == list(range(1002)) and known[-1].kind == "bye"
 
 
-# -- soak ---------------------------------------------------------------------------------------------------
+# -- soak
+# ---------------------------------------------------------------------------------------------------
+
 
 def _agents(endpoint: str, first: int, count: int, rate: float, seconds: float, out: Any) -> None:
-    """`count` agents sharing one publisher, each emitting `rate` progress events a second; at the end,
-    every agent's bye, and how many events each emitted (its seqs), put on `out`."""
+    """`count` agents sharing one publisher, each emitting `rate` progress events a second; at the
+    end, every agent's bye, and how many events each emitted (its seqs), put on `out`."""
     pub = Publisher(endpoint, queue_size=100_000, close_timeout=120)
-    ems = [Emitter(f"agent-{first + k:04d}", publisher=pub, auto_heartbeat=False) for k in range(count)]
+    ems = [
+        Emitter(f"agent-{first + k:04d}", publisher=pub, auto_heartbeat=False) for k in range(count)
+    ]
     start, step = time.monotonic(), 0
     while time.monotonic() - start < seconds:
         for em in ems:
@@ -210,31 +285,49 @@ def _agents(endpoint: str, first: int, count: int, rate: float, seconds: float, 
         time.sleep(max(0.0, start + step / rate - time.monotonic()))
     for em in ems:
         em.close()
-    Emitter(f"done-{first:04d}", publisher=pub, auto_heartbeat=False).close()  # after every bye, on one socket
+    Emitter(
+        f"done-{first:04d}", publisher=pub, auto_heartbeat=False
+    ).close()  # after every bye, on one socket
     pub.close()
     out.put(({em.agent: next(em._seq) for em in ems}, pub.dropped))
 
 
-def bench_soak(line: Callable[..., None], quick: bool = False, report: Report = print) -> dict[str, Any]:
-    runs, seconds, agents, rate, procs = (1, 15.0, 400, 100.0, 4) if quick else (5, 60.0, 1000, 100.0, 4)
+def bench_soak(
+    line: Callable[..., None], quick: bool = False, report: Report = print
+) -> dict[str, Any]:
+    runs, seconds, agents, rate, procs = (
+        (1, 15.0, 400, 100.0, 4) if quick else (5, 60.0, 1000, 100.0, 4)
+    )
     if report:
-        report(f"soak: {agents:,} agents x {rate:.0f} ev/s from {procs} processes for {seconds:.0f} s into "
-               f"`hub --record` with `record` attached, {runs} runs (past what 2 cores take)")
+        report(
+            f"soak: {agents:,} agents x {rate:.0f} ev/s from {procs} processes for {seconds:.0f} s into "
+            f"`hub --record` with `record` attached, {runs} runs (past what 2 cores take)"
+        )
     results = [_soak_once(agents, rate, seconds, procs, report) for _ in range(runs)]
     for k, r in enumerate(results, 1):
-        line(f"run {k}: agents whose events all add up (both files)", r["agents_ok"], "agents", None,
-             f"of {agents:,}: {'met' if r['agents_ok'] == agents else 'NOT met'}")
+        line(
+            f"run {k}: agents whose events all add up (both files)",
+            r["agents_ok"],
+            "agents",
+            None,
+            f"of {agents:,}: {'met' if r['agents_ok'] == agents else 'NOT met'}",
+        )
     return {"soak": results}
 
 
-def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Report) -> dict[str, Any]:
+def _soak_once(
+    agents: int, rate: float, seconds: float, procs: int, report: Report
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sssoak") as tmp:
         pipe = _Pipeline(tmp)
         pipe.probe_through()
         ctx = mp.get_context("spawn")
         out = ctx.Queue()
         per = agents // procs
-        workers = [ctx.Process(target=_agents, args=(pipe.ins, k * per, per, rate, seconds, out)) for k in range(procs)]
+        workers = [
+            ctx.Process(target=_agents, args=(pipe.ins, k * per, per, rate, seconds, out))
+            for k in range(procs)
+        ]
         for w in workers:
             w.start()
         published, dropped = {}, 0
@@ -250,38 +343,59 @@ def _soak_once(agents: int, rate: float, seconds: float, procs: int, report: Rep
             dropped += d
         for w in workers:
             w.join(30)
-        deadline = time.monotonic() + 600  # each process's last words, after all its agents': then all is in
-        while not all(_said_bye(path, [f"done-{k * per:04d}" for k in range(procs)])
-                      for path in (pipe.record_file, _only(pipe.sessions))) and time.monotonic() < deadline:
+        deadline = (
+            time.monotonic() + 600
+        )  # each process's last words, after all its agents': then all is in
+        while (
+            not all(
+                _said_bye(path, [f"done-{k * per:04d}" for k in range(procs)])
+                for path in (pipe.record_file, _only(pipe.sessions))
+            )
+            and time.monotonic() < deadline
+        ):
             pipe.sample()
             time.sleep(0.5)
         said = pipe.stop()
         files = {"hub": _accounted(_only(pipe.sessions)), "record": _accounted(pipe.record_file)}
-    ok = sum(all(files[f].get(a, (0, 0))[0] + files[f].get(a, (0, 0))[1] == n for f in files)
-             for a, n in published.items())
+    ok = sum(
+        all(files[f].get(a, (0, 0))[0] + files[f].get(a, (0, 0))[1] == n for f in files)
+        for a, n in published.items()
+    )
     emitted = sum(published.values())
     final = said["final"]
     if report:
         for f, got in files.items():
             recorded = sum(r for a, (r, _) in got.items() if a in published)
             lost = sum(lost for a, (_, lost) in got.items() if a in published)
-            report(f"  {f}'s file: {emitted:,} emitted = {recorded:,} recorded + {lost:,} written as lost: "
-                   f"{emitted == recorded + lost}")
-        report(f"  lost where: {dropped:,} by the agents' queues; {final.get('dropped_events', 0):,} dropped by the "
-               f"hub for its recorder; {final.get('gaps', 0):,} before the hub; largest RSS: "
-               + ", ".join(f"{k} {v:.0f} MB" for k, v in pipe.rss.items()))
-    return {"emitted": emitted, "agents_ok": ok, "emitter_dropped": dropped, "hub": final, "rss_mb": pipe.rss}
+            report(
+                f"  {f}'s file: {emitted:,} emitted = {recorded:,} recorded + {lost:,} written as lost: "
+                f"{emitted == recorded + lost}"
+            )
+        report(
+            f"  lost where: {dropped:,} by the agents' queues; {final.get('dropped_events', 0):,} dropped by the "
+            f"hub for its recorder; {final.get('gaps', 0):,} before the hub; largest RSS: "
+            + ", ".join(f"{k} {v:.0f} MB" for k, v in pipe.rss.items())
+        )
+    return {
+        "emitted": emitted,
+        "agents_ok": ok,
+        "emitter_dropped": dropped,
+        "hub": final,
+        "rss_mb": pipe.rss,
+    }
 
 
 def _said_bye(path: Path, agents: list[str]) -> bool:
-    """Whether the file ends each agent (a sentinel: hello, then bye) with its bye, or says the bye was lost:
-    a recorder behind the hub may lose a sentinel too, and writes so."""
+    """Whether the file ends each agent (a sentinel: hello, then bye) with its bye, or says the bye
+    was lost: a recorder behind the hub may lose a sentinel too, and writes so."""
     try:
         with Session(path) as s:
             tail = s.events(max(0, len(s) - 20_000), len(s))
     except Exception:  # not there yet
         return False
-    return set(agents) <= {e.agent for e in tail if e.kind == "bye" or (e.kind == LOST and e.seq >= 1)}
+    return set(agents) <= {
+        e.agent for e in tail if e.kind == "bye" or (e.kind == LOST and e.seq >= 1)
+    }
 
 
 def _accounted(path: Path) -> dict[str, tuple[int, int]]:
@@ -298,4 +412,3 @@ def _accounted(path: Path) -> dict[str, tuple[int, int]]:
     except Exception:  # a file that did not come to be: nothing adds up
         return {}
     return {a: (recorded.get(a, 0), agent.gaps) for a, agent in model.agents.items()}
-

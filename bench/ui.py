@@ -14,7 +14,8 @@ import multiprocessing as mp
 import statistics
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgpack
 import zmq
@@ -23,10 +24,9 @@ from textual.screen import Screen
 
 from swarmscope.bench.report import figure
 from swarmscope.core.live.process import ProcessSource
-from swarmscope.core.sdk.resources import ResourceSampler
 from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.sdk.resources import ResourceSampler
 from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
-
 from swarmscope.tui.app import SwarmscopeApp
 
 BATCH = 500
@@ -35,7 +35,9 @@ BATCH = 500
 def _feeder(endpoint: str, agents: int, rate: int, seconds: float) -> None:
     """Simulate, then publish at `rate` events/s, paced against the wall clock."""
     events = simulate(SimConfig(agents=agents, rate=rate, seed=1), int(rate * seconds))
-    batches = [msgpack.packb([WIRE_VERSION, events[i:i + BATCH]]) for i in range(0, len(events), BATCH)]
+    batches = [
+        msgpack.packb([WIRE_VERSION, events[i : i + BATCH]]) for i in range(0, len(events), BATCH)
+    ]
     sock = zmq.Context.instance().socket(zmq.XPUB)
     sock.setsockopt(zmq.SNDHWM, 0)
     sock.bind(endpoint)
@@ -55,7 +57,9 @@ def _middle(values: list[float]) -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else (values or [0.0])[0]
+    return (
+        statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else (values or [0.0])[0]
+    )
 
 
 async def painted(screen: Screen) -> None:
@@ -91,7 +95,9 @@ class _Probe:
         self._last = None
 
 
-async def _measure(source: ProcessSource, seconds: float, feeder: Any, report: Callable | None) -> dict[str, Any]:
+async def _measure(
+    source: ProcessSource, seconds: float, feeder: Any, report: Callable | None
+) -> dict[str, Any]:
     app = SwarmscopeApp(source, refresh=0.1)
     sampler = ResourceSampler()
     async with app.run_test(size=(120, 35)):
@@ -100,7 +106,11 @@ async def _measure(source: ProcessSource, seconds: float, feeder: Any, report: C
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # warm-up: the first agents, the first frames
         probe.reset()
-        rss_start, t_start, events_start = sampler.sample()["rss"], time.monotonic(), source.model.events
+        rss_start, t_start, events_start = (
+            sampler.sample()["rss"],
+            time.monotonic(),
+            source.model.events,
+        )
         keys, rss = [], []
         while feeder.is_alive() and time.monotonic() - t_start < seconds:
             keys.append(await _key_latency(app))
@@ -115,8 +125,16 @@ async def _measure(source: ProcessSource, seconds: float, feeder: Any, report: C
         idle = list(probe.durations)
         idle_keys = [await _key_latency(app) for _ in range(8)]
         agents = len(source.model.agents)
-    return {"loaded": loaded, "idle": idle, "keys": keys, "idle_keys": idle_keys, "rss_start": rss_start, "rss": rss,
-            "delivered": delivered, "agents": agents}
+    return {
+        "loaded": loaded,
+        "idle": idle,
+        "keys": keys,
+        "idle_keys": idle_keys,
+        "rss_start": rss_start,
+        "rss": rss,
+        "delivered": delivered,
+        "agents": agents,
+    }
 
 
 async def _key_latency(app: SwarmscopeApp) -> float:
@@ -138,9 +156,13 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
     agents, rate = 1000, 100_000
     seconds = 3.0 if quick else 8.0
     if report:
-        report(f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s (headless app, 120x35)")
+        report(
+            f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s (headless app, 120x35)"
+        )
     endpoint = f"ipc://{tempfile.mkdtemp(prefix='ssbench')}/feed"
-    feeder = mp.get_context("spawn").Process(target=_feeder, args=(endpoint, agents, rate, seconds + 1.5))
+    feeder = mp.get_context("spawn").Process(
+        target=_feeder, args=(endpoint, agents, rate, seconds + 1.5)
+    )
     feeder.start()
     source = ProcessSource(endpoint).start()
     try:
@@ -150,25 +172,51 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
         feeder.kill()
     (durations, gaps), idle = m["loaded"], m["idle"]
     out = {
-        "agents": m["agents"], "events_per_s": m["delivered"],
-        "frame_p50_ms": percentile(durations, 50) * 1e3, "frame_p95_ms": percentile(durations, 95) * 1e3,
+        "agents": m["agents"],
+        "events_per_s": m["delivered"],
+        "frame_p50_ms": percentile(durations, 50) * 1e3,
+        "frame_p95_ms": percentile(durations, 95) * 1e3,
         "idle_frame_p50_ms": percentile(idle, 50) * 1e3,
         "frame_interval_p95_ms": percentile(gaps, 95) * 1e3,
-        "key_p50_ms": percentile(m["keys"], 50) * 1e3, "key_p95_ms": percentile(m["keys"], 95) * 1e3,
+        "key_p50_ms": percentile(m["keys"], 50) * 1e3,
+        "key_p95_ms": percentile(m["keys"], 95) * 1e3,
         "idle_key_p50_ms": percentile(m["idle_keys"], 50) * 1e3,
-        "rss_start_mb": m["rss_start"] / 2**20, "rss_mid_mb": _middle(m["rss"] or [m["rss_start"]]) / 2**20,
+        "rss_start_mb": m["rss_start"] / 2**20,
+        "rss_mid_mb": _middle(m["rss"] or [m["rss_start"]]) / 2**20,
         "rss_end_mb": (m["rss"] or [m["rss_start"]])[-1] / 2**20,
     }
     figure(report, "delivered into the model", out["events_per_s"], "ev/s")
     figure(report, "floor: frame, same agents, no events (p50)", out["idle_frame_p50_ms"], "ms")
     figure(report, "frame under load p50", out["frame_p50_ms"], "ms", out["idle_frame_p50_ms"])
-    figure(report, "frame under load p95", out["frame_p95_ms"], "ms", out["idle_frame_p50_ms"], "target <= 50 ms")
+    figure(
+        report,
+        "frame under load p95",
+        out["frame_p95_ms"],
+        "ms",
+        out["idle_frame_p50_ms"],
+        "target <= 50 ms",
+    )
     figure(report, "frame interval p95 (asked: 100 ms)", out["frame_interval_p95_ms"], "ms")
     figure(report, "floor: key press, same agents, no events (p50)", out["idle_key_p50_ms"], "ms")
-    figure(report, "key press to screen updated p50", out["key_p50_ms"], "ms", out["idle_key_p50_ms"])
-    figure(report, "key press to screen updated p95", out["key_p95_ms"], "ms", out["idle_key_p50_ms"],
-          "target <= 100 ms")
+    figure(
+        report, "key press to screen updated p50", out["key_p50_ms"], "ms", out["idle_key_p50_ms"]
+    )
+    figure(
+        report,
+        "key press to screen updated p95",
+        out["key_p95_ms"],
+        "ms",
+        out["idle_key_p50_ms"],
+        "target <= 100 ms",
+    )
     figure(report, "RSS at start of load", out["rss_start_mb"], "MiB")
     figure(report, "RSS half way (every agent known by then)", out["rss_mid_mb"], "MiB")
-    figure(report, "RSS at end", out["rss_end_mb"], "MiB", out["rss_mid_mb"], "target: flat after half way")
+    figure(
+        report,
+        "RSS at end",
+        out["rss_end_mb"],
+        "MiB",
+        out["rss_mid_mb"],
+        "target: flat after half way",
+    )
     return out

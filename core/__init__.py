@@ -20,9 +20,13 @@ import importlib
 
 _WHERE = {
     "Emitter": "sdk.emitter",
-    "ConfigError": "errors", "SessionError": "errors", "SwarmscopeError": "errors", "WireError": "errors",
+    "ConfigError": "errors",
+    "SessionError": "errors",
+    "SwarmscopeError": "errors",
+    "WireError": "errors",
     "Event": "events",
-    "AsyncFeed": "hub.feed", "Feed": "hub.feed",
+    "AsyncFeed": "hub.feed",
+    "Feed": "hub.feed",
     "Hub": "hub.hub",
     "Health": "model.health",
     "SwarmModel": "model.swarm",

@@ -22,4 +22,5 @@ class WireError(SwarmscopeError):
 
 
 class SessionError(SwarmscopeError):
-    """A session file or id cannot be used (unknown, unreadable, damaged, too new); the message says which and why."""
+    """A session file or id cannot be used (unknown, unreadable, damaged, too new); the message says
+    which and why."""

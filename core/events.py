@@ -14,8 +14,21 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 KINDS = (
-    "hello", "bye", "status", "progress", "task_start", "task_end", "heartbeat",
-    "log", "message", "state", "patch", "checkpoint", "error", "metric", "lost",
+    "hello",
+    "bye",
+    "status",
+    "progress",
+    "task_start",
+    "task_end",
+    "heartbeat",
+    "log",
+    "message",
+    "state",
+    "patch",
+    "checkpoint",
+    "error",
+    "metric",
+    "lost",
 )
 """The kinds every framework can map onto. Any other kind is kept and shown."""
 
@@ -37,7 +50,8 @@ MAX_LABELS = 16
 URGENT_KINDS = frozenset({"error", "bye"})
 """Kinds the emitter sends at once instead of waiting for the next batch."""
 LIFECYCLE_KINDS = frozenset({"hello", "bye"})
-"""Kinds an emitter queues even when its queue is full: without them a viewer cannot tell who ran."""
+"""Kinds an emitter queues even when its queue is full: without them a viewer cannot tell who
+ran."""
 
 
 class Event(NamedTuple):
@@ -74,12 +88,17 @@ def in_full(data: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """An event's fields as indented JSON, and its texts of several lines apart (see split_text):
     what a screen or a report shows when one event is opened."""
     fields, texts = split_text(data)
-    return json.dumps(fields, indent=2, sort_keys=True, default=str), {k: v.rstrip() for k, v in texts.items()}
+    return json.dumps(fields, indent=2, sort_keys=True, default=str), {
+        k: v.rstrip() for k, v in texts.items()
+    }
 
 
 def utc_stamp(ts_ns: int) -> str:
     """`2026-11-24 17:14:55.123 UTC`: an event time as reports and screens write it in full."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts_ns / 1e9)) + f".{ts_ns // 1_000_000 % 1000:03d} UTC"
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts_ns / 1e9))
+        + f".{ts_ns // 1_000_000 % 1000:03d} UTC"
+    )
 
 
 def summarize(ev: Event) -> str:

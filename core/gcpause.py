@@ -9,8 +9,8 @@ finds nothing and the walks grow with the burst. One walk after it is enough.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

@@ -11,7 +11,8 @@ ENV_HOME = "SWARMSCOPE_HOME"
 
 
 def home_dir(part: str, override: str | Path | None = None) -> Path:
-    """`override` if given, else `$SWARMSCOPE_HOME/<part>`, else the user data dir's swarmscope/<part>."""
+    """`override` if given, else `$SWARMSCOPE_HOME/<part>`, else the user data dir's
+    swarmscope/<part>."""
     if override:
         return Path(override).expanduser()
     home = os.environ.get(ENV_HOME)

@@ -1,20 +1,19 @@
-"""Shared fixtures: real hubs on ipc endpoints in a tmp dir, and a helper that waits on a condition."""
+"""Shared fixtures: real hubs on ipc endpoints in a tmp dir, and a helper that waits on a
+condition."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
-
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from helpers import wait_for
 from hypothesis import settings
 
-from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
-
-from helpers import wait_for
+from swarmscope.core.sdk.emitter import Emitter
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("long", max_examples=20_000, database=None, deadline=None)
@@ -22,8 +21,11 @@ settings.load_profile(os.environ.get("SWARMSCOPE_FUZZ", "ci"))
 
 
 @pytest.fixture(autouse=True)
-def sessions_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Sessions recorded by any test (a demo records by default) go to a tmp dir, never the user's."""
+def sessions_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Sessions recorded by any test (a demo records by default) go to a tmp dir, never the
+    user's."""
     home = tmp_path_factory.mktemp("swarmscope-home")
     monkeypatch.setenv("SWARMSCOPE_HOME", str(home))
     return home

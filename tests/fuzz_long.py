@@ -4,7 +4,8 @@
     python tests/fuzz_long.py --atheris 300   # and 300 s of coverage-guided fuzzing of the wire gate
 
 The second needs `pip install atheris` (a libFuzzer build for CPython; where it does not build, the
-hypothesis run is the whole of it). Every crash it finds goes into core/hostile.py's SEEDS, for good.
+hypothesis run is the whole of it). Every crash it finds goes into core/hostile.py's SEEDS, for
+good.
 """
 
 from __future__ import annotations
@@ -20,13 +21,22 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--atheris", type=int, default=0, metavar="SECONDS",
-                        help="also fuzz the wire gate under atheris for this long")
+    parser.add_argument(
+        "--atheris",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="also fuzz the wire gate under atheris for this long",
+    )
     args = parser.parse_args()
     env = {**os.environ, "SWARMSCOPE_FUZZ": "long"}
-    code = subprocess.call([sys.executable, "-m", "pytest", "-q", str(HERE / "test_fuzz.py")], env=env, cwd=HERE.parent)
+    code = subprocess.call(
+        [sys.executable, "-m", "pytest", "-q", str(HERE / "test_fuzz.py")], env=env, cwd=HERE.parent
+    )
     if args.atheris and code == 0:
-        code = subprocess.call([sys.executable, __file__, "--_atheris", f"-max_total_time={args.atheris}"])
+        code = subprocess.call(
+            [sys.executable, __file__, "--_atheris", f"-max_total_time={args.atheris}"]
+        )
     return code
 
 
@@ -35,8 +45,9 @@ def atheris_gate(argv: list[str]) -> None:
     import atheris
 
     with atheris.instrument_imports():
-        from swarmscope.bench.hostile import SEEDS
         from test_fuzz import agree
+
+        from swarmscope.bench.hostile import SEEDS
 
     corpus = Path(os.environ.get("TMPDIR", "/tmp")) / "swarmscope-fuzz-corpus"
     corpus.mkdir(exist_ok=True)

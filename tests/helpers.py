@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from swarmscope.core.hub.feed import Feed
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, poll: float = 0.005) -> None:
-    """Poll until condition() holds; fail loudly after `timeout` (a bound, not a guess at timing)."""
+    """Poll until condition() holds; fail loudly after `timeout` (a bound, not a guess at
+    timing)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -1,5 +1,5 @@
-"""Real processes for tests: the `swarmscope` command, probes that prove a path is up end to end, and
-the processes a recorder leaves behind."""
+"""Real processes for tests: the `swarmscope` command, probes that prove a path is up end to end,
+and the processes a recorder leaves behind."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from swarmscope.core.sdk.emitter import Emitter
-from swarmscope.core.replay.session import Session
-from swarmscope.core.session.store import session_files
-
 from helpers import wait_for
+
+from swarmscope.core.replay.session import Session
+from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.session.store import session_files
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 
@@ -40,11 +40,27 @@ def probe_events(path):
 
 
 def recording_hub(tmp_path, *options):
-    """A `swarmscope hub --record` subprocess, once its session file holds a probe: (process, in endpoint, file)."""
+    """A `swarmscope hub --record` subprocess, once its session file holds a probe: (process, in
+    endpoint, file)."""
     ins, home = f"ipc://{tmp_path}/in", tmp_path / "home"
-    proc = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", f"ipc://{tmp_path}/out", "--record",
-                             "--stats-every", "3600", *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "hub",
+            "--in",
+            ins,
+            "--out",
+            f"ipc://{tmp_path}/out",
+            "--record",
+            "--stats-every",
+            "3600",
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )
     probe = Emitter("probe", ins, heartbeat=60)
 
     def recorded():
@@ -68,8 +84,11 @@ def keyframers_of(pid):
     for proc in Path("/proc").iterdir():
         try:
             stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
-            if stat and int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
-                    b"swarmscope.core.session.keyframer" in (proc / "cmdline").read_bytes():
+            if (
+                stat
+                and int(stat.rsplit(")", 1)[1].split()[1]) == pid
+                and b"swarmscope.core.session.keyframer" in (proc / "cmdline").read_bytes()
+            ):
                 found.append(int(proc.name))
         except OSError:
             continue
@@ -78,9 +97,11 @@ def keyframers_of(pid):
 
 def running(pids):
     """Those of `pids` still running (not exited, nor exited and waiting to be reaped)."""
+
     def running(pid):
         try:
             return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
         except OSError:
             return False
+
     return [pid for pid in pids if running(pid)]

@@ -21,24 +21,33 @@ class Script:
         self._seq: dict[str, int] = {}
 
     def __call__(self, agent: str, kind: str, at: int | None = None, **data: Any) -> int:
-        """Append an event (at: seconds after T0, default one step after the last); returns its index."""
-        ts = T0 + int(at * NS) if at is not None else (self.events[-1].ts + self.step_ns if self.events else T0)
+        """Append an event (at: seconds after T0, default one step after the last); returns its
+        index."""
+        ts = (
+            T0 + int(at * NS)
+            if at is not None
+            else (self.events[-1].ts + self.step_ns if self.events else T0)
+        )
         seq = self._seq.get(agent, 0)
         self._seq[agent] = seq + 1
         self.events.append(Event(ts, agent, seq, kind, data, 1))
         return len(self.events) - 1
 
-    def write(self, path: Path, name: str = "hand", tags: tuple[str, ...] = (), **options: Any) -> Path:
+    def write(
+        self, path: Path, name: str = "hand", tags: tuple[str, ...] = (), **options: Any
+    ) -> Path:
         with SessionWriter(path, new_header(name, tags), **options) as w:
             w.append(self.events)
         return path
 
 
-def write_events(path: Path, events: list[Event], batch: int = 500, close: bool = True, **options: Any) -> SessionWriter:
+def write_events(
+    path: Path, events: list[Event], batch: int = 500, close: bool = True, **options: Any
+) -> SessionWriter:
     """Write `events` in batches as a recorder would; close unless told not to."""
     w = SessionWriter(path, **options)
     for k in range(0, len(events), batch):
-        w.append(events[k:k + batch])
+        w.append(events[k : k + batch])
     if close:
         w.close()
     else:

@@ -6,11 +6,10 @@ import subprocess
 import sys
 
 import pytest
-
-from swarmscope.core.sdk.emitter import Emitter
-from swarmscope.core.hub.feed import Feed
-
 from helpers import wait_for
+
+from swarmscope.core.hub.feed import Feed
+from swarmscope.core.sdk.emitter import Emitter
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 
@@ -19,14 +18,17 @@ def run(*args, timeout=60):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("args, says", [
-    (["hub", "--in", "localhost:7770"], "is not a ZeroMQ address"),
-    (["hub", "--stats-every", "0"], "must be above zero"),
-    (["demo", "--agents", "many"], "is not a whole number"),
-    (["demo", "--headless", "--rate", "-5"], "must be above zero"),
-    (["nonsense"], "invalid choice"),
-    (["bench", "--only", "everything"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["hub", "--in", "localhost:7770"], "is not a ZeroMQ address"),
+        (["hub", "--stats-every", "0"], "must be above zero"),
+        (["demo", "--agents", "many"], "is not a whole number"),
+        (["demo", "--headless", "--rate", "-5"], "must be above zero"),
+        (["nonsense"], "invalid choice"),
+        (["bench", "--only", "everything"], "invalid choice"),
+    ],
+)
 def test_a_bad_argument_gets_one_line_and_no_traceback(args, says):
     result = run(*args)
     assert result.returncode == 2
@@ -46,11 +48,16 @@ def test_bench_runs_each_section_in_its_own_process_and_gives_its_figures_as_jso
     figures = json.loads(result.stdout)
     assert figures["emit"]["emit_ns"] > 0 and figures["emit"]["pack_ns"] > 0
     e2e = figures["e2e"]  # under load some may be lost, but each one lost is counted
-    assert e2e["delivered"] > 0 and e2e["delivered"] + e2e["gaps"] == 100_002 and e2e["unaccounted"] == 0
+    assert (
+        e2e["delivered"] > 0
+        and e2e["delivered"] + e2e["gaps"] == 100_002
+        and e2e["unaccounted"] == 0
+    )
 
 
 def test_a_taken_address_is_one_clear_line(tmp_path):
     import socket
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -63,13 +70,19 @@ def test_a_taken_address_is_one_clear_line(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_hub_runs_and_stops_cleanly_on_a_signal(tmp_path, sig):
     ins, outs = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
-    hub = subprocess.Popen([*CLI, "hub", "--in", ins, "--out", outs, "--stats-every", "3600"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hub = subprocess.Popen(
+        [*CLI, "hub", "--in", ins, "--out", outs, "--stats-every", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         with Feed(outs) as feed, Emitter("a", ins, heartbeat=60) as em:
+
             def through():
                 em.status("running")
                 return any(e.agent == "a" for e in feed.poll(20))
+
             wait_for(through, timeout=30)
         hub.send_signal(sig)
         out, err = hub.communicate(timeout=30)
@@ -80,8 +93,20 @@ def test_hub_runs_and_stops_cleanly_on_a_signal(tmp_path, sig):
 
 
 def test_demo_headless_runs_for_its_duration_and_reports(tmp_path):
-    result = run("demo", "--headless", "--duration", "2", "--agents", "6", "--rate", "100",
-                 "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out")
+    result = run(
+        "demo",
+        "--headless",
+        "--duration",
+        "2",
+        "--agents",
+        "6",
+        "--rate",
+        "100",
+        "--in",
+        f"ipc://{tmp_path}/in",
+        "--out",
+        f"ipc://{tmp_path}/out",
+    )
     assert result.returncode == 0, result.stderr
     final = result.stdout.strip().splitlines()[-1]
     assert final.startswith("final:") and " 6 agents" in final and "0 lost, 0 refused" in final
@@ -90,6 +115,11 @@ def test_demo_headless_runs_for_its_duration_and_reports(tmp_path):
 def test_a_recording_that_cannot_be_written_is_said_before_it_starts(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("where the folder would go")
-    result = run("record", "--connect", f"ipc://{tmp_path}/out", "--out", str(blocker / "run.swarm"))
+    result = run(
+        "record", "--connect", f"ipc://{tmp_path}/out", "--out", str(blocker / "run.swarm")
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"cannot record into {blocker}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert (
+        f"cannot record into {blocker}" in result.stderr
+        and len(result.stderr.strip().splitlines()) == 1
+    )

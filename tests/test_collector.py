@@ -3,10 +3,9 @@
 import gc
 
 import pytest
+from tui_fixtures import frozen_app
 
 from swarmscope.tui import collector
-
-from tui_fixtures import frozen_app
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 import pytest
 
+from swarmscope.core.live.sim import MemorySink
 from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.sdk.redact import MASK
-from swarmscope.core.live.sim import MemorySink
 
 
 @pytest.fixture
@@ -13,7 +13,9 @@ def sink():
 
 
 def emitter(sink, **kw):
-    return Emitter("agent-7", role="researcher", publisher=sink, clock=iter(range(10**6)).__next__, **kw)
+    return Emitter(
+        "agent-7", role="researcher", publisher=sink, clock=iter(range(10**6)).__next__, **kw
+    )
 
 
 def test_the_documented_surface_emits_each_kind(sink):
@@ -29,8 +31,21 @@ def test_the_documented_surface_emits_each_kind(sink):
         em.metric("tokens", 1500)
         em.emit("custom_kind", any=1)
     kinds = [e.kind for e in sink.events]
-    assert kinds == ["hello", "status", "task_start", "progress", "task_end", "state", "patch", "message",
-                     "checkpoint", "log", "metric", "custom_kind", "bye"]
+    assert kinds == [
+        "hello",
+        "status",
+        "task_start",
+        "progress",
+        "task_end",
+        "state",
+        "patch",
+        "message",
+        "checkpoint",
+        "log",
+        "metric",
+        "custom_kind",
+        "bye",
+    ]
     assert [e.seq for e in sink.events] == list(range(len(kinds)))
     assert sink.events[3].data["fraction"] == 0.5
     assert sink.events[4].data["result"] == "ok"
@@ -41,7 +56,7 @@ def test_a_failing_task_reports_error_and_failed_then_reraises(sink):
     em = emitter(sink)
     with pytest.raises(ZeroDivisionError):
         with em.task("t-1"):
-            1 / 0
+            _ = 1 / 0
     error, end = sink.events[-2:]
     assert error.kind == "error" and error.data["type"] == "ZeroDivisionError"
     assert "1 / 0" in error.data["traceback"] and error.data["task"] == "t-1"
@@ -56,14 +71,19 @@ def test_leaving_the_with_block_on_an_exception_says_failed(sink):
     assert sink.events[-1].data["status"] == "failed"
 
 
-@pytest.mark.parametrize("said, closed, bye", [
-    ("failed", None, "failed"),   # said failed, then left its with block normally: it failed
-    ("running", None, "done"),    # a status that is not final: the bye says done
-    ("done", None, "done"),
-    ("failed", "done", "done"),   # a status given to close() is the agent's last word
-], ids=["failed-stands", "running-then-done", "done", "close-says"])
+@pytest.mark.parametrize(
+    "said, closed, bye",
+    [
+        ("failed", None, "failed"),  # said failed, then left its with block normally: it failed
+        ("running", None, "done"),  # a status that is not final: the bye says done
+        ("done", None, "done"),
+        ("failed", "done", "done"),  # a status given to close() is the agent's last word
+    ],
+    ids=["failed-stands", "running-then-done", "done", "close-says"],
+)
 def test_the_last_status_an_agent_gave_stands_at_its_bye(sink, said, closed, bye):
     from swarmscope.core.model.swarm import SwarmModel
+
     with emitter(sink) as em:
         em.status(said)
         if closed:
@@ -75,8 +95,10 @@ def test_the_last_status_an_agent_gave_stands_at_its_bye(sink, said, closed, bye
 
 
 def test_a_hello_and_a_bye_are_queued_even_when_the_queue_is_full(tmp_path):
-    em = Emitter("full", f"ipc://{tmp_path}/nobody", queue_size=10, close_timeout=0.1, auto_heartbeat=False)
-    for i in range(100):
+    em = Emitter(
+        "full", f"ipc://{tmp_path}/nobody", queue_size=10, close_timeout=0.1, auto_heartbeat=False
+    )
+    for _ in range(100):
         em.status("running")
     em.emit("bye", status="done")
     kinds = [item[3] for item in em._pub.queue]
@@ -86,6 +108,7 @@ def test_a_hello_and_a_bye_are_queued_even_when_the_queue_is_full(tmp_path):
 
 def test_an_agent_id_the_wire_cannot_carry_is_said_at_once():
     from swarmscope.core.errors import ConfigError
+
     for bad in ("", "a" * 257, None):
         with pytest.raises(ConfigError, match="an agent id is text of 1 to 256 characters"):
             Emitter(bad, publisher=MemorySink())
@@ -93,8 +116,14 @@ def test_an_agent_id_the_wire_cannot_carry_is_said_at_once():
 
 def test_secrets_are_masked_before_they_leave(sink):
     em = emitter(sink)
-    em.state({"api_key": "sk-123", "memory": [{"password": "hunter2", "note": "ok"}],
-              "max_tokens": 4096, "keyboard": "qwerty"})
+    em.state(
+        {
+            "api_key": "sk-123",
+            "memory": [{"password": "hunter2", "note": "ok"}],
+            "max_tokens": 4096,
+            "keyboard": "qwerty",
+        }
+    )
     em.log("info", "login", authorization="Bearer x", user="bob")
     state = sink.events[-2].data["state"]
     assert state["api_key"] == MASK and state["memory"][0] == {"password": MASK, "note": "ok"}

@@ -1,12 +1,13 @@
 """A finding written down at one instant of a hand-built session, with known answers."""
 
+from session_helpers import Script
+
 from swarmscope.core.replay.finding import Finding, finding_markdown, write_finding
 from swarmscope.core.replay.session import open_session
 
-from session_helpers import Script
-
-
-TRACEBACK = 'Traceback (most recent call last):\n  File "parse.py", line 7, in row\nValueError: bad row 7\n'
+TRACEBACK = (
+    'Traceback (most recent call last):\n  File "parse.py", line 7, in row\nValueError: bad row 7\n'
+)
 
 
 def _session(tmp_path):
@@ -31,7 +32,9 @@ def test_a_finding_holds_the_instant_the_swarm_the_state_and_what_changed(tmp_pa
     assert text.startswith("# Finding: hand (") and f"at event {at + 1} of 8" in text
     assert "- the event: **error** from b (seq 2): ValueError: bad row 7" in text
     # as things were at the error: b not yet failed, and the status event after it not shown
-    assert "| b | coder | starting | healthy | parse input | 0% | 1 | ValueError: bad row 7 |" in text
+    assert (
+        "| b | coder | starting | healthy | parse input | 0% | 1 | ValueError: bad row 7 |" in text
+    )
     assert "| a | planner |" in text and "failed" not in text.split("## Events")[0]
     assert '"plan": "split | merge"' in text and '"step": 2' in text  # a's own state, whole
     changes = text.split("## What changed since event 4")[1].split("##")[0]

@@ -4,19 +4,20 @@ import signal
 import subprocess
 import sys
 
-from swarmscope.core.sdk.emitter import Emitter
+from helpers import wait_for
+
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.forward import Forwarder
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.model.swarm import SwarmModel
-
-from helpers import wait_for
+from swarmscope.core.sdk.emitter import Emitter
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 
 
 def _until_through(local_in, central_feed):
-    """Probe into the local hub until one comes out of the central one: the whole chain is subscribed."""
+    """Probe into the local hub until one comes out of the central one: the whole chain is
+    subscribed."""
     probe = Emitter("probe", local_in, heartbeat=60)
     seen = []
 
@@ -30,45 +31,77 @@ def _until_through(local_in, central_feed):
 
 
 def _fold_until(feed, model, until, timeout=30.0):
-    wait_for(lambda: model.apply_many([e for e in feed.poll(50) if e.agent != "probe"]) or until(), timeout)
+    wait_for(
+        lambda: model.apply_many([e for e in feed.poll(50) if e.agent != "probe"]) or until(),
+        timeout,
+    )
 
 
 def _emit(endpoint, agents, n):
     for agent in agents:
-        # all of them sent; no heartbeats: a beat from the flusher thread can take a seq while the agent's
-        # thread holds the one before, and be sent first (a gap that is not one; see the README)
-        with Emitter(agent, endpoint, heartbeat=60, auto_heartbeat=False, queue_size=n + 10,
-                     close_timeout=30) as em:
+        # all of them sent; no heartbeats: a beat from the flusher thread can take a seq while the
+        # agent's thread holds the one before, and be sent first (a gap that is not one; see the
+        # README)
+        with Emitter(
+            agent, endpoint, heartbeat=60, auto_heartbeat=False, queue_size=n + 10, close_timeout=30
+        ) as em:
             for k in range(n):
                 em.progress(k / n, task="t", message=str(k))
 
 
 def test_a_forwarding_hub_delivers_every_event_to_the_central_one(tmp_path):
-    with Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central, \
-            Hub(f"ipc://{tmp_path}/local-in", f"ipc://{tmp_path}/local-out") as local, \
-            Feed(central.out_endpoint) as far, Feed(local.out_endpoint) as near:
+    with (
+        Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central,
+        Hub(f"ipc://{tmp_path}/local-in", f"ipc://{tmp_path}/local-out") as local,
+        Feed(central.out_endpoint) as far,
+        Feed(local.out_endpoint) as near,
+    ):
         forwarder = Forwarder(local.inproc_out, central.in_endpoint, local.context).start()
         try:
             _until_through(local.in_endpoint, far)
             _emit(local.in_endpoint, ["a", "b"], 10_000)
             at_central, at_local = SwarmModel(), SwarmModel()
-            _fold_until(far, at_central, lambda: sum(a.said_bye for a in at_central.agents.values()) == 2)
-            _fold_until(near, at_local, lambda: sum(a.said_bye for a in at_local.agents.values()) == 2)
+            _fold_until(
+                far, at_central, lambda: sum(a.said_bye for a in at_central.agents.values()) == 2
+            )
+            _fold_until(
+                near, at_local, lambda: sum(a.said_bye for a in at_local.agents.values()) == 2
+            )
         finally:
             forwarder.stop()
     counts = {k: (a.events, a.gaps) for k, a in at_central.agents.items()}
-    assert counts == {k: (a.events, a.gaps) for k, a in at_local.agents.items()}  # all, and only, what the local hub had
-    assert all(events == 10_002 and gaps == 0 for events, gaps in counts.values()), counts  # hello, 10,000, bye
+    assert counts == {
+        k: (a.events, a.gaps) for k, a in at_local.agents.items()
+    }  # all, and only, what the local hub had
+    assert all(events == 10_002 and gaps == 0 for events, gaps in counts.values()), (
+        counts
+    )  # hello, 10,000, bye
     assert sum(central.stats.gaps.values()) == 0
 
 
 def test_swarmscope_hub_forward_from_the_command_line(tmp_path):
-    with Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central, \
-            Feed(central.out_endpoint) as far:
+    with (
+        Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central,
+        Feed(central.out_endpoint) as far,
+    ):
         local_in = f"ipc://{tmp_path}/local-in"
-        proc = subprocess.Popen([*CLI, "hub", "--in", local_in, "--out", f"ipc://{tmp_path}/local-out",
-                                 "--forward", central.in_endpoint, "--stats-every", "3600"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                *CLI,
+                "hub",
+                "--in",
+                local_in,
+                "--out",
+                f"ipc://{tmp_path}/local-out",
+                "--forward",
+                central.in_endpoint,
+                "--stats-every",
+                "3600",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             _until_through(local_in, far)
             _emit(local_in, ["c"], 500)

@@ -1,9 +1,11 @@
-"""Fuzzing every entry point, structure-aware, from every hostile input ever found (core/hostile.py).
+"""Fuzzing every entry point, structure-aware, from every hostile input ever found
+(core/hostile.py).
 
-Properties, for any input: the wire gate only ever refuses (never raises anything else), a viewer and
-a recording hub agree on every message (what keep passes reads back as the viewer decoded it), and
-a session file, however damaged its blocks (CRCs made right again, as a buggy writer would), opens,
-reads, seeks and repairs with nothing but SessionError, keeping every event before the damage.
+Properties, for any input: the wire gate only ever refuses (never raises anything else), a viewer
+and a recording hub agree on every message (what keep passes reads back as the viewer decoded it),
+and a session file, however damaged its blocks (CRCs made right again, as a buggy writer would),
+opens, reads, seeks and repairs with nothing but SessionError, keeping every event before the
+damage.
 
 In CI these run a few hundred examples each, derandomized; `python tests/fuzz_long.py` runs them
 for minutes (and under atheris, coverage-guided, where it is installed).
@@ -15,31 +17,47 @@ import random
 from pathlib import Path
 
 import msgpack
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from swarmscope.core.session import format as fmt
-from swarmscope.core.errors import SessionError, WireError
-from swarmscope.core.wire.gate import DecodeStats, decode
 from swarmscope.bench.hostile import HOSTILE_VALUES, SEEDS
-from swarmscope.core.session.message_writer import MessageWriter
+from swarmscope.core.errors import SessionError, WireError
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.replay.session import Session
+from swarmscope.core.session import format as fmt
+from swarmscope.core.session.message_writer import MessageWriter
 from swarmscope.core.session.repair import repair
 from swarmscope.core.session.writer import SessionWriter
-from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
+from swarmscope.core.wire.gate import DecodeStats, decode
 from swarmscope.core.wire.kept import events_kept, keep, keep_counted
 
 # -- the wire ------------------------------------------------------------------------------------
 
 names = st.text(min_size=1, max_size=8)
-leaves = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), st.floats(), st.text(max_size=20),
-                   st.binary(max_size=8), st.sampled_from(HOSTILE_VALUES))
-datas = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
-                     max_leaves=30)
-events = st.builds(lambda ts, agent, seq, kind, data, inc: (ts, agent, seq, kind, data, inc),
-                   st.integers(0, 2**63 - 1), st.sampled_from(["a", "b"]), st.integers(0, 50),
-                   st.sampled_from(["status", "patch", "log", "lost"]), st.dictionaries(names, datas, max_size=3),
-                   st.sampled_from([1, 2]))
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(),
+    st.text(max_size=20),
+    st.binary(max_size=8),
+    st.sampled_from(HOSTILE_VALUES),
+)
+datas = st.recursive(
+    leaves,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
+    max_leaves=30,
+)
+events = st.builds(
+    lambda ts, agent, seq, kind, data, inc: (ts, agent, seq, kind, data, inc),
+    st.integers(0, 2**63 - 1),
+    st.sampled_from(["a", "b"]),
+    st.integers(0, 50),
+    st.sampled_from(["status", "patch", "log", "lost"]),
+    st.dictionaries(names, datas, max_size=3),
+    st.sampled_from([1, 2]),
+)
 
 
 @st.composite
@@ -83,8 +101,9 @@ def test_every_hostile_message_ever_found_is_counted_once_and_never_raised():
 
 
 def agree(payload: bytes) -> None:
-    """A viewer and a recording hub agree on `payload`: both refuse it, or keep reads back what decode
-    gives, events later stages can trust; and a message is counted once (also tests/fuzz_long.py's)."""
+    """A viewer and a recording hub agree on `payload`: both refuse it, or keep reads back what
+    decode gives, events later stages can trust; and a message is counted once (also
+    tests/fuzz_long.py's)."""
     try:
         seen = decode(payload)
     except WireError:
@@ -97,14 +116,21 @@ def agree(payload: bytes) -> None:
     if kept is not None:
         assert events_kept(kept) == seen and kept.count == len(seen)
         for ev in seen:  # what later stages trust
-            assert type(ev.ts) is int and 0 <= ev.ts < 2**63 and type(ev.seq) is int and 0 <= ev.seq < 2**63
+            assert (
+                type(ev.ts) is int
+                and 0 <= ev.ts < 2**63
+                and type(ev.seq) is int
+                and 0 <= ev.seq < 2**63
+            )
             assert type(ev.agent) is str and type(ev.kind) is str and type(ev.data) is dict
     stats = DecodeStats()
     stats.decode([TOPIC_EVENTS, payload])
     assert stats.messages == 1 and stats.bad + (seen is not None) == 1
 
 
-# -- session files -------------------------------------------------------------------------------------
+# -- session files
+# -------------------------------------------------------------------------------------
+
 
 def _sessions(tmp: Path) -> list[bytes]:
     """A recording hub's file (MESSAGES blocks) and a program's (EVENTS blocks), both closed."""
@@ -112,7 +138,7 @@ def _sessions(tmp: Path) -> list[bytes]:
     with MessageWriter(tmp / "m.swarm", block_events=200, keyframe_every=300) as w:
         for k in range(0, len(evs), 40):
             by: dict = {}
-            for e in evs[k:k + 40]:
+            for e in evs[k : k + 40]:
                 by.setdefault((e.agent, e.inc), []).append(e)
             w.append([keep(encode_batch(b)) for b in by.values()])
     with SessionWriter(tmp / "e.swarm", block_events=200, keyframe_every=300) as w:
@@ -133,11 +159,12 @@ def _blocks(raw: bytes) -> list[tuple[int, int, int]]:
 
 
 def _damaged(raw: bytes, seed: int) -> tuple[bytes, int]:
-    """One block changed (its bytes, its decompressed bytes, or its msgpack) with its CRC made right:
-    a file damaged before it was framed. Returns the file and where the changed block begins."""
+    """One block changed (its bytes, its decompressed bytes, or its msgpack) with its CRC made
+    right: a file damaged before it was framed. Returns the file and where the changed block
+    begins."""
     rng = random.Random(seed)
     off, length, kind = rng.choice(_blocks(raw))
-    body = bytearray(raw[off + fmt.FRAME.size:off + fmt.FRAME.size + length])
+    body = bytearray(raw[off + fmt.FRAME.size : off + fmt.FRAME.size + length])
     r = rng.random()
     if r < 0.5 and kind in fmt.EVENT_BLOCKS + (fmt.KEYFRAME,):
         prefix = fmt.EVENTS_PREFIX.size if kind != fmt.KEYFRAME else fmt.KEYFRAME_PREFIX.size
@@ -154,7 +181,7 @@ def _damaged(raw: bytes, seed: int) -> tuple[bytes, int]:
     else:
         for _ in range(rng.randrange(1, 4)):
             body[rng.randrange(min(len(body), 48))] = rng.randrange(256)
-    return raw[:off] + fmt.frame(kind, bytes(body)) + raw[off + fmt.FRAME.size + length:], off
+    return raw[:off] + fmt.frame(kind, bytes(body)) + raw[off + fmt.FRAME.size + length :], off
 
 
 def _swapped(obj: object, rng: random.Random, depth: int = 0) -> object:
@@ -163,11 +190,17 @@ def _swapped(obj: object, rng: random.Random, depth: int = 0) -> object:
     if not keys:
         return rng.choice(HOSTILE_VALUES)
     k = rng.choice(list(keys))
-    obj[k] = _swapped(obj[k], rng, depth + 1) if depth < 4 and rng.random() < 0.6 else rng.choice(HOSTILE_VALUES)
+    obj[k] = (
+        _swapped(obj[k], rng, depth + 1)
+        if depth < 4 and rng.random() < 0.6
+        else rng.choice(HOSTILE_VALUES)
+    )
     return obj
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(which=st.integers(0, 1), seed=st.integers(0, 2**32))
 @example(which=0, seed=0)
 def test_a_damaged_session_opens_reads_seeks_and_repairs_up_to_the_damage(tmp_path, which, seed):
@@ -185,7 +218,9 @@ def test_a_damaged_session_opens_reads_seeks_and_repairs_up_to_the_damage(tmp_pa
         assert before == 0  # only a damaged header keeps a file from opening
     else:
         with s:
-            assert len(s) >= before and s.events(0, before) == intact[:before]  # every event before the damage
+            assert (
+                len(s) >= before and s.events(0, before) == intact[:before]
+            )  # every event before the damage
             try:
                 for i in range(0, len(s), max(1, len(s) // 15)):
                     s.state_at(i)

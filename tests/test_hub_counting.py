@@ -1,6 +1,7 @@
 """The hub's counting: gaps and restarts per batch exactly as event by event would count them; every
-message counted once, by what became of it; what a slow worker cannot take dropped, counted per agent
-and handed on as a loss in its place; what the proxy passed before a stop still handed to the recorder."""
+message counted once, by what became of it; what a slow worker cannot take dropped, counted per
+agent and handed on as a loss in its place; what the proxy passed before a stop still handed to the
+recorder."""
 
 import random
 import threading
@@ -9,19 +10,18 @@ from collections import Counter
 
 import pytest
 import zmq
+from helpers import drain, wait_for
 
-from swarmscope.core.wire import gate
-from swarmscope.core.hub import hub as hub_module
-from swarmscope.core.hub import gaps as hub_gaps
-from swarmscope.core.wire import kept as wire_store
 from swarmscope.core.events import Event
+from swarmscope.core.hub import gaps as hub_gaps
+from swarmscope.core.hub import hub as hub_module
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.model.sequence import advance
+from swarmscope.core.wire import gate
+from swarmscope.core.wire import kept as wire_store
 from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
 from swarmscope.core.wire.kept import events_kept
-
-from helpers import drain, wait_for
 
 
 def _reference(events):
@@ -37,8 +37,8 @@ def _reference(events):
 
 
 def _stream(seed):
-    """Several agents, each in runs of rising seqs, with holes between and inside batches, late events
-    and restarts."""
+    """Several agents, each in runs of rising seqs, with holes between and inside batches, late
+    events and restarts."""
     rng = random.Random(seed)
     state = {a: [1, 0] for a in "abcd"}
     batches = []
@@ -56,18 +56,25 @@ def _stream(seed):
         batch = [Event(1, agent, s, "heartbeat", {}, inc) for s in range(seq, seq + n)]
         if n > 2 and rng.random() < 0.3:  # lost inside the batch (an emitter's queue was full)
             start = rng.randrange(1, n - 1)
-            del batch[start:start + rng.randrange(1, n - start)]
+            del batch[start : start + rng.randrange(1, n - start)]
         if rng.random() < 0.1:  # another agent's event inside the batch
-            batch.insert(rng.randrange(len(batch) + 1), Event(1, "e", rng.randrange(9), "log", {}, 1))
+            batch.insert(
+                rng.randrange(len(batch) + 1), Event(1, "e", rng.randrange(9), "log", {}, 1)
+            )
         state[agent] = [inc, seq + n]
         batches.append(batch)
     return batches
 
 
 def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch):
-    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
+    hub = Hub(
+        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    )  # never started: only its worker's counting
     decoded = Counter()
-    for module in (hub_gaps, wire_store):  # count the messages decoded, wherever the hub decodes them
+    for module in (
+        hub_gaps,
+        wire_store,
+    ):  # count the messages decoded, wherever the hub decodes them
         monkeypatch.setattr(module, "decode", _counting(gate.decode, decoded))
     batches = _stream(seed=4)
     for batch in batches:
@@ -86,6 +93,7 @@ def _counting(decode, counter):
     def counted(payload, *args):
         counter["calls"] += 1
         return decode(payload, *args)
+
     return counted
 
 
@@ -101,12 +109,17 @@ def _batch(agent, seqs):
     return [TOPIC_EVENTS, encode_batch([Event(1, agent, s, "heartbeat", {}, 1) for s in seqs])]
 
 
-@pytest.mark.parametrize("drain_s, recorded, unrecorded", [(10.0, 5000, 0), (0.0, 100, 49)],
-                         ids=["drained", "out-of-time-and-counted"])
-def test_a_stopping_hub_records_what_it_passed_before_it_stopped(endpoints, monkeypatch, drain_s, recorded,
-                                                                 unrecorded):
+@pytest.mark.parametrize(
+    "drain_s, recorded, unrecorded",
+    [(10.0, 5000, 0), (0.0, 100, 49)],
+    ids=["drained", "out-of-time-and-counted"],
+)
+def test_a_stopping_hub_records_what_it_passed_before_it_stopped(
+    endpoints, monkeypatch, drain_s, recorded, unrecorded
+):
     """The worker may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got is
-    still handed to the recorder when the hub is stopped, and what time does not allow is counted."""
+    still handed to the recorder when the hub is stopped, and what time does not allow is
+    counted."""
     monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
     release, entered, got = threading.Event(), threading.Event(), []
 
@@ -122,11 +135,17 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(endpoints, monk
         for b in range(50):
             sock.send_multipart(_batch("a", range(b * 100, b * 100 + 100)))
             if b == 0:
-                wait_for(entered.is_set)  # the worker is stuck in the first message; the tap takes the rest in
-        drain(feed, lambda events: len(events) >= 5000)  # a viewer has them all: the proxy passed every one
+                wait_for(
+                    entered.is_set
+                )  # the worker is stuck in the first message; the tap takes the rest in
+        drain(
+            feed, lambda events: len(events) >= 5000
+        )  # a viewer has them all: the proxy passed every one
         stopping = threading.Thread(target=hub.stop)
         stopping.start()
-        wait_for(hub._stop.is_set)  # the proxy has stopped; the worker is still stuck in the first batch
+        wait_for(
+            hub._stop.is_set
+        )  # the proxy has stopped; the worker is still stuck in the first batch
         release.set()
         stopping.join(30)
         sock.close(linger=0)
@@ -136,9 +155,9 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(endpoints, monk
 
 
 def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_its_place(endpoints):
-    """Past the intake's bytes, messages are dropped where their heads still read: counted per agent,
-    and handed to the recorder as `lost` events where they would have been, so a session says what it
-    lacks; the hub's own memory stays within its bound whatever the agents send."""
+    """Past the intake's bytes, messages are dropped where their heads still read: counted per
+    agent, and handed to the recorder as `lost` events where they would have been, so a session says
+    what it lacks; the hub's own memory stays within its bound whatever the agents send."""
     release, entered, got = threading.Event(), threading.Event(), []
 
     def stuck_recorder(kept):
@@ -160,30 +179,47 @@ def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_i
     with hub:
         sock = _publisher(hub)
         sock.send_multipart(batch("a"))
-        wait_for(entered.is_set)  # the worker is stuck; the rest wait in the intake, then are dropped
+        wait_for(
+            entered.is_set
+        )  # the worker is stuck; the rest wait in the intake, then are dropped
         for b in range(1, 200):
             sock.send_multipart(batch("ab"[b % 2]))
         wait_for(lambda: hub.stats.messages_in == 200)
         assert hub.intake.dropped_messages > 100 and hub.intake._bytes <= hub.intake.limit + 64 * 2
         release.set()
-        wait_for(lambda: hub.stats.decode.messages + hub.intake.dropped_messages == 200 and not hub.intake.waiting)
+        wait_for(
+            lambda: (
+                hub.stats.decode.messages + hub.intake.dropped_messages == 200
+                and not hub.intake.waiting
+            )
+        )
         sock.close(linger=0)
     st, intake = hub.stats, hub.intake
-    assert st.messages_in == 200 == st.decode.messages + intake.dropped_messages  # each message counted once
+    assert (
+        st.messages_in == 200 == st.decode.messages + intake.dropped_messages
+    )  # each message counted once
     lost = [e for e in got if e.kind == "lost"]
     assert sorted(e.agent for e in lost) == ["a", "b"]  # one run per agent: dropped in a row
-    assert sum(e.data["events"] for e in lost) == sum(intake.dropped_events.values()) == 10 * intake.dropped_messages
+    assert (
+        sum(e.data["events"] for e in lost)
+        == sum(intake.dropped_events.values())
+        == 10 * intake.dropped_messages
+    )
     for agent in "ab":  # every seq the agent sent: recorded, or inside its lost run, in its place
         mine = [e for e in got if e.agent == agent]
-        seqs = [s for e in mine for s in (range(e.data["first"], e.seq + 1) if e.kind == "lost" else [e.seq])]
+        seqs = [
+            s
+            for e in mine
+            for s in (range(e.data["first"], e.seq + 1) if e.kind == "lost" else [e.seq])
+        ]
         assert seqs == list(range(sent[agent]))
     assert sum(st.gaps.values()) == 0  # dropped in the hub, not lost before it
 
 
 def test_a_tap_without_the_cpu_slows_the_hub_and_loses_nothing(endpoints, monkeypatch):
-    """Past ZeroMQ's queue for the tap (a tap thread that gets no CPU for long), the proxy waits for it
-    instead of dropping (a PUB capture, as before, dropped most of these for the tap): every message
-    is taken in once the tap runs again."""
+    """Past ZeroMQ's queue for the tap (a tap thread that gets no CPU for long), the proxy waits for
+    it instead of dropping (a PUB capture, as before, dropped most of these for the tap): every
+    message is taken in once the tap runs again."""
     monkeypatch.setattr(hub_module, "TAP_QUEUE", 10)
     stuck, entered = threading.Event(), threading.Event()
     hub = Hub(*endpoints)
@@ -211,20 +247,28 @@ def test_a_tap_without_the_cpu_slows_the_hub_and_loses_nothing(endpoints, monkey
         sock.close(linger=0)
     assert hub.stats.decode.messages == 200 and hub.intake.dropped_messages == 0
 
-def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
-    """A batch with seqs [0, 2**62] (issue 13) made "lost before the hub" read 4.6e18: a number from the
-    sender, believed. A jump past MAX_GAP counts as a restart, in the hub as in every model."""
-    from swarmscope.bench.hostile import SEEDS
-    from swarmscope.core.model.swarm import SwarmModel
-    from swarmscope.core.model.sequence import MAX_GAP
 
-    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
+def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
+    """A batch with seqs [0, 2**62] (issue 13) made "lost before the hub" read 4.6e18: a number from
+    the sender, believed. A jump past MAX_GAP counts as a restart, in the hub as in every model."""
+    from swarmscope.bench.hostile import SEEDS
+    from swarmscope.core.model.sequence import MAX_GAP
+    from swarmscope.core.model.swarm import SwarmModel
+
+    hub = Hub(
+        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    )  # never started: only its worker's counting
     hub._count(SEEDS["seqs 0 and 2**62"])
     hub._count(_batch("a", [2**62 + 1, 2**62 + 5]))  # a real hole after it is still counted
     assert sum(hub.stats.gaps.values()) == 3 and hub.stats.restarts == 1
     model = SwarmModel()
-    model.apply_many([Event(1, "b", 0, "log", {}, 1), Event(2, "b", MAX_GAP + 5, "log", {}, 1),
-                      Event(3, "b", MAX_GAP + 7, "log", {}, 1)])
+    model.apply_many(
+        [
+            Event(1, "b", 0, "log", {}, 1),
+            Event(2, "b", MAX_GAP + 5, "log", {}, 1),
+            Event(3, "b", MAX_GAP + 7, "log", {}, 1),
+        ]
+    )
     assert model.gaps == 1 and model.restarts == 1
     lying = Event(4, "c", 2**62, "lost", {"first": 0, "events": 2**62}, 1)
     model.apply_many([Event(1, "c", 0, "log", {}, 1), lying])
@@ -235,7 +279,8 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
     """ZeroMQ drops for a reader that falls behind, at the hub, without a word: a jump in seqs shows
     the loss when the agent speaks again, but a lost tail (the bye among it) nothing would show. The
     hub's ledger says how far each agent got; the reader says the rest lost, in place. (Here the
-    reader stops taking events mid-stream, keeping only the ledger's topic: a tail lost for certain.)"""
+    reader stops taking events mid-stream, keeping only the ledger's topic: a tail lost for
+    certain.)"""
     from swarmscope.core.hub.ledger import TOPIC_LEDGER
     from swarmscope.core.model.swarm import SwarmModel
 
@@ -246,7 +291,12 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
         got: list = []
         for b in range(30):
             sock.send_multipart(_batch("a", range(b * 10, b * 10 + 10)))
-        wait_for(lambda: got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k)) or len(got) == 300)
+        wait_for(
+            lambda: (
+                got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k))
+                or len(got) == 300
+            )
+        )
         feed._sock.setsockopt(zmq.SUBSCRIBE, TOPIC_LEDGER)
         feed._sock.setsockopt(zmq.UNSUBSCRIBE, TOPIC_EVENTS)  # from here, ledgers only
         wait_for(lambda: hub.stats.subscriptions >= 3)  # the hub knows
@@ -256,32 +306,46 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
         def told() -> bool:
             got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k))
             return got[-1].kind == "lost" and got[-1].seq == 999
+
         wait_for(told, timeout=20)
         sock.close(linger=0)
     model = SwarmModel()
     model.apply_many(got)
     kept = [e for e in got if e.kind != "lost"]
-    assert len(kept) == 300 and len(kept) + model.agents["a"].gaps == 1000  # each event kept, or counted lost
+    assert (
+        len(kept) == 300 and len(kept) + model.agents["a"].gaps == 1000
+    )  # each event kept, or counted lost
     assert got[-1].data["first"] == 300 and "never reached" in got[-1].data["why"]
 
 
 def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
     """Agents in the first whole ledger were there before the reader: nothing of theirs is claimed.
-    One that shows after it, or a new incarnation, the reader lost from its first seq. A whole ledger
-    counts only once every part has come."""
+    One that shows after it, or a new incarnation, the reader lost from its first seq. A whole
+    ledger counts only once every part has come."""
     from swarmscope.core.hub.ledger import Tally, ledger_messages, ledger_rows
 
     tally = Tally()
     tally.reached("seen", 1, 10)
-    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [("seen", 1, 10, 11)]  # not yet whole
+    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [
+        ("seen", 1, 10, 11)
+    ]  # not yet whole
     parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1)
     assert len(parts) == 1
     assert tally.lost(*ledger_rows(parts[0][1])) == [] and tally.whole  # they were there before
-    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)]) == [("new", 1, 0, 2), ("before", 1, 50, 51)]
-    assert tally.lost([("seen", 2, 4)]) == []  # another incarnation: older or newer, a ledger cannot say
+    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)]) == [
+        ("new", 1, 0, 2),
+        ("before", 1, 50, 51),
+    ]
+    assert (
+        tally.lost([("seen", 2, 4)]) == []
+    )  # another incarnation: older or newer, a ledger cannot say
     late = Tally()
     halves = [(k, [(f"agent-{k}", 1, 5)]) for k in range(2)]
     late.lost(halves[0][1], (7, 0, 2))
-    assert not late.whole and late.lost([("agent-1", 1, 5)]) == []  # half a whole ledger judges nothing
+    assert (
+        not late.whole and late.lost([("agent-1", 1, 5)]) == []
+    )  # half a whole ledger judges nothing
     late.lost(halves[1][1], (7, 1, 2))
-    assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [("agent-2", 1, 0, 0)]
+    assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [
+        ("agent-2", 1, 0, 0)
+    ]

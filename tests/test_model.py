@@ -1,17 +1,17 @@
-"""The swarm model as a reducer: health on a fake clock, sequence accounting, snapshots, bad fields."""
+"""The swarm model as a reducer: health on a fake clock, sequence accounting, snapshots, bad
+fields."""
 
 import math
 import random
 
 import pytest
+from helpers import exact_state
 
-from swarmscope.core.model import swarm as model_module
 from swarmscope.core.events import Event
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.model import swarm as model_module
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.live.sim import SimConfig, simulate
-
-from helpers import exact_state
 
 S = 1_000_000_000
 T0 = 1_000 * S
@@ -25,10 +25,19 @@ def hello(interval=2.0, **kw):
     return ev(0, "hello", heartbeat=interval, role="coder", **kw)
 
 
-@pytest.mark.parametrize("age_s, expected", [
-    (0, Health.HEALTHY), (2.0, Health.HEALTHY), (2.01, Health.DEGRADED), (4.0, Health.DEGRADED),
-    (4.01, Health.CRITICAL), (6.0, Health.CRITICAL), (6.01, Health.FAILED), (600, Health.FAILED),
-])
+@pytest.mark.parametrize(
+    "age_s, expected",
+    [
+        (0, Health.HEALTHY),
+        (2.0, Health.HEALTHY),
+        (2.01, Health.DEGRADED),
+        (4.0, Health.DEGRADED),
+        (4.01, Health.CRITICAL),
+        (6.0, Health.CRITICAL),
+        (6.01, Health.FAILED),
+        (600, Health.FAILED),
+    ],
+)
 def test_health_against_the_announced_interval(age_s, expected):
     m = SwarmModel()
     m.apply(hello(interval=2.0))
@@ -71,19 +80,22 @@ def test_a_late_joiner_counts_no_gap():
 
 def test_tasks_progress_messages_and_state():
     m = SwarmModel()
-    m.apply_many([
-        hello(), hello(agent="b"),
-        ev(1, "task_start", task="t1", name="fetch"),
-        ev(2, "progress", task="t1", fraction=0.5, message="half", blockers=["review"]),
-        ev(3, "state", state={"memory": ["x"], "plan": {"step": 1, "goal": "g"}}),
-        ev(4, "patch", patch={"plan": {"step": 2}, "memory": None}),
-        ev(5, "message", to="b", topic="handoff", size=100),
-        ev(6, "task_end", task="t1", result="ok", tokens=42),
-        ev(7, "checkpoint", label="before-merge"),
-        ev(8, "metric", name="tokens", value=1500),
-        ev(9, "error", type="ValueError", message="bad json"),
-        ev(10, "custom_kind", anything=1),
-    ])
+    m.apply_many(
+        [
+            hello(),
+            hello(agent="b"),
+            ev(1, "task_start", task="t1", name="fetch"),
+            ev(2, "progress", task="t1", fraction=0.5, message="half", blockers=["review"]),
+            ev(3, "state", state={"memory": ["x"], "plan": {"step": 1, "goal": "g"}}),
+            ev(4, "patch", patch={"plan": {"step": 2}, "memory": None}),
+            ev(5, "message", to="b", topic="handoff", size=100),
+            ev(6, "task_end", task="t1", result="ok", tokens=42),
+            ev(7, "checkpoint", label="before-merge"),
+            ev(8, "metric", name="tokens", value=1500),
+            ev(9, "error", type="ValueError", message="bad json"),
+            ev(10, "custom_kind", anything=1),
+        ]
+    )
     a = m.agents["a"]
     assert a.state == {"plan": {"step": 2, "goal": "g"}}
     assert (a.task, a.progress, a.tasks_ok) == (None, 1.0, 1)
@@ -102,13 +114,24 @@ def test_a_patch_never_rewrites_an_earlier_snapshot():
     assert snap["agents"]["a"]["state"] == {"plan": {"step": 1}}
 
 
-@pytest.mark.parametrize("kind, data", [
-    ("status", {"status": 7}), ("progress", {"fraction": "half"}), ("progress", {"fraction": True}),
-    ("task_start", {"task": ["x"]}), ("task_end", {"task": None, "result": 3}), ("message", {"to": 5}),
-    ("state", {"state": "not a map"}), ("patch", {"patch": [1]}), ("heartbeat", {"cpu": "x", "rss": 1.5}),
-    ("metric", {"name": 1, "value": "v"}), ("hello", {"heartbeat": -1, "pid": "x", "role": 3}),
-    ("error", {"type": None, "message": {"m": 1}}), ("checkpoint", {"label": 1}),
-])
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        ("status", {"status": 7}),
+        ("progress", {"fraction": "half"}),
+        ("progress", {"fraction": True}),
+        ("task_start", {"task": ["x"]}),
+        ("task_end", {"task": None, "result": 3}),
+        ("message", {"to": 5}),
+        ("state", {"state": "not a map"}),
+        ("patch", {"patch": [1]}),
+        ("heartbeat", {"cpu": "x", "rss": 1.5}),
+        ("metric", {"name": 1, "value": "v"}),
+        ("hello", {"heartbeat": -1, "pid": "x", "role": 3}),
+        ("error", {"type": None, "message": {"m": 1}}),
+        ("checkpoint", {"label": 1}),
+    ],
+)
 def test_wrong_field_types_are_ignored_not_raised(kind, data):
     m = SwarmModel()
     m.apply(hello())
@@ -128,13 +151,16 @@ def test_snapshot_restore_continues_identically():
 
 def test_rate_and_sparkline_on_the_feed_clock():
     m = SwarmModel()
-    m.apply_many(ev(i, "heartbeat", ts=T0 + (i // 10) * S) for i in range(100))  # 10 events a second
+    m.apply_many(
+        ev(i, "heartbeat", ts=T0 + (i // 10) * S) for i in range(100)
+    )  # 10 events a second
     assert m.events_per_second(T0 + 10 * S, window_s=5) == 10
     assert m.rate_series(T0 + 9 * S, seconds=3) == [10, 10, 10]
 
 
 def _perturbed(events, seed):
-    """The simulated stream as a network could deliver it: holes, late and duplicated events, clock skew."""
+    """The simulated stream as a network could deliver it: holes, late and duplicated events, clock
+    skew."""
     rng = random.Random(seed)
     out = []
     for e in events:
@@ -168,7 +194,7 @@ def _chunks(events, seed):
     i, out = 0, []
     while i < len(events):
         n = rng.choice((1, 2, 7, 50, 500, 3000))
-        out.append(events[i:i + n])
+        out.append(events[i : i + n])
         i += n
     return out
 
@@ -186,7 +212,9 @@ def test_batches_fold_exactly_as_events_one_by_one(perturb, batching):
     elif batching == "by-agent":
         batches = _runs_by_agent(events)
     else:  # one agent's long contiguous runs: the shape the whole-batch checks take
-        batches = [[e for e in events if e.agent == a] for a in dict.fromkeys(e.agent for e in events)]
+        batches = [
+            [e for e in events if e.agent == a] for a in dict.fromkeys(e.agent for e in events)
+        ]
         events = [e for batch in batches for e in batch]
     one_by_one, batched = SwarmModel(), SwarmModel()
     for e in events:
@@ -198,7 +226,9 @@ def test_batches_fold_exactly_as_events_one_by_one(perturb, batching):
 
 def test_a_batch_that_could_pass_the_agent_limit_keeps_the_per_event_rules(monkeypatch):
     monkeypatch.setattr(model_module, "MAX_AGENTS", 5)
-    events = [ev(0, "hello", agent=f"a{i}") for i in range(8)] + [ev(1, "status", agent="a1", status="running")]
+    events = [ev(0, "hello", agent=f"a{i}") for i in range(8)] + [
+        ev(1, "status", agent="a1", status="running")
+    ]
     one_by_one, batched = SwarmModel(), SwarmModel()
     for e in events:
         one_by_one.apply(e)
@@ -207,10 +237,22 @@ def test_a_batch_that_could_pass_the_agent_limit_keeps_the_per_event_rules(monke
     assert batched.refused == 3 and len(batched.agents) == 5
 
 
-@pytest.mark.parametrize("fraction, expected", [
-    (0.5, 0.5), (1, 1.0), (0, 0.0), (-0.0, 0.0), (2.5, 1.0), (-3, 0.0),
-    (float("inf"), 1.0), (float("-inf"), 0.0), (float("nan"), 0.0), (True, None), ("0.5", None),
-])
+@pytest.mark.parametrize(
+    "fraction, expected",
+    [
+        (0.5, 0.5),
+        (1, 1.0),
+        (0, 0.0),
+        (-0.0, 0.0),
+        (2.5, 1.0),
+        (-3, 0.0),
+        (float("inf"), 1.0),
+        (float("-inf"), 0.0),
+        (float("nan"), 0.0),
+        (True, None),
+        ("0.5", None),
+    ],
+)
 def test_progress_fraction_is_clamped_to_a_plain_0_to_1(fraction, expected):
     m = SwarmModel()
     m.apply_many([hello(), ev(1, "progress", fraction=fraction)])
@@ -222,6 +264,7 @@ def test_progress_fraction_is_clamped_to_a_plain_0_to_1(fraction, expected):
 
 def test_links_between_agents_stay_bounded_keeping_the_most_recent(monkeypatch):
     from swarmscope.core.model import reducers
+
     monkeypatch.setattr(reducers, "MAX_LINKS", 3)
     m = SwarmModel()
     m.apply(hello())
@@ -231,13 +274,22 @@ def test_links_between_agents_stay_bounded_keeping_the_most_recent(monkeypatch):
     assert m.links[("a", "b")].count == 2
 
 
-@pytest.mark.parametrize("section, field, value", [
-    ("a", "progress", "half"), ("a", "id", 7), ("a", "state", [1]), ("a", "said_bye", 1),
-    ("t", "started", "noon"), ("t", "blockers", "none"),
-])
+@pytest.mark.parametrize(
+    "section, field, value",
+    [
+        ("a", "progress", "half"),
+        ("a", "id", 7),
+        ("a", "state", [1]),
+        ("a", "said_bye", 1),
+        ("t", "started", "noon"),
+        ("t", "blockers", "none"),
+    ],
+)
 def test_a_keyframe_with_a_value_of_the_wrong_type_does_not_restore(section, field, value):
     m = SwarmModel()
-    m.apply_many([ev(0, "task_start", task="t1", name="fetch"), ev(1, "progress", task="t1", fraction=0.5)])
+    m.apply_many(
+        [ev(0, "task_start", task="t1", name="fetch"), ev(1, "progress", task="t1", fraction=0.5)]
+    )
     rows = m.compact()
     assert exact_state(SwarmModel.from_compact(rows)) == exact_state(m)
     names = list(rows[{"a": "af", "t": "tf"}[section]])
@@ -256,7 +308,9 @@ def test_a_keyframe_link_between_ids_that_are_not_strings_does_not_restore():
         SwarmModel.from_compact(rows)
 
 
-@pytest.mark.parametrize("section, value", [("c", ["many", 0, 0, 0, 0, 0]), ("r", [[1, "x"]]), ("e", ["boom"])])
+@pytest.mark.parametrize(
+    "section, value", [("c", ["many", 0, 0, 0, 0, 0]), ("r", [[1, "x"]]), ("e", ["boom"])]
+)
 def test_a_keyframe_with_tallies_of_the_wrong_type_does_not_restore(section, value):
     m = SwarmModel()
     m.apply(ev(0, "error", type="E", message="m"))

@@ -1,15 +1,15 @@
 """What the model and the hub keep bounded: tasks left running (abandoned when their agent says bye
 or starts again), kinds by name, agents the hub counts gaps for, states, texts, tags and labels."""
 
+from helpers import exact_state
+
 from swarmscope.core.events import MAX_LABELS_CHARS, Event
 from swarmscope.core.hub import gaps as hub_gaps
-from swarmscope.core.model import reducers
 from swarmscope.core.hub.hub import Hub
-from swarmscope.core.model.swarm import MAX_KINDS, OTHER_KINDS, SwarmModel
+from swarmscope.core.model import reducers
 from swarmscope.core.model.reducers import MAX_TASKS
+from swarmscope.core.model.swarm import MAX_KINDS, OTHER_KINDS, SwarmModel
 from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
-
-from helpers import exact_state
 
 
 class Stream:
@@ -21,7 +21,9 @@ class Stream:
 
     def __call__(self, agent, kind, inc=1, **data):
         seq = self.seqs[(agent, inc)] = self.seqs.get((agent, inc), -1) + 1
-        self.events.append(Event(1_000_000_000 * (len(self.events) + 1), agent, seq, kind, data, inc))
+        self.events.append(
+            Event(1_000_000_000 * (len(self.events) + 1), agent, seq, kind, data, inc)
+        )
         return self
 
 
@@ -33,12 +35,20 @@ def folded(events):
 
 def test_bye_abandons_what_the_agent_left_running_and_keeps_what_it_ended():
     s = Stream()
-    s("a", "hello")("a", "task_start", task="t1")("a", "task_start", task="t2")("a", "task_start", task="t3")
+    s("a", "hello")("a", "task_start", task="t1")("a", "task_start", task="t2")(
+        "a", "task_start", task="t3"
+    )
     s("a", "task_end", task="t2", result="ok")("a", "bye", status="failed")
     m = folded(s.events)
-    assert {t.id: t.result for t in m.tasks.values()} == {"t1": "abandoned", "t2": "ok", "t3": "abandoned"}
+    assert {t.id: t.result for t in m.tasks.values()} == {
+        "t1": "abandoned",
+        "t2": "ok",
+        "t3": "abandoned",
+    }
     assert m.tasks["t1"].ended == s.events[-1].ts and m.agents["a"].running == []
-    assert m.agents["a"].task is None and m.agents["a"].tasks_failed == 0  # no task_end said it failed
+    assert (
+        m.agents["a"].task is None and m.agents["a"].tasks_failed == 0
+    )  # no task_end said it failed
 
 
 def test_a_restart_abandons_the_tasks_of_the_incarnation_before():
@@ -52,7 +62,9 @@ def test_a_restart_abandons_the_tasks_of_the_incarnation_before():
 
 def test_a_task_another_agent_took_over_is_not_abandoned_with_the_first():
     s = Stream()
-    s("a", "hello")("b", "hello")("a", "task_start", task="t1")("b", "task_start", task="t1")("a", "bye")
+    s("a", "hello")("b", "hello")("a", "task_start", task="t1")("b", "task_start", task="t1")(
+        "a", "bye"
+    )
     m = folded(s.events)
     assert m.tasks["t1"].result is None and m.tasks["t1"].agent == "b"
     assert m.agents["a"].running == [] and m.agents["b"].running == ["t1"]
@@ -86,11 +98,13 @@ def test_folding_in_batches_or_one_by_one_gives_the_same_tasks():
         one_by_one.apply(ev)
     batched = SwarmModel()
     for k in range(0, len(s.events), 7):
-        batched.apply_many(s.events[k:k + 7])
+        batched.apply_many(s.events[k : k + 7])
     assert exact_state(batched) == exact_state(one_by_one)
     assert any(t.result == "abandoned" for t in batched.tasks.values())
     restored = SwarmModel.from_compact(batched.compact())
-    assert exact_state(restored) == exact_state(batched) and exact_state(batched.copy()) == exact_state(batched)
+    assert exact_state(restored) == exact_state(batched) and exact_state(
+        batched.copy()
+    ) == exact_state(batched)
 
 
 def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
@@ -105,7 +119,9 @@ def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
         one_by_one.apply(ev)
     batched = folded(s.events)
     assert exact_state(batched) == exact_state(one_by_one)
-    assert len(batched.by_kind) == MAX_KINDS + 1 and batched.by_kind["checkpoint"] == 1  # kept by name
+    assert (
+        len(batched.by_kind) == MAX_KINDS + 1 and batched.by_kind["checkpoint"] == 1
+    )  # kept by name
     assert batched.errors == (MAX_KINDS + 300) // 100
     custom_by_name = len(batched.by_kind) - 3  # less error, checkpoint and the other kinds
     assert batched.by_kind[OTHER_KINDS] == MAX_KINDS + 300 - custom_by_name
@@ -114,9 +130,13 @@ def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
 
 def test_the_hub_remembers_a_bounded_number_of_agents(tmp_path, monkeypatch):
     monkeypatch.setattr(hub_gaps, "MAX_AGENTS", 50)
-    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")  # never started: only its worker's counting
+    hub = Hub(
+        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    )  # never started: only its worker's counting
     for k in range(80):
-        hub._count([TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])])
+        hub._count(
+            [TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])]
+        )
     assert len(hub._gaps.seqs) == 50 and sum(hub.stats.gaps.values()) == 50 * 4
     assert hub.stats.decode.events == 160  # every event still counted as passed
 
@@ -134,7 +154,9 @@ def test_metric_series_differing_by_a_label_are_kept_apart_and_bounded():
     assert metrics["latency_ms"] == 20 and len(metrics) == 64
 
 
-def test_an_agents_state_past_its_bound_is_a_note_and_takes_no_patches_until_a_state_fits(monkeypatch):
+def test_an_agents_state_past_its_bound_is_a_note_and_takes_no_patches_until_a_state_fits(
+    monkeypatch,
+):
     monkeypatch.setattr(reducers, "MAX_STATE_ITEMS", 100)
     s = Stream()
     s("a", "state", state={"k": list(range(10))})("a", "patch", patch={"more": list(range(200))})
@@ -145,11 +167,14 @@ def test_an_agents_state_past_its_bound_is_a_note_and_takes_no_patches_until_a_s
     assert m.state_items == a.state_items == 0
     s("a", "state", state={"small": 1})("a", "patch", patch={"x": 2})
     a = folded(s.events).agents["a"]
-    assert a.state == {"small": 1, "x": 2} and a.state_items == 3 + 3  # a patch counts as if it only added
+    assert (
+        a.state == {"small": 1, "x": 2} and a.state_items == 3 + 3
+    )  # a patch counts as if it only added
 
 
 def test_patches_that_replace_keys_keep_a_state_that_stays_small(monkeypatch):
-    """A patch is counted as if it only added; past the bound the state is weighed again, as it is."""
+    """A patch is counted as if it only added; past the bound the state is weighed again, as it
+    is."""
     monkeypatch.setattr(reducers, "MAX_STATE_ITEMS", 100)
     s = Stream()
     for i in range(500):
@@ -184,8 +209,16 @@ def test_what_the_model_keeps_of_long_texts_names_tags_blockers_and_labels_is_bo
     assert list(a.tags) == [reducers.NOT_KEPT]
     assert len(a.progress_msg) == reducers.MAX_TEXT and len(a.blockers) == reducers.MAX_BLOCKERS
     assert all(len(b) <= reducers.MAX_NAME for b in a.blockers)
-    assert len(a.task) == len(a.task_name) == reducers.MAX_NAME and all(len(t) <= reducers.MAX_NAME for t in m.tasks)
-    assert all(len(to) <= reducers.MAX_NAME and len(link.topic) <= reducers.MAX_NAME for (_, to), link in m.links.items())
-    assert len(a.last_error["type"]) == reducers.MAX_NAME and len(a.last_error["message"]) == reducers.MAX_TEXT
+    assert len(a.task) == len(a.task_name) == reducers.MAX_NAME and all(
+        len(t) <= reducers.MAX_NAME for t in m.tasks
+    )
+    assert all(
+        len(to) <= reducers.MAX_NAME and len(link.topic) <= reducers.MAX_NAME
+        for (_, to), link in m.links.items()
+    )
+    assert (
+        len(a.last_error["type"]) == reducers.MAX_NAME
+        and len(a.last_error["message"]) == reducers.MAX_TEXT
+    )
     assert len(a.checkpoint) == reducers.MAX_NAME
     assert all(len(name) <= 2 * MAX_LABELS_CHARS + 2 for name in a.metrics)

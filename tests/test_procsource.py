@@ -1,10 +1,10 @@
-"""The live view's model kept in a child process: the screen's copy matches, and a dead child is said."""
-
-
-from swarmscope.core.sdk.emitter import Emitter
-from swarmscope.core.live.process import ProcessSource
+"""The live view's model kept in a child process: the screen's copy matches, and a dead child is
+said."""
 
 from helpers import wait_for
+
+from swarmscope.core.live.process import ProcessSource
+from swarmscope.core.sdk.emitter import Emitter
 
 
 def read(source: ProcessSource):
@@ -17,9 +17,11 @@ def test_the_screens_copy_follows_the_childs_model(hub, feed):
     try:
         wait_for(lambda: source.connected or bool(read(source).agents), timeout=30)
         with Emitter("agent-7", hub.in_endpoint, role="coder", auto_heartbeat=False) as em:
+
             def through() -> bool:
                 em.status("running")
                 return "agent-7" in read(source).agents
+
             wait_for(through, timeout=30)
             with em.task("t-1", name="fetch"):
                 em.progress(0.5, task="t-1", message="half")
@@ -28,9 +30,16 @@ def test_the_screens_copy_follows_the_childs_model(hub, feed):
                 wait_for(lambda: read(source).agents["agent-7"].progress == 0.5, timeout=30)
                 model = read(source)
                 agent = model.agents["agent-7"]
-                assert (agent.role, agent.status, agent.task, agent.state) == ("coder", "running", "t-1",
-                                                                               {"plan": "p", "memory": ["a"]})
-                assert model.tasks["t-1"].result is None and model.links[("agent-7", "agent-9")].count == 1
+                assert (agent.role, agent.status, agent.task, agent.state) == (
+                    "coder",
+                    "running",
+                    "t-1",
+                    {"plan": "p", "memory": ["a"]},
+                )
+                assert (
+                    model.tasks["t-1"].result is None
+                    and model.links[("agent-7", "agent-9")].count == 1
+                )
         wait_for(lambda: read(source).agents["agent-7"].said_bye, timeout=30)
         assert read(source).gaps == 0 and source.appended >= 6 and source.status == "live"
     finally:

@@ -1,14 +1,16 @@
 """The publisher keeps messages within what the hub accepts, whatever the events weigh."""
 
+from helpers import drain, wait_for
+
 from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
-
-from helpers import drain, wait_for
 
 
 def test_large_events_are_split_into_messages_the_hub_accepts(hub, feed):
     blob = "x" * 40_000  # 500 of these would be a 20 MB message, which the hub refuses
-    with Emitter("big", hub.in_endpoint, auto_heartbeat=False, batch_size=500, queue_size=2_000) as em:
+    with Emitter(
+        "big", hub.in_endpoint, auto_heartbeat=False, batch_size=500, queue_size=2_000
+    ) as em:
         for i in range(600):
             em.state({"i": i, "blob": blob})
     events = drain(feed, lambda evs: evs and evs[-1].kind == "bye", timeout=60)
@@ -22,7 +24,9 @@ def test_an_agent_emitting_in_a_tight_loop_loses_nothing_to_its_own_flusher(hub,
     """The flusher shares the GIL with the agent: a loop that never waits must still let it send
     (without the yield in put(), it got a turn per 5 ms and the small queue overflowed)."""
     n = 50_000
-    with Emitter("busy", hub.in_endpoint, auto_heartbeat=False, batch_size=500, queue_size=2_000) as em:
+    with Emitter(
+        "busy", hub.in_endpoint, auto_heartbeat=False, batch_size=500, queue_size=2_000
+    ) as em:
         wait_for(lambda: em._pub.listening)
         emit = em.emit
         for _ in range(n):

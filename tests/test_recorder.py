@@ -1,4 +1,5 @@
-"""The recorder as it runs: real subprocesses, a real hub on ipc, the simulator publishing, kill -9."""
+"""The recorder as it runs: real subprocesses, a real hub on ipc, the simulator publishing, kill
+-9."""
 
 import os
 import signal
@@ -7,22 +8,20 @@ import subprocess
 import msgpack
 import pytest
 import zmq
-
-from swarmscope.core.events import Event
-from swarmscope.core.hub.hub import Hub
-from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.sdk.publisher import Publisher
-from swarmscope.core.session.recorder import Recorder, RecordPolicy
-from swarmscope.core.replay.session import Session
-from swarmscope.core.session.repair import repair
-from swarmscope.core.live.sim import SimConfig, Swarm
-from swarmscope.core.session.store import session_files
-from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
-from swarmscope.core.wire.kept import kept_of
-
 from helpers import wait_for
 from processes import CLI, keyframers_of, probe_events, probe_until_recorded, recording_hub, running
 
+from swarmscope.core.events import Event
+from swarmscope.core.hub.hub import Hub
+from swarmscope.core.live.sim import SimConfig, Swarm
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.session import Session
+from swarmscope.core.sdk.publisher import Publisher
+from swarmscope.core.session.recorder import Recorder, RecordPolicy
+from swarmscope.core.session.repair import repair
+from swarmscope.core.session.store import session_files
+from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
+from swarmscope.core.wire.kept import kept_of
 
 
 class Tee:
@@ -47,8 +46,8 @@ class Tee:
 
 
 def _by_agent(events):
-    """Each agent's events in order (a publisher sends each agent's as one message: the order between
-    agents within a flush is the publisher's, within one agent the agent's)."""
+    """Each agent's events in order (a publisher sends each agent's as one message: the order
+    between agents within a flush is the publisher's, within one agent the agent's)."""
     out = {}
     for ev in events:
         out.setdefault(ev.agent, []).append(ev)
@@ -58,7 +57,7 @@ def _by_agent(events):
 def _prefix_per_agent(events, sent):
     """Every agent's recorded events are the first of what it sent, in order."""
     got, all_sent = _by_agent(events), _by_agent(sent)
-    return all(all_sent[agent][:len(evs)] == evs for agent, evs in got.items())
+    return all(all_sent[agent][: len(evs)] == evs for agent, evs in got.items())
 
 
 def _recorded(path):
@@ -79,8 +78,12 @@ def hub(tmp_path):
 
 
 def _start_recorder(hub, out):
-    proc = subprocess.Popen([*CLI, "record", "--connect", hub.out_endpoint, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, "record", "--connect", hub.out_endpoint, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     probe_until_recorded(hub.in_endpoint, out)
     return proc
 
@@ -96,7 +99,9 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     try:
         tee.run(swarm, first)
         flushed = len(tee.sent)
-        wait_for(lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02)  # flushed without any close
+        wait_for(
+            lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02
+        )  # flushed without any close
         tee.run(swarm, burst)
         tee.pub.close()
     finally:
@@ -123,11 +128,15 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
     swarm.close()
     tee.pub.close()
     wait_for(lambda: len(_recorded(out)) >= len(tee.sent), timeout=20, poll=0.02)
-    garbage = zmq.Context.instance().socket(zmq.XPUB)  # an agent speaking a wire this build does not read
+    garbage = zmq.Context.instance().socket(
+        zmq.XPUB
+    )  # an agent speaking a wire this build does not read
     garbage.connect(hub.in_endpoint)
     garbage.recv()
     for _ in range(3):
-        garbage.send_multipart([TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 2000, [[1, "x", 0, "log", {}, 1]]])])
+        garbage.send_multipart(
+            [TOPIC_EVENTS, msgpack.packb([WIRE_VERSION + 2000, [[1, "x", 0, "log", {}, 1]]])]
+        )
     garbage.close(linger=1000)
     wait_for(lambda: hub.stats.decode.refused.get("version") == 3)
     probe_until_recorded(hub.in_endpoint, out)  # passed after the garbage: the recorder has read it
@@ -135,7 +144,10 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "Traceback" not in stderr
     assert "recorded" in stdout and str(out) in stdout
-    assert "messages refused: 3 version: 3001 (major 3), want an integer 1000 * major + minor" in stdout
+    assert (
+        "messages refused: 3 version: 3001 (major 3), want an integer 1000 * major + minor"
+        in stdout
+    )
     with Session(out) as s:
         got = [e for e in s.events(0, len(s)) if e.agent != "probe"]
         assert s.meta["closed"] and _by_agent(got) == _by_agent(tee.sent)
@@ -185,10 +197,21 @@ def test_kill_9_of_a_recording_hub_leaves_its_file_and_no_keyframer(tmp_path, se
 
 
 def _script(run, failed=False, n=5, t0=0):
-    events = [Event(t0 + k, f"{run}-agent", k, "hello" if k == 0 else "status",
-                    {"tags": {"run": run}} if k == 0 else {"status": "running"}, 1) for k in range(n)]
+    events = [
+        Event(
+            t0 + k,
+            f"{run}-agent",
+            k,
+            "hello" if k == 0 else "status",
+            {"tags": {"run": run}} if k == 0 else {"status": "running"},
+            1,
+        )
+        for k in range(n)
+    ]
     if failed:
-        events.append(Event(t0 + n, f"{run}-agent", n, "error", {"type": "E", "message": "boom"}, 1))
+        events.append(
+            Event(t0 + n, f"{run}-agent", n, "error", {"type": "E", "message": "boom"}, 1)
+        )
     return events
 
 
@@ -204,7 +227,9 @@ def _give(recorder, events, messages):
 def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
     split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
     _give(split, _script("r1") + _script("r2", failed=True), messages)
-    assert len(split.current) == 2 and len(keyframers_of(os.getpid())) == (1 if messages else 0)  # one for both
+    assert len(split.current) == 2 and len(keyframers_of(os.getpid())) == (
+        1 if messages else 0
+    )  # one for both
     kept = split.close()
     assert not running(keyframers_of(os.getpid()))
     assert split.discarded == 1 and len(kept) == 1
@@ -223,7 +248,10 @@ def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
 @pytest.mark.parametrize("messages", [False, True], ids=["events", "messages"])
 def test_sampling_is_per_session(tmp_path, messages):
     import random
-    rec = Recorder(tmp_path, policy=RecordPolicy(sample=0.5, split_by_run=True), rng=random.Random(4))
+
+    rec = Recorder(
+        tmp_path, policy=RecordPolicy(sample=0.5, split_by_run=True), rng=random.Random(4)
+    )
     for run in "abcdefghij":
         _give(rec, _script(run), messages)
     kept = rec.close()
@@ -231,9 +259,24 @@ def test_sampling_is_per_session(tmp_path, messages):
 
 
 def test_the_headless_demo_records_a_session_by_default(tmp_path, sessions_home):
-    result = subprocess.run([*CLI, "demo", "--headless", "--duration", "2", "--rate", "200",
-                             "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            *CLI,
+            "demo",
+            "--headless",
+            "--duration",
+            "2",
+            "--rate",
+            "200",
+            "--in",
+            f"ipc://{tmp_path}/in",
+            "--out",
+            f"ipc://{tmp_path}/out",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     (path,) = session_files(sessions_home / "sessions")
     assert str(path) in result.stderr

@@ -1,19 +1,19 @@
-"""The replay engine: states equal a live model, cursors, pacing on a fake clock, jumps, diff and blame."""
+"""The replay engine: states equal a live model, cursors, pacing on a fake clock, jumps, diff and
+blame."""
 
 import random
 
 import pytest
+from session_helpers import NS, T0, Script, write_events
 
 from swarmscope.core import open_session
-from swarmscope.core.model.diff import diff_values
 from swarmscope.core.errors import ConfigError
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.model.diff import diff_values
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.blame import blame
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session.writer import SessionWriter
-from swarmscope.core.live.sim import SimConfig, simulate
-
-from session_helpers import NS, T0, Script, write_events
 
 SMALL = {"block_events": 300, "keyframe_every": 900}
 
@@ -48,7 +48,9 @@ def test_state_at_equals_the_live_model_at_many_random_instants(recorded, sessio
     rng = random.Random(42)
     indices = sorted({0, 1, 899, 900, 901, len(events) - 1, *rng.sample(range(len(events)), 60)})
     expected = _live_states(events, indices)
-    for i in rng.sample(indices, len(indices)):  # in random order: every seek from wherever the last one left
+    for i in rng.sample(
+        indices, len(indices)
+    ):  # in random order: every seek from wherever the last one left
         assert session.state_at(i).to_dict() == expected[i], i
 
 
@@ -56,7 +58,7 @@ def test_health_is_computed_at_the_recorded_clock(recorded, session):
     _, events = recorded
     i = 5000
     state = session.state_at(i)
-    assert state.now == max(e.ts for e in events[:i + 1])
+    assert state.now == max(e.ts for e in events[: i + 1])
     assert state.to_dict()["agents"] == _live_states(events, [i])[i]["agents"]
 
 
@@ -103,8 +105,9 @@ def test_jumps_to_errors_checkpoints_bookmarks_and_matches(recorded, session):
     assert cursor.prev_checkpoint() == checkpoints[0]
     agent = events[100].agent
     cursor.seek(50)
-    assert cursor.next_match(lambda e: e.agent == agent and e.kind == "task_end") == \
-        next(i for i, e in enumerate(events) if i > 50 and e.agent == agent and e.kind == "task_end")
+    assert cursor.next_match(lambda e: e.agent == agent and e.kind == "task_end") == next(
+        i for i, e in enumerate(events) if i > 50 and e.agent == agent and e.kind == "task_end"
+    )
     session.add_bookmark(7000, "here")
     session.add_bookmark(300, "there")
     cursor.seek(1000)
@@ -137,8 +140,10 @@ def _gappy(tmp_path):
     return script.write(tmp_path / "gappy.swarm")
 
 
-@pytest.mark.parametrize("speed, fold, expected", [
-    (1.0, None, 31.0), (2.0, None, 15.5), (16, None, 31 / 16), (1.0, 2.0, 5.0), (0.25, 2.0, 20.0)])
+@pytest.mark.parametrize(
+    "speed, fold, expected",
+    [(1.0, None, 31.0), (2.0, None, 15.5), (16, None, 31 / 16), (1.0, 2.0, 5.0), (0.25, 2.0, 20.0)],
+)
 def test_play_is_paced_by_recorded_time(tmp_path, speed, fold, expected):
     with Session(_gappy(tmp_path)) as s:
         t = FakeTime()
@@ -164,13 +169,13 @@ def _handoff(tmp_path):
     s("a", "hello", at=0, heartbeat=1, role="planner")
     s("b", "hello", at=0.1, heartbeat=1, role="coder")
     s("a", "status", at=0.2, status="running")
-    s("a", "message", at=0.5, to="b", topic="handoff", summary="your turn")   # 3
-    s("b", "status", at=0.6, status="running")                                # 4
-    s("b", "state", at=0.7, state={"plan": "write it", "step": 1})            # 5
-    s("b", "patch", at=0.8, patch={"step": 2})                                # 6
-    s("a", "error", at=0.9, type="ValueError", message="bad JSON")             # 7
-    s("a", "status", at=1.0, status="failed")                                 # 8
-    s("b", "heartbeat", at=1.1, cpu=5.0)                                      # 9
+    s("a", "message", at=0.5, to="b", topic="handoff", summary="your turn")  # 3
+    s("b", "status", at=0.6, status="running")  # 4
+    s("b", "state", at=0.7, state={"plan": "write it", "step": 1})  # 5
+    s("b", "patch", at=0.8, patch={"step": 2})  # 6
+    s("a", "error", at=0.9, type="ValueError", message="bad JSON")  # 7
+    s("a", "status", at=1.0, status="failed")  # 8
+    s("b", "heartbeat", at=1.1, cpu=5.0)  # 9
     return s.write(tmp_path / "handoff.swarm", keyframe_every=4, block_events=2), s.events
 
 
@@ -187,18 +192,26 @@ def test_diff_names_each_changed_field_per_agent(tmp_path):
         assert "state" not in d["agents"]["b"]  # its fields arrived; the state did not go anywhere
         assert d["counters"]["events"] == (4, 9)
         assert s.diff(0, 1)["added"] == ["b"]
-        assert s.cursor().diff(8, 9)["agents"] == {"b": {"last_seen": (T0 + 8 * NS // 10, T0 + 11 * NS // 10),
-                                                         "cpu": (None, 5.0), "events": (4, 5),
-                                                         "next_seq": (4, 5)}}
+        assert s.cursor().diff(8, 9)["agents"] == {
+            "b": {
+                "last_seen": (T0 + 8 * NS // 10, T0 + 11 * NS // 10),
+                "cpu": (None, 5.0),
+                "events": (4, 5),
+                "next_seq": (4, 5),
+            }
+        }
 
 
-@pytest.mark.parametrize("before, after, expected", [
-    ({"s": {}}, {"s": {"a": 1}}, {"s.a": (None, 1)}),
-    ({"s": {"a": 1}}, {"s": {}}, {"s.a": (1, None)}),
-    ({}, {"a": {"b": 2}}, {"a.b": (None, 2)}),
-    ({"s": {}}, {"s": 3}, {"s": ({}, 3)}),
-    ({"s": {}}, {}, {"s": ({}, None)}),
-])
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ({"s": {}}, {"s": {"a": 1}}, {"s.a": (None, 1)}),
+        ({"s": {"a": 1}}, {"s": {}}, {"s.a": (1, None)}),
+        ({}, {"a": {"b": 2}}, {"a.b": (None, 2)}),
+        ({"s": {}}, {"s": 3}, {"s": ({}, 3)}),
+        ({"s": {}}, {}, {"s": ({}, None)}),
+    ],
+)
 def test_an_emptied_or_filled_map_shows_as_its_fields(before, after, expected):
     assert diff_values(before, after) == expected
 
@@ -207,12 +220,22 @@ def test_blame_finds_the_event_and_the_message_behind_it(tmp_path):
     path, events = _handoff(tmp_path)
     with Session(path) as s:
         status = blame(s, "b", "status", 9)
-        assert status["index"] == 4 and status["before"] == "starting" and status["value"] == "running"
-        assert status["caused_by"] == {"agent": "a", "index": 3, "topic": "handoff", "summary": "your turn"}
+        assert (
+            status["index"] == 4 and status["before"] == "starting" and status["value"] == "running"
+        )
+        assert status["caused_by"] == {
+            "agent": "a",
+            "index": 3,
+            "topic": "handoff",
+            "summary": "your turn",
+        }
         assert status["event"] == events[4]._asdict()
         assert blame(s, "b", "state.step", 9)["index"] == 6
         assert blame(s, "b", "state.plan", 9)["index"] == 5
-        assert blame(s, "a", "status", 7)["index"] == 2 and blame(s, "a", "status", 7)["caused_by"] is None
+        assert (
+            blame(s, "a", "status", 7)["index"] == 2
+            and blame(s, "a", "status", 7)["caused_by"] is None
+        )
         assert blame(s, "a", "status", 9)["index"] == 8
         assert blame(s, "b", "role", 9)["index"] == 1
         assert blame(s, "b", "state.plan", 4) is None
@@ -228,6 +251,7 @@ def test_open_session_by_id_prefix_and_unknown_ids(tmp_path, monkeypatch):
     with open_session(session_id, tmp_path) as s:
         assert s.meta["name"] == "hand"
     from swarmscope.core.errors import SessionError
+
     with pytest.raises(SessionError, match="no session 'nope'"):
         open_session("nope")
 
@@ -239,9 +263,14 @@ def test_a_bookmark_is_saved_in_a_closed_file_and_two_replays_keep_both(tmp_path
     with Session(path) as first, Session(path) as second:
         summary, end = first.summary(), first.file.end_offset
         assert first.add_bookmark(2_000, "here") is None
-        assert second.add_bookmark(100, "there") is None  # its idea of the END is stale: read again under the lock
+        assert (
+            second.add_bookmark(100, "there") is None
+        )  # its idea of the END is stale: read again under the lock
     with Session(path) as s:
-        assert s.meta["closed"] and [b[:2] for b in s.bookmarks] == [(100, "there"), (2_000, "here")]
+        assert s.meta["closed"] and [b[:2] for b in s.bookmarks] == [
+            (100, "there"),
+            (2_000, "here"),
+        ]
         assert s.summary() == summary and len(s) == 3_000 and s.state_at(2_999).events == 3_000
         assert s.bookmarks[1][2] == s.state_at(2_000).now
     assert path.read_bytes()[:end] == before[:end]  # only the end was rewritten

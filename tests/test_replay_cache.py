@@ -1,21 +1,22 @@
-"""Seeking from states kept in memory, copy-on-write model copies, compact keyframes and 1.0 files."""
+"""Seeking from states kept in memory, copy-on-write model copies, compact keyframes and 1.0
+files."""
 
 import copy
 import random
 
 import pytest
+from session_helpers import write_events
 
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model import reducers
-from swarmscope.core.session import format as fmt
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.session import Session
-from swarmscope.core.live.sim import SimConfig, simulate
-
-from session_helpers import write_events
+from swarmscope.core.session import format as fmt
 
 SMALL = {"block_events": 300, "keyframe_every": 900}
 DONE = 25
-"""Small MAX_DONE_TASKS and MAX_FAILED_TASKS, so finished tasks are forgotten many times over in a short session."""
+"""Small MAX_DONE_TASKS and MAX_FAILED_TASKS, so finished tasks are forgotten many times over in a
+short session."""
 
 
 @pytest.fixture(autouse=True)
@@ -37,14 +38,15 @@ def path(tmp_path, events, few_done_tasks):
 
 
 def _exact(m):
-    """Everything a model holds, orders included, and the order finished tasks will be forgotten in."""
+    """Everything a model holds, orders included, and the order finished tasks will be forgotten
+    in."""
     return copy.deepcopy((m.compact(), list(m.agents), list(m.by_kind), list(m.tasks), m.refused))
 
 
 def _live(events, indices):
     live, j, out = SwarmModel(), 0, {}
     for i in sorted(indices):
-        live.apply_many(events[j:i + 1])
+        live.apply_many(events[j : i + 1])
         j = i + 1
         out[i] = _exact(live)
     return out

@@ -1,10 +1,11 @@
-"""The scan of a whole session: lost events, and errors and checkpoints placed exactly, as a file grows too."""
-
-from swarmscope.core.events import Event
-from swarmscope.core.replay.session import open_session
-from swarmscope.core.replay.scan import SessionScan
+"""The scan of a whole session: lost events, and errors and checkpoints placed exactly, as a file
+grows too."""
 
 from session_helpers import write_events
+
+from swarmscope.core.events import Event
+from swarmscope.core.replay.scan import SessionScan
+from swarmscope.core.replay.session import open_session
 
 S = 1_000_000_000
 
@@ -13,8 +14,8 @@ def test_a_scan_finds_lost_events_not_restarts_and_places_errors_exactly(tmp_pat
     events = [Event(i * S, "a", i, "heartbeat", {}, 1) for i in range(3000)]
     events[1234] = events[1234]._replace(kind="error")
     events[2000] = events[2000]._replace(kind="checkpoint")
-    del events[2500:2510]                                    # ten lost
-    events += [Event(4000 * S, "a", 0, "hello", {}, 2)]      # a restart: not a gap
+    del events[2500:2510]  # ten lost
+    events += [Event(4000 * S, "a", 0, "hello", {}, 2)]  # a restart: not a gap
     events += [Event(4001 * S, "b", 7, "heartbeat", {}, 3)]  # a late joiner: not a gap
     path = tmp_path / "gaps.swarm"
     write_events(path, events)
@@ -23,7 +24,9 @@ def test_a_scan_finds_lost_events_not_restarts_and_places_errors_exactly(tmp_pat
     found = scan.result
     assert sum(lost for _, _, lost in found.gaps) == 10
     with open_session(path) as s:
-        assert [(s[k].agent, s[k].seq, s[k].ts) for k, _, _ in found.gaps] == [("a", 2510, 2510 * S)]
+        assert [(s[k].agent, s[k].seq, s[k].ts) for k, _, _ in found.gaps] == [
+            ("a", 2510, 2510 * S)
+        ]
     assert list(found.errors.index) == [1234] and list(found.errors.clock) == [1234 * S]
     assert list(found.checkpoints.index) == [2000]
 
@@ -45,14 +48,16 @@ def test_a_scan_resumes_where_a_growing_file_left_off(tmp_path):
 def test_marks_answer_jumps_only_where_the_scan_has_been(tmp_path):
     from swarmscope.core.replay.scan import UNKNOWN
 
-    events = [Event(i * S, "a", i, "error" if i in (10, 3000) else "log", {}, 1) for i in range(5000)]
+    events = [
+        Event(i * S, "a", i, "error" if i in (10, 3000) else "log", {}, 1) for i in range(5000)
+    ]
     path = tmp_path / "jumps.swarm"
     writer = write_events(path, events[:2500], close=False)
     scan = SessionScan(path)
     scan.run()
     errors, find = scan.result.errors, scan.result.find
     assert find(errors, 0, True, 5000) == 10 and find(errors, 10, False, 5000) is None
-    assert find(errors, 11, True, 5000) == UNKNOWN    # 3000 is not scanned yet
+    assert find(errors, 11, True, 5000) == UNKNOWN  # 3000 is not scanned yet
     assert find(errors, 2600, False, 5000) == UNKNOWN  # nor what lies between 2500 and 2600
     writer.append(events[2500:])
     writer.close()
@@ -66,6 +71,6 @@ def test_a_scan_closed_mid_run_lets_go_of_the_file_when_the_run_ends(tmp_path):
     path = tmp_path / "closing.swarm"
     write_events(path, events)
     scan = SessionScan(path)
-    scan.run(pause=scan.close)         # closed from "another thread" after the first block
+    scan.run(pause=scan.close)  # closed from "another thread" after the first block
     assert 0 < scan.result.blocks < 5 and scan._session is None
-    assert not scan.run()              # closed for good
+    assert not scan.run()  # closed for good

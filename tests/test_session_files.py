@@ -1,20 +1,20 @@
-"""Session files: round trips, clean close, crashes, truncation, bit flips, version refusal, repair."""
+"""Session files: round trips, clean close, crashes, truncation, bit flips, version refusal,
+repair."""
 
 import os
 import random
 import struct
 
 import pytest
+from session_helpers import write_events
 
-from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.session import Session
+from swarmscope.core.session import format as fmt
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.repair import repair
-from swarmscope.core.live.sim import SimConfig, simulate
-
-from session_helpers import write_events
 
 SMALL = {"block_events": 200, "keyframe_every": 600}
 
@@ -78,7 +78,7 @@ def _frames(path):
     while offset + fmt.FRAME.size <= len(data):
         length, _, kind = fmt.FRAME.unpack_from(data, offset)
         end = offset + fmt.FRAME.size + length
-        out.append((kind, end, data[offset + fmt.FRAME.size:end]))
+        out.append((kind, end, data[offset + fmt.FRAME.size : end]))
         offset = end
     return out
 
@@ -93,7 +93,7 @@ def test_a_flipped_bit_stops_the_scan_at_that_block(tmp_path, events, seed):
     offset, info = blocks[victim]
     _flip(path, offset + fmt.FRAME.size + 30)
     with Session(path) as s:
-        assert len(s) == info.first and s.events(0, len(s)) == events[:info.first]
+        assert len(s) == info.first and s.events(0, len(s)) == events[: info.first]
         assert s.meta["dropped_bytes"] == path.stat().st_size - offset
 
 
@@ -109,7 +109,7 @@ def test_a_flipped_bit_in_a_closed_file_is_one_clear_error_and_repair_cuts_there
     report = repair(path)
     assert report.events == info.first and report.dropped_bytes > 0
     with Session(path) as s:
-        assert s.meta["closed"] and s.events(0, len(s)) == events[:info.first]
+        assert s.meta["closed"] and s.events(0, len(s)) == events[: info.first]
 
 
 def test_damage_in_the_trailer_or_end_block_falls_back_to_a_scan(tmp_path, events):
@@ -126,7 +126,10 @@ def test_a_newer_major_version_is_refused_in_one_line(tmp_path, events):
     with open(path, "r+b") as f:
         f.seek(8)
         f.write(struct.pack("<H", fmt.FORMAT_MAJOR + 1))
-    with pytest.raises(SessionError, match=rf"session format 3\.{fmt.FORMAT_MINOR}, newer than this swarmscope reads \(2\.x\)"):
+    with pytest.raises(
+        SessionError,
+        match=rf"session format 3\.{fmt.FORMAT_MINOR}, newer than this swarmscope reads \(2\.x\)",
+    ):
         Session(path)
 
 

@@ -11,19 +11,18 @@ import subprocess
 import sys
 
 import pytest
+from replay_fixtures import replay_app
 
 from swarmscope.core.events import Event
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.session.recorder import Recorder, RecordPolicy
 from swarmscope.core.replay.blame import blame
 from swarmscope.core.replay.session import Session
+from swarmscope.core.session.recorder import Recorder, RecordPolicy
 from swarmscope.core.session.repair import repair
-from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.wire.kept import kept_of
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.inspector import Inspector
-
-from replay_fixtures import replay_app
 
 COUNTED = ("events", "errors", "tasks_ok", "tasks_failed", "gaps", "restarts")
 """What each session counts for itself: everything else about an agent carries over."""
@@ -32,20 +31,25 @@ COUNTED = ("events", "errors", "tasks_ok", "tasks_failed", "gaps", "restarts")
 def what_the_swarm_is(model: SwarmModel) -> tuple:
     """The model less what a session counts: agents, tasks, links and the recorded clock."""
     snap = model.snapshot()
-    agents = {k: {f: v for f, v in a.items() if f not in COUNTED} for k, a in snap["agents"].items()}
+    agents = {
+        k: {f: v for f, v in a.items() if f not in COUNTED} for k, a in snap["agents"].items()
+    }
     return agents, snap["tasks"], snap["links"], snap["counters"]["now"]
 
 
 def _rotated(tmp_path, events, rotate_s, batch=200, messages=False):
     """Events through a rotating Recorder: as a viewer's feed gives them, or as a hub keeps them
     (a message a batch: the keyframer folds each part, and starts each from the part before)."""
-    rec = Recorder(tmp_path, policy=RecordPolicy(rotate_seconds=rotate_s),
-                   writer_options={"keyframe_every": 256, "block_events": 128})
+    rec = Recorder(
+        tmp_path,
+        policy=RecordPolicy(rotate_seconds=rotate_s),
+        writer_options={"keyframe_every": 256, "block_events": 128},
+    )
     for k in range(0, len(events), batch):
         if messages:
-            rec.record_messages([kept_of(events[k:k + batch])])
+            rec.record_messages([kept_of(events[k : k + batch])])
         else:
-            rec.record(events[k:k + batch])
+            rec.record(events[k : k + batch])
     return rec.close()
 
 
@@ -60,14 +64,20 @@ def test_every_state_of_every_part_is_the_swarm_as_it_was(tmp_path, messages):
             n = len(s)
             for j in sorted({0, n - 1, *rng.sample(range(n), 12)}):
                 reference = SwarmModel()
-                reference.apply_many(events[:offset + j + 1])
-                assert what_the_swarm_is(s.state_at(j)) == what_the_swarm_is(reference), (path.name, j)
+                reference.apply_many(events[: offset + j + 1])
+                assert what_the_swarm_is(s.state_at(j)) == what_the_swarm_is(reference), (
+                    path.name,
+                    j,
+                )
             assert what_the_swarm_is(s.cursor(0).model) == what_the_swarm_is(s.state_at(0))
-            mine = events[offset:offset + n]
+            mine = events[offset : offset + n]
             summary = s.summary()
-            assert summary["events"] == n and summary["errors"] == sum(e.kind == "error" for e in mine)
-            assert {k: a["events"] for k, a in summary["agents"].items() if a["events"]} == \
-                {agent: sum(e.agent == agent for e in mine) for agent in {e.agent for e in mine}}
+            assert summary["events"] == n and summary["errors"] == sum(
+                e.kind == "error" for e in mine
+            )
+            assert {k: a["events"] for k, a in summary["agents"].items() if a["events"]} == {
+                agent: sum(e.agent == agent for e in mine) for agent in {e.agent for e in mine}
+            }
             assert summary["gaps"] == 0
         offset += n
     assert offset == len(events)
@@ -92,7 +102,9 @@ def test_a_later_part_knows_agents_silent_since_the_part_before(tmp_path):
         assert "continues" not in a.meta and a.file.keyframe_before(0) is None
         assert b.meta["continues"] == a.id and b.meta["part"] == 2
         start = b.state_before(0)
-        assert start.agents["quiet"].role == "planner" and start.agents["quiet"].state == {"plan": "split the goal"}
+        assert start.agents["quiet"].role == "planner" and start.agents["quiet"].state == {
+            "plan": "split the goal"
+        }
         assert start.agents["busy"].state["step"] == b[0].data["patch"]["step"] - 1
         assert start.events == 0 and start.agents["busy"].events == 0
         assert b.summary()["agents"]["quiet"]["role"] == "planner"
@@ -116,7 +128,9 @@ def test_repair_of_a_later_part_starts_where_the_part_before_ended(tmp_path):
 
 
 def test_a_part_after_one_left_out_by_sampling_starts_afresh(tmp_path):
-    rec = Recorder(tmp_path, policy=RecordPolicy(rotate_seconds=5, sample=0.5), rng=random.Random(3))
+    rec = Recorder(
+        tmp_path, policy=RecordPolicy(rotate_seconds=5, sample=0.5), rng=random.Random(3)
+    )
     for ev in QUIET_THEN_BUSY:
         rec.record([ev])
     parts = {}
@@ -153,8 +167,13 @@ def test_sessions_inspect_names_the_session_a_part_continues(tmp_path):
     first, second = _rotated(home / "sessions", QUIET_THEN_BUSY, rotate_s=10, batch=1)[:2]
     with Session(first) as a, Session(second) as b:
         ids = a.id, b.id
-    out = subprocess.run([sys.executable, "-m", "swarmscope.tui.cli", "sessions", "inspect", ids[1][:8]],
-                         capture_output=True, text=True, timeout=60, env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    out = subprocess.run(
+        [sys.executable, "-m", "swarmscope.tui.cli", "sessions", "inspect", ids[1][:8]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )
     assert out.returncode == 0, out.stderr
     assert f"continues {ids[0][:8]} (part 2)" in out.stdout
     assert "planner" in out.stdout  # the quiet agent, known from the part before

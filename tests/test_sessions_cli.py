@@ -1,4 +1,5 @@
-"""Comparing sessions, the catalog, retention on a fake clock, exports, and `swarmscope sessions` as a user meets it."""
+"""Comparing sessions, the catalog, retention on a fake clock, exports, and `swarmscope sessions` as
+a user meets it."""
 
 import csv
 import io
@@ -9,15 +10,14 @@ import subprocess
 import sys
 
 import pytest
+from replay_fixtures import write_session
+from session_helpers import NS, T0, Script
 
-from swarmscope.core.session.catalog import DB_NAME, Catalog
 from swarmscope.core.replay.compare import compare
 from swarmscope.core.replay.export import export, md_row
 from swarmscope.core.replay.session import Session
+from swarmscope.core.session.catalog import DB_NAME, Catalog
 from swarmscope.core.session.retention import Retention, plan_cleanup
-
-from replay_fixtures import write_session
-from session_helpers import NS, T0, Script
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 DAY = 86400 * NS
@@ -42,17 +42,34 @@ BASE = [
 
 def test_compare_aligns_by_agent_and_step_and_finds_the_first_divergence(tmp_path):
     a = _run(BASE, tmp_path / "a.swarm")
-    # b: other pids, heartbeats elsewhere, a different interleaving, then b's task fails; c only here
-    b = _run([BASE[1] + (), ("b", "heartbeat", {}), ("a", "hello", {"role": "planner", "pid": 99}),
-              ("a", "message", {"to": "b", "topic": "handoff"}), ("c", "hello", {}),
-              ("b", "status", {"status": "running"}), ("b", "task_end", {"task": "t1", "result": "failed"})],
-             tmp_path / "b.swarm", name="wf2")
+    # b: other pids, heartbeats elsewhere, a different interleaving, then b's task fails; c only
+    # here
+    b = _run(
+        [
+            BASE[1] + (),
+            ("b", "heartbeat", {}),
+            ("a", "hello", {"role": "planner", "pid": 99}),
+            ("a", "message", {"to": "b", "topic": "handoff"}),
+            ("c", "hello", {}),
+            ("b", "status", {"status": "running"}),
+            ("b", "task_end", {"task": "t1", "result": "failed"}),
+        ],
+        tmp_path / "b.swarm",
+        name="wf2",
+    )
     with Session(a) as sa, Session(b) as sb:
         result = compare(sa, sb)
     assert result["only_in_a"] == [] and result["only_in_b"] == ["c"]
     assert result["meta"]["name"] == ("wf", "wf2")
-    assert result["divergence"] == {"agent": "b", "step": 2, "index_a": 5, "index_b": 6,
-                                    "field": "data.result", "a": "ok", "b": "failed"}
+    assert result["divergence"] == {
+        "agent": "b",
+        "step": 2,
+        "index_a": 5,
+        "index_b": 6,
+        "field": "data.result",
+        "a": "ok",
+        "b": "failed",
+    }
     with Session(a) as sa, Session(a) as same:
         assert compare(sa, same)["divergence"] is None and compare(sa, same)["meta"] == {}
 
@@ -62,21 +79,48 @@ def test_compare_reports_an_agent_that_stops_early(tmp_path):
     b = _run(BASE[:5], tmp_path / "b.swarm")
     with Session(a) as sa, Session(b) as sb:
         d = compare(sa, sb)["divergence"]
-    assert d == {"agent": "b", "step": 2, "index_a": 5, "index_b": None, "field": "missing", "a": "task_end", "b": None}
+    assert d == {
+        "agent": "b",
+        "step": 2,
+        "index_a": 5,
+        "index_b": None,
+        "field": "missing",
+        "a": "task_end",
+        "b": None,
+    }
 
 
 def _entry(name, age_days, size=100, outcome="ok", tags=(), closed=True, now=T0 + 100 * DAY):
-    return {"path": name, "name": name, "started": now - int(age_days * DAY), "bytes": size, "outcome": outcome,
-            "tags": list(tags), "closed": closed, "mtime_ns": now - int(age_days * DAY)}
+    return {
+        "path": name,
+        "name": name,
+        "started": now - int(age_days * DAY),
+        "bytes": size,
+        "outcome": outcome,
+        "tags": list(tags),
+        "closed": closed,
+        "mtime_ns": now - int(age_days * DAY),
+    }
 
 
 def test_retention_on_a_fake_clock():
     now = T0 + 100 * DAY
-    entries = [_entry("new", 1), _entry("week", 7), _entry("month", 30, outcome="failed"),
-               _entry("old", 90, tags=["keep"]), _entry("older", 95), _entry("live", 0.001, closed=False)]
-    names = lambda rules: [e["name"] for e in plan_cleanup(entries, rules, now)]
+    entries = [
+        _entry("new", 1),
+        _entry("week", 7),
+        _entry("month", 30, outcome="failed"),
+        _entry("old", 90, tags=["keep"]),
+        _entry("older", 95),
+        _entry("live", 0.001, closed=False),
+    ]
+
+    def names(rules):
+        return [e["name"] for e in plan_cleanup(entries, rules, now)]
+
     assert names(Retention(max_age_s=10 * 86400)) == ["older", "old", "month"]  # oldest first
-    assert names(Retention(max_age_s=10 * 86400, keep_failed=True, keep_tags=("keep",))) == ["older"]
+    assert names(Retention(max_age_s=10 * 86400, keep_failed=True, keep_tags=("keep",))) == [
+        "older"
+    ]
     assert names(Retention(max_count=2)) == ["older", "old", "month"]
     assert names(Retention(max_bytes=250, keep_failed=True)) == ["older", "old"]
     assert "live" not in names(Retention(max_count=1, max_age_s=0.0))  # may still be recording
@@ -102,19 +146,28 @@ def test_exports(tmp_path):
         for fmt, buf in out.items():
             export(s, fmt, buf)
     lines = [json.loads(line) for line in out["jsonl"].getvalue().splitlines()]
-    assert [l["kind"] for l in lines] == [k for _, k, _ in BASE] and lines[3]["data"]["to"] == "b"
+    assert [line["kind"] for line in lines] == [k for _, k, _ in BASE] and lines[3]["data"][
+        "to"
+    ] == "b"
     rows = list(csv.DictReader(io.StringIO(out["csv"].getvalue())))
     assert len(rows) == 6 and json.loads(rows[0]["data"])["role"] == "planner"
     assert '"a" -> "b" [label="1"];' in out["dot"].getvalue()
     md = out["md"].getvalue()
     assert "## Health over time" in md and "| b | coder | running |" in md
     assert f"({path.stat().st_size} bytes, closed)" in md
-    assert md_row("a|b", 12_345, 0.5) == "| a\\|b | 12,345 | 0.5 |"  # counts read as everywhere else
+    assert (
+        md_row("a|b", 12_345, 0.5) == "| a\\|b | 12,345 | 0.5 |"
+    )  # counts read as everywhere else
 
 
 def cli(*args, home):
-    return subprocess.run([*CLI, "sessions", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    return subprocess.run(
+        [*CLI, "sessions", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )
 
 
 @pytest.fixture
@@ -138,26 +191,42 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
     stats = json.loads(cli("stats", "--json", home=home).stdout)
     assert stats["sessions"] == 2 and stats["by_workflow"]["wf"]["sessions"] == 2
     dry = cli("cleanup", "--max-count", "1", "--dry-run", home=home)
-    assert "would remove 1 session," in dry.stdout and len(list((home / "sessions").glob("*.swarm"))) == 2
+    assert (
+        "would remove 1 session," in dry.stdout
+        and len(list((home / "sessions").glob("*.swarm"))) == 2
+    )
     protected = cli("cleanup", "--max-count", "1", "--keep-tag", "nightly", home=home)
-    assert "removed 0 sessions" in protected.stdout  # the tagged one does not count against the limit
+    assert (
+        "removed 0 sessions" in protected.stdout
+    )  # the tagged one does not count against the limit
     assert "removed 1 session," in cli("cleanup", "--max-count", "1", home=home).stdout
-    assert [p.name for p in (home / "sessions").glob("*.swarm")] == ["20260102-000000-wf-bbbbbbbb.swarm"]
+    assert [p.name for p in (home / "sessions").glob("*.swarm")] == [
+        "20260102-000000-wf-bbbbbbbb.swarm"
+    ]
 
 
-@pytest.mark.parametrize("args, says", [
-    (["inspect", "nope"], "no session 'nope'"),
-    (["export", "junk.swarm"], "is not a swarmscope session file"),
-    (["compare", "aaaaaaaa", "nope"], "no session 'nope'"),
-    (["repair", "junk.swarm"], "is not a swarmscope session file"),
-    (["cleanup"], "say what to remove"),
-    (["export", "aaaaaaaa", "--at", "99"], "--at 99: the session has 6 events"),
-    (["export", "aaaaaaaa", "--at", "3", "--agent", "zed"], "--agent zed: no such agent at event 3"),
-    (["export", "aaaaaaaa", "--at", "3", "--format", "csv"], "--at writes markdown"),
-    (["export", "aaaaaaaa", "--at", "soon"], "--at 'soon': give an event number"),
-    (["export", "aaaaaaaa", "--at", "0"], "events are numbered from 1"),
-    (["export", "aaaaaaaa", "--out", "/nonexistent-folder/out.jsonl"], "cannot use /nonexistent-folder/out.jsonl"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["inspect", "nope"], "no session 'nope'"),
+        (["export", "junk.swarm"], "is not a swarmscope session file"),
+        (["compare", "aaaaaaaa", "nope"], "no session 'nope'"),
+        (["repair", "junk.swarm"], "is not a swarmscope session file"),
+        (["cleanup"], "say what to remove"),
+        (["export", "aaaaaaaa", "--at", "99"], "--at 99: the session has 6 events"),
+        (
+            ["export", "aaaaaaaa", "--at", "3", "--agent", "zed"],
+            "--agent zed: no such agent at event 3",
+        ),
+        (["export", "aaaaaaaa", "--at", "3", "--format", "csv"], "--at writes markdown"),
+        (["export", "aaaaaaaa", "--at", "soon"], "--at 'soon': give an event number"),
+        (["export", "aaaaaaaa", "--at", "0"], "events are numbered from 1"),
+        (
+            ["export", "aaaaaaaa", "--out", "/nonexistent-folder/out.jsonl"],
+            "cannot use /nonexistent-folder/out.jsonl",
+        ),
+    ],
+)
 def test_errors_are_one_line_and_delete_nothing(home, args, says):
     (home / "sessions" / "junk.swarm").write_bytes(b"not a session")
     before = sorted(p.name for p in (home / "sessions").iterdir())
@@ -172,15 +241,23 @@ def test_export_at_an_instant_writes_a_finding(home):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Finding: wf (") and "at event 5 of 6" in out.stdout
     assert "## b's own state" in out.stdout and "## What changed since event 2" in out.stdout
-    by_clock = cli("export", "aaaaaaaa", "--at", "00:00:00.300", "--since", "+1", home=home)  # T0 + 0.3 s
-    assert "at event 4 of 6" in by_clock.stdout and "## What changed since event 2" in by_clock.stdout
+    by_clock = cli(
+        "export", "aaaaaaaa", "--at", "00:00:00.300", "--since", "+1", home=home
+    )  # T0 + 0.3 s
+    assert (
+        "at event 4 of 6" in by_clock.stdout and "## What changed since event 2" in by_clock.stdout
+    )
 
 
 def test_a_reader_that_stops_reading_ends_the_command_quietly(home):
     """`swarmscope sessions export ... | head`: no traceback when head has had enough."""
     path = write_session(home / "sim.swarm")
-    proc = subprocess.Popen([*CLI, "sessions", "export", str(path), "--format", "jsonl"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "SWARMSCOPE_HOME": str(home)})
+    proc = subprocess.Popen(
+        [*CLI, "sessions", "export", str(path), "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )
     assert proc.stdout.readline().startswith(b"{")
     proc.stdout.close()
     err = proc.stderr.read()

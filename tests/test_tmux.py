@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -18,11 +17,15 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 class Terminal:
     def __init__(self, name: str, command: str, width: int, height: int) -> None:
         self.name = name
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
-                       check=True)
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+            check=True,
+        )
 
     def screen(self) -> str:
-        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
         return out.stdout
 
     def keys(self, *keys: str) -> None:
@@ -35,11 +38,15 @@ class Terminal:
             raise AssertionError(f"{text!r} never showed; the screen:\n{self.screen()}") from None
 
     @classmethod
-    def running(cls, tmp_path: Path, args: str, size: tuple[int, int] = (100, 30), env: str = "") -> "Terminal":
+    def running(
+        cls, tmp_path: Path, args: str, size: tuple[int, int] = (100, 30), env: str = ""
+    ) -> "Terminal":
         """`swarmscope ARGS` in a fresh terminal; its exit status lands in a file when it ends."""
         exit_file = tmp_path / "exit"
-        command = (f"env {env} {sys.executable} -m swarmscope.tui.cli {args}; "
-                   f"echo $? > {exit_file}; sleep 60")
+        command = (
+            f"env {env} {sys.executable} -m swarmscope.tui.cli {args}; "
+            f"echo $? > {exit_file}; sleep 60"
+        )
         term = cls(f"ss-test-{os.getpid()}-{tmp_path.name}", command, *size)
         term.exit_file = exit_file
         return term
@@ -47,7 +54,11 @@ class Terminal:
     def quits_cleanly(self) -> None:
         """q, then the command must end with status 0."""
         self.keys("q")
-        wait_for(lambda: self.exit_file.exists() and self.exit_file.read_text().strip() != "", timeout=30, poll=0.1)
+        wait_for(
+            lambda: self.exit_file.exists() and self.exit_file.read_text().strip() != "",
+            timeout=30,
+            poll=0.1,
+        )
         assert self.exit_file.read_text().strip() == "0"
 
     def close(self) -> None:
@@ -56,8 +67,9 @@ class Terminal:
 
 @pytest.mark.parametrize("size, env", [((80, 24), "NO_COLOR=1"), ((120, 35), "")])
 def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
-    term = Terminal.running(tmp_path, f"demo --no-mouse --in ipc://{tmp_path}/in --out ipc://{tmp_path}/out",
-                            size, env)
+    term = Terminal.running(
+        tmp_path, f"demo --no-mouse --in ipc://{tmp_path}/in --out ipc://{tmp_path}/out", size, env
+    )
     try:
         term.shows("LIVE")
         term.shows("12 agents")
@@ -80,9 +92,28 @@ def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
 
 def test_record_a_demo_then_replay_it_in_a_real_terminal(tmp_path: Path):
     sessions = tmp_path / "sessions"
-    subprocess.run([sys.executable, "-m", "swarmscope.tui.cli", "demo", "--headless", "--duration", "2",
-                    "--agents", "6", "--in", f"ipc://{tmp_path}/in", "--out", f"ipc://{tmp_path}/out",
-                    "--dir", str(sessions)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope.tui.cli",
+            "demo",
+            "--headless",
+            "--duration",
+            "2",
+            "--agents",
+            "6",
+            "--in",
+            f"ipc://{tmp_path}/in",
+            "--out",
+            f"ipc://{tmp_path}/out",
+            "--dir",
+            str(sessions),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     term = Terminal.running(tmp_path, f"replay --dir {sessions} --no-mouse")
     try:
         term.shows("SESSIONS")
@@ -92,7 +123,9 @@ def test_record_a_demo_then_replay_it_in_a_real_terminal(tmp_path: Path):
         term.shows("event 1 of")
         term.keys("End")
         wait_for(lambda: "event 1 of" not in term.screen(), timeout=10, poll=0.1)
-        at, of = re.search(r"event ([\d,]+) of ([\d,]+) · \d\d:", term.screen()).groups()  # the timeline's label
+        at, of = re.search(
+            r"event ([\d,]+) of ([\d,]+) · \d\d:", term.screen()
+        ).groups()  # the timeline's label
         assert at == of  # at the last event
         term.keys("Home", "Right", "Right")
         term.shows("event 3 of")
@@ -105,8 +138,10 @@ def test_record_a_demo_then_replay_it_in_a_real_terminal(tmp_path: Path):
 
 def test_a_closed_terminal_ends_the_demo_instead_of_leaving_it_spinning(tmp_path: Path):
     pid_file = tmp_path / "pid"
-    command = (f"echo $$ > {pid_file}; exec {sys.executable} -m swarmscope.tui.cli demo --no-record "
-               f"--in ipc://{tmp_path}/in --out ipc://{tmp_path}/out")
+    command = (
+        f"echo $$ > {pid_file}; exec {sys.executable} -m swarmscope.tui.cli demo --no-record "
+        f"--in ipc://{tmp_path}/in --out ipc://{tmp_path}/out"
+    )
     term = Terminal(f"ss-test-{os.getpid()}-hup", command, 100, 30)
     try:
         term.shows("LIVE")
@@ -125,11 +160,30 @@ def test_a_closed_terminal_ends_the_demo_instead_of_leaving_it_spinning(tmp_path
 
 
 def test_watch_with_record_rewinds_and_comes_back_live(tmp_path: Path):
-    swarm = subprocess.Popen([sys.executable, "-m", "swarmscope.tui.cli", "demo", "--headless", "--no-record",
-                              "--duration", "60", "--agents", "6", "--in", f"ipc://{tmp_path}/in",
-                              "--out", f"ipc://{tmp_path}/out"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    swarm = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope.tui.cli",
+            "demo",
+            "--headless",
+            "--no-record",
+            "--duration",
+            "60",
+            "--agents",
+            "6",
+            "--in",
+            f"ipc://{tmp_path}/in",
+            "--out",
+            f"ipc://{tmp_path}/out",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sessions = tmp_path / "sessions"
-    term = Terminal.running(tmp_path, f"watch --connect ipc://{tmp_path}/out --record --dir {sessions} --no-mouse")
+    term = Terminal.running(
+        tmp_path, f"watch --connect ipc://{tmp_path}/out --record --dir {sessions} --no-mouse"
+    )
     try:
         term.shows("REC")
         term.shows("planner-00")
@@ -137,6 +191,7 @@ def test_watch_with_record_rewinds_and_comes_back_live(tmp_path: Path):
         def rewound() -> bool:  # a recorder that joined late starts its file within JOIN_HOLD_S
             term.keys("r")
             return "REPLAY" in term.screen() or (time.sleep(0.3) or "REPLAY" in term.screen())
+
         wait_for(rewound, timeout=20)
         term.shows("live")  # "… behind live" or "at live"
         term.keys("l")

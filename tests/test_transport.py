@@ -6,16 +6,15 @@ import time
 import msgpack
 import pytest
 import zmq
+from helpers import drain, wait_for
 
-from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import Event
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION, encode_batch
-
-from helpers import drain, wait_for
 
 
 def test_100k_events_arrive_with_zero_gaps(hub, feed):
@@ -43,7 +42,10 @@ def _raw_publisher(hub):
 
 def test_a_dropped_batch_is_counted_exactly(hub, feed):
     sock = _raw_publisher(hub)
-    batches = [[Event(i, "a", i, "heartbeat", {}, 1) for i in range(b * 100, b * 100 + 100)] for b in range(10)]
+    batches = [
+        [Event(i, "a", i, "heartbeat", {}, 1) for i in range(b * 100, b * 100 + 100)]
+        for b in range(10)
+    ]
     for b, batch in enumerate(batches):
         if b != 4:  # batch 4 is lost on the way
             sock.send_multipart([TOPIC_EVENTS, encode_batch(batch)])
@@ -59,16 +61,18 @@ def test_garbage_never_stops_the_hub_or_the_viewer(hub, feed):
     garbage = [
         [TOPIC_EVENTS, b"\x00\x01\x02 random bytes"],
         [TOPIC_EVENTS, msgpack.packb([WIRE_VERSION, [[1, "a", 0, "k", {}, 0]]])[:-2]],  # truncated
-        [TOPIC_EVENTS, b"\xdd\x7f\xff\xff\xff"],                                        # huge array header
-        [TOPIC_EVENTS, b"\x91" * 50_000 + b"\xc0"],                                     # deep nesting
-        [TOPIC_EVENTS, msgpack.packb([WIRE_VERSION, [["ts", 1, "seq", 2, 3, 4]]])],      # wrong types
-        [TOPIC_EVENTS, msgpack.packb([9000, []])],                                      # unknown version
-        [TOPIC_EVENTS],                                                                 # one frame only
+        [TOPIC_EVENTS, b"\xdd\x7f\xff\xff\xff"],  # huge array header
+        [TOPIC_EVENTS, b"\x91" * 50_000 + b"\xc0"],  # deep nesting
+        [TOPIC_EVENTS, msgpack.packb([WIRE_VERSION, [["ts", 1, "seq", 2, 3, 4]]])],  # wrong types
+        [TOPIC_EVENTS, msgpack.packb([9000, []])],  # unknown version
+        [TOPIC_EVENTS],  # one frame only
         [b"other-topic", b"x"],
     ]
     for frames in garbage:
         sock.send_multipart(frames)
-    sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "after", 0, "status", {"status": "ok"}, 1)])])
+    sock.send_multipart(
+        [TOPIC_EVENTS, encode_batch([Event(1, "after", 0, "status", {"status": "ok"}, 1)])]
+    )
     events = drain(feed, lambda evs: any(e.agent == "after" for e in evs))
     assert [e.agent for e in events] == ["after"]
     wait_for(lambda: hub.stats.decode.events >= 1 and hub.stats.decode.bad >= 6)
@@ -84,10 +88,12 @@ def test_an_oversized_frame_is_refused_by_zeromq_and_others_still_arrive(endpoin
         big.close()
         seen = []
         with Emitter("small", hub.in_endpoint, heartbeat=60) as em:
+
             def delivered():
                 em.emit("heartbeat")
                 seen.extend(feed.poll(20))
                 return any(e.agent == "small" for e in seen)
+
             wait_for(delivered)
         assert not any(e.agent == "big" and e.kind == "log" for e in seen)
         assert hub.stats.decode.refused.get("too-large", 0) == 0  # refused before Python saw it
@@ -95,9 +101,10 @@ def test_an_oversized_frame_is_refused_by_zeromq_and_others_still_arrive(endpoin
 
 def test_emitter_without_a_hub_neither_hangs_nor_grows(tmp_path):
     import time
+
     t0 = time.monotonic()
     em = Emitter("lonely", f"ipc://{tmp_path}/nobody", queue_size=1000, close_timeout=0.2)
-    for i in range(5000):
+    for _ in range(5000):
         em.status("running")
     assert len(em._pub.queue) <= 1000 and em.dropped >= 4000
     em.close()
@@ -105,8 +112,8 @@ def test_emitter_without_a_hub_neither_hangs_nor_grows(tmp_path):
 
 
 def test_emitter_waits_for_a_late_hub_within_its_queue(endpoints):
-    """Events emitted before the hub is up are delivered once it is, and a viewer there (nothing lost
-    to slow joining): a hub with nobody to deliver to does not take them from the agent."""
+    """Events emitted before the hub is up are delivered once it is, and a viewer there (nothing
+    lost to slow joining): a hub with nobody to deliver to does not take them from the agent."""
     from swarmscope.core.hub.hub import Hub
 
     em = Emitter("early", endpoints[0], auto_heartbeat=False)
@@ -122,8 +129,11 @@ def test_emitter_waits_for_a_late_hub_within_its_queue(endpoints):
 
 def test_one_emitter_shared_by_threads_numbers_every_event_once(hub, feed):
     import threading
+
     em = Emitter("threads", hub.in_endpoint, auto_heartbeat=False, queue_size=100_000)
-    workers = [threading.Thread(target=lambda: [em.metric("m", i) for i in range(5000)]) for _ in range(4)]
+    workers = [
+        threading.Thread(target=lambda: [em.metric("m", i) for i in range(5000)]) for _ in range(4)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -168,12 +178,20 @@ def test_a_feeds_monitor_sees_its_first_connection_even_to_a_hub_already_up(hub)
             assert recv_monitor_message(feed.monitor)["event"] == zmq.EVENT_CONNECTED
 
 
-def test_a_second_hub_on_a_taken_ipc_path_is_refused_and_the_first_keeps_its_agents(hub, feed, tmp_path):
-    with pytest.raises(ConfigError, match="another process is listening there; is another hub running"):
+def test_a_second_hub_on_a_taken_ipc_path_is_refused_and_the_first_keeps_its_agents(
+    hub, feed, tmp_path
+):
+    with pytest.raises(
+        ConfigError, match="another process is listening there; is another hub running"
+    ):
         Hub(hub.in_endpoint, f"ipc://{tmp_path}/other-out").start()
     with Emitter("still-here", hub.in_endpoint, auto_heartbeat=False) as em:
         em.status("running")
-    assert [e.kind for e in drain(feed, lambda evs: evs and evs[-1].kind == "bye")] == ["hello", "status", "bye"]
+    assert [e.kind for e in drain(feed, lambda evs: evs and evs[-1].kind == "bye")] == [
+        "hello",
+        "status",
+        "bye",
+    ]
 
 
 def test_a_socket_file_left_by_a_killed_hub_is_bound_over(tmp_path):

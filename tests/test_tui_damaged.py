@@ -1,10 +1,11 @@
-"""A damaged or crashed session file in the replay screen: it says so, and the screen never goes down."""
+"""A damaged or crashed session file in the replay screen: it says so, and the screen never goes
+down."""
 
 import shutil
 
-from swarmscope.core.replay.session import open_session
-
 from replay_fixtures import EVENTS, replay_app, write_session
+
+from swarmscope.core.replay.session import open_session
 
 
 def _damage_block(path, b):
@@ -49,5 +50,7 @@ async def test_a_crashed_file_says_so_when_it_opens(tmp_path):
         with open_session(crashed) as s:
             kept = len(s)
         assert 0 < kept < len(EVENTS)
-        assert any("not closed cleanly" in n.message and f"{kept:,} events" in n.message
-                   for n in app._notifications)
+        assert any(
+            "not closed cleanly" in n.message and f"{kept:,} events" in n.message
+            for n in app._notifications
+        )

@@ -2,25 +2,24 @@
 
 import msgpack
 import zmq
+from helpers import wait_for
+from tui_fixtures import frozen_app
 
 from swarmscope.core.events import Event
-from swarmscope.core.model.health import Health
 from swarmscope.core.live.source import FrozenSource, LiveSource, Source
+from swarmscope.core.model.health import Health
 from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
 from swarmscope.tui.app import SwarmscopeApp
+from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.screens.replay import ReplayScreen
-from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.panels import LinkList
-
-from helpers import wait_for
-from tui_fixtures import frozen_app
 
 
 async def test_grid_shows_every_agent_sorted_worst_first():
@@ -63,7 +62,9 @@ async def test_enter_on_an_error_in_the_log_shows_its_traceback_as_written():
         assert isinstance(app.screen, EventScreen) and app.screen.event == error
         shown = str(app.screen.query_one("#event").render())
         assert error.data["traceback"].strip().splitlines()[-1] in shown
-        assert "Traceback (most recent call last):\n" in shown  # its lines as written, not one squeezed line
+        assert (
+            "Traceback (most recent call last):\n" in shown
+        )  # its lines as written, not one squeezed line
         assert f"error from {error.agent}" in shown and '"type": "' in shown
         await pilot.press("escape")
         assert isinstance(app.screen, LiveScreen)
@@ -73,7 +74,9 @@ async def test_enter_opens_the_agent_and_escape_comes_back():
     app = frozen_app()
     async with app.run_test(size=(120, 35)) as pilot:
         grid = app.screen.query_one(AgentGrid)
-        await pilot.press("s", "s")  # sort by id: nothing chosen yet, so the cursor stays at the top
+        await pilot.press(
+            "s", "s"
+        )  # sort by id: nothing chosen yet, so the cursor stays at the top
         first = min(r.id for r in grid.rows)
         await pilot.press("enter")
         assert isinstance(app.screen, AgentDetailScreen) and app.screen.agent_id == first
@@ -112,7 +115,13 @@ async def test_pause_theme_and_panel_keys():
         assert app.screen.paused and app.screen.query_one(Header).summary.mode == "PAUSED"
         await pilot.press("p", "t")
         assert app.ss_theme == "light" and app.has_class("-ss-light")
-        for key, panel in (("2", "tasks"), ("3", "log"), ("4", "alerts"), ("5", "messages"), ("1", "grid")):
+        for key, panel in (
+            ("2", "tasks"),
+            ("3", "log"),
+            ("4", "alerts"),
+            ("5", "messages"),
+            ("1", "grid"),
+        ):
             await pilot.press(key)
             assert app.focused.id == panel
         await pilot.press("tab")
@@ -125,7 +134,10 @@ async def test_the_messages_tab_says_who_talks_to_whom():
         await pilot.press("5")
         model = app.source.model
         rows = app.screen.query_one(LinkList).rows
-        assert app.screen.query_one("#tabs").active == "tab-messages" and len(rows) == len(model.links) > 5
+        assert (
+            app.screen.query_one("#tabs").active == "tab-messages"
+            and len(rows) == len(model.links) > 5
+        )
         assert [r.count for r in rows] == [model.links[r.src, r.dst].count for r in rows]
         lasts = [model.links[r.src, r.dst].last for r in rows]
         assert lasts == sorted(lasts, reverse=True)  # the most recently active pair first
@@ -170,11 +182,14 @@ async def test_the_header_says_why_frames_were_refused(hub):
     try:
         sock.connect(hub.in_endpoint)
         sock.recv()  # the hub subscribed
-        too_new = msgpack.packb([WIRE_VERSION + 2000, [[1, "a", 0, "log", {}, 1]]])  # an agent on wire 3.x
+        too_new = msgpack.packb(
+            [WIRE_VERSION + 2000, [[1, "a", 0, "log", {}, 1]]]
+        )  # an agent on wire 3.x
 
         def refused():
             sock.send_multipart([TOPIC_EVENTS, too_new])
             return source.refused.get("version", 0) > 0
+
         wait_for(refused)
         app = SwarmscopeApp(source)
         async with app.run_test(size=(120, 35)) as pilot:
@@ -190,6 +205,7 @@ async def test_the_header_says_why_frames_were_refused(hub):
 
 async def test_events_the_model_could_not_fold_are_counted_in_the_header(monkeypatch):
     from swarmscope.core.model import swarm as model_module
+
     monkeypatch.setattr(model_module, "MAX_AGENTS", 5)
     source = FrozenSource([Event(10**18 + i, f"a{i}", 0, "hello", {}, 1) for i in range(8)])
     async with SwarmscopeApp(source).run_test(size=(120, 35)) as pilot:
@@ -211,16 +227,25 @@ async def test_readonly_refuses_writing_actions(tmp_path):
 async def test_the_log_counts_what_arrives_while_scrolled_up():
     now = [10**18]
     source = Source("test", clock=lambda: now[0])
-    source._fold([Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1) for i in range(50)])
+    source._fold(
+        [Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1) for i in range(50)]
+    )
     app = SwarmscopeApp(source)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.press("3", "up", "up")
         log = app.screen.query_one(EventLog)
         assert not log.follow
-        source._fold([Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1) for i in range(50, 80)])
+        source._fold(
+            [
+                Event(now[0], "a", i, "log", {"level": "info", "message": f"m{i}"}, 1)
+                for i in range(50, 80)
+            ]
+        )
         app.frame()
         await pilot.pause()
-        assert log.pending == 30 and "30 new" in str(app.screen.query_one("#tabs").get_tab("tab-log").label)
+        assert log.pending == 30 and "30 new" in str(
+            app.screen.query_one("#tabs").get_tab("tab-log").label
+        )
         await pilot.press("end")
         app.frame()
         assert log.follow and log.pending == 0
@@ -234,8 +259,12 @@ async def test_the_tasks_tab_says_how_many_run_and_finish_a_minute():
     async with app.run_test(size=(120, 35)) as pilot:
         for i in range(1, 11):  # a task finishes every 6 s and the next one starts
             now[0] += 6 * 10**9
-            source._fold([Event(now[0], "a", 2 * i - 1, "task_end", {"task": f"t{i - 1}"}, 1),
-                          Event(now[0], "a", 2 * i, "task_start", {"task": f"t{i}"}, 1)])
+            source._fold(
+                [
+                    Event(now[0], "a", 2 * i - 1, "task_end", {"task": f"t{i - 1}"}, 1),
+                    Event(now[0], "a", 2 * i, "task_start", {"task": f"t{i}"}, 1),
+                ]
+            )
             app.frame()
         await pilot.pause()
         label = str(app.screen.query_one("#tabs").get_tab("tab-tasks").label)
@@ -254,7 +283,8 @@ async def test_a_frame_after_the_last_screen_went_does_nothing():
 
 
 async def test_a_filter_typed_right_after_a_panel_key_narrows_that_panel():
-    """Keys arriving together (a fast typist, a paste, a slow link): `5` then `/` filters the messages."""
+    """Keys arriving together (a fast typist, a paste, a slow link): `5` then `/` filters the
+    messages."""
     from textual import events
 
     app = frozen_app()
@@ -275,14 +305,19 @@ async def test_the_grid_keeps_its_top_until_an_agent_is_chosen_then_keeps_that_a
         assert grid.cursor == 0 and grid.selected.id == min(r.id for r in grid.rows)
         await pilot.press("down")
         chosen, place = grid.selected.id, grid.cursor
-        await pilot.press("s", "s", "s")  # back to health: the chosen agent keeps the cursor, elsewhere
+        await pilot.press(
+            "s", "s", "s"
+        )  # back to health: the chosen agent keeps the cursor, elsewhere
         assert grid.selected.id == chosen and grid.cursor != place
 
 
 async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
     now = 10**18
-    events = [Event(now, "a", 0, "task_start", {"task": "t0"}, 1), Event(now, "a", 1, "task_end",
-              {"task": "t0", "result": "failed"}, 1), Event(now, "a", 2, "task_start", {"task": "t1"}, 1)]
+    events = [
+        Event(now, "a", 0, "task_start", {"task": "t0"}, 1),
+        Event(now, "a", 1, "task_end", {"task": "t0", "result": "failed"}, 1),
+        Event(now, "a", 2, "task_start", {"task": "t1"}, 1),
+    ]
     app = SwarmscopeApp(FrozenSource(events, now))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -4,11 +4,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from replay_fixtures import EVENTS, replay_app, write_session
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
-from swarmscope.core.replay.session import open_session
 from swarmscope.core.replay.scan import SessionScan
+from swarmscope.core.replay.session import open_session
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
@@ -18,8 +19,6 @@ from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspector
-
-from replay_fixtures import EVENTS, replay_app, write_session
 
 S = 1_000_000_000
 
@@ -37,8 +36,14 @@ async def test_stepping_keys_move_the_cursor(session_path):
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)) as pilot:
         screen = app.screen
-        for keys, expected in ((["right"], 101), (["left", "left"], 99), (["shift+right"], 199),
-                               (["shift+left"], 99), (["end"], len(EVENTS) - 1), (["home"], 0)):
+        for keys, expected in (
+            (["right"], 101),
+            (["left", "left"], 99),
+            (["shift+right"], 199),
+            (["shift+left"], 99),
+            (["end"], len(EVENTS) - 1),
+            (["home"], 0),
+        ):
             await pilot.press(*keys)
             assert screen.cursor.pos == expected, keys
         header = screen.query_one(Header).summary
@@ -67,7 +72,9 @@ async def test_a_jump_selects_the_agent_it_lands_on_and_the_grid_keeps_it_select
         chosen = grid.rows[len(grid.rows) // 2].id
         grid.select(chosen)
         places = set()
-        for _ in range(20):  # the grid re-sorts by health as time moves: the cursor moves with its agent
+        for _ in range(
+            20
+        ):  # the grid re-sorts by health as time moves: the cursor moves with its agent
             await pilot.press("shift+right")
             places.add(grid.cursor)
             assert grid.selected.id == chosen
@@ -107,7 +114,9 @@ async def test_the_grid_shows_the_swarm_as_it_was(session_path):
 
 
 @pytest.mark.parametrize("scanned", [True, False], ids=["by-the-scan", "by-reading-blocks"])
-async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(session_path, scanned, monkeypatch, tmp_path):
+async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(
+    session_path, scanned, monkeypatch, tmp_path
+):
     errors, checkpoints = indices("error"), indices("checkpoint")
     if not scanned:  # every jump reads blocks, as before a scan has covered the file
         monkeypatch.setattr(SessionScan, "run", lambda self, pause=None: False)
@@ -152,7 +161,9 @@ async def test_goto_takes_numbers_offsets_and_times(session_path):
         await pilot.press("g", *"-33", "enter")
         assert screen.cursor.pos == 1200
         await pilot.press("g", *"00:00:10", "enter")
-        assert EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 10 * S < EVENTS[screen.cursor.pos + 1].ts
+        assert (
+            EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 10 * S < EVENTS[screen.cursor.pos + 1].ts
+        )
         await pilot.press("g", *"nonsense", "enter")
         assert any("event number" in n.message for n in app._notifications)
 
@@ -202,7 +213,9 @@ def test_playing_at_4x_follows_recorded_time_on_a_fake_clock(session_path):
 
 
 def test_idle_stretches_are_folded_when_playing(tmp_path):
-    events = [Event(i * S if i < 5 else (i + 600) * S, "a", i, "heartbeat", {}, 1) for i in range(10)]
+    events = [
+        Event(i * S if i < 5 else (i + 600) * S, "a", i, "heartbeat", {}, 1) for i in range(10)
+    ]
     cursor = open_session(write_session(tmp_path / "idle.swarm", events)).cursor(0)
     play = Playback(cursor, fold_gaps_s=2.0)
     play.toggle(0.0)
@@ -223,7 +236,9 @@ async def test_browser_lists_sessions_and_opens_one(tmp_path):
         assert [r.name for r in app.screen.query_one("#sessions").rows] == ["short-run"]
         await pilot.press("enter")
         assert isinstance(app.screen, ReplayScreen) and len(app.screen.session) == 500
-        await pilot.press("slash", *"role:coder", "enter", "escape")  # escape clears the filter first
+        await pilot.press(
+            "slash", *"role:coder", "enter", "escape"
+        )  # escape clears the filter first
         assert isinstance(app.screen, ReplayScreen) and not app.screen.filters["grid"]
         await pilot.press("escape")  # then goes back to the list
         assert isinstance(app.screen, BrowserScreen)
@@ -240,12 +255,19 @@ async def test_compare_finds_a_planted_divergence(tmp_path):
     planted = next(i for i, e in enumerate(EVENTS) if i > 1000 and e.kind == "status")
     changed = EVENTS[planted]._replace(data={"status": "blocked"})
     a = write_session(tmp_path / "a.swarm")
-    b = write_session(tmp_path / "b.swarm", EVENTS[:planted] + [changed] + EVENTS[planted + 1:], name="sim-3b")
+    b = write_session(
+        tmp_path / "b.swarm", EVENTS[:planted] + [changed] + EVENTS[planted + 1 :], name="sim-3b"
+    )
     app = SwarmscopeApp(start=lambda: CompareScreen(open_session(a), open_session(b)))
     async with app.run_test(size=(120, 35)) as pilot:
         screen = app.screen
         d = screen.report["divergence"]
-        assert (d["agent"], d["index_a"], d["field"], d["b"]) == (changed.agent, planted, "data.status", "blocked")
+        assert (d["agent"], d["index_a"], d["field"], d["b"]) == (
+            changed.agent,
+            planted,
+            "data.status",
+            "blocked",
+        )
         assert screen.cur_a.pos == planted and screen.cur_b.pos == planted
         await pilot.press("right")
         assert screen.cur_a.pos == planted + 1
@@ -257,9 +279,9 @@ async def test_rewind_from_live_and_back_while_recording_goes_on(tmp_path):
     import time
 
     from swarmscope.core.live.demo import Demo
+    from swarmscope.core.live.sim import SimConfig
     from swarmscope.core.live.source import LiveSource
     from swarmscope.core.session.recorder import Recorder
-    from swarmscope.core.live.sim import SimConfig
     from swarmscope.tui.screens.live import LiveScreen
 
     async def until(condition, timeout=20.0):
@@ -282,9 +304,11 @@ async def test_rewind_from_live_and_back_while_recording_goes_on(tmp_path):
             app = SwarmscopeApp(source)
             async with app.run_test(size=(120, 35)) as pilot:
                 await until(lambda: recorder.events > 300 and recorder.current)
+
                 def recorded() -> int:
                     with open_session(recorder.current[0]) as s:
                         return len(s)
+
                 await until(lambda: recorded() > 100)
                 await pilot.press("r")
                 screen = app.screen
@@ -319,15 +343,21 @@ async def test_a_drag_seeks_only_where_the_mouse_is_now(session_path):
             timeline.post_message(Timeline.Seek(ts=EVENTS[0].ts + k * S))
         await pilot.pause()
         assert seeks == [EVENTS[0].ts + 20 * S]
-        assert EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 20 * S < EVENTS[screen.cursor.pos + 1].ts
+        assert (
+            EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 20 * S < EVENTS[screen.cursor.pos + 1].ts
+        )
 
 
 async def test_the_timeline_marks_where_events_were_lost(tmp_path):
     from swarmscope.tui.widgets.timeline import Timeline
 
     first = EVENTS[0]
-    events = [e for e in EVENTS if e.kind != "error"  # so no ✖ can sit on the mark
-              and not (e.agent == first.agent and e.inc == first.inc and 50 <= e.seq < 55)]
+    events = [
+        e
+        for e in EVENTS
+        if e.kind != "error"  # so no ✖ can sit on the mark
+        and not (e.agent == first.agent and e.inc == first.inc and 50 <= e.seq < 55)
+    ]
     app = replay_app(write_session(tmp_path / "lossy.swarm", events), start=0)
     async with app.run_test(size=(120, 35)) as pilot:
         await app.workers.wait_for_complete()
@@ -341,6 +371,7 @@ async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_pat
 
     def unreadable(self, pause=None):
         raise SessionError("sim.swarm: no longer readable")
+
     monkeypatch.setattr(SessionScan, "run", unreadable)
     app = replay_app(session_path, start=0)
     async with app.run_test(size=(120, 35)) as pilot:
@@ -357,7 +388,8 @@ def test_a_scan_that_ends_after_the_screen_went_away_draws_nothing(session_path)
 
 
 async def test_the_inspector_is_drawn_when_its_tab_comes_into_view(session_path):
-    """6 on a replay standing still: the inspector shows the agent at once, not after the next step."""
+    """6 on a replay standing still: the inspector shows the agent at once, not after the next
+    step."""
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.press("6")
@@ -387,8 +419,16 @@ async def test_e_then_v_shows_the_error_in_full(session_path):
 
 
 def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone():
-    diff = {"agents": {"a": {"status": (1, 2)}, "b": {"last_seen": (1, 2)}, **{f"c{k}": {"task": (1, 2)} for k in range(7)}},
-            "added": ["new"], "removed": ["old"]}
-    assert swarm_changes(diff, "a") == ("other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; "
-                                        "gone: old")  # b changed bookkeeping only; a is the one shown
+    diff = {
+        "agents": {
+            "a": {"status": (1, 2)},
+            "b": {"last_seen": (1, 2)},
+            **{f"c{k}": {"task": (1, 2)} for k in range(7)},
+        },
+        "added": ["new"],
+        "removed": ["old"],
+    }
+    assert swarm_changes(diff, "a") == (
+        "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
+    )  # b changed bookkeeping only; a is the one shown
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""

@@ -1,10 +1,9 @@
 """How the screens look, at 80x24 and 120x35, in every theme. Frozen swarm, frozen clock."""
 
 import pytest
+from tui_fixtures import frozen_app
 
 from swarmscope.themes import THEMES
-
-from tui_fixtures import frozen_app
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 35)])

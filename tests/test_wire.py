@@ -3,8 +3,8 @@
 import msgpack
 
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import decode
 from swarmscope.core.wire.format import COLUMNS_VERSION, MAX_KIND_TABLE, WIRE_VERSION, encode_batch
+from swarmscope.core.wire.gate import decode
 
 GOOD = Event(1, "a", 0, "status", {"status": "running"}, 9)
 
@@ -17,7 +17,9 @@ def test_newer_minor_version_with_extra_fields_still_reads():
     payload = msgpack.packb([WIRE_VERSION + 7, [[*GOOD, "extra-field"]], {"future": True}])
     assert decode(payload) == [GOOD]
     columns = msgpack.unpackb(encode_batch([GOOD]))
-    assert decode(msgpack.packb([COLUMNS_VERSION + 3, *columns[1:], "a newer field", {"x": [1]}])) == [GOOD]
+    assert decode(
+        msgpack.packb([COLUMNS_VERSION + 3, *columns[1:], "a newer field", {"x": [1]}])
+    ) == [GOOD]
 
 
 def test_one_agents_events_queued_a_moment_out_of_order_go_in_seq_order():
@@ -32,8 +34,12 @@ def test_an_emitters_batch_goes_as_columns_and_comes_back_whole():
     holed = run[:2] + run[4:]  # an emitter whose queue was full dropped two
     mixed = [GOOD, GOOD._replace(agent="b")]
     many_kinds = [GOOD._replace(seq=s, kind=f"k{s}") for s in range(MAX_KIND_TABLE + 1)]
-    for events, version, seqs in ((run, 2000, None), (holed, 2000, [5, 6, 9, 10, 11]), (mixed, 1001, None),
-                                  (many_kinds, 1001, None)):
+    for events, version, seqs in (
+        (run, 2000, None),
+        (holed, 2000, [5, 6, 9, 10, 11]),
+        (mixed, 1001, None),
+        (many_kinds, 1001, None),
+    ):
         payload = encode_batch(events)
         msg = msgpack.unpackb(payload)
         assert msg[0] == version and (version == 1001 or msg[10] == seqs)
@@ -41,5 +47,10 @@ def test_an_emitters_batch_goes_as_columns_and_comes_back_whole():
 
 
 def test_an_event_of_the_design_cards_five_fields_is_read_as_incarnation_0():
-    payload = msgpack.packb([WIRE_VERSION, [[1, "a", 0, "log", {"message": "hi"}], [1, "a", 1, "log", {}, 7, "x"]]])
-    assert decode(payload) == [Event(1, "a", 0, "log", {"message": "hi"}, 0), Event(1, "a", 1, "log", {}, 7)]
+    payload = msgpack.packb(
+        [WIRE_VERSION, [[1, "a", 0, "log", {"message": "hi"}], [1, "a", 1, "log", {}, 7, "x"]]]
+    )
+    assert decode(payload) == [
+        Event(1, "a", 0, "log", {"message": "hi"}, 0),
+        Event(1, "a", 1, "log", {}, 7),
+    ]

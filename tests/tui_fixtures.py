@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from swarmscope.core.live.source import FrozenSource
 from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.live.source import FrozenSource
 from swarmscope.tui.app import SwarmscopeApp
 
 EVENTS = simulate(SimConfig(agents=24, rate=300, seed=7), 8000)

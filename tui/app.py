@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -18,7 +18,6 @@ from textual.screen import Screen
 
 from swarmscope.core.live.source import Source
 from swarmscope.themes import THEMES, stylesheets
-
 from swarmscope.tui import collector
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
@@ -34,9 +33,17 @@ class SwarmscopeApp(App):
         Binding("t", "cycle_theme", "Theme", id="app.theme"),
     ]
 
-    def __init__(self, source: Source | None = None, *, name: str = "swarm", refresh: float = 0.1,
-                 theme: str = "dark", readonly: bool = False, keymap: dict[str, str] | None = None,
-                 start: Callable[[], Screen] | None = None) -> None:
+    def __init__(
+        self,
+        source: Source | None = None,
+        *,
+        name: str = "swarm",
+        refresh: float = 0.1,
+        theme: str = "dark",
+        readonly: bool = False,
+        keymap: dict[str, str] | None = None,
+        start: Callable[[], Screen] | None = None,
+    ) -> None:
         """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
         super().__init__()
         self.source = source
@@ -107,25 +114,36 @@ class SwarmscopeApp(App):
 
     def action_help(self) -> None:
         seen, rows = set(), []
-        for key, active in self.active_bindings.items():
+        for active in self.active_bindings.values():
             b = active.binding
-            if b.id and b.description and (b.action, b.description) not in seen:  # ours all have ids
+            if (
+                b.id and b.description and (b.action, b.description) not in seen
+            ):  # ours all have ids
                 seen.add((b.action, b.description))
                 rows.append((b.key_display or self.get_key_display(b), b.description))
         self.push_screen(HelpScreen(rows))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: list every key", "Show the keys of this screen", self.action_help)
+        yield SystemCommand(
+            "Help: list every key", "Show the keys of this screen", self.action_help
+        )
         yield SystemCommand("Cycle theme", "dark, light, ansi, colorblind", self.action_cycle_theme)
         if isinstance(screen, SwarmScreen):
-            yield SystemCommand("Sort agents", "Cycle health, status, id, activity", screen.action_cycle_sort)
+            yield SystemCommand(
+                "Sort agents", "Cycle health, status, id, activity", screen.action_cycle_sort
+            )
             yield SystemCommand("Filter", "Narrow the focused list", screen.action_filter)
             for panel in screen.PANELS:
-                yield SystemCommand(f"Go to {panel}", f"Focus the {panel} panel",
-                                    lambda p=panel: screen.action_panel(p))
+                yield SystemCommand(
+                    f"Go to {panel}",
+                    f"Focus the {panel} panel",
+                    lambda p=panel: screen.action_panel(p),
+                )
         if isinstance(screen, LiveScreen):
-            yield SystemCommand("Pause / resume the view", "The feed keeps being taken in", screen.action_pause)
+            yield SystemCommand(
+                "Pause / resume the view", "The feed keeps being taken in", screen.action_pause
+            )
             yield SystemCommand("Rewind", "Replay what was recorded so far", screen.action_rewind)
         yield from self._screen_commands(screen)
 
@@ -134,11 +152,17 @@ class SwarmscopeApp(App):
         if isinstance(screen, LiveScreen):
             return
         for binding in getattr(screen, "BINDINGS", []):
-            if isinstance(binding, Binding) and binding.description and binding.id and \
-                    binding.id.split(".")[0] not in ("swarm", "app"):
-                yield SystemCommand(binding.description, f"key: {binding.key}",
-                                    lambda b=binding: self.run_action(b.action, screen))
+            if (
+                isinstance(binding, Binding)
+                and binding.description
+                and binding.id
+                and binding.id.split(".")[0] not in ("swarm", "app")
+            ):
+                yield SystemCommand(
+                    binding.description,
+                    f"key: {binding.key}",
+                    lambda b=binding: self.run_action(b.action, screen),
+                )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, action)
-

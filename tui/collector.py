@@ -23,7 +23,8 @@ from __future__ import annotations
 import gc
 
 AFTER_PAINT_S = 0.01
-"""How long after a paint to collect: the event loop waits that long, and the terminal writer runs."""
+"""How long after a paint to collect: the event loop waits that long, and the terminal writer
+runs."""
 YOUNG_PACE = 2_000
 """Collect once this many new objects are about (fewer: not worth a pass)."""
 BACKSTOP = 50_000

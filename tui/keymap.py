@@ -19,7 +19,9 @@ from swarmscope.core.errors import ConfigError
 
 
 def keymap_path() -> Path:
-    return Path(os.environ.get("SWARMSCOPE_KEYMAP") or Path(user_config_dir("swarmscope")) / "keymap.toml")
+    return Path(
+        os.environ.get("SWARMSCOPE_KEYMAP") or Path(user_config_dir("swarmscope")) / "keymap.toml"
+    )
 
 
 def load_keymap(path: Path | None = None) -> dict[str, str]:
@@ -30,7 +32,11 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
     try:
         keys = tomllib.loads(path.read_text()).get("keys", {})
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read keymap {path}: {exc}; fix the file or set SWARMSCOPE_KEYMAP") from None
+        raise ConfigError(
+            f"cannot read keymap {path}: {exc}; fix the file or set SWARMSCOPE_KEYMAP"
+        ) from None
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-        raise ConfigError(f'keymap {path}: [keys] must map binding ids to key strings, e.g. "live.sort" = "o"')
+        raise ConfigError(
+            f'keymap {path}: [keys] must map binding ids to key strings, e.g. "live.sort" = "o"'
+        )
     return keys

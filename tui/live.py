@@ -7,14 +7,19 @@ import argparse
 from swarmscope.core.live.demo import Demo
 from swarmscope.core.live.process import ProcessSource
 from swarmscope.core.session.recorder import Recorder
-
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.keymap import load_keymap
 
 
 def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: tuple = ()) -> int:
-    app = SwarmscopeApp(source, name=name, refresh=args.refresh, theme=args.theme, readonly=args.readonly,
-                        keymap=load_keymap())
+    app = SwarmscopeApp(
+        source,
+        name=name,
+        refresh=args.refresh,
+        theme=args.theme,
+        readonly=args.readonly,
+        keymap=load_keymap(),
+    )
     app.on_hang_up.extend([*cleanups, source.stop])
     try:
         app.run(mouse=not args.no_mouse)

@@ -7,8 +7,13 @@ the screen reads the same with NO_COLOR set or to a colour-blind eye.
 from __future__ import annotations
 
 STATUS_GLYPHS = {
-    "idle": "·", "starting": "◌", "running": "▶", "waiting": "…", "blocked": "■",
-    "done": "✔", "failed": "✖",
+    "idle": "·",
+    "starting": "◌",
+    "running": "▶",
+    "waiting": "…",
+    "blocked": "■",
+    "done": "✔",
+    "failed": "✖",
 }
 SPARKS = "▁▂▃▄▅▆▇█"
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -40,7 +45,8 @@ def sparkline(values: list[int] | list[float], width: int) -> str:
 
 
 def shown(value: object) -> str:
-    """A value as a report prints it: counts with thousands separators, the rest as Python writes them."""
+    """A value as a report prints it: counts with thousands separators, the rest as Python writes
+    them."""
     return f"{value:,}" if type(value) is int else repr(value)
 
 

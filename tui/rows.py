@@ -16,7 +16,15 @@ from swarmscope.core.model.swarm import SwarmModel, TaskView
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")
-_STATUS_ORDER = {"failed": 0, "blocked": 1, "waiting": 2, "running": 3, "starting": 4, "idle": 5, "done": 6}
+_STATUS_ORDER = {
+    "failed": 0,
+    "blocked": 1,
+    "waiting": 2,
+    "running": 3,
+    "starting": 4,
+    "idle": 5,
+    "done": 6,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +64,19 @@ class AgentRows:
             if row is None or row.events != a.events or row.beat != beat:
                 err = a.last_error
                 row = cache[a.id] = AgentRow(
-                    a.id, a.role or "", a.status or "", a.task_name or "", a.progress, a.health(now_ns),
-                    beat, f"{err['type']}: {err['message']}" if err else "", a.cpu, a.rss,
-                    a.events, a.gaps, a.last_seen,
+                    a.id,
+                    a.role or "",
+                    a.status or "",
+                    a.task_name or "",
+                    a.progress,
+                    a.health(now_ns),
+                    beat,
+                    f"{err['type']}: {err['message']}" if err else "",
+                    a.cpu,
+                    a.rss,
+                    a.events,
+                    a.gaps,
+                    a.last_seen,
                 )
             rows.append(row)
         rows.sort(key=_SORT_KEYS[sort])
@@ -68,8 +86,19 @@ class AgentRows:
 def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:
     if not flt:
         return rows
-    return [r for r in rows if flt.matches({"id": r.id, "role": r.role, "status": r.status,
-                                            "task": r.task, "health": r.health.value})]
+    return [
+        r
+        for r in rows
+        if flt.matches(
+            {
+                "id": r.id,
+                "role": r.role,
+                "status": r.status,
+                "task": r.task,
+                "health": r.health.value,
+            }
+        )
+    ]
 
 
 _SORT_KEYS = {
@@ -110,7 +139,7 @@ class TaskRows:
                 running.append(self._row(t, now_ns))
             elif t.result != "ok":
                 failed.append(t)
-        failed = [self._row(t, now_ns) for t in failed[-self.failed_kept:]]
+        failed = [self._row(t, now_ns) for t in failed[-self.failed_kept :]]
         if len(self._rows) > 4 * (len(running) + len(failed)) + 1000:
             self._rows = {r.id: r for r in running + failed}
         return running + failed[::-1]
@@ -118,7 +147,12 @@ class TaskRows:
     def _row(self, t: TaskView, now_ns: int) -> TaskRow:
         elapsed = float(((t.ended or now_ns) - t.started) // 1_000_000_000)
         row = self._rows.get(t.id)
-        if row is None or row.elapsed_s != elapsed or row.progress != t.progress or row.result != t.result:
+        if (
+            row is None
+            or row.elapsed_s != elapsed
+            or row.progress != t.progress
+            or row.result != t.result
+        ):
             row = self._rows[t.id] = _task_row(t, elapsed)
         return row
 
@@ -128,7 +162,17 @@ def _task_row(t: TaskView, elapsed: float) -> TaskRow:
     if t.result is None and t.progress and 0 < t.progress < 1:
         eta = elapsed / t.progress * (1 - t.progress)
     blockers = tuple(str(b) for b in t.blockers) if isinstance(t.blockers, list) else ()
-    return TaskRow(t.id, t.agent, t.name, t.progress, t.result, blockers, max(0.0, elapsed), eta, t.message or "")
+    return TaskRow(
+        t.id,
+        t.agent,
+        t.name,
+        t.progress,
+        t.result,
+        blockers,
+        max(0.0, elapsed),
+        eta,
+        t.message or "",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +200,18 @@ LINK_FIELDS = ("from", "to", "topic", "health")
 def filter_links(rows: list[LinkRow], flt: Filter) -> list[LinkRow]:
     if not flt:
         return rows
-    return [r for r in rows if flt.matches({"from": r.src, "to": r.dst, "topic": r.topic,
-                                            "health": r.dst_health.value if r.dst_health else "unknown"})]
+    return [
+        r
+        for r in rows
+        if flt.matches(
+            {
+                "from": r.src,
+                "to": r.dst,
+                "topic": r.topic,
+                "health": r.dst_health.value if r.dst_health else "unknown",
+            }
+        )
+    ]
 
 
 def link_rows(model: SwarmModel, now_ns: int) -> list[LinkRow]:
@@ -165,9 +219,18 @@ def link_rows(model: SwarmModel, now_ns: int) -> list[LinkRow]:
     its links in that order, so no sort: a frame reads only the newest MAX_LINKS)."""
     latest = islice(reversed(model.links.items()), MAX_LINKS)
     agents = model.agents
-    return [LinkRow(src, dst, link.count, link.bytes, link.topic or "", float(max(0, now_ns - link.last) // 10**9),
-                    agents[dst].health(now_ns) if dst in agents else None)
-            for (src, dst), link in latest]
+    return [
+        LinkRow(
+            src,
+            dst,
+            link.count,
+            link.bytes,
+            link.topic or "",
+            float(max(0, now_ns - link.last) // 10**9),
+            agents[dst].health(now_ns) if dst in agents else None,
+        )
+        for (src, dst), link in latest
+    ]
 
 
 @dataclass(frozen=True, slots=True)

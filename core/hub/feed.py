@@ -15,22 +15,22 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from itertools import islice
-from typing import Iterator
 
 import zmq
 import zmq.asyncio
 from zmq.utils.monitor import recv_monitor_message
 
-from swarmscope.core.wire.endpoints import DEFAULT_OUT, check_endpoint
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import DecodeStats
 from swarmscope.core.gcpause import bulk_allocation
 from swarmscope.core.hub.intake import Intake, Lost, lost_event, queued
 from swarmscope.core.hub.ledger import TOPIC_LEDGER, Tally, ledger_rows
-from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY, client_curve
+from swarmscope.core.wire.endpoints import DEFAULT_OUT, check_endpoint
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES, TOPIC_EVENTS
+from swarmscope.core.wire.gate import DecodeStats
 from swarmscope.core.wire.kept import Kept, events_kept, keep_counted, kept_of
+from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY, client_curve
 
 MAX_MESSAGES_PER_POLL = 256
 MAX_EVENTS_PER_POLL = 5_000
@@ -42,21 +42,28 @@ READER_QUEUE = 1_000
 """Messages ZeroMQ holds for a reader between two turns of its intake thread (or its own poll)."""
 VIEWER_QUEUE = 200
 """For a screen without an intake: about 100,000 events, a second at full flood. A view that cannot
-keep up loses the excess, which its model counts as gaps, instead of holding gigabytes in ZeroMQ's queue."""
+keep up loses the excess, which its model counts as gaps, instead of holding gigabytes in ZeroMQ's
+queue."""
 READER_BYTES = 128 * 1024 * 1024
 """What a recorder's intake holds before it drops (and says so in the session)."""
 
 TURNED_AWAY = {
     zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
-                                     "public key into the hub's keys/clients/ and start again",
+    "public key into the hub's keys/clients/ and start again",
     zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
-                                         f"set {ENV_HUB_KEY} and {ENV_KEY}, else neither",
+    f"set {ENV_HUB_KEY} and {ENV_KEY}, else neither",
 }
-"""What a reader says when the hub's handshake turns it away (ZeroMQ does not try again after that)."""
+"""What a reader says when the hub's handshake turns it away (ZeroMQ does not try again after
+that)."""
 
 
-_WATCHED = (zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED
-            | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+_WATCHED = (
+    zmq.EVENT_CONNECTED
+    | zmq.EVENT_DISCONNECTED
+    | zmq.EVENT_HANDSHAKE_SUCCEEDED
+    | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+    | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+)
 """What a monitored feed reports: connections, and whether the hub's handshake let it in."""
 
 
@@ -74,12 +81,18 @@ def _subscribe(sock: zmq.Socket, endpoint: str, queue: int) -> None:
 class Feed:
     """Events from a hub, for plain (threaded) code."""
 
-    def __init__(self, endpoint: str = DEFAULT_OUT, context: zmq.Context | None = None,
-                 queue: int = READER_QUEUE, monitor: str | None = None, intake: int | None = None,
-                 who: str = "this reader") -> None:
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_OUT,
+        context: zmq.Context | None = None,
+        queue: int = READER_QUEUE,
+        monitor: str | None = None,
+        intake: int | None = None,
+        who: str = "this reader",
+    ) -> None:
         """`queue`: messages ZeroMQ may hold while this reader is busy; past it, they are dropped.
-        `monitor`: a name unique in the process, to get `self.monitor`, a PAIR socket receiving
-        this feed's connect, disconnect and handshake events. It is attached before connecting, so the
+        `monitor`: a name unique in the process, to get `self.monitor`, a PAIR socket receiving this
+        feed's connect, disconnect and handshake events. It is attached before connecting, so the
         first connection is never missed. `intake`: bytes a thread of the feed's own may hold for
         this reader (see the module's docstring), None for none; `who` is named in what it drops."""
         self.endpoint = endpoint
@@ -91,21 +104,27 @@ class Feed:
         self.turned_away: str | None = None
         """Why the hub's handshake refused this reader, if it did (by watch())."""
         if monitor is not None:
-            self.monitor = self._sock.get_monitor_socket(_WATCHED, addr=f"inproc://feed-monitor-{monitor}")
+            self.monitor = self._sock.get_monitor_socket(
+                _WATCHED, addr=f"inproc://feed-monitor-{monitor}"
+            )
         _subscribe(self._sock, endpoint, queue)
         self.intake = Intake(intake) if intake else None
         self._why_lost = f"dropped by {who}: it fell behind"
         self._why_ledger = f"passed the hub, never reached {who}: it fell behind"
         self.tally = Tally()
-        """How far each agent's messages have come to this reader: what the hub's ledger is held against."""
+        """How far each agent's messages have come to this reader: what the hub's ledger is held
+        against."""
         self._closing = threading.Event()
         self._receiver: threading.Thread | None = None
         if self.intake is not None:
-            self._receiver = threading.Thread(target=self._receive, name="swarmscope-feed", daemon=True)
+            self._receiver = threading.Thread(
+                target=self._receive, name="swarmscope-feed", daemon=True
+            )
             self._receiver.start()
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:
-        """Events from every message waiting (up to a bound), waiting at most timeout_ms for the first."""
+        """Events from every message waiting (up to a bound), waiting at most timeout_ms for the
+        first."""
         events: list[Event] = []
         with bulk_allocation():
             for item in self._waiting(timeout_ms):
@@ -121,8 +140,9 @@ class Feed:
         return events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
-        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded; and
-        what the hub's ledger says passed it but never came, as `lost` events in place (ledger.py)."""
+        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded;
+        and what the hub's ledger says passed it but never came, as `lost` events in place
+        (ledger.py)."""
         kept: list[Kept] = []
         for item in self._waiting(timeout_ms):
             if type(item) is Lost:
@@ -130,8 +150,16 @@ class Feed:
                 self.tally.reached(item.agent, item.inc, item.last + 1)
             elif item[0] == TOPIC_LEDGER:
                 self.stats.ledgers += 1
-                kept += [kept_of([lost_event(Lost(*run, run[3] - run[2] + 1, time.time_ns()), self._why_ledger)])
-                         for run in self.tally.lost(*ledger_rows(item[-1]))]
+                kept += [
+                    kept_of(
+                        [
+                            lost_event(
+                                Lost(*run, run[3] - run[2] + 1, time.time_ns()), self._why_ledger
+                            )
+                        ]
+                    )
+                    for run in self.tally.lost(*ledger_rows(item[-1]))
+                ]
             else:
                 got = keep_counted(self.stats, item)
                 if got is not None:
@@ -140,7 +168,8 @@ class Feed:
         return kept
 
     def _waiting(self, timeout_ms: int) -> Iterator[list[bytes] | Lost]:
-        """The messages waiting now (up to MAX_MESSAGES_PER_POLL), waiting at most timeout_ms for the first."""
+        """The messages waiting now (up to MAX_MESSAGES_PER_POLL), waiting at most timeout_ms for
+        the first."""
         if self.intake is not None:
             yield from self.intake.take(MAX_MESSAGES_PER_POLL, timeout_ms / 1000)
             return
@@ -195,7 +224,7 @@ class Feed:
             self.monitor.close(linger=0)
         self._sock.close()
 
-    def __enter__(self) -> "Feed":
+    def __enter__(self) -> Feed:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -209,8 +238,12 @@ class AsyncFeed(Feed):
     drains it with the plain, non-blocking poll: one decoding path for both.
     """
 
-    def __init__(self, endpoint: str = DEFAULT_OUT, context: zmq.Context | None = None,
-                 queue: int = READER_QUEUE) -> None:
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_OUT,
+        context: zmq.Context | None = None,
+        queue: int = READER_QUEUE,
+    ) -> None:
         super().__init__(endpoint, context, queue)
         self._waiter = zmq.asyncio.Socket.from_socket(self._sock)
 

@@ -22,11 +22,13 @@ from swarmscope.core.wire.endpoints import check_endpoint
 from swarmscope.core.wire.keys import client_curve
 
 FORWARD_HWM = 100_000
-"""Messages held for the central hub while it is slow or away (past it, dropped: they show as gaps)."""
+"""Messages held for the central hub while it is slow or away (past it, dropped: they show as
+gaps)."""
 
 
 class Forwarder:
-    """Passes what a hub delivers on `source` (an inproc endpoint in `context`) to the agent side `to`."""
+    """Passes what a hub delivers on `source` (an inproc endpoint in `context`) to the agent side
+    `to`."""
 
     def __init__(self, source: str, to: str, context: zmq.Context) -> None:
         self.source, self.to = source, check_endpoint(to, "--forward")
@@ -35,8 +37,9 @@ class Forwarder:
         self._thread: threading.Thread | None = None
         self._control: zmq.Socket | None = None
 
-    def start(self) -> "Forwarder":
-        """Connect both ends and start passing; ConfigError if this process's CURVE keys are half set."""
+    def start(self) -> Forwarder:
+        """Connect both ends and start passing; ConfigError if this process's CURVE keys are half
+        set."""
         up, down = self._ctx.socket(zmq.XSUB), self._ctx.socket(zmq.XPUB)
         curve = client_curve()
         if curve is not None:
@@ -49,7 +52,9 @@ class Forwarder:
         down.connect(self.to)
         self._control = self._ctx.socket(zmq.PAIR)
         self._control.bind(f"inproc://{self._name}")
-        self._thread = threading.Thread(target=self._run, args=(up, down), name="swarmscope-forward", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(up, down), name="swarmscope-forward", daemon=True
+        )
         self._thread.start()
         return self
 

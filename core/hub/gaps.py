@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from swarmscope.core.errors import WireError
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import BatchHead, decode
 from swarmscope.core.hub.stats import HubStats
-from swarmscope.core.model.swarm import MAX_AGENTS
 from swarmscope.core.model.sequence import LOST, MAX_GAP, advance, is_run
+from swarmscope.core.model.swarm import MAX_AGENTS
+from swarmscope.core.wire.gate import BatchHead, decode
 
 
 class GapTally:
@@ -58,8 +58,8 @@ class GapTally:
             self.stats.gaps[head.agent] += within
 
     def skip(self, agent: str, inc: int, first: int, last: int) -> None:
-        """Seqs first..last were dropped in the hub (and counted so): the agent goes on after them, and
-        only a hole before them counts as lost before the hub."""
+        """Seqs first..last were dropped in the hub (and counted so): the agent goes on after them,
+        and only a hole before them counts as lost before the hub."""
         known = self._known(agent)
         if known is None:
             return

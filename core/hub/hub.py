@@ -33,24 +33,24 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import Callable
 
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 from zmq.utils.monitor import recv_monitor_message
 
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from swarmscope.core.errors import ConfigError
-from swarmscope.core.hub.latejoin import Standing, answer
 from swarmscope.core.hub.gaps import GapTally
-from swarmscope.core.hub.stats import HubStats
 from swarmscope.core.hub.intake import Intake, Lost, lost_event, queued
-from swarmscope.core.wire.keys import CLIENTS, Curve, hub_curve
+from swarmscope.core.hub.latejoin import Standing, answer
 from swarmscope.core.hub.ledger import LEDGER_ALL, LEDGER_S, TOPIC_LEDGER, ledger_messages
+from swarmscope.core.hub.stats import HubStats
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
 from swarmscope.core.wire.kept import Kept, events_kept, keep_counted, kept_of
+from swarmscope.core.wire.keys import CLIENTS, Curve, hub_curve
 
 VIEWER_BACKLOG = 1_000
 """Messages held for each viewer or recorder that falls behind (a few MB of typical messages);
@@ -93,7 +93,8 @@ DROPPED_WHY = "dropped by the hub: the recorder fell behind"
 
 
 class _Ask:
-    """Late joiners waiting for the swarm as it stands, queued after what had passed when they asked."""
+    """Late joiners waiting for the swarm as it stands, queued after what had passed when they
+    asked."""
 
     def __init__(self, callers: list[bytes]) -> None:
         self.callers = callers
@@ -113,10 +114,10 @@ class Hub:
         history: str | None = None,
         hold: float = 0.0,
     ) -> None:
-        """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can connect.
-        `history`: where to answer late joiners with the swarm as it stands (history.py), None for nowhere.
-        `hold`: seconds the proxy waits after binding (`swarmscope hub` holds HOLD_S; a hub started
-        with its viewers, as the demo's, need not)."""
+        """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can
+        connect. `history`: where to answer late joiners with the swarm as it stands (history.py),
+        None for nowhere. `hold`: seconds the proxy waits after binding (`swarmscope hub` holds
+        HOLD_S; a hub started with its viewers, as the demo's, need not)."""
         self.in_endpoint = check_endpoint(in_endpoint, "--in")
         self.out_endpoint = check_endpoint(out_endpoint, "--out")
         self.history_endpoint = check_endpoint(history, "--history") if history else None
@@ -142,7 +143,8 @@ class Hub:
         self._history: zmq.Socket | None = None
         self._proxying = False
         self._control_lock = threading.Lock()
-        """The proxy's control socket is asked from the stats line's thread and told to stop from stop()'s."""
+        """The proxy's control socket is asked from the stats line's thread and told to stop from
+        stop()'s."""
 
     @property
     def context(self) -> zmq.Context:
@@ -161,12 +163,13 @@ class Hub:
         self._listeners.append(listener)
 
     def serve_state(self, standing: Standing) -> None:
-        """What late joiners are given, asked on the worker thread: a recorder's model, and its file."""
+        """What late joiners are given, asked on the worker thread: a recorder's model, and its
+        file."""
         self._standing = standing
 
     # -- lifecycle ----------------------------------------------------------
 
-    def start(self) -> "Hub":
+    def start(self) -> Hub:
         """Bind and start proxying; raises ConfigError if an address is taken."""
         ctx = self._ctx
         self._xsub, self._xpub = ctx.socket(zmq.XSUB), ctx.socket(zmq.XPUB)
@@ -190,13 +193,17 @@ class Hub:
             refused = bind(sock, endpoint)
             if refused:
                 self._release()
-                raise ConfigError(f"cannot bind {flag} {endpoint}: {refused}; "
-                                  f"is another hub running? choose another address with {flag}")
+                raise ConfigError(
+                    f"cannot bind {flag} {endpoint}: {refused}; "
+                    f"is another hub running? choose another address with {flag}"
+                )
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
         self._xsub.bind(f"inproc://{self._name}-in")  # for the worker's ledger (ledger.py)
         if self._listeners:
             self._xsub.send(b"\x01")  # a recording hub takes every agent's events, viewer or not
-        self._capture = ctx.socket(zmq.PAIR)  # full, it makes the proxy wait: nothing dropped unsaid
+        self._capture = ctx.socket(
+            zmq.PAIR
+        )  # full, it makes the proxy wait: nothing dropped unsaid
         self._capture.setsockopt(zmq.SNDHWM, TAP_QUEUE)
         self._capture.bind(f"inproc://{self._name}-capture")
         self._control = ctx.socket(zmq.PAIR)
@@ -217,7 +224,8 @@ class Hub:
         self._curve.apply(self._xpub)
 
     def _release(self) -> None:
-        """Close every socket, stop the authenticator, and end the hub's own context if it has one."""
+        """Close every socket, stop the authenticator, and end the hub's own context if it has
+        one."""
         self._close_sockets()
         if self._auth is not None:
             self._auth.stop()
@@ -259,27 +267,33 @@ class Hub:
                 time.sleep(QUIET_S)
 
     def count_passed(self) -> None:
-        """Ask the proxy how many frames it has taken in, into `stats.frames_passed` (ZeroMQ's own tally,
-        in C, which does not lag as the tap may): from agents, and viewers' subscriptions, both of
-        which the capture sees. Not from the tap thread."""
+        """Ask the proxy how many frames it has taken in, into `stats.frames_passed` (ZeroMQ's own
+        tally, in C, which does not lag as the tap may): from agents, and viewers' subscriptions,
+        both of which the capture sees. Not from the tap thread."""
         with self._control_lock:
             if self._stop.is_set() or not self._proxying:
                 return
             self._control.send(b"STATISTICS")
             while self._control.poll(1000):
                 reply = self._control.recv_multipart()
-                if len(reply) == 8:  # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
-                    self.stats.frames_passed = struct.unpack("=Q", reply[0])[0] + struct.unpack("=Q", reply[4])[0]
+                if (
+                    len(reply) == 8
+                ):  # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
+                    self.stats.frames_passed = (
+                        struct.unpack("=Q", reply[0])[0] + struct.unpack("=Q", reply[4])[0]
+                    )
                     return
 
-    def __enter__(self) -> "Hub":
+    def __enter__(self) -> Hub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def _spawn(self, target: Callable, *args: object) -> None:
-        t = threading.Thread(target=target, args=args, name=f"swarmscope-{target.__name__}", daemon=True)
+        t = threading.Thread(
+            target=target, args=args, name=f"swarmscope-{target.__name__}", daemon=True
+        )
         t.start()
         self._threads.append(t)
 
@@ -305,7 +319,8 @@ class Hub:
             ctrl.close(linger=0)
 
     def _tap(self, ready: threading.Event) -> None:
-        """Move what the proxy passes into the intake; track connections; take late joiners' questions."""
+        """Move what the proxy passes into the intake; track connections; take late joiners'
+        questions."""
         tap = self._ctx.socket(zmq.PAIR)
         tap.setsockopt(zmq.RCVHWM, TAP_QUEUE)
         tap.connect(f"inproc://{self._name}-capture")
@@ -352,7 +367,8 @@ class Hub:
                 sock.close(linger=0)
 
     def _take_in(self, tap: zmq.Socket) -> None:
-        """Every message waiting at the capture socket, into the intake (viewers' subscriptions counted apart)."""
+        """Every message waiting at the capture socket, into the intake (viewers' subscriptions
+        counted apart)."""
         st, put = self.stats, self.intake.put
         for frames in islice(queued(tap), TAP_QUEUE):  # then a look at the other sockets
             st.frames_taken += len(frames)
@@ -388,9 +404,9 @@ class Hub:
                 history.send_multipart([caller, reply])
 
     def _work(self) -> None:
-        """Check, count and hand on what the tap took in, a pass at a time, until the tap is done and
-        the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded); and
-        say in the feed, every LEDGER_S, how far each agent has got (ledger.py)."""
+        """Check, count and hand on what the tap took in, a pass at a time, until the tap is done
+        and the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded);
+        and say in the feed, every LEDGER_S, how far each agent has got (ledger.py)."""
         wake = self._ctx.socket(zmq.PAIR)
         wake.connect(f"inproc://{self._name}-wake")
         say = self._ctx.socket(zmq.PUB)
@@ -419,13 +435,16 @@ class Hub:
             say.close(linger=0)
 
     def _pass(self, items: list, wake: zmq.Socket) -> None:
-        """One pass: each message counted and kept, each loss made a `lost` event; listeners told once."""
+        """One pass: each message counted and kept, each loss made a `lost` event; listeners told
+        once."""
         kept: list[Kept] = []
         for item in items:
             if type(item) is _Ask:
                 self._tell(kept)
                 kept = []
-                self._replies.append((item.callers, self._guarded(answer, self._standing) or answer(None)))
+                self._replies.append(
+                    (item.callers, self._guarded(answer, self._standing) or answer(None))
+                )
                 wake.send(b"")
                 continue
             got = self._guarded(self._take, item)
@@ -444,8 +463,9 @@ class Hub:
             self._guarded(listener, kept)
 
     def _guarded(self, work: Callable, *args: object) -> object:
-        """work(*args), or None if it raised: a bug (ours) costs that message or pass, never the worker
-        thread, and is counted and said (HubStats.failures) rather than stopping what records."""
+        """work(*args), or None if it raised: a bug (ours) costs that message or pass, never the
+        worker thread, and is counted and said (HubStats.failures) rather than stopping what
+        records."""
         try:
             return work(*args)
         except Exception as exc:  # noqa: BLE001 - the one place a worker must outlive anything
@@ -453,7 +473,8 @@ class Hub:
             return None
 
     def _count(self, frames: list[bytes]) -> Kept | None:
-        """One message through the gate (head and columns), counted; gaps and restarts counted per agent."""
+        """One message through the gate (head and columns), counted; gaps and restarts counted per
+        agent."""
         kept = keep_counted(self.stats.decode, frames)
         if kept is not None:
             if kept.head is not None:
@@ -476,4 +497,3 @@ class Hub:
             self.stats.dropped_connections += 1
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
             self.stats.refused_clients += 1
-

@@ -1,4 +1,5 @@
-"""Between a socket and the work on what it brings: a queue bounded in bytes that counts what it drops.
+"""Between a socket and the work on what it brings: a queue bounded in bytes that counts what it
+drops.
 
 ZeroMQ queues count messages, not bytes, and drop without a word when full:
 a reader that falls behind learns of it, at best, as a gap in an agent's
@@ -22,20 +23,21 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import zmq
 
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import BatchHead, columns_head
-from swarmscope.core.model.swarm import MAX_AGENTS
 from swarmscope.core.model.sequence import LOST
+from swarmscope.core.model.swarm import MAX_AGENTS
+from swarmscope.core.wire.gate import BatchHead, columns_head
 
 LOST_BYTES = 64
 """What a Lost run counts for against the limit (it is never itself dropped)."""
 OTHER_AGENTS = "(other agents)"
-"""Where drops are counted past MAX_AGENTS agents (a flood of made-up ids must not grow the counter)."""
+"""Where drops are counted past MAX_AGENTS agents (a flood of made-up ids must not grow the
+counter)."""
 
 
 @dataclass
@@ -59,15 +61,20 @@ Item = list[bytes] | Lost
 class Intake:
     """A queue of multipart messages bounded in bytes; thread-safe, one putter and one taker."""
 
-    def __init__(self, limit: int, clock: Callable[[], int] = time.time_ns,
-                 head_of: Callable[[bytes], BatchHead | None] = columns_head) -> None:
+    def __init__(
+        self,
+        limit: int,
+        clock: Callable[[], int] = time.time_ns,
+        head_of: Callable[[bytes], BatchHead | None] = columns_head,
+    ) -> None:
         self.limit = limit
         self._clock, self._head_of = clock, head_of
         self._queue: deque[Item] = deque()
         self._bytes = 0
         self._ready = threading.Condition()
         self._last_of: dict[str, Item] = {}
-        """Each agent's newest item in the queue, while it is there (a Lost run to extend, or not)."""
+        """Each agent's newest item in the queue, while it is there (a Lost run to extend, or
+        not)."""
         self.put_count = 0
         """Messages put so far, queued or dropped."""
         self.taken = 0
@@ -103,8 +110,11 @@ class Intake:
         if head is None:
             self.dropped_unread += 1
             return
-        counted = head.agent if head.agent in self.dropped_events or len(self.dropped_events) < MAX_AGENTS \
+        counted = (
+            head.agent
+            if head.agent in self.dropped_events or len(self.dropped_events) < MAX_AGENTS
             else OTHER_AGENTS
+        )
         self.dropped_events[counted] += head.count
         run = self._last_of.get(head.agent)
         if type(run) is Lost and run.inc == head.inc and run.last < head.first:
@@ -152,13 +162,21 @@ class Intake:
 
 
 def lost_event(lost: Lost, why: str) -> Event:
-    """A run of dropped messages as an event of kind `lost` (sequence.py): seq the last lost, data the first."""
-    return Event(lost.ts, lost.agent, lost.last, LOST, {"first": lost.first, "events": lost.events, "why": why},
-                 lost.inc)
+    """A run of dropped messages as an event of kind `lost` (sequence.py): seq the last lost, data
+    the first."""
+    return Event(
+        lost.ts,
+        lost.agent,
+        lost.last,
+        LOST,
+        {"first": lost.first, "events": lost.events, "why": why},
+        lost.inc,
+    )
 
 
 def queued(sock: zmq.Socket) -> Iterator[list[bytes]]:
-    """The messages waiting at a socket, without waiting for more (what a thread moves into an intake)."""
+    """The messages waiting at a socket, without waiting for more (what a thread moves into an
+    intake)."""
     while True:
         try:
             yield sock.recv_multipart(zmq.NOBLOCK)

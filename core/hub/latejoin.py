@@ -25,18 +25,19 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import msgpack
 import zmq
 
-from swarmscope.core.wire.endpoints import check_endpoint
 from swarmscope.core.events import Event
 from swarmscope.core.hub.feed import READER_QUEUE, Feed
-from swarmscope.core.wire.keys import client_curve
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.wire.endpoints import check_endpoint
 from swarmscope.core.wire.kept import Kept, without
+from swarmscope.core.wire.keys import client_curve
 
 HISTORY_VERSION = 1
 ASK = b"state-now"
@@ -52,7 +53,8 @@ MAX_HELD_EVENTS = 500_000
 """Events kept while waiting (a flood past this: the answer is given up, the view goes on)."""
 
 Standing = Callable[[], tuple[SwarmModel | None, Path | None]]
-"""How the swarm stands and the session file being written (a recorder's, either None when unknown)."""
+"""How the swarm stands and the session file being written (a recorder's, either None when
+unknown)."""
 
 
 def history_endpoint(out_endpoint: str) -> str:
@@ -67,19 +69,27 @@ def history_endpoint(out_endpoint: str) -> str:
 
 def answer(standing: Standing | None) -> bytes:
     """The reply to a late joiner: `[version, compact model, {"session", "host"}]`, the model None
-    when there is none; the session file being written, so a viewer on the same host can rewind it."""
+    when there is none; the session file being written, so a viewer on the same host can rewind
+    it."""
     model, path = standing() if standing is not None else (None, None)
-    where = {"session": str(path.resolve()), "host": socket.gethostname()} if path is not None else {}
+    where = (
+        {"session": str(path.resolve()), "host": socket.gethostname()} if path is not None else {}
+    )
     return msgpack.packb([HISTORY_VERSION, model.compact() if model is not None else None, where])
 
 
 class LateJoin:
     """A viewer's request for the swarm as it stands, asked once its feed is connected."""
 
-    def __init__(self, endpoint: str, context: zmq.Context | None = None, clock: Callable[[], float] = time.monotonic,
-                 hold: bool = True):
-        """`hold`: keep what arrives while waiting, to fold into the answer (a viewer, which folded it
-        already); a recorder, which writes it itself, holds nothing."""
+    def __init__(
+        self,
+        endpoint: str,
+        context: zmq.Context | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        hold: bool = True,
+    ):
+        """`hold`: keep what arrives while waiting, to fold into the answer (a viewer, which folded
+        it already); a recorder, which writes it itself, holds nothing."""
         self._clock = clock
         self._deadline = clock() + WAIT_S
         self._held: list[Event] | None = [] if hold else None
@@ -101,7 +111,8 @@ class LateJoin:
         return self._sock is not None
 
     def take(self, events: list[Event]) -> list[Event]:
-        """Note events the viewer folds while waiting; after the answer, leave out those it holds."""
+        """Note events the viewer folds while waiting; after the answer, leave out those it
+        holds."""
         if self._held is not None:
             self._held.extend(events)
             if len(self._held) > MAX_HELD_EVENTS:
@@ -120,9 +131,10 @@ class LateJoin:
         return False
 
     def answer(self) -> SwarmModel | None:
-        """The hub's model with what arrived while waiting folded in (what was held), once the answer
-        is here; None while waiting, and when there is none (no recording hub, a bad answer, too late).
-        From then on, `take` leaves out what the answer holds, unless the caller `forget`s it."""
+        """The hub's model with what arrived while waiting folded in (what was held), once the
+        answer is here; None while waiting, and when there is none (no recording hub, a bad answer,
+        too late). From then on, `take` leaves out what the answer holds, unless the caller
+        `forget`s it."""
         if self._sock is None:
             return None
         if not self._sock.poll(0):
@@ -150,7 +162,8 @@ class LateJoin:
         self._held = None
 
     def holds(self, ev: Event) -> bool:
-        """Whether the answer already holds `ev` (same incarnation, numbered below what it expects next)."""
+        """Whether the answer already holds `ev` (same incarnation, numbered below what it expects
+        next)."""
         known = self._expected.get(ev.agent)
         return known is not None and ev.inc == known[0] and ev.seq < known[1]
 
@@ -160,8 +173,18 @@ class JoiningFeed(Feed):
     LateJoin) and from then on delivers only the events the answer does not hold: the one
     late-joining loop of viewers and recorders. Whoever reads it takes up `answering`."""
 
-    def __init__(self, endpoint: str, history: str | None = None, *, monitor: str, queue: int = READER_QUEUE,
-                 hold: bool = True, ask: bool = True, intake: int | None = None, who: str = "this reader") -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        history: str | None = None,
+        *,
+        monitor: str,
+        queue: int = READER_QUEUE,
+        hold: bool = True,
+        ask: bool = True,
+        intake: int | None = None,
+        who: str = "this reader",
+    ) -> None:
         """`history`: where the hub answers (default: next to `endpoint`); `hold`: as LateJoin's;
         `ask`: False for a reader that cannot use an answer; `intake`, `who`: as Feed's."""
         super().__init__(endpoint, queue=queue, monitor=monitor, intake=intake, who=who)
@@ -181,7 +204,9 @@ class JoiningFeed(Feed):
 
     def _ask_once_connected(self) -> None:
         self.watch()
-        if self._join is None and self._ask and self.connected:  # subscribed: now ask for what came before
+        if (
+            self._join is None and self._ask and self.connected
+        ):  # subscribed: now ask for what came before
             self._join = LateJoin(self.history, hold=self._hold)
 
     @property

@@ -34,16 +34,18 @@ claim past sequence.MAX_GAP.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import msgpack
 
-from swarmscope.core.wire.gate import LIMITS, MAX_AGENT_LEN, BatchHead
-from swarmscope.core.model.swarm import MAX_AGENTS
 from swarmscope.core.model.sequence import MAX_GAP
+from swarmscope.core.model.swarm import MAX_AGENTS
+from swarmscope.core.wire.gate import LIMITS, MAX_AGENT_LEN, BatchHead
 
 TOPIC_LEDGER = b"evh"
-"""A prefix of nothing an agent sends (`ev` is the events' topic): readers subscribed to `ev` get it."""
+"""A prefix of nothing an agent sends (`ev` is the events' topic): readers subscribed to `ev` get
+it."""
 LEDGER_VERSION = 1
 LEDGER_S = 1.0
 """How often a hub says how far agents have got (only those that sent something since)."""
@@ -62,9 +64,17 @@ def ledger_messages(rows: Iterable[Row], whole: int | None = None) -> list[list[
     """The ledger for these rows, as messages of at most LEDGER_ROWS rows; `whole`: the number of a
     whole ledger (every agent the hub knows), which each part then says with its place in it."""
     rows = list(rows)
-    parts = [rows[k:k + LEDGER_ROWS] for k in range(0, len(rows), LEDGER_ROWS)] or [[]]
-    return [[TOPIC_LEDGER, msgpack.packb([LEDGER_VERSION, part, [whole, k, len(parts)] if whole is not None else None])]
-            for k, part in enumerate(parts) if part or whole is not None]
+    parts = [rows[k : k + LEDGER_ROWS] for k in range(0, len(rows), LEDGER_ROWS)] or [[]]
+    return [
+        [
+            TOPIC_LEDGER,
+            msgpack.packb(
+                [LEDGER_VERSION, part, [whole, k, len(parts)] if whole is not None else None]
+            ),
+        ]
+        for k, part in enumerate(parts)
+        if part or whole is not None
+    ]
 
 
 def ledger_rows(payload: bytes) -> tuple[list[Row], tuple[int, int, int] | None]:
@@ -74,28 +84,47 @@ def ledger_rows(payload: bytes) -> tuple[list[Row], tuple[int, int, int] | None]
         msg = msgpack.unpackb(payload, **LIMITS)
     except (ValueError, TypeError, msgpack.OutOfData):
         return [], None
-    if type(msg) is not list or len(msg) < 3 or msg[0] != LEDGER_VERSION or type(msg[1]) is not list:
+    if (
+        type(msg) is not list
+        or len(msg) < 3
+        or msg[0] != LEDGER_VERSION
+        or type(msg[1]) is not list
+    ):
         return [], None
     whole = msg[2]
-    if not (type(whole) is list and len(whole) == 3 and all(type(v) is int for v in whole)
-            and 0 <= whole[1] < whole[2] <= 1 + MAX_AGENTS // LEDGER_ROWS):
+    if not (
+        type(whole) is list
+        and len(whole) == 3
+        and all(type(v) is int for v in whole)
+        and 0 <= whole[1] < whole[2] <= 1 + MAX_AGENTS // LEDGER_ROWS
+    ):
         whole = None
     return [tuple(row) for row in msg[1] if _good_row(row)], tuple(whole) if whole else None
 
 
 def _good_row(row: Any) -> bool:
-    return (type(row) is list and len(row) == 3 and type(row[0]) is str and 0 < len(row[0]) <= MAX_AGENT_LEN
-            and type(row[1]) is int and type(row[2]) is int and row[1] >= 0 and row[2] >= 0)
+    return (
+        type(row) is list
+        and len(row) == 3
+        and type(row[0]) is str
+        and 0 < len(row[0]) <= MAX_AGENT_LEN
+        and type(row[1]) is int
+        and type(row[2]) is int
+        and row[1] >= 0
+        and row[2] >= 0
+    )
 
 
 class Tally:
     """How far each agent's events have reached a reader (its incarnation, the seq after its last):
-    what a ledger is compared with. At most MAX_AGENTS agents (a flood of made-up ids passes untallied)."""
+    what a ledger is compared with. At most MAX_AGENTS agents (a flood of made-up ids passes
+    untallied)."""
 
     def __init__(self) -> None:
         self.next: dict[str, list[int]] = {}
         self.whole = False
-        """A whole ledger has come: from here, an agent the ledger names and this reader never saw was lost."""
+        """A whole ledger has come: from here, an agent the ledger names and this reader never saw
+        was lost."""
         self._parts: dict[int, tuple[set[int], list[Row]]] = {}
         """The parts of whole ledgers come so far (only until the first is whole)."""
 
@@ -108,7 +137,8 @@ class Tally:
             self.reached(ev.agent, ev.inc, ev.seq + 1)
 
     def reached(self, agent: str, inc: int, after: int) -> None:
-        """The agent's events up to (not including) seq `after` of incarnation `inc` are accounted for."""
+        """The agent's events up to (not including) seq `after` of incarnation `inc` are accounted
+        for."""
         known = self.next.get(agent)
         if known is None:
             if len(self.next) < MAX_AGENTS:
@@ -116,9 +146,11 @@ class Tally:
         elif known[0] != inc or after > known[1]:
             known[0], known[1] = inc, after
 
-    def lost(self, rows: list[Row], whole: tuple[int, int, int] | None = None) -> list[tuple[str, int, int, int]]:
-        """(agent, inc, first, last) for every run of seqs a ledger says passed the hub and this reader
-        lacks; each is then counted as reached."""
+    def lost(
+        self, rows: list[Row], whole: tuple[int, int, int] | None = None
+    ) -> list[tuple[str, int, int, int]]:
+        """(agent, inc, first, last) for every run of seqs a ledger says passed the hub and this
+        reader lacks; each is then counted as reached."""
         if not self.whole and whole is not None:
             self._part(rows, whole)
         runs = []
@@ -128,14 +160,20 @@ class Tally:
                 if known[1] < after <= known[1] + MAX_GAP:
                     runs.append((agent, inc, known[1], after - 1))
                     known[1] = after
-            elif self.whole and known is None and 0 < after <= MAX_GAP and len(self.next) < MAX_AGENTS:
+            elif (
+                self.whole
+                and known is None
+                and 0 < after <= MAX_GAP
+                and len(self.next) < MAX_AGENTS
+            ):
                 runs.append((agent, inc, 0, after - 1))  # an agent never seen here
                 self.next[agent] = [inc, after]
         return runs
 
     def _part(self, rows: list[Row], whole: tuple[int, int, int]) -> None:
         """A part of a whole ledger: once every part has come, the agents it names that this reader
-        never saw were there before it (nothing of theirs is claimed lost), and it judges from here."""
+        never saw were there before it (nothing of theirs is claimed lost), and it judges from
+        here."""
         ledger, part, parts = whole
         got, seen = self._parts.setdefault(ledger, (set(), []))
         got.add(part)

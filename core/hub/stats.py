@@ -1,4 +1,5 @@
-"""What a hub has seen: every message counted once, by what became of it; gaps per agent; connections.
+"""What a hub has seen: every message counted once, by what became of it; gaps per agent;
+connections.
 
 Plain ints and counters, updated by the hub's threads and read from any
 thread (the stats line, `--json`, tests). Each message the tap takes is, in
@@ -13,13 +14,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from swarmscope.core.wire.gate import DecodeStats
 from swarmscope.core.hub.intake import Intake
+from swarmscope.core.wire.gate import DecodeStats
 
 
 @dataclass
 class HubStats:
-    """What the hub has seen; read from any thread (plain ints, updated by the tap and the worker)."""
+    """What the hub has seen; read from any thread (plain ints, updated by the tap and the
+    worker)."""
 
     intake: Intake
     started: float = field(default_factory=time.time)
@@ -27,7 +29,8 @@ class HubStats:
     """Messages the tap took in (subscriptions apart)."""
     bytes_in: int = 0
     subscriptions: int = 0
-    """One-frame messages beginning 0 or 1: viewers (un)subscribing (or an agent sending what looks it)."""
+    """One-frame messages beginning 0 or 1: viewers (un)subscribing (or an agent sending what looks
+    it)."""
     ledgers: int = 0
     """Ledger messages (ledger.py): the hub's own, on their way to its viewers."""
     decode: DecodeStats = field(default_factory=DecodeStats)
@@ -40,8 +43,8 @@ class HubStats:
     viewers: int = 0
     """Connections from viewers and recorders right now."""
     agent_disconnects: int = 0
-    """Agent connections that ended: an agent that closed, or one ZeroMQ cut off for a frame over the
-    hub's --max-message (ZeroMQ does not say which)."""
+    """Agent connections that ended: an agent that closed, or one ZeroMQ cut off for a frame over
+    the hub's --max-message (ZeroMQ does not say which)."""
     dropped_connections: int = 0
     """Peers whose handshake failed (a protocol error, or no CURVE to a CURVE hub)."""
     refused_clients: int = 0
@@ -71,15 +74,29 @@ class HubStats:
         intake = self.intake
         return {
             "uptime_s": round(time.time() - self.started, 1),
-            "messages_in": self.messages_in, "bytes_in": self.bytes_in, "subscriptions": self.subscriptions,
+            "messages_in": self.messages_in,
+            "bytes_in": self.bytes_in,
+            "subscriptions": self.subscriptions,
             "ledgers": self.ledgers,
-            "checked": self.decode.messages, "events_in": self.decode.events, "refused": dict(self.decode.refused),
+            "checked": self.decode.messages,
+            "events_in": self.decode.events,
+            "refused": dict(self.decode.refused),
             "refusals": dict(self.decode.said),
-            "dropped_messages": intake.dropped_messages, "dropped_events": sum(intake.dropped_events.values()),
-            "dropped_by_agent": dict(intake.dropped_events), "dropped_unread": intake.dropped_unread,
-            "waiting": intake.waiting, "unrecorded_at_stop": self.unrecorded, "behind": self.behind,
-            "gaps": sum(self.gaps.values()), "gaps_by_agent": dict(self.gaps), "restarts": self.restarts,
-            "publishers": self.publishers, "viewers": self.viewers, "agent_disconnects": self.agent_disconnects,
-            "dropped_connections": self.dropped_connections, "refused_clients": self.refused_clients,
-            "failures": self.failures, "failure": self.failure,
+            "dropped_messages": intake.dropped_messages,
+            "dropped_events": sum(intake.dropped_events.values()),
+            "dropped_by_agent": dict(intake.dropped_events),
+            "dropped_unread": intake.dropped_unread,
+            "waiting": intake.waiting,
+            "unrecorded_at_stop": self.unrecorded,
+            "behind": self.behind,
+            "gaps": sum(self.gaps.values()),
+            "gaps_by_agent": dict(self.gaps),
+            "restarts": self.restarts,
+            "publishers": self.publishers,
+            "viewers": self.viewers,
+            "agent_disconnects": self.agent_disconnects,
+            "dropped_connections": self.dropped_connections,
+            "refused_clients": self.refused_clients,
+            "failures": self.failures,
+            "failure": self.failure,
         }

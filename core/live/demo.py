@@ -7,20 +7,28 @@ goes over real sockets, so what the demo shows is what a real swarm would.
 from __future__ import annotations
 
 import threading
-from typing import Callable
 import time
+from collections.abc import Callable
 
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.hub.hub import Hub
-from swarmscope.core.sdk.publisher import Publisher
 from swarmscope.core.live.sim import SimConfig, Swarm, run_paced
+from swarmscope.core.sdk.publisher import Publisher
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 
 
 class Demo:
     """Starts a hub (unless one is given by address) and a paced simulated swarm on a thread."""
 
-    def __init__(self, cfg: SimConfig, in_endpoint: str = DEFAULT_IN, out_endpoint: str = DEFAULT_OUT,
-                 *, embedded_hub: bool = True, duration: float | None = None, history: str | None = None) -> None:
+    def __init__(
+        self,
+        cfg: SimConfig,
+        in_endpoint: str = DEFAULT_IN,
+        out_endpoint: str = DEFAULT_OUT,
+        *,
+        embedded_hub: bool = True,
+        duration: float | None = None,
+        history: str | None = None,
+    ) -> None:
         """`history`: where the embedded hub answers late joiners (see Hub)."""
         self.cfg = cfg
         self.in_endpoint, self.out_endpoint = in_endpoint, out_endpoint
@@ -34,7 +42,7 @@ class Demo:
         """Called once the hub is up and before any agent says hello: a viewer that
         must see every agent from its first event waits for its connection here."""
 
-    def start(self) -> "Demo":
+    def start(self) -> Demo:
         if self.hub:
             self.hub.start()
         self.before_swarm()
@@ -60,7 +68,7 @@ class Demo:
         if self.hub:
             self.hub.stop()
 
-    def __enter__(self) -> "Demo":
+    def __enter__(self) -> Demo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -16,16 +16,15 @@ import pickle
 import threading
 import time
 from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Callable, Iterator
 
 from swarmscope.core.events import Event
 from swarmscope.core.live.source import Source
-from swarmscope.core.model.swarm import COUNTERS
-from swarmscope.core.model.swarm import AgentView, LinkView, SwarmModel, TaskView
+from swarmscope.core.model.swarm import COUNTERS, AgentView, LinkView, SwarmModel, TaskView
 
 PUSH_S = 0.1
 PUSH_EVENTS = 2_000
@@ -62,13 +61,16 @@ class Push:
 def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
     """The child: fold the feed, push what the screen needs until the parent goes away."""
     from swarmscope.core.live.source import LiveSource  # the child imports only what it runs
+
     source = LiveSource(endpoint, history=history).start()
     seen, sent_at = 0, {}
     try:
         while not conn.poll(push_s):
             with source.reading() as model:
                 events, seen = source.newest(seen, PUSH_EVENTS)
-                payload = pickle.dumps(_push(model, sent_at, events, source), pickle.HIGHEST_PROTOCOL)
+                payload = pickle.dumps(
+                    _push(model, sent_at, events, source), pickle.HIGHEST_PROTOCOL
+                )
             conn.send_bytes(payload)  # pickled under the lock: nothing changes mid-copy
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
         pass  # the screen closed
@@ -81,27 +83,48 @@ def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], sourc
     sent_at.update((k, a.events) for k, a in changed.items())
     running = [t for t in model.tasks.values() if t.result is None]
     failed = [t for t in model.tasks.values() if t.result not in (None, "ok")][-PUSH_FAILED_TASKS:]
-    return Push(changed, running + failed, list(model.links.items())[-PUSH_LINKS:],
-                {k: getattr(model, k) for k in COUNTERS}, dict(model.by_kind), [list(b) for b in model.rate],
-                list(model.recent_errors), events, source.connected, source.turned_away, source.refused,
-                source.hub_session)
+    return Push(
+        changed,
+        running + failed,
+        list(model.links.items())[-PUSH_LINKS:],
+        {k: getattr(model, k) for k in COUNTERS},
+        dict(model.by_kind),
+        [list(b) for b in model.rate],
+        list(model.recent_errors),
+        events,
+        source.connected,
+        source.turned_away,
+        source.refused,
+        source.hub_session,
+    )
 
 
 class ProcessSource(Source):
     """The Source surface over a model kept up to date in a child process."""
 
-    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, push_s: float = PUSH_S,
-                 history: str | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        clock: Callable[[], int] = time.time_ns,
+        push_s: float = PUSH_S,
+        history: str | None = None,
+    ) -> None:
         """`history`: where the hub answers late joiners (see LiveSource)."""
         super().__init__(endpoint, clock)
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe(duplex=True)
-        self._proc = ctx.Process(target=_serve, args=(endpoint, child, push_s, history), name="swarmscope-ingest",
-                                 daemon=True)
+        self._proc = ctx.Process(
+            target=_serve,
+            args=(endpoint, child, push_s, history),
+            name="swarmscope-ingest",
+            daemon=True,
+        )
         self._stopping = threading.Event()
-        self._receiver = threading.Thread(target=self._receive, name="swarmscope-pushes", daemon=True)
+        self._receiver = threading.Thread(
+            target=self._receive, name="swarmscope-pushes", daemon=True
+        )
 
-    def start(self) -> "ProcessSource":
+    def start(self) -> ProcessSource:
         self._proc.start()
         self._receiver.start()
         return self
@@ -155,6 +178,10 @@ class ProcessSource(Source):
         m.recent_errors = deque(push.recent_errors, maxlen=m.recent_errors.maxlen)
         self.recent.extend(push.events)
         self.appended += len(push.events)
-        self.connected, self.turned_away, self.refused = push.connected, push.turned_away, push.refused
+        self.connected, self.turned_away, self.refused = (
+            push.connected,
+            push.turned_away,
+            push.refused,
+        )
         if push.hub_session is not None:  # the hub records this swarm: `r` can rewind its file
             self.hub_session, self.recording = push.hub_session, True

@@ -18,11 +18,12 @@ import os
 import random
 import time
 import traceback
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterator
+from typing import Any
 
-from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.events import Event
+from swarmscope.core.sdk.emitter import Emitter
 
 ROLES = ("planner", "researcher", "coder", "reviewer", "tester")
 TASKS = {
@@ -78,7 +79,7 @@ class MemorySink:
 class _Agent:
     """One simulated agent: its emitter, its mood, and its life as a generator of delays."""
 
-    def __init__(self, swarm: "Swarm", index: int) -> None:
+    def __init__(self, swarm: Swarm, index: int) -> None:
         self.swarm = swarm
         self.index = index
         self.id = f"{ROLES[index % len(ROLES)]}-{index:0{swarm.id_width}d}"
@@ -90,10 +91,17 @@ class _Agent:
     def _incarnate(self) -> Emitter:
         cfg = self.swarm.cfg
         return Emitter(
-            self.id, role=self.role, agent_type="llm-agent", tags={"run": f"sim-{cfg.seed}"},
-            heartbeat=cfg.heartbeat, auto_heartbeat=False, clock=self.swarm.clock,
-            publisher=self.swarm.publisher, incarnation=self.rng.getrandbits(62),
-            host=f"sim-node-{self.index % 4}", pid=self.rng.randrange(1000, 60000),
+            self.id,
+            role=self.role,
+            agent_type="llm-agent",
+            tags={"run": f"sim-{cfg.seed}"},
+            heartbeat=cfg.heartbeat,
+            auto_heartbeat=False,
+            clock=self.swarm.clock,
+            publisher=self.swarm.publisher,
+            incarnation=self.rng.getrandbits(62),
+            host=f"sim-node-{self.index % 4}",
+            pid=self.rng.randrange(1000, 60000),
         )
 
     def beats(self) -> Generator[float, None, None]:
@@ -102,7 +110,9 @@ class _Agent:
         yield self.rng.uniform(0, interval)
         while True:
             if not self.silent:
-                self.em.heartbeat(cpu=round(self.rng.uniform(2, 95), 1), rss=self.rng.randrange(80, 900) << 20)
+                self.em.heartbeat(
+                    cpu=round(self.rng.uniform(2, 95), 1), rss=self.rng.randrange(80, 900) << 20
+                )
             yield interval
 
     def life(self) -> Generator[float, None, None]:
@@ -140,32 +150,51 @@ class _Agent:
         em.close("done")
         yield rng.uniform(5, 20) * self.swarm.step_mean
 
-    def _work(self, task_id: str, i: int, steps: int, memory: list[str],
-              delay: float) -> Generator[float, None, None]:
+    def _work(
+        self, task_id: str, i: int, steps: int, memory: list[str], delay: float
+    ) -> Generator[float, None, None]:
         em, rng = self.em, self.rng
-        em.progress(n=i, total=steps, task=task_id, message=f"step {i} of {steps}",
-                    blockers=["waiting for review"] if rng.random() < 0.05 else None)
+        em.progress(
+            n=i,
+            total=steps,
+            task=task_id,
+            message=f"step {i} of {steps}",
+            blockers=["waiting for review"] if rng.random() < 0.05 else None,
+        )
         roll = rng.random()
         if roll < 0.25:
             em.patch({"context_tokens": rng.randrange(1_000, 120_000), "step": i})
         elif roll < 0.45:
-            em.log(rng.choice(("info", "info", "debug", "warning")), f"{task_id}: step {i} ok", step=i)
+            em.log(
+                rng.choice(("info", "info", "debug", "warning")), f"{task_id}: step {i} ok", step=i
+            )
         elif roll < 0.55:
             em.metric("tokens", rng.randrange(100, 4000), model="sim-large")
         elif roll < 0.62:
-            em.state({"plan": f"finish {task_id}", "memory": memory, "step": i,
-                      "context_tokens": rng.randrange(1_000, 120_000)})
+            em.state(
+                {
+                    "plan": f"finish {task_id}",
+                    "memory": memory,
+                    "step": i,
+                    "context_tokens": rng.randrange(1_000, 120_000),
+                }
+            )
         elif roll < 0.66:
             em.checkpoint(f"{task_id}@{i}")
         elif roll < 0.72:
-            em.message(self.swarm.peer(self, rng), topic="question", summary=f"need input on {task_id}",
-                       size=rng.randrange(200, 4000))
+            em.message(
+                self.swarm.peer(self, rng),
+                topic="question",
+                summary=f"need input on {task_id}",
+                size=rng.randrange(200, 4000),
+            )
         if rng.random() < delay / self.swarm.cfg.stall_every:
             yield from self._stall()
         yield delay
 
     def _stall(self) -> Generator[float, None, None]:
-        """Go silent for 1.5x to 4x the interval: DEGRADED, CRITICAL, sometimes FAILED, then back."""
+        """Go silent for 1.5x to 4x the interval: DEGRADED, CRITICAL, sometimes FAILED, then
+        back."""
         self.silent = True
         yield self.rng.uniform(1.5, 4.0) * self.swarm.cfg.heartbeat
         self.silent = False
@@ -184,8 +213,12 @@ class _Agent:
 
     def _hand_off(self, task_id: str, name: str) -> None:
         nxt = ROLES[(ROLES.index(self.role) + 1) % len(ROLES)]
-        self.em.message(self.swarm.peer(self, self.rng, nxt), topic="handoff",
-                        summary=f"{name}: results of {task_id}", size=self.rng.randrange(500, 20_000))
+        self.em.message(
+            self.swarm.peer(self, self.rng, nxt),
+            topic="handoff",
+            summary=f"{name}: results of {task_id}",
+            size=self.rng.randrange(500, 20_000),
+        )
 
 
 def _portable_traceback(exc: Exception) -> str:
@@ -197,8 +230,10 @@ def _portable_traceback(exc: Exception) -> str:
 
 def _call_tool(exc_type: type[Exception], message: str) -> None:
     """A real raise from a real frame, so tracebacks in the demo look like the real thing."""
+
     def parse_answer() -> None:
         raise exc_type(message)
+
     parse_answer()
 
 
@@ -228,7 +263,11 @@ class Swarm:
     def peer(self, me: _Agent, rng: random.Random, role: str | None = None) -> str:
         pool = self._by_role.get(role or rng.choice(ROLES)) or [a.id for a in self.agents]
         choice = rng.choice(pool)
-        return choice if choice != me.id or len(self.agents) == 1 else rng.choice([a.id for a in self.agents if a is not me])
+        return (
+            choice
+            if choice != me.id or len(self.agents) == 1
+            else rng.choice([a.id for a in self.agents if a is not me])
+        )
 
     def _schedule(self, key: int, proc: Iterator[float], delay: float) -> None:
         heapq.heappush(self._heap, (self.now_ns + int(delay * NS), key, proc))
@@ -264,9 +303,11 @@ def simulate(cfg: SimConfig, events: int) -> list[Event]:
     return sink.events[:events]
 
 
-def run_paced(swarm: Swarm, stop: Callable[[], bool], duration: float | None = None,
-              tick: float = 0.01) -> None:
-    """Drive `swarm` against the wall clock (virtual time = elapsed real time) until stop() or duration."""
+def run_paced(
+    swarm: Swarm, stop: Callable[[], bool], duration: float | None = None, tick: float = 0.01
+) -> None:
+    """Drive `swarm` against the wall clock (virtual time = elapsed real time) until stop() or
+    duration."""
     t0 = time.monotonic()
     while not stop():
         elapsed = time.monotonic() - t0

@@ -13,10 +13,10 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from swarmscope.core.events import Event
 from swarmscope.core.hub.feed import VIEWER_QUEUE
@@ -48,7 +48,8 @@ class Source:
         self.refused: dict[str, int] = {}
         """What the feed refused, by reason (see wire.DecodeStats)."""
         self.hub_session: Path | None = None
-        """The file a recording hub writes, when it said so to this late joiner and this host can read it."""
+        """The file a recording hub writes, when it said so to this late joiner and this host can
+        read it."""
         self.session_path: Callable[[], Path | None] = lambda: self.hub_session
         """Where this swarm is being recorded, if it is: what `r` (rewind) replays (the hub's file
         unless this view records its own)."""
@@ -81,7 +82,7 @@ class Source:
 
     def _fold(self, events: list[Event]) -> None:
         for start in range(0, len(events), CHUNK):
-            chunk = events[start:start + CHUNK]
+            chunk = events[start : start + CHUNK]
             with self.lock:
                 self.model.apply_many(chunk)
                 self._heard(chunk)
@@ -91,7 +92,8 @@ class Source:
                 time.sleep(0.0005)
 
     def _heard(self, chunk: list[Event]) -> None:
-        """What to note beside the model about a chunk just folded (a live source: when it arrived)."""
+        """What to note beside the model about a chunk just folded (a live source: when it
+        arrived)."""
 
     def newest(self, since: int, limit: int) -> tuple[list[Event], int]:
         """Events appended after count `since` (at most the newest `limit`), and the count now.
@@ -101,7 +103,7 @@ class Source:
         events = [self.recent[-i] for i in range(new, 0, -1)]
         return events, self.appended
 
-    def start(self) -> "Source":
+    def start(self) -> Source:
         return self
 
     def stop(self) -> None:
@@ -111,7 +113,9 @@ class Source:
 class FrozenSource(Source):
     """A model built from given events, seen at a fixed instant: deterministic screens."""
 
-    def __init__(self, events: Iterable[Event], now_ns: int | None = None, endpoint: str = "simulated") -> None:
+    def __init__(
+        self, events: Iterable[Event], now_ns: int | None = None, endpoint: str = "simulated"
+    ) -> None:
         events = list(events)
         fixed = now_ns if now_ns is not None else (events[-1].ts if events else 0)
         super().__init__(endpoint, lambda: fixed)
@@ -122,15 +126,18 @@ class FrozenSource(Source):
 class LiveSource(Source):
     """A model fed from a hub by a background thread; says when the hub is missing."""
 
-    def __init__(self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None) -> None:
-        """`history`: where the hub answers late joiners (default: next to `endpoint`, see history.py)."""
+    def __init__(
+        self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None
+    ) -> None:
+        """`history`: where the hub answers late joiners (default: next to `endpoint`, see
+        history.py)."""
         super().__init__(endpoint, clock)
         self._history = history
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
         self._caught_up = False
 
-    def start(self) -> "LiveSource":
+    def start(self) -> LiveSource:
         self._thread.start()
         return self
 
@@ -156,7 +163,9 @@ class LiveSource(Source):
         return not self._caught_up
 
     def _run(self) -> None:
-        with JoiningFeed(self.endpoint, self._history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}") as feed:
+        with JoiningFeed(
+            self.endpoint, self._history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}"
+        ) as feed:
             while not self._stop.is_set():
                 events = feed.poll(50)
                 self.connected, self.turned_away = feed.connected, feed.turned_away

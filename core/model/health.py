@@ -33,10 +33,19 @@ class Health(str, Enum):
 
 
 _GLYPHS = {
-    Health.HEALTHY: "●", Health.DEGRADED: "◐", Health.CRITICAL: "▲",
-    Health.FAILED: "✖", Health.STOPPED: "○",
+    Health.HEALTHY: "●",
+    Health.DEGRADED: "◐",
+    Health.CRITICAL: "▲",
+    Health.FAILED: "✖",
+    Health.STOPPED: "○",
 }
-_RANK = {Health.FAILED: 0, Health.CRITICAL: 1, Health.DEGRADED: 2, Health.HEALTHY: 3, Health.STOPPED: 4}
+_RANK = {
+    Health.FAILED: 0,
+    Health.CRITICAL: 1,
+    Health.DEGRADED: 2,
+    Health.HEALTHY: 3,
+    Health.STOPPED: 4,
+}
 
 
 def beat_ratio(last_beat_ns: int, interval_s: float, now_ns: int) -> float:
@@ -44,8 +53,9 @@ def beat_ratio(last_beat_ns: int, interval_s: float, now_ns: int) -> float:
     return max(0, now_ns - last_beat_ns) / (max(interval_s, 1e-3) * 1e9)
 
 
-def health_of(last_beat_ns: int, interval_s: float, now_ns: int, status: str | None,
-              said_bye: bool) -> Health:
+def health_of(
+    last_beat_ns: int, interval_s: float, now_ns: int, status: str | None, said_bye: bool
+) -> Health:
     """HEALTHY within 1x the interval, DEGRADED within 2x, CRITICAL within 3x, else FAILED."""
     if status == "failed":
         return Health.FAILED

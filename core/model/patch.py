@@ -12,7 +12,8 @@ from typing import Any
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """`target` with `patch` merged in: maps merge key by key, None deletes, anything else replaces."""
+    """`target` with `patch` merged in: maps merge key by key, None deletes, anything else
+    replaces."""
     if not isinstance(patch, dict):
         return patch
     result = dict(target) if isinstance(target, dict) else {}
@@ -25,8 +26,8 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def weight(value: Any, limit: int) -> int:
-    """How much a value holds, as a viewer keeps it: one per map, array, key and value, and one more per
-    64 characters of text; counted without recursion and only up to just past `limit` (so a huge
+    """How much a value holds, as a viewer keeps it: one per map, array, key and value, and one more
+    per 64 characters of text; counted without recursion and only up to just past `limit` (so a huge
     value costs no more to judge than a value at the limit)."""
     n, stack = 0, [value]
     while stack and n <= limit:

@@ -7,10 +7,11 @@ are untrusted: a wrong type is ignored (as_str / as_num), never raised.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from itertools import groupby, repeat
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from swarmscope.core.events import series
 from swarmscope.core.model.patch import merge_patch, weight
@@ -30,9 +31,11 @@ MAX_LINKS = 20_000
 MAX_METRICS_PER_AGENT = 64
 """Series per agent (a name and its labels, see events.series); values of more are not kept."""
 MAX_NAME = 256
-"""Characters kept of a name the model holds (a role, a task id, a topic, a status): past it, cut."""
+"""Characters kept of a name the model holds (a role, a task id, a topic, a status): past it,
+cut."""
 MAX_TEXT = 1000
-"""Characters kept of a text the model holds (a progress or error message); the event keeps it all."""
+"""Characters kept of a text the model holds (a progress or error message); the event keeps it
+all."""
 MAX_BLOCKERS = 32
 MAX_TAGS = 256
 """What an agent's tags may weigh (patch.weight) for the model to keep them."""
@@ -49,7 +52,7 @@ def as_str(value: Any, default: str | None = None, limit: int = MAX_NAME) -> str
     """A text field as the model keeps it: cut past `limit` characters (with an ellipsis)."""
     if not isinstance(value, str):
         return default
-    return value if len(value) <= limit else value[:limit - 1] + "…"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def as_num(value: Any, default: float | None = None) -> float | None:
@@ -64,7 +67,8 @@ def from_counts(d: dict) -> float | None:
 
 
 class KindReducers:
-    """The `_on_<kind>` rules; SwarmModel supplies tasks, links, _done, _failed, _shared and recent_errors."""
+    """The `_on_<kind>` rules; SwarmModel supplies tasks, links, _done, _failed, _shared and
+    recent_errors."""
 
     def _on_hello(self, a: AgentView, d: dict, ts: int) -> None:
         a.role = as_str(d.get("role"), a.role)
@@ -73,7 +77,11 @@ class KindReducers:
         pid = d.get("pid")
         a.pid = pid if type(pid) is int else a.pid
         tags = d.get("tags", a.tags)
-        a.tags = tags if weight(tags, MAX_TAGS) <= MAX_TAGS else {NOT_KEPT: f"tags weighing over {MAX_TAGS}"}
+        a.tags = (
+            tags
+            if weight(tags, MAX_TAGS) <= MAX_TAGS
+            else {NOT_KEPT: f"tags weighing over {MAX_TAGS}"}
+        )
         interval = as_num(d.get("heartbeat"))
         if interval and interval > 0:
             a.interval = float(interval)
@@ -103,19 +111,27 @@ class KindReducers:
         a.status = as_str(d.get("status"), a.status)
 
     def _on_progress(self, a: AgentView, d: dict, ts: int) -> None:
-        # The most frequent kind: type checks are inlined here, with the same rules as as_num and as_str.
+        # The most frequent kind: type checks are inlined here, with the same rules as as_num and
+        # as_str.
         frac = d.get("fraction")
         if not (type(frac) is float or as_num(frac) is not None):
             frac = from_counts(d)
         if frac is not None:
             f = float(frac)
-            a.progress = f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))  # the clamp also maps NaN, -0.0 to 0.0
+            a.progress = (
+                f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))
+            )  # the clamp also maps NaN, -0.0 to 0.0
         message = d.get("message")
         if isinstance(message, str):
-            a.progress_msg = message if len(message) <= MAX_TEXT else as_str(message, None, MAX_TEXT)
+            a.progress_msg = (
+                message if len(message) <= MAX_TEXT else as_str(message, None, MAX_TEXT)
+            )
         blockers = d.get("blockers")
-        a.blockers = (blockers if not blockers or _few_names(blockers) else _names(blockers)) \
-            if isinstance(blockers, list) else []
+        a.blockers = (
+            (blockers if not blockers or _few_names(blockers) else _names(blockers))
+            if isinstance(blockers, list)
+            else []
+        )
         task_id = d.get("task")
         if not task_id or not isinstance(task_id, str):
             task_id = a.task or ""
@@ -129,7 +145,12 @@ class KindReducers:
         task_id = as_str(d.get("task"))
         if task_id is None:
             return
-        a.task, a.task_name, a.progress, a.progress_msg = task_id, as_str(d.get("name"), task_id), 0.0, None
+        a.task, a.task_name, a.progress, a.progress_msg = (
+            task_id,
+            as_str(d.get("name"), task_id),
+            0.0,
+            None,
+        )
         before = self.tasks.get(task_id)
         if before is not None and before.result is None and before.agent != a.id:
             self._not_running(before.agent, task_id)  # taken over by another agent
@@ -138,8 +159,11 @@ class KindReducers:
         self.tasks.move_to_end(task_id)
         if task_id not in a.running:
             a.running = [*a.running, task_id]
-        oldest = next((t for t in self.tasks.values() if t.result is None), None) \
-            if len(self.tasks) > MAX_TASKS else None
+        oldest = (
+            next((t for t in self.tasks.values() if t.result is None), None)
+            if len(self.tasks) > MAX_TASKS
+            else None
+        )
         if oldest is not None:
             del self.tasks[oldest.id]
             self._shared.discard(oldest.id)
@@ -173,7 +197,8 @@ class KindReducers:
             self._forget_old_tasks(task.id, result == "ok")
 
     def _forget_old_tasks(self, finished: str, ok: bool) -> None:
-        """Keep every running task, the newest MAX_DONE_TASKS finished ok and MAX_FAILED_TASKS not."""
+        """Keep every running task, the newest MAX_DONE_TASKS finished ok and MAX_FAILED_TASKS
+        not."""
         kept, limit = (self._done, MAX_DONE_TASKS) if ok else (self._failed, MAX_FAILED_TASKS)
         kept.append(finished)
         while len(kept) > limit:
@@ -224,13 +249,21 @@ class KindReducers:
         delta = d.get("patch")
         if isinstance(delta, dict) and NOT_KEPT not in a.state:  # a state not kept takes no patches
             state = merge_patch(a.state, delta)
-            items = a.state_items + weight(delta, MAX_STATE_ITEMS)  # at most: a patch replaces as well as adds
-            self._keep_state(a, state, items if items <= MAX_STATE_ITEMS else weight(state, MAX_STATE_ITEMS))
+            items = a.state_items + weight(
+                delta, MAX_STATE_ITEMS
+            )  # at most: a patch replaces as well as adds
+            self._keep_state(
+                a, state, items if items <= MAX_STATE_ITEMS else weight(state, MAX_STATE_ITEMS)
+            )
 
     def _keep_state(self, a: AgentView, state: dict, items: int) -> None:
-        """`state` as the agent's own, or a note saying why not (too big for it, or for the model)."""
+        """`state` as the agent's own, or a note saying why not (too big for it, or for the
+        model)."""
         if items > MAX_STATE_ITEMS:
-            state, items = {NOT_KEPT: f"a state weighing over {MAX_STATE_ITEMS:,}; the events hold it"}, 0
+            state, items = (
+                {NOT_KEPT: f"a state weighing over {MAX_STATE_ITEMS:,}; the events hold it"},
+                0,
+            )
         elif self.state_items - a.state_items + items > MAX_STATE_TOTAL:
             state, items = {NOT_KEPT: f"the model holds {MAX_STATE_TOTAL:,} of states already"}, 0
         self.state_items += items - a.state_items
@@ -242,8 +275,10 @@ class KindReducers:
     def _on_error(self, a: AgentView, d: dict, ts: int) -> None:
         a.errors += 1
         a.last_error = {
-            "ts": ts, "type": as_str(d.get("type"), "Error"),
-            "message": as_str(d.get("message"), "", MAX_TEXT), "task": as_str(d.get("task")),
+            "ts": ts,
+            "type": as_str(d.get("type"), "Error"),
+            "message": as_str(d.get("message"), "", MAX_TEXT),
+            "task": as_str(d.get("task")),
         }
         self.recent_errors.append({"agent": a.id, **a.last_error})
 
@@ -256,7 +291,9 @@ class KindReducers:
 
 
 def _few_names(blockers: list) -> bool:
-    return len(blockers) <= MAX_BLOCKERS and all(type(b) is str and len(b) <= MAX_NAME for b in blockers)
+    return len(blockers) <= MAX_BLOCKERS and all(
+        type(b) is str and len(b) <= MAX_NAME for b in blockers
+    )
 
 
 def _names(blockers: list) -> list:
@@ -298,7 +335,10 @@ def _in_runs(batch: Sequence) -> bool:
     step = (len(batch) - 1) // _PROBES
     if step < 1:
         return False
-    same = sum(_AGENT_AND_KIND(batch[i]) == _AGENT_AND_KIND(batch[i + 1]) for i in range(0, step * _PROBES, step))
+    same = sum(
+        _AGENT_AND_KIND(batch[i]) == _AGENT_AND_KIND(batch[i + 1])
+        for i in range(0, step * _PROBES, step)
+    )
     return same * 2 > _PROBES
 
 
@@ -306,18 +346,23 @@ def _last_says_it_all(datas: list[dict]) -> bool:
     """True when folding the last of these progress payloads leaves what folding all of them does.
     Without a numeric fraction, whether one comes from n and total is checked event by event
     (the SDK always sends a fraction, so its runs stay on the checks made in C)."""
+
     def one_type(values: Iterable) -> bool:
         return len(set(map(type, values))) == 1
+
     fractions = list(map(dict.get, datas, repeat("fraction")))
     try:
-        same = one_type(fractions) and one_type(map(dict.get, datas, repeat("message"))) \
+        same = (
+            one_type(fractions)
+            and one_type(map(dict.get, datas, repeat("message")))
             and len(set(map(dict.get, datas, repeat("task")))) == 1
+        )
     except TypeError:  # a task id that is a list or a map: not one we can compare
         return False
     return same and (as_num(fractions[0]) is not None or one_type(map(from_counts, datas)))
 
 
 HANDLERS: dict[str, Callable[[Any, AgentView, dict, int], None]] = {
-    name[len("_on_"):]: fn for name, fn in vars(KindReducers).items() if name.startswith("_on_")
+    name[len("_on_") :]: fn for name, fn in vars(KindReducers).items() if name.startswith("_on_")
 }
 """kind -> rule; a kind with none is still counted and kept."""

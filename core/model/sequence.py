@@ -20,8 +20,9 @@ MAX_GAP = 1 << 32
 once is a sender numbering wrong, or lying): it is counted as a restart instead."""
 
 
-def advance(known_inc: int | None, expected: int, inc: int, seq: int, kind: str = "",
-            data: Any = None) -> tuple[int, int, bool, bool]:
+def advance(
+    known_inc: int | None, expected: int, inc: int, seq: int, kind: str = "", data: Any = None
+) -> tuple[int, int, bool, bool]:
     """Return (next expected seq, events lost, restarted, reordered) after seeing `seq`.
 
     A new incarnation is a restart, not a gap; the first event seen from an
@@ -38,7 +39,9 @@ def advance(known_inc: int | None, expected: int, inc: int, seq: int, kind: str 
     return expected, 0, False, True
 
 
-def _advance_lost(known_inc: int | None, expected: int, inc: int, last: int, data: Any) -> tuple[int, int, bool, bool]:
+def _advance_lost(
+    known_inc: int | None, expected: int, inc: int, last: int, data: Any
+) -> tuple[int, int, bool, bool]:
     first = data.get("first") if isinstance(data, dict) else None
     if type(first) is not int or not 0 <= first <= last:
         first = last
@@ -54,7 +57,8 @@ def _advance_lost(known_inc: int | None, expected: int, inc: int, last: int, dat
 
 
 def is_run(agents: tuple, incs: tuple, seqs: tuple, agent: str, inc: int, expected: int) -> bool:
-    """True when a batch's columns are all `agent`'s incarnation `inc`, numbered expected, expected+1, ...
+    """True when a batch's columns are all `agent`'s incarnation `inc`, numbered expected,
+    expected+1, ...
 
     The common case for a batch from one emitter: `advance` per event would only
     move the expected seq on by len(seqs), with no gap, restart or reordering.
@@ -63,7 +67,10 @@ def is_run(agents: tuple, incs: tuple, seqs: tuple, agent: str, inc: int, expect
     """
     n = len(seqs)
     return (
-        n > 0 and seqs[0] == expected and seqs[-1] == expected + n - 1
-        and agents.count(agent) == n and incs.count(inc) == n
+        n > 0
+        and seqs[0] == expected
+        and seqs[-1] == expected + n - 1
+        and agents.count(agent) == n
+        and incs.count(inc) == n
         and seqs == tuple(range(expected, expected + n))
     )

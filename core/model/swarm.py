@@ -9,23 +9,41 @@ Untrusted fields are read defensively: a wrong type is ignored, never raised.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import fields
 from itertools import accumulate, repeat
 from operator import attrgetter, floordiv
-from typing import Any, Iterable
+from typing import Any
 
 from swarmscope.core.events import KINDS, Event
 from swarmscope.core.gcpause import bulk_allocation
 from swarmscope.core.model.health import Health
-from swarmscope.core.model.reducers import HANDLERS, MAX_DONE_TASKS, MAX_FAILED_TASKS, MAX_LINKS, KindReducers, without_superseded
+from swarmscope.core.model.reducers import (
+    HANDLERS,
+    MAX_DONE_TASKS,
+    MAX_FAILED_TASKS,
+    MAX_LINKS,
+    KindReducers,
+    without_superseded,
+)
 from swarmscope.core.model.sequence import LOST, advance, is_run
 from swarmscope.core.model.views import AgentView, LinkView, TaskView, build, check_rows, from_rows
 
-__all__ = ["AgentView", "COUNTERS", "LinkView", "MAX_AGENTS", "MAX_DONE_TASKS", "MAX_FAILED_TASKS", "MAX_LINKS",
-           "SwarmModel", "TaskView"]
+__all__ = [
+    "AgentView",
+    "COUNTERS",
+    "LinkView",
+    "MAX_AGENTS",
+    "MAX_DONE_TASKS",
+    "MAX_FAILED_TASKS",
+    "MAX_LINKS",
+    "SwarmModel",
+    "TaskView",
+]
 
 MAX_AGENTS = 100_000
-"""Past this many distinct agent ids, new ids are refused (a flood of fake ids must not eat memory)."""
+"""Past this many distinct agent ids, new ids are refused (a flood of fake ids must not eat
+memory)."""
 MAX_KINDS = 1_000
 """Distinct kinds counted by name; past it, new names count together as OTHER_KINDS (kinds are
 any string an agent sends: a flood of new names must not grow every viewer's memory)."""
@@ -34,7 +52,6 @@ MAX_RECENT_ERRORS = 200
 RATE_WINDOW_S = 60
 COUNTERS = ("events", "gaps", "reordered", "restarts", "refused", "now")
 """The model's plain counters, as snapshots and pushes carry them."""
-
 
 
 class SwarmModel(KindReducers):
@@ -60,8 +77,8 @@ class SwarmModel(KindReducers):
         self.refused = 0
         """Events the model could not fold (bad fields, too many agents)."""
         self.state_items = 0
-        """What all agents' states weigh together (reducers.MAX_STATE_TOTAL bounds it); derived from the
-        agents, so never stored apart."""
+        """What all agents' states weigh together (reducers.MAX_STATE_TOTAL bounds it); derived from
+        the agents, so never stored apart."""
         self.now = 0
         """The feed's clock: the newest event time seen."""
         self.rate: deque[list[int]] = deque(maxlen=RATE_WINDOW_S)
@@ -84,7 +101,9 @@ class SwarmModel(KindReducers):
             for ev in batch:
                 self.apply(ev)
             return
-        with bulk_allocation():  # the fold's per-event objects die within it: a pass here only walks the batch
+        with (
+            bulk_allocation()
+        ):  # the fold's per-event objects die within it: a pass here only walks the batch
             self._fold(batch)
             self._count_batch(batch)
 
@@ -145,7 +164,8 @@ class SwarmModel(KindReducers):
         self._count_second(ts // 1_000_000_000)
 
     def _count_batch(self, batch: list[Event]) -> None:
-        """_count() for every event of a batch, with whole columns at once where the result is the same."""
+        """_count() for every event of a batch, with whole columns at once where the result is the
+        same."""
         ts, agent_ids, seqs, kinds, _, incs = zip(*batch)
         n, newest = len(batch), max(ts)
         if LOST in kinds:  # a loss said outright counts more than its one seq
@@ -173,7 +193,9 @@ class SwarmModel(KindReducers):
     def _bound_kinds(self) -> None:
         """Fold the names counted past MAX_KINDS into OTHER_KINDS (the newest names go first)."""
         by_kind = self.by_kind
-        extra = [k for k in list(by_kind)[MAX_KINDS - 1:] if k not in KINDS]  # errors stay counted as such
+        extra = [
+            k for k in list(by_kind)[MAX_KINDS - 1 :] if k not in KINDS
+        ]  # errors stay counted as such
         by_kind[OTHER_KINDS] = sum(by_kind.pop(k) for k in extra)
 
     def _count_agents(self, batch: list[Event]) -> None:
@@ -186,11 +208,15 @@ class SwarmModel(KindReducers):
             if t > agent.last_seen:
                 agent.last_seen = t
 
-    def _count_seq(self, agent: AgentView, inc: int, seq: int, kind: str = "", data: Any = None) -> None:
+    def _count_seq(
+        self, agent: AgentView, inc: int, seq: int, kind: str = "", data: Any = None
+    ) -> None:
         if inc == agent.inc and seq == agent.next_seq and kind != LOST:
             agent.next_seq += 1  # the common case, kept cheap
             return
-        agent.next_seq, lost, restarted, reordered = advance(agent.inc, agent.next_seq, inc, seq, kind, data)
+        agent.next_seq, lost, restarted, reordered = advance(
+            agent.inc, agent.next_seq, inc, seq, kind, data
+        )
         agent.inc = inc
         if lost:
             agent.gaps += lost
@@ -241,7 +267,8 @@ class SwarmModel(KindReducers):
         return total / window_s
 
     def rate_series(self, now_ns: int | None = None, seconds: int = RATE_WINDOW_S) -> list[int]:
-        """Events per second for each of the last `seconds` seconds, oldest first (for sparklines)."""
+        """Events per second for each of the last `seconds` seconds, oldest first (for
+        sparklines)."""
         now_s = (self.now if now_ns is None else now_ns) // 1_000_000_000
         by_sec = dict((s, n) for s, n in self.rate)
         return [by_sec.get(s, 0) for s in range(now_s - seconds + 1, now_s + 1)]
@@ -262,7 +289,10 @@ class SwarmModel(KindReducers):
         return {
             "agents": {k: _agent_plain(a) for k, a in self.agents.items()},
             "tasks": [dict(zip(_TASK_FIELDS, _task_row(t))) for t in self.tasks.values()],
-            "links": [[s, d, dict(zip(_LINK_FIELDS, _link_row(l)))] for (s, d), l in self.links.items()],
+            "links": [
+                [s, d, dict(zip(_LINK_FIELDS, _link_row(link)))]
+                for (s, d), link in self.links.items()
+            ],
             "recent_errors": list(self.recent_errors),
             "by_kind": dict(self.by_kind),
             "counters": {k: getattr(self, k) for k in COUNTERS},
@@ -270,15 +300,18 @@ class SwarmModel(KindReducers):
         }
 
     @classmethod
-    def restore(cls, snap: dict[str, Any]) -> "SwarmModel":
+    def restore(cls, snap: dict[str, Any]) -> SwarmModel:
         """The inverse of snapshot(): `restore(m.snapshot())` behaves as `m`."""
         m = cls()
         m.agents = {k: build(AgentView, _AGENT_NAMES, a) for k, a in snap["agents"].items()}
         m.tasks = OrderedDict((t["id"], build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
         m._file_finished(t.id for t in m.tasks.values() if t.result is not None)
-        m.links = {(s, d): build(LinkView, _LINK_NAMES, l) for s, d, l in snap["links"]}
-        for cls, row, views in ((AgentView, _agent_row, m.agents), (TaskView, _task_row, m.tasks),
-                                (LinkView, _link_row, m.links)):
+        m.links = {(s, d): build(LinkView, _LINK_NAMES, link) for s, d, link in snap["links"]}
+        for cls, row, views in (
+            (AgentView, _agent_row, m.agents),
+            (TaskView, _task_row, m.tasks),
+            (LinkView, _link_row, m.links),
+        ):
             check_rows(cls, map(row, views.values()))
         for a in m.agents.values():  # the one field the model changes in place: not the snapshot's
             a.metrics = dict(a.metrics)
@@ -296,23 +329,30 @@ class SwarmModel(KindReducers):
         finished tasks will be forgotten in, which snapshot() leaves out. It shares
         what the model changes in place (metrics): pack it before the model moves on."""
         return {
-            "af": _AGENT_FIELDS, "a": [_agent_row(a) for a in self.agents.values()],
-            "tf": _TASK_FIELDS, "t": list(map(_task_row, self.tasks.values())),
-            "l": [(s, d, *_link_row(l)) for (s, d), l in self.links.items()],
-            "e": list(self.recent_errors), "k": dict(self.by_kind),
-            "c": [getattr(self, k) for k in COUNTERS], "r": [list(b) for b in self.rate],
-            "d": list(self._done), "f": list(self._failed),
+            "af": _AGENT_FIELDS,
+            "a": [_agent_row(a) for a in self.agents.values()],
+            "tf": _TASK_FIELDS,
+            "t": list(map(_task_row, self.tasks.values())),
+            "l": [(s, d, *_link_row(link)) for (s, d), link in self.links.items()],
+            "e": list(self.recent_errors),
+            "k": dict(self.by_kind),
+            "c": [getattr(self, k) for k in COUNTERS],
+            "r": [list(b) for b in self.rate],
+            "d": list(self._done),
+            "f": list(self._failed),
         }
 
     @classmethod
-    def from_compact(cls, rows: dict[str, Any]) -> "SwarmModel":
+    def from_compact(cls, rows: dict[str, Any]) -> SwarmModel:
         """The inverse of compact()."""
         m = cls()
         agents = from_rows(AgentView, _AGENT_FIELDS, rows["af"], rows["a"])
         for a in agents:
             a.metrics = dict(a.metrics)  # changed in place: never shared with the rows
         m.agents = {a.id: a for a in agents}
-        m.tasks = OrderedDict((t.id, t) for t in from_rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"]))
+        m.tasks = OrderedDict(
+            (t.id, t) for t in from_rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"])
+        )
         if "f" in rows:
             m._done.extend(rows["d"])
             m._failed.extend(rows["f"])
@@ -336,8 +376,9 @@ class SwarmModel(KindReducers):
             if task is not None:
                 (self._done if task.result == "ok" else self._failed).append(task_id)
 
-    def copy(self) -> "SwarmModel":
-        """An independent model equal to this one (what restore(snapshot()) gives, exactly, for less).
+    def copy(self) -> SwarmModel:
+        """An independent model equal to this one (what restore(snapshot()) gives, exactly, for
+        less).
 
         Agents and links are copied; tasks (thousands, mostly finished and never
         changed again) are shared copy-on-write: whichever model changes one
@@ -354,7 +395,7 @@ class SwarmModel(KindReducers):
         self._shared = set(m._shared)
         m._done.extend(self._done)
         m._failed.extend(self._failed)
-        m.links = {k: new_link(*_link_row(l)) for k, l in self.links.items()}
+        m.links = {k: new_link(*_link_row(link)) for k, link in self.links.items()}
         m.recent_errors.extend(self.recent_errors)
         m.by_kind = self.by_kind.copy()
         for k in COUNTERS:
@@ -375,7 +416,11 @@ class SwarmModel(KindReducers):
 _AGENT_FIELDS = tuple(f.name for f in fields(AgentView))
 _TASK_FIELDS = tuple(f.name for f in fields(TaskView))
 _LINK_FIELDS = tuple(f.name for f in fields(LinkView))
-_AGENT_NAMES, _TASK_NAMES, _LINK_NAMES = frozenset(_AGENT_FIELDS), frozenset(_TASK_FIELDS), frozenset(_LINK_FIELDS)
+_AGENT_NAMES, _TASK_NAMES, _LINK_NAMES = (
+    frozenset(_AGENT_FIELDS),
+    frozenset(_TASK_FIELDS),
+    frozenset(_LINK_FIELDS),
+)
 _agent_row = attrgetter(*_AGENT_FIELDS)
 _task_row = attrgetter(*_TASK_FIELDS)
 _link_row = attrgetter(*_LINK_FIELDS)
@@ -388,7 +433,11 @@ def _agent_plain(a: AgentView) -> dict[str, Any]:
 
 
 def _check_tallies(rows: dict[str, Any]) -> None:
-    """ValueError unless the counters, rate buckets and recent errors are what screens compute with."""
-    if not ({int}.issuperset(map(type, rows["c"])) and {dict}.issuperset(map(type, rows["e"]))
-            and all(len(b) == 2 and {int}.issuperset(map(type, b)) for b in rows["r"])):
+    """ValueError unless the counters, rate buckets and recent errors are what screens compute
+    with."""
+    if not (
+        {int}.issuperset(map(type, rows["c"]))
+        and {dict}.issuperset(map(type, rows["e"]))
+        and all(len(b) == 2 and {int}.issuperset(map(type, b)) for b in rows["r"])
+    ):
         raise ValueError("counters, rate or recent errors of the wrong type")

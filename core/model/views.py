@@ -7,11 +7,12 @@ because screens, the child-process source and keyframes all pass them around.
 from __future__ import annotations
 
 import itertools
-from operator import attrgetter
 import types
 import typing
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterable, Sequence
+from operator import attrgetter
+from typing import Any
 
 from swarmscope.core.model.health import Health, beat_ratio, health_of
 
@@ -50,7 +51,8 @@ class AgentView:
     checkpoint: str | None = None
     state: dict = field(default_factory=dict)
     state_items: int = 0
-    """What its state weighs (patch.weight): a model keeps a bounded total (reducers.MAX_STATE_TOTAL)."""
+    """What its state weighs (patch.weight): a model keeps a bounded total
+    (reducers.MAX_STATE_TOTAL)."""
     metrics: dict = field(default_factory=dict)
     events: int = 0
     inc: int | None = None
@@ -94,8 +96,8 @@ class LinkView:
 
 
 def check_rows(cls: type, rows: Iterable[Sequence], ids: int = 0) -> None:
-    """Raise ValueError unless each value of these rows (in cls's field order, after `ids` agent ids,
-    as a link's row begins) is of a type cls declares.
+    """Raise ValueError unless each value of these rows (in cls's field order, after `ids` agent
+    ids, as a link's row begins) is of a type cls declares.
 
     Restored models come from files and from hubs: a keyframe or an answer that unpacks
     but holds, say, a progress that is a string would crash a screen later, far from the

@@ -22,7 +22,8 @@ _ABSENT = object()
 
 
 def field_value(model: SwarmModel, agent: str, field: str) -> Any:
-    """`field` of `agent` in `model`: an AgentView field, `health`, or a dotted path into one (state.plan)."""
+    """`field` of `agent` in `model`: an AgentView field, `health`, or a dotted path into one
+    (state.plan)."""
     view = model.agents.get(agent)
     if view is None:
         return _ABSENT
@@ -33,8 +34,9 @@ def field_value(model: SwarmModel, agent: str, field: str) -> Any:
     return value
 
 
-def blame(session: "Session", agent: str, field: str, i: int) -> dict[str, Any] | None:
-    """The event that gave `agent`'s `field` the value it has right after event i, or None if none did."""
+def blame(session: Session, agent: str, field: str, i: int) -> dict[str, Any] | None:
+    """The event that gave `agent`'s `field` the value it has right after event i, or None if none
+    did."""
     i = session.index_of(i)
     end = i + 1
     while end > 0:
@@ -54,16 +56,22 @@ def blame(session: "Session", agent: str, field: str, i: int) -> dict[str, Any] 
     return None
 
 
-def _answer(session: "Session", agent: str, field: str, i: int, k: int, ev: Event, before: Any,
-            after: Any) -> dict[str, Any]:
+def _answer(
+    session: Session, agent: str, field: str, i: int, k: int, ev: Event, before: Any, after: Any
+) -> dict[str, Any]:
     return {
-        "agent": agent, "field": field, "at": i, "index": k, "event": event_dict(ev),
-        "before": None if before is _ABSENT else before, "value": after,
+        "agent": agent,
+        "field": field,
+        "at": i,
+        "index": k,
+        "event": event_dict(ev),
+        "before": None if before is _ABSENT else before,
+        "value": after,
         "caused_by": _cause(session, agent, k),
     }
 
 
-def _cause(session: "Session", agent: str, k: int) -> dict[str, Any] | None:
+def _cause(session: Session, agent: str, k: int) -> dict[str, Any] | None:
     """The latest message to `agent` at or before event k (within CAUSE_WINDOW), if any."""
     if session[k].kind == "message":
         return None  # the agent's own message is its own doing
@@ -75,7 +83,12 @@ def _cause(session: "Session", agent: str, k: int) -> dict[str, Any] | None:
     if last is None:
         return None
     n, ev = last
-    return {"agent": ev.agent, "index": n, "topic": ev.data.get("topic"), "summary": ev.data.get("summary")}
+    return {
+        "agent": ev.agent,
+        "index": n,
+        "topic": ev.data.get("topic"),
+        "summary": ev.data.get("summary"),
+    }
 
 
 def event_dict(ev: Event) -> dict[str, Any]:

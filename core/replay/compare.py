@@ -1,4 +1,5 @@
-"""Comparing two sessions: what differs in their metadata, which agents only one has, and where they first diverge.
+"""Comparing two sessions: what differs in their metadata, which agents only one has, and where they
+first diverge.
 
 Runs of the same workflow interleave agents differently, so events are
 aligned per agent by step (an agent's 1st event against its 1st, its 2nd
@@ -10,11 +11,12 @@ fields that differ on every run (pid, host).
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from itertools import count
-from typing import Any, Iterator
+from typing import Any
 
-from swarmscope.core.model.diff import diff_values
 from swarmscope.core.events import Event
+from swarmscope.core.model.diff import diff_values
 from swarmscope.core.replay.session import Session
 
 SKIP_KINDS = frozenset({"heartbeat"})
@@ -24,14 +26,16 @@ SUMMARY_FIELDS = ("events", "errors", "checkpoints", "gaps", "restarts", "outcom
 
 
 def compare(a: Session, b: Session, skip_kinds: frozenset[str] = SKIP_KINDS) -> dict[str, Any]:
-    """{"meta": {field: (a, b)}, "only_in_a": [...], "only_in_b": [...], "divergence": {...} | None}."""
+    """{"meta": {field: (a, b)}, "only_in_a": [...], "only_in_b": [...], "divergence": {...} |
+    None}."""
     ma, mb = a.meta, b.meta
     sa, sb = ma["summary"], mb["summary"]
     meta = {f: (ma.get(f), mb.get(f)) for f in META_FIELDS if ma.get(f) != mb.get(f)}
     meta.update({f: (sa.get(f), sb.get(f)) for f in SUMMARY_FIELDS if sa.get(f) != sb.get(f)})
     agents_a, agents_b = set(sa["agents"]), set(sb["agents"])
     return {
-        "a": {"id": a.id, "path": ma["path"]}, "b": {"id": b.id, "path": mb["path"]},
+        "a": {"id": a.id, "path": ma["path"]},
+        "b": {"id": b.id, "path": mb["path"]},
         "meta": meta,
         "only_in_a": sorted(agents_a - agents_b),
         "only_in_b": sorted(agents_b - agents_a),
@@ -39,9 +43,11 @@ def compare(a: Session, b: Session, skip_kinds: frozenset[str] = SKIP_KINDS) -> 
     }
 
 
-def first_divergence(a: Session, b: Session, agents: set[str],
-                     skip_kinds: frozenset[str] = SKIP_KINDS) -> dict[str, Any] | None:
-    """The first per-agent step at which the two sessions differ, reading both in step; None if none does."""
+def first_divergence(
+    a: Session, b: Session, agents: set[str], skip_kinds: frozenset[str] = SKIP_KINDS
+) -> dict[str, Any] | None:
+    """The first per-agent step at which the two sessions differ, reading both in step; None if none
+    does."""
     pending: dict[str, tuple[deque, deque]] = defaultdict(lambda: (deque(), deque()))
     steps: dict[str, int] = defaultdict(int)
     streams = (_steps(a, agents, skip_kinds), _steps(b, agents, skip_kinds))
@@ -60,7 +66,9 @@ def first_divergence(a: Session, b: Session, agents: set[str],
                 if found:
                     return _divergence(ea.agent, steps[ea.agent], ia, ib, *found)
                 steps[ea.agent] += 1
-    leftovers = [(q[side][0], side, agent) for agent, q in pending.items() for side in (0, 1) if q[side]]
+    leftovers = [
+        (q[side][0], side, agent) for agent, q in pending.items() for side in (0, 1) if q[side]
+    ]
     if not leftovers:
         return None
     (index, event), side, agent = min(leftovers, key=lambda x: x[0][0])
@@ -68,6 +76,7 @@ def first_divergence(a: Session, b: Session, agents: set[str],
     if side == 1:
         here, there = here[::-1], there[::-1]
     return _divergence(agent, steps[agent], *here, "missing", *there)
+
 
 def _steps(s: Session, agents: set[str], skip_kinds: frozenset[str]) -> Iterator[tuple[int, Event]]:
     for i, ev in zip(count(), s.iter_events()):
@@ -80,13 +89,24 @@ def _event_difference(ea: Event, eb: Event) -> tuple[str, Any, Any] | None:
     if ea.kind != eb.kind:
         return "kind", ea.kind, eb.kind
     ignore = IGNORE_FIELDS.get(ea.kind, frozenset())
-    changed = {k: v for k, v in diff_values(ea.data, eb.data).items() if k.split(".", 1)[0] not in ignore}
+    changed = {
+        k: v for k, v in diff_values(ea.data, eb.data).items() if k.split(".", 1)[0] not in ignore
+    }
     if not changed:
         return None
     field = min(changed)
     return f"data.{field}", *changed[field]
 
 
-def _divergence(agent: str, step: int, index_a: int | None, index_b: int | None, field: str, va: Any,
-                vb: Any) -> dict[str, Any]:
-    return {"agent": agent, "step": step, "index_a": index_a, "index_b": index_b, "field": field, "a": va, "b": vb}
+def _divergence(
+    agent: str, step: int, index_a: int | None, index_b: int | None, field: str, va: Any, vb: Any
+) -> dict[str, Any]:
+    return {
+        "agent": agent,
+        "step": step,
+        "index_a": index_a,
+        "index_b": index_b,
+        "field": field,
+        "a": va,
+        "b": vb,
+    }

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from swarmscope.core.model.health import Health
 from swarmscope.core.replay.session import Session
@@ -55,9 +56,13 @@ def health_timeline(s: Session, width: int = BAR_WIDTH) -> dict[str, list[Health
 def _md(s: Session, out: TextIO) -> None:
     meta, summary = s.meta, s.summary()
     out.write(f"# Session {meta['name']} ({s.id[:8]})\n\n")
-    out.write(f"- events: {summary['events']:,}, agents: {len(summary['agents']):,}, errors: {summary['errors']:,}, "
-              f"checkpoints: {summary['checkpoints']:,}, outcome: **{summary['outcome']}**\n")
-    out.write(f"- file: `{meta['path']}` ({meta['bytes']:,} bytes, {'closed' if meta['closed'] else 'not closed'})\n\n")
+    out.write(
+        f"- events: {summary['events']:,}, agents: {len(summary['agents']):,}, errors: {summary['errors']:,}, "
+        f"checkpoints: {summary['checkpoints']:,}, outcome: **{summary['outcome']}**\n"
+    )
+    out.write(
+        f"- file: `{meta['path']}` ({meta['bytes']:,} bytes, {'closed' if meta['closed'] else 'not closed'})\n\n"
+    )
     legend = "  ".join(f"{h.glyph} {h.value}" for h in Health)
     out.write(f"## Health over time\n\n{legend}, `·` not yet seen\n\n```\n")
     timeline = health_timeline(s)
@@ -66,18 +71,33 @@ def _md(s: Session, out: TextIO) -> None:
         bar = "".join(h.glyph if h else "·" for h in line)
         share = Counter(line)[Health.HEALTHY] / max(1, sum(1 for h in line if h))
         out.write(f"{agent_id:<{pad}}  {bar}  {share:4.0%} healthy\n")
-    out.write("```\n\n## Agents at the end\n\n| agent | role | status | health | events | errors | tasks ok | tasks failed |\n")
+    out.write(
+        "```\n\n## Agents at the end\n\n| agent | role | status | health | events | errors | tasks ok | tasks failed |\n"
+    )
     out.write("|---|---|---|---|---|---|---|---|\n")
     for agent_id, a in sorted(summary["agents"].items()):
-        out.write(md_row(agent_id, a["role"] or "", a["status"] or "", a["health"], a["events"], a["errors"],
-                         a["tasks_ok"], a["tasks_failed"]) + "\n")
+        out.write(
+            md_row(
+                agent_id,
+                a["role"] or "",
+                a["status"] or "",
+                a["health"],
+                a["events"],
+                a["errors"],
+                a["tasks_ok"],
+                a["tasks_failed"],
+            )
+            + "\n"
+        )
 
 
 def _dot(s: Session, out: TextIO) -> None:
     model = s.state_at(len(s) - 1) if len(s) else None
     out.write(f'digraph "{s.id[:8]}" {{\n  rankdir=LR;\n  node [shape=box];\n')
     for agent_id, a in sorted(model.agents.items()) if model else ():
-        out.write(f'  {_q(agent_id)} [label="{_esc(agent_id)}\\n{_esc(a.role or "")} ({_esc(a.status or "")})"];\n')
+        out.write(
+            f'  {_q(agent_id)} [label="{_esc(agent_id)}\\n{_esc(a.role or "")} ({_esc(a.status or "")})"];\n'
+        )
     for (src, dst), link in sorted(model.links.items()) if model else ():
         out.write(f'  {_q(src)} -> {_q(dst)} [label="{link.count}"];\n')
     out.write("}\n")
@@ -97,8 +117,14 @@ def md_cell(text: str) -> str:
 
 
 def md_row(*cells: object) -> str:
-    """A markdown table row, every cell made safe; counts with thousands separators, as elsewhere."""
+    """A markdown table row, every cell made safe; counts with thousands separators, as
+    elsewhere."""
     return "| " + " | ".join(md_cell(f"{c:,}" if type(c) is int else str(c)) for c in cells) + " |"
 
 
-_EXPORTERS: dict[str, Callable[[Session, TextIO], None]] = {"jsonl": _jsonl, "csv": _csv, "md": _md, "dot": _dot}
+_EXPORTERS: dict[str, Callable[[Session, TextIO], None]] = {
+    "jsonl": _jsonl,
+    "csv": _csv,
+    "md": _md,
+    "dot": _dot,
+}

@@ -49,7 +49,8 @@ class Playback:
         self.speed = SPEEDS[index]
 
     def tick(self, wall_now: float) -> bool:
-        """Advance by the recorded time that passed since the last tick; True if the cursor moved."""
+        """Advance by the recorded time that passed since the last tick; True if the cursor
+        moved."""
         if not self.playing or self._wall is None:
             return False
         dt, self._wall = wall_now - self._wall, wall_now

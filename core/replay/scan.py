@@ -14,13 +14,13 @@ from __future__ import annotations
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from swarmscope.core.events import Event
-from swarmscope.core.replay.session import Session
 from swarmscope.core.model.sequence import advance
+from swarmscope.core.replay.session import Session
 
 
 @dataclass
@@ -41,7 +41,8 @@ UNKNOWN = -2
 
 @dataclass
 class ScanResult:
-    """What a scan found so far. Gaps are per block: (first event after a hole, its clock, events lost).
+    """What a scan found so far. Gaps are per block: (first event after a hole, its clock, events
+    lost).
 
     Written by the scanning thread, read by another: each block's marks go in
     before `blocks` and `events` move past it, so a reader that reads

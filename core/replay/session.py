@@ -16,21 +16,22 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from swarmscope.core.session import format as fmt
-from swarmscope.core.model.diff import diff_states
 from swarmscope.core.errors import ConfigError, SessionError
 from swarmscope.core.events import Event
-from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.gcpause import bulk_allocation
+from swarmscope.core.model.diff import diff_states
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session import format as fmt
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.repair import write_bookmark
-from swarmscope.core.session.summary import summarize
 from swarmscope.core.session.store import resolve, sessions_dir
+from swarmscope.core.session.summary import summarize
 
 SPEEDS = (0.25, 16.0)
 FOLD_GAPS_S = 2.0
@@ -45,8 +46,9 @@ CHECKPOINT_EVERY = 512
 dragging back near where it has been starts close by instead of at the keyframe."""
 
 
-def open_session(ref: str | Path, directory: str | Path | None = None) -> "Session":
-    """A session by path, id (or id prefix) or file name; SessionError if there is none or it is unreadable."""
+def open_session(ref: str | Path, directory: str | Path | None = None) -> Session:
+    """A session by path, id (or id prefix) or file name; SessionError if there is none or it is
+    unreadable."""
     return Session(resolve(str(ref), sessions_dir(directory)))
 
 
@@ -56,7 +58,8 @@ class Session:
     def __init__(self, path: str | Path) -> None:
         self.file = SessionFile(path)
         self.bookmarks: list[tuple[int, str, int]] = sorted(self.file.index.bookmarks)
-        """(event index, label, recorded clock), sorted; add_bookmark() adds (to the file too, when closed)."""
+        """(event index, label, recorded clock), sorted; add_bookmark() adds (to the file too, when
+        closed)."""
         self._summary = self.file.summary
         self._states: OrderedDict[int, SwarmModel] = OrderedDict()
         """Pristine models by events folded, most recently used last; only ever copied out."""
@@ -72,7 +75,8 @@ class Session:
 
     @property
     def continues(self) -> str | None:
-        """The id of the session this one starts where it left off (the part before, when rotated)."""
+        """The id of the session this one starts where it left off (the part before, when
+        rotated)."""
         return self.file.header.get("continues")
 
     @property
@@ -80,14 +84,23 @@ class Session:
         """Header fields plus where the file stands: size, clean close, damage, summary."""
         f = self.file
         return {
-            **f.header, "path": str(f.path), "format": "%d.%d" % f.version, "events": len(self),
-            "bytes": f.size, "closed": f.closed_cleanly, "dropped_bytes": f.dropped, "damage": f.damage,
-            "blocks": len(f.index.blocks), "keyframes": len(f.index.keyframes),
-            "bookmarks": [list(b) for b in self.bookmarks], "summary": self.summary(),
+            **f.header,
+            "path": str(f.path),
+            "format": "{}.{}".format(*f.version),
+            "events": len(self),
+            "bytes": f.size,
+            "closed": f.closed_cleanly,
+            "dropped_bytes": f.dropped,
+            "damage": f.damage,
+            "blocks": len(f.index.blocks),
+            "keyframes": len(f.index.keyframes),
+            "bookmarks": [list(b) for b in self.bookmarks],
+            "summary": self.summary(),
         }
 
     def summary(self) -> dict[str, Any]:
-        """The summary written at a clean close; for a crashed file, computed once from the events."""
+        """The summary written at a clean close; for a crashed file, computed once from the
+        events."""
         if self._summary is None:
             first = self[0].ts if len(self) else None
             self._summary = summarize(self.state_before(len(self)), first)
@@ -103,7 +116,7 @@ class Session:
     def close(self) -> None:
         self.file.close()
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -127,14 +140,15 @@ class Session:
         while i < stop:
             b = f.block_of(i)
             first = f.block_info(b).first
-            chunk = f.block_events(b)[i - first:stop - first]
+            chunk = f.block_events(b)[i - first : stop - first]
             if not chunk:  # a block holding fewer events than the index says: never loop on it
                 raise SessionError(f"{f.path.name} is damaged: block {b} lacks event {i}")
             yield from chunk
             i += len(chunk)
 
     def index_of(self, i: int) -> int:
-        """The index event i names, counting from the end if negative; IndexError outside the session."""
+        """The index event i names, counting from the end if negative; IndexError outside the
+        session."""
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"event {i} is outside this session's {n} events")
@@ -143,7 +157,8 @@ class Session:
     # -- state --------------------------------------------------------------------------
 
     def state_at(self, i: int) -> SwarmModel:
-        """A new model holding the swarm right after event `i` (its `now` is event i's recorded clock)."""
+        """A new model holding the swarm right after event `i` (its `now` is event i's recorded
+        clock)."""
         return self._state(self.index_of(i) + 1, checkpoints=False)
 
     def state_before(self, n: int) -> SwarmModel:
@@ -170,7 +185,8 @@ class Session:
         return model
 
     def _nearest_state(self, n: int) -> tuple[SwarmModel, int]:
-        """A copy of the kept model with the most events folded between the keyframe before n and n."""
+        """A copy of the kept model with the most events folded between the keyframe before n and
+        n."""
         floor = self.keyframe_at_or_before(n)
         best = max((k for k in self._states if floor <= k <= n), default=None)
         if best is None:
@@ -193,13 +209,16 @@ class Session:
         return kf[1].at if kf else 0
 
     def index_at_time(self, ts_ns: int) -> int:
-        """The last event whose recorded clock is at or before `ts_ns`; -1 if the session starts later."""
+        """The last event whose recorded clock is at or before `ts_ns`; -1 if the session starts
+        later."""
         f = self.file
         b = f.block_of_clock(ts_ns + 1)
         if b >= len(f.index.blocks):
             return len(self) - 1
         before = f.block_info(b - 1).clock_hi if b else 0
-        clocks = list(accumulate(map(_TS, f.block_events(b)), max, initial=before))  # never goes back
+        clocks = list(
+            accumulate(map(_TS, f.block_events(b)), max, initial=before)
+        )  # never goes back
         return f.block_info(b).first + bisect_right(clocks, ts_ns) - 2
 
     def diff(self, i: int, j: int) -> dict[str, Any]:
@@ -209,8 +228,13 @@ class Session:
 
     # -- finding --------------------------------------------------------------------------
 
-    def find(self, match: Callable[[Event], bool], start: int, forward: bool = True,
-             blocks: BlockFilter | None = None) -> int | None:
+    def find(
+        self,
+        match: Callable[[Event], bool],
+        start: int,
+        forward: bool = True,
+        blocks: BlockFilter | None = None,
+    ) -> int | None:
         """The first event from `start` (inclusive) in one direction that `match`es, or None.
 
         `blocks` may rule out whole blocks from their cleartext prefix (no errors here,
@@ -244,13 +268,13 @@ class Session:
             return getattr(exc, "strerror", None) or str(exc)
         return None
 
-    def cursor(self, start: int = 0) -> "Cursor":
+    def cursor(self, start: int = 0) -> Cursor:
         return Cursor(self, start)
 
 
-
-def _scan_block(events: list[Event], first: int, start: int, match: Callable[[Event], bool],
-                forward: bool) -> int | None:
+def _scan_block(
+    events: list[Event], first: int, start: int, match: Callable[[Event], bool], forward: bool
+) -> int | None:
     rel = start - first
     if forward:
         for k in range(max(rel, 0), len(events)):
@@ -349,15 +373,23 @@ class Cursor:
         k = bisect_left([m[0] for m in marks], self.pos)
         return self.seek(marks[k - 1][0]) if k else None
 
-    def _jump(self, match: Callable[[Event], bool], forward: bool, blocks: BlockFilter | None = None) -> int | None:
+    def _jump(
+        self, match: Callable[[Event], bool], forward: bool, blocks: BlockFilter | None = None
+    ) -> int | None:
         found = self.session.find(match, self.pos + (1 if forward else -1), forward, blocks)
         return None if found is None else self.seek(found)
 
     # -- playing ------------------------------------------------------------------------------
 
-    def play(self, speed: float | str = 1.0, *, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep, fold_gaps: float | None = FOLD_GAPS_S,
-             stop: int | None = None) -> Iterator[Event]:
+    def play(
+        self,
+        speed: float | str = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        fold_gaps: float | None = FOLD_GAPS_S,
+        stop: int | None = None,
+    ) -> Iterator[Event]:
         """Move forward event by event, yielding each, paced by recorded time.
 
         `speed` is 0.25 to 16 (times real time) or "max" (no waiting). A silence
@@ -393,5 +425,7 @@ def _check_speed(speed: float | str) -> float | None:
     except (TypeError, ValueError):
         value = 0.0
     if not SPEEDS[0] <= value <= SPEEDS[1]:
-        raise ConfigError(f"speed {speed!r} is not between {SPEEDS[0]}x and {SPEEDS[1]:g}x or 'max'")
+        raise ConfigError(
+            f"speed {speed!r} is not between {SPEEDS[0]}x and {SPEEDS[1]:g}x or 'max'"
+        )
     return value

@@ -13,15 +13,16 @@ import random
 import socket
 import time
 import traceback as tb
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from swarmscope.core.wire.endpoints import agent_endpoint
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import FINAL_STATUSES, URGENT_KINDS
 from swarmscope.core.sdk.publisher import Publisher
 from swarmscope.core.sdk.redact import DEFAULT_SECRET_PATTERN, Redactor
 from swarmscope.core.sdk.resources import ResourceSampler
+from swarmscope.core.wire.endpoints import agent_endpoint
 from swarmscope.core.wire.format import MAX_AGENT_LEN
 
 _REDACTED_KINDS = frozenset({"state", "patch", "log", "error", "hello"})
@@ -69,7 +70,9 @@ class Emitter:
         random id that tells this run of the agent from its restarts; `host` and
         `pid` replace this process's own (an agent run elsewhere, or simulated)."""
         if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_LEN:
-            raise ConfigError(f"an agent id is text of 1 to {MAX_AGENT_LEN} characters, not {agent!r:.60}")
+            raise ConfigError(
+                f"an agent id is text of 1 to {MAX_AGENT_LEN} characters, not {agent!r:.60}"
+            )
         self.agent = agent
         self.inc = random.getrandbits(62) if incarnation is None else incarnation
         self.heartbeat_interval = heartbeat
@@ -86,8 +89,13 @@ class Emitter:
         self._beat_asked = False
         """A heartbeat fell due: the agent's next emit sends it first (see _tick)."""
         self.emit(
-            "hello", role=role, type=agent_type, host=host or socket.gethostname(),
-            pid=os.getpid() if pid is None else pid, heartbeat=heartbeat, tags=tags or {},
+            "hello",
+            role=role,
+            type=agent_type,
+            host=host or socket.gethostname(),
+            pid=os.getpid() if pid is None else pid,
+            heartbeat=heartbeat,
+            tags=tags or {},
         )
         if auto_heartbeat:
             self._pub.add_ticker(self._tick)
@@ -105,9 +113,12 @@ class Emitter:
                 data = self._redact(data)
             except Exception:  # never raise into the agent
                 data = {"redaction_failed": True}
-        # Numbering and queueing are two steps: another thread of the agent may queue between them, a
-        # moment out of order; wire.message puts it right within a batch (the README says the rest).
-        self._pub.put((self._clock(), self.agent, next(self._seq), kind, data, self.inc), kind in URGENT_KINDS)
+        # Numbering and queueing are two steps: another thread of the agent may queue between them,
+        # a moment out of order; wire.message puts it right within a batch (the README says the
+        # rest).
+        self._pub.put(
+            (self._clock(), self.agent, next(self._seq), kind, data, self.inc), kind in URGENT_KINDS
+        )
 
     # -- the kinds every framework maps onto --------------------------------
 
@@ -116,15 +127,27 @@ class Emitter:
         self.emit("status", status=status, **extra)
 
     def progress(
-        self, fraction: float | None = None, *, task: str | None = None,
-        n: int | None = None, total: int | None = None, message: str | None = None,
+        self,
+        fraction: float | None = None,
+        *,
+        task: str | None = None,
+        n: int | None = None,
+        total: int | None = None,
+        message: str | None = None,
         blockers: list[str] | None = None,
     ) -> None:
         """Progress as a fraction, or as n of total (the fraction is derived)."""
         if fraction is None and n is not None and total:
             fraction = n / total
-        self.emit("progress", fraction=fraction, task=task, n=n, total=total,
-                  message=message, blockers=blockers or [])
+        self.emit(
+            "progress",
+            fraction=fraction,
+            task=task,
+            n=n,
+            total=total,
+            message=message,
+            blockers=blockers or [],
+        )
 
     def task_start(self, task_id: str, name: str | None = None, **extra: Any) -> None:
         self.emit("task_start", task=task_id, name=name or task_id, **extra)
@@ -141,7 +164,9 @@ class Emitter:
             yield
         except BaseException as exc:
             self.error(exc, task=task_id)
-            result = "cancelled" if isinstance(exc, (KeyboardInterrupt, GeneratorExit)) else "failed"
+            result = (
+                "cancelled" if isinstance(exc, (KeyboardInterrupt, GeneratorExit)) else "failed"
+            )
             self.task_end(task_id, result, duration=time.monotonic() - started)
             raise
         self.task_end(task_id, "ok", duration=time.monotonic() - started)
@@ -152,8 +177,15 @@ class Emitter:
     def log(self, level: str, message: str, **fields: Any) -> None:
         self.emit("log", level=level, message=message, fields=fields)
 
-    def message(self, to: str, *, topic: str | None = None, summary: str | None = None,
-                size: int | None = None, **extra: Any) -> None:
+    def message(
+        self,
+        to: str,
+        *,
+        topic: str | None = None,
+        summary: str | None = None,
+        size: int | None = None,
+        **extra: Any,
+    ) -> None:
         """A message this agent sent to another (coordination, handoff)."""
         self.emit("message", to=to, topic=topic, summary=summary, size=size, **extra)
 
@@ -171,8 +203,14 @@ class Emitter:
     def metric(self, name: str, value: float, **labels: Any) -> None:
         self.emit("metric", name=name, value=value, labels=labels)
 
-    def error(self, error: BaseException | str, *, type: str | None = None,
-              traceback: str | None = None, **extra: Any) -> None:
+    def error(
+        self,
+        error: BaseException | str,
+        *,
+        type: str | None = None,
+        traceback: str | None = None,
+        **extra: Any,
+    ) -> None:
         """An exception (type, message and traceback are taken from it) or a message."""
         if isinstance(error, BaseException):
             type = type or error.__class__.__name__
@@ -205,17 +243,19 @@ class Emitter:
         self.heartbeat(**(self._sampler.sample() if self._sampler else {}))
 
     def close(self, status: str | None = None) -> None:
-        """Say bye with the final status and flush; safe to call twice. Without a status, the last one
-        the agent gave stands if it was final (an agent that said "failed" and then left its `with`
-        block normally still failed), else "done"."""
+        """Say bye with the final status and flush; safe to call twice. Without a status, the last
+        one the agent gave stands if it was final (an agent that said "failed" and then left its
+        `with` block normally still failed), else "done"."""
         if self._closed:
             return
-        self.emit("bye", status=status or (self._status if self._status in FINAL_STATUSES else "done"))
+        self.emit(
+            "bye", status=status or (self._status if self._status in FINAL_STATUSES else "done")
+        )
         self._closed = True
         if self._own_publisher:
             self._pub.close()
 
-    def __enter__(self) -> "Emitter":
+    def __enter__(self) -> Emitter:
         return self
 
     def __exit__(self, exc_type, exc, _tb) -> None:
@@ -224,5 +264,3 @@ class Emitter:
             self.close("failed")
         else:
             self.close()
-
-

@@ -34,15 +34,15 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from operator import itemgetter
-from typing import Callable
 
 import msgpack
 import zmq
 
-from swarmscope.core.wire.keys import client_curve
 from swarmscope.core.events import LIFECYCLE_KINDS
 from swarmscope.core.wire.format import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, message
+from swarmscope.core.wire.keys import client_curve
 
 SEND_QUEUE = 1_000
 """Messages ZeroMQ holds for the hub; past it the flusher keeps events in its own queue (bounded,
@@ -50,9 +50,10 @@ and counted when full) instead of ZeroMQ dropping them without a word."""
 YIELD_AFTER_BATCHES = 4
 """Queued messages' worth of events past which `put` yields the GIL to the flusher."""
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
-"""Messages aim to stay under this: a quarter of what the hub accepts before it cuts the sender off."""
+"""Messages aim to stay under this: a quarter of what the hub accepts before it cuts the sender
+off."""
 
-_live: "weakref.WeakSet[Publisher]" = weakref.WeakSet()
+_live: weakref.WeakSet[Publisher] = weakref.WeakSet()
 
 
 def _close_all_at_exit() -> None:
@@ -114,11 +115,14 @@ class Publisher:
         """Queued events past which `put` yields the GIL to the flusher (below the queue's size)."""
         self._own_ctx = context is None
         self._ctx = zmq.Context() if context is None else context
-        """A context of its own unless given one: ending it at close is what waits for ZeroMQ to hand
-        over what it holds (a process that exits with messages in ZeroMQ's queue loses them)."""
+        """A context of its own unless given one: ending it at close is what waits for ZeroMQ to
+        hand over what it holds (a process that exits with messages in ZeroMQ's queue loses
+        them)."""
         self._sock = self._ctx.socket(zmq.XPUB)
         self._sock.setsockopt(zmq.SNDHWM, SEND_QUEUE)
-        self._sock.setsockopt(zmq.XPUB_NODROP, 1)  # a full pipe to the hub says so (Again): we keep the events
+        self._sock.setsockopt(
+            zmq.XPUB_NODROP, 1
+        )  # a full pipe to the hub says so (Again): we keep the events
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
         curve = client_curve()
         if curve is not None:
@@ -133,12 +137,16 @@ class Publisher:
         flusher; a long queue yields the GIL to it (see the module's docstring)."""
         q = self.queue
         waiting = len(q)
-        if waiting >= self.queue_size and item[3] not in LIFECYCLE_KINDS:  # a hello or bye always goes
+        if (
+            waiting >= self.queue_size and item[3] not in LIFECYCLE_KINDS
+        ):  # a hello or bye always goes
             self.dropped += 1
             return
         q.append(item)
         if (urgent or waiting >= self.batch_size - 1) and not self._kicked:
-            self._kicked = True  # a plain flag: Event.set() on every call would cost the agent ~1 us
+            self._kicked = (
+                True  # a plain flag: Event.set() on every call would cost the agent ~1 us
+            )
             self._wake.set()
         if waiting >= self._yield_at and self.listening:
             time.sleep(0)
@@ -157,7 +165,9 @@ class Publisher:
         self._thread.join(self.close_timeout + 1.0)
         if not self._closed.is_set():
             return  # the flusher is stuck in a send; the daemon thread dies with the process
-        self._sock.close(linger=int(self.close_timeout * 1000))  # as long as close_timeout is now, not was
+        self._sock.close(
+            linger=int(self.close_timeout * 1000)
+        )  # as long as close_timeout is now, not was
         if self._own_ctx:
             self._ctx.term()  # returns once ZeroMQ has sent what it held, or close_timeout has passed
         _live.discard(self)
@@ -211,8 +221,8 @@ class Publisher:
                     break  # too big as one message: smaller ones from here
 
     def _send(self, part: list[tuple]) -> bool | None:
-        """One agent's events as one message: True if sent, False if the hub's queue is full, None if
-        it is too big and must go in smaller messages (the budget is adjusted for them)."""
+        """One agent's events as one message: True if sent, False if the hub's queue is full, None
+        if it is too big and must go in smaller messages (the budget is adjusted for them)."""
         n = len(part)
         payload = self._packer.pack(message(part))
         if len(payload) > MAX_BATCH_BYTES or self._max_events < self.batch_size:
@@ -248,5 +258,11 @@ def by_agent(batch: list[tuple]) -> list[list[tuple]]:
 def _unsendable(item: tuple, size: int) -> tuple:
     """An event too big for any message, sent without its data (its place and kind kept, no gap)."""
     ts, agent, seq, kind, _, inc = item
-    return ts, agent, seq, kind, {"unsent": f"data of {size:,} bytes, over the {MAX_MESSAGE_BYTES:,} a message "
-                                            "may carry"}, inc
+    return (
+        ts,
+        agent,
+        seq,
+        kind,
+        {"unsent": f"data of {size:,} bytes, over the {MAX_MESSAGE_BYTES:,} a message may carry"},
+        inc,
+    )

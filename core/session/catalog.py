@@ -18,8 +18,26 @@ from swarmscope.core.replay.session import Session
 from swarmscope.core.session.store import session_files
 
 DB_NAME = "catalog.sqlite"
-_COLUMNS = ("path", "id", "name", "started", "first_ts", "last_ts", "events", "bytes", "agents", "errors",
-            "outcome", "tags", "runs", "closed", "dropped", "damage", "mtime_ns", "host")
+_COLUMNS = (
+    "path",
+    "id",
+    "name",
+    "started",
+    "first_ts",
+    "last_ts",
+    "events",
+    "bytes",
+    "agents",
+    "errors",
+    "outcome",
+    "tags",
+    "runs",
+    "closed",
+    "dropped",
+    "damage",
+    "mtime_ns",
+    "host",
+)
 _SCHEMA = f"CREATE TABLE IF NOT EXISTS sessions ({', '.join(_COLUMNS)}, PRIMARY KEY (path))"
 
 
@@ -33,7 +51,7 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Catalog":
+    def __enter__(self) -> Catalog:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -41,7 +59,10 @@ class Catalog:
 
     def sync(self) -> list[dict[str, Any]]:
         """Re-read changed files, forget vanished ones; returns every entry, newest first."""
-        known = {row[0]: (row[1], row[2]) for row in self.db.execute("SELECT path, mtime_ns, bytes FROM sessions")}
+        known = {
+            row[0]: (row[1], row[2])
+            for row in self.db.execute("SELECT path, mtime_ns, bytes FROM sessions")
+        }
         files = session_files(self.directory)
         for path in files:
             st = path.stat()
@@ -61,20 +82,33 @@ class Catalog:
         self.db.commit()
 
     def entries(self) -> list[dict[str, Any]]:
-        rows = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM sessions ORDER BY started DESC, path DESC")
+        rows = self.db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM sessions ORDER BY started DESC, path DESC"
+        )
         return [_decode(dict(zip(_COLUMNS, row))) for row in rows]
 
     def _store(self, entry: dict[str, Any]) -> None:
         row = {**entry, "tags": json.dumps(entry["tags"]), "runs": json.dumps(entry["runs"])}
-        self.db.execute(f"INSERT OR REPLACE INTO sessions VALUES ({', '.join('?' * len(_COLUMNS))})",
-                        [row[c] for c in _COLUMNS])
+        self.db.execute(
+            f"INSERT OR REPLACE INTO sessions VALUES ({', '.join('?' * len(_COLUMNS))})",
+            [row[c] for c in _COLUMNS],
+        )
 
 
 def _entry(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     """A catalog row for one file; a file that cannot be read gets a row that says why."""
     entry = dict.fromkeys(_COLUMNS)
-    entry.update(path=str(path), mtime_ns=mtime_ns, bytes=size, tags=[], runs=[], name=path.stem,
-                 started=mtime_ns, closed=0, outcome="unreadable")
+    entry.update(
+        path=str(path),
+        mtime_ns=mtime_ns,
+        bytes=size,
+        tags=[],
+        runs=[],
+        name=path.stem,
+        started=mtime_ns,
+        closed=0,
+        outcome="unreadable",
+    )
     try:
         with Session(path) as s:
             meta, summary = s.meta, s.summary()
@@ -82,15 +116,29 @@ def _entry(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
         entry["damage"] = str(exc)
         return entry
     entry.update(
-        id=meta["id"], name=meta.get("name"), started=meta.get("started"), host=meta.get("host"),
-        tags=list(meta.get("tags") or []), first_ts=summary["first_ts"], last_ts=summary["last_ts"],
-        events=summary["events"], agents=len(summary["agents"]), errors=summary["errors"],
-        outcome=summary["outcome"], runs=summary["runs"], closed=int(meta["closed"]),
-        dropped=meta["dropped_bytes"], damage=meta["damage"],
+        id=meta["id"],
+        name=meta.get("name"),
+        started=meta.get("started"),
+        host=meta.get("host"),
+        tags=list(meta.get("tags") or []),
+        first_ts=summary["first_ts"],
+        last_ts=summary["last_ts"],
+        events=summary["events"],
+        agents=len(summary["agents"]),
+        errors=summary["errors"],
+        outcome=summary["outcome"],
+        runs=summary["runs"],
+        closed=int(meta["closed"]),
+        dropped=meta["dropped_bytes"],
+        damage=meta["damage"],
     )
     return entry
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    row["tags"], row["runs"], row["closed"] = json.loads(row["tags"]), json.loads(row["runs"]), bool(row["closed"])
+    row["tags"], row["runs"], row["closed"] = (
+        json.loads(row["tags"]),
+        json.loads(row["runs"]),
+        bool(row["closed"]),
+    )
     return row

@@ -57,24 +57,41 @@ import zstandard
 
 from swarmscope.core.errors import SessionError, WireError
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import ITEM_LIMITS, LIMITS, MAX_DEPTH, MSGPACK_ERRORS, gated, within_depth
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session.summary import checked
+from swarmscope.core.wire.gate import (
+    ITEM_LIMITS,
+    LIMITS,
+    MAX_DEPTH,
+    MSGPACK_ERRORS,
+    gated,
+    within_depth,
+)
 
 MAGIC = b"SWRMSESS"
 END_MAGIC = b"SWRMEND1"
 FORMAT_MAJOR = 2
 FORMAT_MINOR = 0
-"""1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read.
-1.2: those rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f".
-2.0: MESSAGES blocks (session_messages.py), which a 1.x reader cannot count events in: it refuses the file."""
-HEADER_FIELDS = {"name": (str,), "started": (int,), "host": (str,), "tags": (list,), "pid": (int,),
-                 "run": (str, type(None)), "part": (int,), "source": (str,), "continues": (str,)}
-"""A header's fields beside its id (session_writer.new_header, a recorder's extras), with the types each
-may hold: what a reader checks a file's header against."""
+"""1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read. 1.2: those
+rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f". 2.0:
+MESSAGES blocks (session_messages.py), which a 1.x reader cannot count events in: it refuses the
+file."""
+HEADER_FIELDS = {
+    "name": (str,),
+    "started": (int,),
+    "host": (str,),
+    "tags": (list,),
+    "pid": (int,),
+    "run": (str, type(None)),
+    "part": (int,),
+    "source": (str,),
+    "continues": (str,),
+}
+"""A header's fields beside its id (session_writer.new_header, a recorder's extras), with the types
+each may hold: what a reader checks a file's header against."""
 KEYFRAME_DEPTH = MAX_DEPTH + 2
-"""How deep a keyframe nests: an agent's state (the data gate's bound, less its event's own map) inside
-the model's rows, three levels down."""
+"""How deep a keyframe nests: an agent's state (the data gate's bound, less its event's own map)
+inside the model's rows, three levels down."""
 PREAMBLE = struct.Struct("<8sHH")
 FRAME = struct.Struct("<IIB")
 """Payload length, CRC32 of type byte + payload, type."""
@@ -85,8 +102,14 @@ KEYFRAME_PREFIX = struct.Struct("<QqQ")
 """Events folded (`at`), recorded clock, offset of the base keyframe (0: self-contained)."""
 
 HEADER, EVENTS, KEYFRAME, BOOKMARK, END, MESSAGES = 1, 2, 3, 4, 5, 6
-BLOCK_NAMES = {HEADER: "header", EVENTS: "events", KEYFRAME: "keyframe", BOOKMARK: "bookmark", END: "end",
-               MESSAGES: "messages"}
+BLOCK_NAMES = {
+    HEADER: "header",
+    EVENTS: "events",
+    KEYFRAME: "keyframe",
+    BOOKMARK: "bookmark",
+    END: "end",
+    MESSAGES: "messages",
+}
 EVENT_BLOCKS = (EVENTS, MESSAGES)
 
 MAX_BLOCK_BYTES = 64 * 1024 * 1024
@@ -103,6 +126,7 @@ U16 = 0xFFFF
 
 
 # -- framing ----------------------------------------------------------------------
+
 
 def frame(kind: int, payload: bytes) -> bytes:
     """One block, ready to append."""
@@ -124,10 +148,12 @@ def check_preamble(raw: bytes, name: str) -> tuple[int, int]:
     """(major, minor) of a file this build can read; SessionError otherwise."""
     if len(raw) < PREAMBLE.size or raw[:8] != MAGIC:
         raise SessionError(f"{name} is not a swarmscope session file")
-    _, major, minor = PREAMBLE.unpack(raw[:PREAMBLE.size])
+    _, major, minor = PREAMBLE.unpack(raw[: PREAMBLE.size])
     if major > FORMAT_MAJOR:
-        raise SessionError(f"{name} is session format {major}.{minor}, newer than this swarmscope reads "
-                           f"({FORMAT_MAJOR}.x): upgrade swarmscope to open it")
+        raise SessionError(
+            f"{name} is session format {major}.{minor}, newer than this swarmscope reads "
+            f"({FORMAT_MAJOR}.x): upgrade swarmscope to open it"
+        )
     return major, minor
 
 
@@ -145,6 +171,7 @@ def parse_trailer(raw: bytes) -> int | None:
 
 # -- plain msgpack payloads (header, bookmark, end) ---------------------------------
 
+
 def pack(obj: Any) -> bytes:
     return msgpack.packb(obj)
 
@@ -158,6 +185,7 @@ def unpack(payload: bytes, what: str) -> Any:
 
 
 # -- event blocks ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class EventsInfo:
@@ -182,13 +210,28 @@ def encode_events(first: int, events: list[Event], clock_before: int) -> tuple[b
     ts, names, seqs, kinds, datas, incs = zip(*events)
     agent_table, kind_table, inc_table = _table(names), _table(kinds), _table(incs)
     clock_lo, clock = max(clock_before, ts[0]), max(clock_before, max(ts))
-    body = msgpack.packb([
-        ts[0], list(agent_table), list(kind_table), list(inc_table), [0, *map(sub, ts[1:], ts)],
-        list(map(agent_table.__getitem__, names)), list(map(kind_table.__getitem__, kinds)),
-        _steps(names, seqs), list(map(inc_table.__getitem__, incs)), list(datas),
-    ])
-    prefix = EVENTS_PREFIX.pack(first, len(events), clock_lo, clock,
-                                min(kinds.count("error"), U16), min(kinds.count("checkpoint"), U16))
+    body = msgpack.packb(
+        [
+            ts[0],
+            list(agent_table),
+            list(kind_table),
+            list(inc_table),
+            [0, *map(sub, ts[1:], ts)],
+            list(map(agent_table.__getitem__, names)),
+            list(map(kind_table.__getitem__, kinds)),
+            _steps(names, seqs),
+            list(map(inc_table.__getitem__, incs)),
+            list(datas),
+        ]
+    )
+    prefix = EVENTS_PREFIX.pack(
+        first,
+        len(events),
+        clock_lo,
+        clock,
+        min(kinds.count("error"), U16),
+        min(kinds.count("checkpoint"), U16),
+    )
     return prefix + compress(body, EVENT_LEVEL), clock
 
 
@@ -198,8 +241,8 @@ def _table(values: tuple) -> dict:
 
 
 def _steps(names: tuple, seqs: tuple) -> list[int]:
-    """Each event's seq as the step after its agent's previous one in the block, less one (mostly 0);
-    an agent's first seq in the block is kept whole. The inverse of _seqs()."""
+    """Each event's seq as the step after its agent's previous one in the block, less one (mostly
+    0); an agent's first seq in the block is kept whole. The inverse of _seqs()."""
     last: dict[str, int] = {}
     out: list[int] = []
     for name, seq in zip(names, seqs):
@@ -223,20 +266,37 @@ def decode_events(payload: bytes) -> list[Event]:
     this runs for every seek, so it is kept to the one loop seq needs.
     """
     info = events_info(payload)
-    body, clean = _unpacked_events(decompress(payload[EVENTS_PREFIX.size:]))
+    body, clean = _unpacked_events(decompress(payload[EVENTS_PREFIX.size :]))
     try:
         ts0, agents, kinds, incs, dts, ai, ki, steps, ii, datas = body
         if not len(dts) == len(ai) == len(ki) == len(steps) == len(ii) == len(datas) == info.count:
             raise ValueError("columns disagree on the event count")
-        if not (type(ts0) is int and all_of(int, dts) and all_of(int, steps)
-                and all_of(str, agents) and all_of(str, kinds) and all_of(int, incs)):
+        if not (
+            type(ts0) is int
+            and all_of(int, dts)
+            and all_of(int, steps)
+            and all_of(str, agents)
+            and all_of(str, kinds)
+            and all_of(int, incs)
+        ):
             raise ValueError("fields of the wrong type")
         datas = gated(datas, info.count, clean, None)
         names = [agents[a] for a in ai]
         stamps = accumulate(dts, initial=ts0)
         next(stamps)
-        events = list(map(_new_event, zip(stamps, names, _seqs(names, steps), [kinds[k] for k in ki], datas,
-                                          [incs[i] for i in ii])))
+        events = list(
+            map(
+                _new_event,
+                zip(
+                    stamps,
+                    names,
+                    _seqs(names, steps),
+                    [kinds[k] for k in ki],
+                    datas,
+                    [incs[i] for i in ii],
+                ),
+            )
+        )
     except (ValueError, TypeError, IndexError, KeyError, WireError) as exc:
         raise SessionError(f"damaged events block: {exc}") from exc
     return events
@@ -245,7 +305,9 @@ def decode_events(payload: bytes) -> list[Event]:
 def _unpacked_events(body: bytes) -> tuple[Any, bool]:
     """An EVENTS block's columns, and whether its data is clean (see gate.decode)."""
     try:
-        return msgpack.unpackb(body, **LIMITS), within_depth(body, MAX_DEPTH + 2)  # columns, data, its map
+        return msgpack.unpackb(body, **LIMITS), within_depth(
+            body, MAX_DEPTH + 2
+        )  # columns, data, its map
     except MSGPACK_ERRORS:
         pass
     try:
@@ -255,7 +317,8 @@ def _unpacked_events(body: bytes) -> tuple[Any, bool]:
 
 
 def all_of(kind: type, values: list) -> bool:
-    """Every value exactly of type `kind`; the loop runs in C (a generator here cost ~0.3 us/event)."""
+    """Every value exactly of type `kind`; the loop runs in C (a generator here cost ~0.3
+    us/event)."""
     return set(map(type, values)) <= {kind}
 
 
@@ -263,7 +326,8 @@ _new_event = partial(tuple.__new__, Event)
 
 
 def _seqs(names: list[str], steps: list[int]) -> list[int]:
-    """Each agent's seq from its step after the agent's previous event in the block (its first is stored whole)."""
+    """Each agent's seq from its step after the agent's previous event in the block (its first is
+    stored whole)."""
     last: dict[str, int] = {}
     out: list[int] = []
     for name, step in zip(names, steps):
@@ -275,6 +339,7 @@ def _seqs(names: list[str], steps: list[int]) -> list[int]:
 
 # -- keyframes ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class KeyframeInfo:
     at: int
@@ -284,16 +349,20 @@ class KeyframeInfo:
     """File offset of the keyframe this one is a delta against; 0 if self-contained."""
 
 
-def encode_keyframe(at: int, clock: int, raw: bytes, base_offset: int, base_raw: bytes | None) -> bytes:
-    """A KEYFRAME payload for the msgpack'd snapshot `raw`, as a delta against `base_raw` if given."""
+def encode_keyframe(
+    at: int, clock: int, raw: bytes, base_offset: int, base_raw: bytes | None
+) -> bytes:
+    """A KEYFRAME payload for the msgpack'd snapshot `raw`, as a delta against `base_raw` if
+    given."""
     prefix = KEYFRAME_PREFIX.pack(at, clock, base_offset if base_raw is not None else 0)
     return prefix + _compressor(KEYFRAME_LEVEL, base_raw).compress(raw)
 
 
 def with_base(payload: bytes, base_offset: int) -> bytes:
-    """A delta KEYFRAME payload made before its base was written, pointed at where the base now is."""
+    """A delta KEYFRAME payload made before its base was written, pointed at where the base now
+    is."""
     at, clock, _ = KEYFRAME_PREFIX.unpack_from(payload)
-    return KEYFRAME_PREFIX.pack(at, clock, base_offset) + payload[KEYFRAME_PREFIX.size:]
+    return KEYFRAME_PREFIX.pack(at, clock, base_offset) + payload[KEYFRAME_PREFIX.size :]
 
 
 def keyframe_info(payload: bytes) -> KeyframeInfo:
@@ -303,7 +372,8 @@ def keyframe_info(payload: bytes) -> KeyframeInfo:
 
 
 def model_of_keyframe(snap: Any) -> SwarmModel:
-    """The model a keyframe's unpacked snapshot holds: compact() rows (1.1) or a snapshot() map (1.0)."""
+    """The model a keyframe's unpacked snapshot holds: compact() rows (1.1) or a snapshot() map
+    (1.0)."""
     if isinstance(snap, dict) and "agents" in snap:
         return SwarmModel.restore(snap)
     return SwarmModel.from_compact(snap)
@@ -311,7 +381,7 @@ def model_of_keyframe(snap: Any) -> SwarmModel:
 
 def keyframe_raw(payload: bytes, base_raw: bytes | None) -> bytes:
     """The msgpack'd snapshot inside a KEYFRAME payload (`base_raw` for a delta)."""
-    return decompress(payload[KEYFRAME_PREFIX.size:], base_raw)
+    return decompress(payload[KEYFRAME_PREFIX.size :], base_raw)
 
 
 # -- zstd ------------------------------------------------------------------------------------
@@ -361,6 +431,7 @@ def _new_dctx() -> zstandard.ZstdDecompressor:
 
 # -- the END block ------------------------------------------------------------------------------
 
+
 @dataclass
 class SessionIndex:
     """Where everything is: what a clean close stores, and what a scan rebuilds."""
@@ -372,7 +443,7 @@ class SessionIndex:
     """(event index, label, recorded clock)."""
 
     @classmethod
-    def empty(cls) -> "SessionIndex":
+    def empty(cls) -> SessionIndex:
         return cls([], [], [])
 
     @property
@@ -390,7 +461,7 @@ class SessionIndex:
         }
 
     @classmethod
-    def from_plain(cls, plain: Any, file_size: int) -> "SessionIndex":
+    def from_plain(cls, plain: Any, file_size: int) -> SessionIndex:
         """The index an END block stores, checked as a scan would build it (blocks in order, each
         starting where the one before ended, within the file; keyframes in order, at events the
         blocks hold); SessionError if it does not hold together."""
@@ -413,7 +484,9 @@ class SessionIndex:
         for off, info in self.blocks:
             if not all(type(v) is int for v in (off, *_fields(info))):
                 return "a block entry that is not numbers"
-            if not (offset < off < file_size and info.first == at and 0 < info.count <= MAX_BLOCK_EVENTS):
+            if not (
+                offset < off < file_size and info.first == at and 0 < info.count <= MAX_BLOCK_EVENTS
+            ):
                 return f"a block at {off} out of place"
             at, offset = at + info.count, off
         offset, folded = 0, 0
@@ -424,6 +497,7 @@ class SessionIndex:
                 return f"a keyframe at {off} out of place"
             offset, folded = off, info.at
         return None
+
 
 def _fields(info: Any) -> list[Any]:
     return [getattr(info, name) for name in info.__slots__]

@@ -35,7 +35,6 @@ the next session starts a new one.
 from __future__ import annotations
 
 import itertools
-import msgpack
 import os
 import select
 import signal
@@ -44,12 +43,15 @@ import sys
 import threading
 from collections import deque
 from pathlib import Path
+from typing import Any
+
+import msgpack
+
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session import format as fmt
 from swarmscope.core.session.keyframes import Keyframing
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.summary import summarize
-from typing import Any
 
 BLOCKS_PER_STEP = 16
 """Blocks folded between looks at the writer's requests, so a late joiner's question waits little
@@ -59,7 +61,9 @@ even while the keyframer works through a backlog."""
 class Follower:
     """Folds a session file's events as its writer appends them, and makes its keyframes."""
 
-    def __init__(self, path: str | Path, start: SwarmModel | None, every: int, seconds: float) -> None:
+    def __init__(
+        self, path: str | Path, start: SwarmModel | None, every: int, seconds: float
+    ) -> None:
         self.file = SessionFile(path)
         self.frames = Keyframing(start, every, seconds)
         self._block = 0
@@ -69,7 +73,8 @@ class Follower:
         return self.frames.folded
 
     def step(self, most: int = BLOCKS_PER_STEP) -> tuple[list[tuple[bytes, bool]], bool]:
-        """Fold up to `most` blocks not folded yet: (keyframes that fell due, whether any block was)."""
+        """Fold up to `most` blocks not folded yet: (keyframes that fell due, whether any block
+        was)."""
         if self._block >= len(self.file.index.blocks):
             self.file.refresh()
         blocks = self.file.index.blocks
@@ -137,7 +142,9 @@ def _take(request: list, sessions: dict[int, _Session]) -> None:
     if kind == "start":
         path, every, seconds, start = request[2:6]
         try:
-            follower = Follower(path, SwarmModel.from_compact(start) if start is not None else None, every, seconds)
+            follower = Follower(
+                path, SwarmModel.from_compact(start) if start is not None else None, every, seconds
+            )
         except Exception as exc:  # a file it cannot read: that session goes without, the others on
             _say(["lost", sid, f"{type(exc).__name__}: {exc}"])
             return
@@ -178,10 +185,12 @@ def _say(*messages: list) -> None:
     for message in messages:
         data = memoryview(fmt.pack(message))
         while data:
-            data = data[os.write(1, data):]
+            data = data[os.write(1, data) :]
 
 
-# -- the writers' side ------------------------------------------------------------------------------
+# -- the writers' side
+# ------------------------------------------------------------------------------
+
 
 class Keyframers:
     """A keyframer process for a recorder's sessions; started when a session needs it."""
@@ -193,14 +202,26 @@ class Keyframers:
         self._sending = threading.Lock()
         self.answered = threading.Condition()
 
-    def session(self, path: Path, start: SwarmModel | None, every: int, seconds: float) -> "KeyframerSession":
-        """A new session to fold, starting from `start` (the keyframe at event 0 of a part that continues another)."""
+    def session(
+        self, path: Path, start: SwarmModel | None, every: int, seconds: float
+    ) -> KeyframerSession:
+        """A new session to fold, starting from `start` (the keyframe at event 0 of a part that
+        continues another)."""
         with self._sending:
             if self._proc is None or self._proc.poll() is not None:
                 self._spawn()
             session = KeyframerSession(self, next(self._ids), self._proc)
             self._sessions[session.sid] = session
-        self.send(["start", session.sid, str(path), every, seconds, start.compact() if start is not None else None])
+        self.send(
+            [
+                "start",
+                session.sid,
+                str(path),
+                every,
+                seconds,
+                start.compact() if start is not None else None,
+            ]
+        )
         return session
 
     def close(self) -> None:
@@ -220,13 +241,18 @@ class Keyframers:
             except (BrokenPipeError, ValueError):
                 pass  # it died: its reader says so to every session
 
-    def forget(self, session: "KeyframerSession") -> None:
+    def forget(self, session: KeyframerSession) -> None:
         self._sessions.pop(session.sid, None)
 
     def _spawn(self) -> None:
-        self._proc = subprocess.Popen([sys.executable, "-m", "swarmscope.core.session.keyframer"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        threading.Thread(target=self._read, args=(self._proc,), name="swarmscope-keyframes", daemon=True).start()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "swarmscope.core.session.keyframer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        threading.Thread(
+            target=self._read, args=(self._proc,), name="swarmscope-keyframes", daemon=True
+        ).start()
 
     def _read(self, proc: subprocess.Popen) -> None:
         replies = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
@@ -296,7 +322,9 @@ class KeyframerSession:
 
     def _reply(self, key: Any, timeout: float | None) -> list | None:
         with self.keyframers.answered:
-            self.keyframers.answered.wait_for(lambda: key in self._replies or not self.alive, timeout)
+            self.keyframers.answered.wait_for(
+                lambda: key in self._replies or not self.alive, timeout
+            )
             return self._replies.pop(key, None)
 
 

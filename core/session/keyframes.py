@@ -7,13 +7,13 @@ folding to a keyframer process that follows its file (keyframer.py).
 
 from __future__ import annotations
 
-from swarmscope.core.session import format as fmt
 from swarmscope.core.events import Event
 from swarmscope.core.model.swarm import COUNTERS, SwarmModel
+from swarmscope.core.session import format as fmt
 
 KEYFRAME_EVERY = 1024
-"""Events between keyframes, at least: a cold seek restores one keyframe and folds at most this many.
-Measured on 200k simulator events (12 agents): seek p99 3.7 ms at 1,024 against 5.0 at 2,048,
+"""Events between keyframes, at least: a cold seek restores one keyframe and folds at most this
+many. Measured on 200k simulator events (12 agents): seek p99 3.7 ms at 1,024 against 5.0 at 2,048,
 for 18.8 against 16.7 bytes/event."""
 KEYFRAME_PER_AGENT = 4
 """And at least this many events per agent in the model: a keyframe's bytes and restore time grow
@@ -25,8 +25,12 @@ KEYFRAME_SECONDS = 60.0
 class Keyframing:
     """A session's model as its events are folded, and its keyframes when they fall due."""
 
-    def __init__(self, start: SwarmModel | None = None, every: int = KEYFRAME_EVERY,
-                 seconds: float = KEYFRAME_SECONDS) -> None:
+    def __init__(
+        self,
+        start: SwarmModel | None = None,
+        every: int = KEYFRAME_EVERY,
+        seconds: float = KEYFRAME_SECONDS,
+    ) -> None:
         """`start`: the swarm as it stood when the session began (see carried_over)."""
         self.model = carried_over(start) if start is not None else SwarmModel()
         self.every, self.every_ns = every, int(seconds * 1e9)
@@ -49,17 +53,23 @@ class Keyframing:
         self.folded += len(events)
 
     def due(self) -> bool:
-        return self.folded - self._at >= self._interval() or self.model.now - self._clock >= self.every_ns
+        return (
+            self.folded - self._at >= self._interval()
+            or self.model.now - self._clock >= self.every_ns
+        )
 
     def _interval(self) -> int:
         return max(self.every, KEYFRAME_PER_AGENT * len(self.model.agents))
 
     def keyframe(self) -> tuple[bytes, bool]:
         """A KEYFRAME payload of the model now, and whether it is a delta (then its base offset is
-        the writer's to fill in, `fmt.with_base`: the previous keyframe's, wherever it was written)."""
+        the writer's to fill in, `fmt.with_base`: the previous keyframe's, wherever it was
+        written)."""
         raw = fmt.pack(self.model.compact())
         delta = self._base is not None and self.made % fmt.FULL_KEYFRAME_EVERY != 0
-        payload = fmt.encode_keyframe(self.folded, self.model.now, raw, 1, self._base if delta else None)
+        payload = fmt.encode_keyframe(
+            self.folded, self.model.now, raw, 1, self._base if delta else None
+        )
         self.made += 1
         self._at, self._clock, self._base = self.folded, self.model.now, raw
         return payload, delta

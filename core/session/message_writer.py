@@ -1,4 +1,5 @@
-"""A recording hub's session writer: wire messages to disk as they came, keyframes from another process.
+"""A recording hub's session writer: wire messages to disk as they came, keyframes from another
+process.
 
 It does what a SessionWriter does for the file (blocks flushed every 100 ms
 at most, so `kill -9` loses at most that window; an index, summary and
@@ -13,27 +14,36 @@ burst leaves the keyframes behind for a while rather than the events.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from swarmscope.core.session import format as fmt
-from swarmscope.core.session.keyframer import Follower
-from swarmscope.core.session.keyframer import Keyframers
-from swarmscope.core.session.keyframes import KEYFRAME_EVERY, KEYFRAME_SECONDS
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session import format as fmt
+from swarmscope.core.session.keyframer import Follower, Keyframers
+from swarmscope.core.session.keyframes import KEYFRAME_EVERY, KEYFRAME_SECONDS
 from swarmscope.core.session.messages import encode_messages
 from swarmscope.core.session.writer import BLOCK_EVENTS, FLUSH_INTERVAL, BlockAppender
 from swarmscope.core.wire.kept import Kept
 
 
 class MessageWriter(BlockAppender):
-    """Appends kept messages to a new session file; `close()` waits for the keyframer, then ends the file."""
+    """Appends kept messages to a new session file; `close()` waits for the keyframer, then ends the
+    file."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
-                 block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
-                 keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None,
-                 keyframers: Keyframers | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        header: dict[str, Any] | None = None,
+        *,
+        block_events: int = BLOCK_EVENTS,
+        keyframe_every: int = KEYFRAME_EVERY,
+        keyframe_seconds: float = KEYFRAME_SECONDS,
+        flush_interval: float = FLUSH_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        start: SwarmModel | None = None,
+        keyframers: Keyframers | None = None,
+    ) -> None:
         """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0.
         `keyframers`: the process that folds for it, shared with the recorder's other sessions
         (default: one of its own, ended at close)."""
@@ -46,7 +56,9 @@ class MessageWriter(BlockAppender):
         self.model: SwarmModel | None = None
         """The final model, once closed."""
         self._summary: dict[str, Any] = {}
-        self.keyframer = self._keyframers.session(self.path, start, keyframe_every, keyframe_seconds)
+        self.keyframer = self._keyframers.session(
+            self.path, start, keyframe_every, keyframe_seconds
+        )
 
     @property
     def events(self) -> int:
@@ -69,14 +81,16 @@ class MessageWriter(BlockAppender):
             self.flush()
 
     def tick(self) -> None:
-        """Call often (every 50 ms or so): flushes a due buffer, and writes the keyframes made since."""
+        """Call often (every 50 ms or so): flushes a due buffer, and writes the keyframes made
+        since."""
         if self.flush_due():
             self.flush()
         else:
             self._take_keyframes()
 
     def flush(self) -> None:
-        """Write what is buffered as one block (whole messages: ~block_events, more for a big one)."""
+        """Write what is buffered as one block (whole messages: ~block_events, more for a big
+        one)."""
         if self._buffer:
             payload, _ = encode_messages(self._written, self._buffer, self.clock)
             self._write_events(fmt.MESSAGES, payload)
@@ -120,14 +134,16 @@ class MessageWriter(BlockAppender):
         if self._own:
             self._keyframers.close()
 
-    def __enter__(self) -> "MessageWriter":
+    def __enter__(self) -> MessageWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _fold_here(path: Path, start: SwarmModel | None, every: int, seconds: float) -> tuple[dict, SwarmModel]:
+def _fold_here(
+    path: Path, start: SwarmModel | None, every: int, seconds: float
+) -> tuple[dict, SwarmModel]:
     follower = Follower(path, start, every, seconds)
     try:
         while follower.step()[1]:

@@ -17,16 +17,17 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
-from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
-from swarmscope.core.wire.gate import within_depth
 from swarmscope.core.gcpause import bulk_allocation
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session import format as fmt
 from swarmscope.core.session.messages import decode_messages
+from swarmscope.core.wire.gate import within_depth
 
 BLOCK_CACHE = 8
 KEYFRAME_CACHE = 4 * fmt.FULL_KEYFRAME_EVERY
@@ -93,9 +94,15 @@ class SessionFile:
         header = fmt.unpack(got[1], "header")
         if not isinstance(header, dict) or not isinstance(header.get("id"), str):
             raise SessionError(f"{self.path.name} is damaged: its header has no session id")
-        wrong = [name for name, kinds in fmt.HEADER_FIELDS.items() if name in header and type(header[name]) not in kinds]
+        wrong = [
+            name
+            for name, kinds in fmt.HEADER_FIELDS.items()
+            if name in header and type(header[name]) not in kinds
+        ]
         if wrong or not all(type(tag) is str for tag in header.get("tags", ())):
-            raise SessionError(f"{self.path.name} is damaged: its header's {', '.join(wrong) or 'tags'}")
+            raise SessionError(
+                f"{self.path.name} is damaged: its header's {', '.join(wrong) or 'tags'}"
+            )
         return header, got[2]
 
     def _read_end(self) -> bool:
@@ -140,19 +147,29 @@ class SessionFile:
             offset = nxt
         self._scan_from = offset
         self.dropped = size - offset
-        self.damage = (f"{self.dropped} bytes at offset {offset} are not a whole, intact block "
-                       f"(a crash or a write in progress)") if self.dropped else None
+        self.damage = (
+            (
+                f"{self.dropped} bytes at offset {offset} are not a whole, intact block "
+                f"(a crash or a write in progress)"
+            )
+            if self.dropped
+            else None
+        )
 
     def _has_trailer_at(self, offset: int) -> bool:
-        return offset + fmt.TRAILER.size == self.size and \
-            fmt.parse_trailer(self._pread(offset, fmt.TRAILER.size)) is not None
+        return (
+            offset + fmt.TRAILER.size == self.size
+            and fmt.parse_trailer(self._pread(offset, fmt.TRAILER.size)) is not None
+        )
 
     def _index_block(self, kind: int, payload: bytes, offset: int) -> None:
         if kind in fmt.EVENT_BLOCKS:
             info = fmt.events_info(payload)
             if info.first != self.index.events:
-                raise SessionError(f"{self.path.name} is damaged: block at {offset} starts at event "
-                                   f"{info.first}, expected {self.index.events}")
+                raise SessionError(
+                    f"{self.path.name} is damaged: block at {offset} starts at event "
+                    f"{info.first}, expected {self.index.events}"
+                )
             self.index.blocks.append((offset, info))
         elif kind == fmt.KEYFRAME:
             self.index.keyframes.append((offset, fmt.keyframe_info(payload)))
@@ -163,7 +180,8 @@ class SessionFile:
             self.index.bookmarks.append(tuple(mark))
 
     def refresh(self) -> int:
-        """Pick up blocks appended since opening (a session still being recorded); returns new events."""
+        """Pick up blocks appended since opening (a session still being recorded); returns new
+        events."""
         if self.closed_cleanly:
             return 0
         before = len(self)
@@ -196,8 +214,10 @@ class SessionFile:
     def _block_of_kind(self, offset: int, kinds: tuple[int, ...]) -> tuple[int, bytes]:
         got = self._read_block(offset)
         if got is None or got[0] not in kinds:
-            raise SessionError(f"{self.path.name} is damaged: the {fmt.BLOCK_NAMES[kinds[0]]} block at "
-                               f"offset {offset} fails its check")
+            raise SessionError(
+                f"{self.path.name} is damaged: the {fmt.BLOCK_NAMES[kinds[0]]} block at "
+                f"offset {offset} fails its check"
+            )
         return got[0], got[1]
 
     def event_block(self, offset: int) -> tuple[int, bytes]:
@@ -212,9 +232,11 @@ class SessionFile:
         """The events of EVENTS block number `b`; kept in a small cache unless a pass over the whole
         file says not to (it would only push out what seeks reuse, and age a heap of objects)."""
         offset, _ = self.index.blocks[b]
+
         def load() -> list[Event]:
             with bulk_allocation():
                 return decode_event_block(*self.event_block(offset))
+
         return self._events.get(offset, load) if cached else load()
 
     def block_info(self, b: int) -> fmt.EventsInfo:
@@ -238,12 +260,16 @@ class SessionFile:
 
     def keyframe_raw(self, offset: int) -> bytes:
         """The msgpack'd snapshot of the keyframe at `offset`, following its delta chain."""
+
         def load() -> bytes:
             payload = self._payload(offset, fmt.KEYFRAME)
             base = fmt.keyframe_info(payload).base
             if base >= offset:
-                raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} refers forward")
+                raise SessionError(
+                    f"{self.path.name} is damaged: keyframe at {offset} refers forward"
+                )
             return fmt.keyframe_raw(payload, self.keyframe_raw(base) if base else None)
+
         return self._raw_keyframes.get(offset, load)
 
     def keyframe_model(self, n: int) -> tuple[SwarmModel, int]:
@@ -260,7 +286,9 @@ class SessionFile:
         try:
             return fmt.model_of_keyframe(snap), info.at
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise SessionError(f"{self.path.name} is damaged: keyframe at {offset} does not restore") from exc
+            raise SessionError(
+                f"{self.path.name} is damaged: keyframe at {offset} does not restore"
+            ) from exc
 
 
 def decode_event_block(kind: int, payload: bytes) -> list[Event]:

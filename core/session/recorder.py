@@ -15,24 +15,25 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import Event
 from swarmscope.core.hub.feed import READER_BYTES
-from swarmscope.core.wire.gate import DecodeStats
+from swarmscope.core.hub.hub import Hub
 from swarmscope.core.hub.intake import Intake
 from swarmscope.core.hub.latejoin import JoiningFeed, LateJoin
-from swarmscope.core.hub.hub import Hub
-from swarmscope.core.model.swarm import MAX_AGENTS, SwarmModel
 from swarmscope.core.model.reducers import MAX_NAME
+from swarmscope.core.model.swarm import MAX_AGENTS, SwarmModel
 from swarmscope.core.session.keyframer import Keyframers
 from swarmscope.core.session.message_writer import MessageWriter
-from swarmscope.core.session.writer import SessionWriter, new_header
-from swarmscope.core.wire.kept import Kept, events_kept, kept_of, without
 from swarmscope.core.session.store import new_session_path
+from swarmscope.core.session.writer import SessionWriter, new_header
+from swarmscope.core.wire.gate import DecodeStats
+from swarmscope.core.wire.kept import Kept, events_kept, kept_of, without
 
 Writer = SessionWriter | MessageWriter
 TICK_S = 0.05
@@ -40,12 +41,15 @@ TICK_S = 0.05
 so it is awake by the deadline of anything buffered meanwhile (and takes the keyframes made)."""
 KEEP = ("all", "failed")
 SAY_BEHIND = 100_000
-"""Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of folding)."""
+"""Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of
+folding)."""
 JOIN_HOLD_S = 0.5
 """How long a recorder that joined late holds what it takes in for the hub's answer (which comes in
-milliseconds from a hub whose keyframer has caught up): past it, what it holds is recorded as it came."""
+milliseconds from a hub whose keyframer has caught up): past it, what it holds is recorded as it
+came."""
 STANDING_WAIT_S = 4.0
-"""How long a late joiner's answer waits for the keyframer to fold what is written (a viewer waits 5 s)."""
+"""How long a late joiner's answer waits for the keyframer to fold what is written (a viewer waits 5
+s)."""
 MAX_RUNS = 64
 """Sessions a recorder splitting by run writes at once: a flood of made-up run ids shares the
 session of no run instead of opening a file each."""
@@ -79,7 +83,8 @@ class RecordPolicy:
 
 
 class _Track:
-    """One stream of sessions (one per run id when splitting by run): the part now, and parts so far.
+    """One stream of sessions (one per run id when splitting by run): the part now, and parts so
+    far.
 
     A part the sample leaves out has no writer, but it still ends as a kept one would, so
     the part after it gets its own draw."""
@@ -104,12 +109,21 @@ class _Track:
 
 
 class Recorder:
-    """Routes batches of events into session files; thread-safe (the hub calls it from its tap thread)."""
+    """Routes batches of events into session files; thread-safe (the hub calls it from its tap
+    thread)."""
 
-    def __init__(self, directory: Path | None = None, *, out: Path | None = None, name: str | None = None,
-                 tags: Iterable[str] = (), policy: RecordPolicy = RecordPolicy(),
-                 writer_options: dict[str, Any] | None = None, rng: random.Random | None = None,
-                 source: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        out: Path | None = None,
+        name: str | None = None,
+        tags: Iterable[str] = (),
+        policy: RecordPolicy = RecordPolicy(),
+        writer_options: dict[str, Any] | None = None,
+        rng: random.Random | None = None,
+        source: str = "",
+    ) -> None:
         if out is not None and policy.splits:
             raise ConfigError("--out names one file; rotating or splitting by run needs --dir")
         if out is None and directory is None:
@@ -136,12 +150,14 @@ class Recorder:
         self.intake: Intake | None = None
         """What the feed's intake dropped, each loss written into the session (run_feed only)."""
         self.failures = 0
-        """Passes a bug of ours cost (run_feed only; a hub counts its own); `failure` says the last."""
+        """Passes a bug of ours cost (run_feed only; a hub counts its own); `failure` says the
+        last."""
         self.failure = ""
         self._keyframers = Keyframers()
         """The one process folding keyframes for every session this recorder writes at once."""
         self._hub_said: SwarmModel | None = None
-        """The swarm as a recording hub said it stood when this recorder joined, until a session starts from it."""
+        """The swarm as a recording hub said it stood when this recorder joined, until a session
+        starts from it."""
 
     @property
     def current(self) -> list[Path]:
@@ -151,15 +167,15 @@ class Recorder:
     # -- events in ----------------------------------------------------------------------
 
     def record(self, events: list[Event]) -> None:
-        """Record events a program holds (simulated, or read from elsewhere): each session folds them
-        as it writes (SessionWriter)."""
+        """Record events a program holds (simulated, or read from elsewhere): each session folds
+        them as it writes (SessionWriter)."""
         with self._lock:
             for run, batch in self._route(events).items():
                 self._append(self._track(run), _events(batch))
 
     def record_messages(self, kept: list[Kept]) -> None:
-        """Record messages as kept (by a hub's tap, or `swarmscope record`'s feed): each session writes
-        them as they came and leaves the folding to a keyframer process (MessageWriter)."""
+        """Record messages as kept (by a hub's tap, or `swarmscope record`'s feed): each session
+        writes them as they came and leaves the folding to a keyframer process (MessageWriter)."""
         with self._lock:
             for run, batch in self._route_kept(kept).items():
                 self._append(self._track(run), _messages(batch))
@@ -189,12 +205,15 @@ class Recorder:
 
     def _learn_runs(self, events: list[Event]) -> None:
         """The run id each agent announces in its hello's tags (at most MAX_RUNS runs at once, and
-        MAX_AGENTS agents remembered: past either, an agent's events go to the session of no run)."""
+        MAX_AGENTS agents remembered: past either, an agent's events go to the session of no
+        run)."""
         for ev in events:
             if ev.kind == "hello":
                 tags = ev.data.get("tags")
                 run = tags.get("run") if isinstance(tags, dict) else None
-                if run is None or (ev.agent not in self._agent_run and len(self._agent_run) >= MAX_AGENTS):
+                if run is None or (
+                    ev.agent not in self._agent_run and len(self._agent_run) >= MAX_AGENTS
+                ):
                     continue
                 run = str(run)[:MAX_NAME]
                 if run in self._tracks or len(self._tracks) < MAX_RUNS:
@@ -221,8 +240,10 @@ class Recorder:
 
     def _rotate_due(self, track: _Track) -> bool:
         p = self.policy
-        return bool((p.rotate_bytes and track.bytes >= p.rotate_bytes) or
-                    (p.rotate_seconds and track.last_ts - track.first_ts >= p.rotate_seconds * 1e9))
+        return bool(
+            (p.rotate_bytes and track.bytes >= p.rotate_bytes)
+            or (p.rotate_seconds and track.last_ts - track.first_ts >= p.rotate_seconds * 1e9)
+        )
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -231,15 +252,22 @@ class Recorder:
         track.first_ts = track.last_ts = first_ts
         ended, track.ended = track.ended, None
         if ended is None and self._hub_said is not None:
-            ended, self._hub_said = ("", self._hub_said), None  # joined late: start as the hub said it stood
+            ended, self._hub_said = (
+                ("", self._hub_said),
+                None,
+            )  # joined late: start as the hub said it stood
         if self._rng.random() >= self.policy.sample:
             return  # and the part after starts afresh: nothing folds what this one leaves out
         name = self.name or track.run or "session"
         continues = {"continues": ended[0]} if ended and ended[0] else {}
-        header = new_header(name, self.tags, run=track.run, part=track.part, source=self.source, **continues)
+        header = new_header(
+            name, self.tags, run=track.run, part=track.part, source=self.source, **continues
+        )
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
         shared = {"keyframers": self._keyframers} if writer is MessageWriter else {}
-        track.writer = writer(path, header, start=ended[1] if ended else None, **shared, **self._writer_options)
+        track.writer = writer(
+            path, header, start=ended[1] if ended else None, **shared, **self._writer_options
+        )
 
     def _finish(self, track: _Track) -> None:
         writer, track.writer, track.open = track.writer, None, False
@@ -261,7 +289,8 @@ class Recorder:
                     track.writer.tick()
 
     def _flush_in(self) -> float:
-        """Seconds until the next flush falls due, at most TICK_S: a flush happens at its deadline."""
+        """Seconds until the next flush falls due, at most TICK_S: a flush happens at its
+        deadline."""
         with self._lock:
             due = [t.writer.flush_in() for t in self._tracks.values() if t.writer is not None]
         return min([TICK_S, *(d for d in due if d is not None)])
@@ -274,26 +303,33 @@ class Recorder:
             self._ticker.join(5)
         with self._lock:
             for track in self._tracks.values():
-                behind = track.writer.folding_behind() if isinstance(track.writer, MessageWriter) else 0
+                behind = (
+                    track.writer.folding_behind() if isinstance(track.writer, MessageWriter) else 0
+                )
                 if say is not None and behind >= SAY_BEHIND:
-                    say(f"closing {track.writer.path.name}: its keyframer has {behind:,} events left to fold")
+                    say(
+                        f"closing {track.writer.path.name}: its keyframer has {behind:,} events left to fold"
+                    )
                 self._finish(track)
         self._keyframers.close()
         return self.kept
 
     # -- sources ------------------------------------------------------------------------------
 
-    def start_ticker(self) -> "Recorder":
+    def start_ticker(self) -> Recorder:
         """Flush on time from a thread of our own (for a source that does not call tick())."""
+
         def run() -> None:
             while not self._stop.wait(self._flush_in()):
                 self.tick()
+
         self._ticker = threading.Thread(target=run, name="swarmscope-recorder-tick", daemon=True)
         self._ticker.start()
         return self
 
-    def attach(self, hub: Hub) -> "Recorder":
-        """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as it stands."""
+    def attach(self, hub: Hub) -> Recorder:
+        """Record everything `hub` passes, from its tap thread, and give late joiners the swarm as
+        it stands."""
         hub.add_listener(self.record_messages)
         hub.serve_state(self.standing)
         return self.start_ticker()
@@ -308,20 +344,34 @@ class Recorder:
                 return (writer.model_now(), writer.path) if writer is not None else (None, None)
             writer.flush()
             written = writer.events
-        return writer.keyframer.model(written, STANDING_WAIT_S), writer.path  # the lock is the tap's meanwhile
+        return writer.keyframer.model(
+            written, STANDING_WAIT_S
+        ), writer.path  # the lock is the tap's meanwhile
 
     def _only_writer(self) -> Writer | None:
         writers = [t.writer for t in self._tracks.values() if t.writer is not None]
         return writers[0] if len(writers) == 1 else None
 
-    def run_feed(self, endpoint: str, stop: Callable[[], bool], on_ready: Callable[[], None] | None = None,
-                 history: str | None = None) -> None:
-        """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns it away.
-        A recording hub is asked how the swarm stood (`history`, default next to `endpoint`, see
-        history.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the first session starts
-        from the answer and leaves out what it holds."""
-        with JoiningFeed(endpoint, history, monitor=f"recorder-{id(self)}", hold=False,
-                         ask=not self.policy.split_by_run, intake=READER_BYTES, who=self.source or "the recorder") as feed:
+    def run_feed(
+        self,
+        endpoint: str,
+        stop: Callable[[], bool],
+        on_ready: Callable[[], None] | None = None,
+        history: str | None = None,
+    ) -> None:
+        """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns
+        it away. A recording hub is asked how the swarm stood (`history`, default next to
+        `endpoint`, see history.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the
+        first session starts from the answer and leaves out what it holds."""
+        with JoiningFeed(
+            endpoint,
+            history,
+            monitor=f"recorder-{id(self)}",
+            hold=False,
+            ask=not self.policy.split_by_run,
+            intake=READER_BYTES,
+            who=self.source or "the recorder",
+        ) as feed:
             self.feed, self.intake = feed.stats, feed.intake
             if on_ready:
                 on_ready()
@@ -344,9 +394,9 @@ class Recorder:
                 self.tick()
 
     def _after_answer(self, join: LateJoin, held: list[Kept], since: float) -> list[Kept] | None:
-        """What of `held` to record once the hub's answer is in (the first session starts from it, and
-        what it holds is left out), or once it will not be (later than JOIN_HOLD_S, or none): all of
-        it, nothing left out. None while the answer may still come."""
+        """What of `held` to record once the hub's answer is in (the first session starts from it,
+        and what it holds is left out), or once it will not be (later than JOIN_HOLD_S, or none):
+        all of it, nothing left out. None while the answer may still come."""
         model = join.answer()
         if model is not None and not self._tracks:
             self._hub_said = model
@@ -385,7 +435,13 @@ def _events(events: list[Event]) -> _Batch:
 
 
 def _messages(kept: list[Kept]) -> _Batch:
-    return _Batch(kept, sum(k.count for k in kept), kept[0].first_ts, max(k.max_ts for k in kept), MessageWriter)
+    return _Batch(
+        kept,
+        sum(k.count for k in kept),
+        kept[0].first_ts,
+        max(k.max_ts for k in kept),
+        MessageWriter,
+    )
 
 
 def _check_writable(folder: Path) -> None:
@@ -393,6 +449,10 @@ def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot record into {folder}: {exc.strerror}; choose another --out or --dir") from exc
+        raise ConfigError(
+            f"cannot record into {folder}: {exc.strerror}; choose another --out or --dir"
+        ) from exc
     if not os.access(folder, os.W_OK):
-        raise ConfigError(f"cannot record into {folder}: not writable; choose another --out or --dir")
+        raise ConfigError(
+            f"cannot record into {folder}: not writable; choose another --out or --dir"
+        )

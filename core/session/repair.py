@@ -23,19 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session import format as fmt
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.summary import summarize
 
 
 def unclosed_note(meta: dict) -> str | None:
-    """What to say of a file its recorder did not close (a crash, a damaged end), wherever it is shown."""
+    """What to say of a file its recorder did not close (a crash, a damaged end), wherever it is
+    shown."""
     if meta["closed"]:
         return None
-    return (f"not closed cleanly ({meta['damage'] or 'no end block'}); "
-            f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end")
+    return (
+        f"not closed cleanly ({meta['damage'] or 'no end block'}); "
+        f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end"
+    )
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
         f = SessionFile(path)
         try:
             if f.end_offset is None:  # set with the summary, from a cleanly closed file's END
-                raise SessionError(f"{Path(path).name} is not closed (still being written, or crashed: "
-                                   "`swarmscope sessions repair` closes it)")
+                raise SessionError(
+                    f"{Path(path).name} is not closed (still being written, or crashed: "
+                    "`swarmscope sessions repair` closes it)"
+                )
             index, summary, cut = f.index, f.summary, f.end_offset
         finally:
             f.close()
@@ -80,7 +85,8 @@ def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
 
 
 def _end_at(out: BinaryIO, cut: int, blocks: bytes, index: fmt.SessionIndex, summary: dict) -> None:
-    """Cut the file at `cut`, then write `blocks`, an END block and the trailer, through to the disk."""
+    """Cut the file at `cut`, then write `blocks`, an END block and the trailer, through to the
+    disk."""
     out.truncate(cut)
     out.seek(cut)
     end = cut + len(blocks)
@@ -90,7 +96,8 @@ def _end_at(out: BinaryIO, cut: int, blocks: bytes, index: fmt.SessionIndex, sum
 
 
 def _replay_good_blocks(f: SessionFile) -> tuple[fmt.SessionIndex, SwarmModel, int | None, int]:
-    """The index cut at the first block that does not decode, the model and first time there, and where to cut."""
+    """The index cut at the first block that does not decode, the model and first time there, and
+    where to cut."""
     try:
         model, _ = f.keyframe_model(0)  # where the session it continues left off, if it does
     except SessionError:  # that keyframe is damaged too: the counts come from the events alone

@@ -1,4 +1,5 @@
-"""Retention: which sessions a cleanup removes, decided by a pure function of the catalog and a clock.
+"""Retention: which sessions a cleanup removes, decided by a pure function of the catalog and a
+clock.
 
 Rules, in order: anything older than `max_age_s` goes; then only the newest
 `max_count` stay; then the oldest go until the total is within `max_bytes`.
@@ -31,14 +32,22 @@ class Retention:
         )
 
 
-def plan_cleanup(entries: list[dict[str, Any]], rules: Retention, now_ns: int) -> list[dict[str, Any]]:
-    """The entries to remove, oldest first. `entries` are catalog rows (started, bytes, outcome, tags, ...)."""
-    candidates = sorted((e for e in entries if not rules.protects(e, now_ns)),
-                        key=lambda e: e["started"] or 0, reverse=True)
+def plan_cleanup(
+    entries: list[dict[str, Any]], rules: Retention, now_ns: int
+) -> list[dict[str, Any]]:
+    """The entries to remove, oldest first. `entries` are catalog rows (started, bytes, outcome,
+    tags, ...)."""
+    candidates = sorted(
+        (e for e in entries if not rules.protects(e, now_ns)),
+        key=lambda e: e["started"] or 0,
+        reverse=True,
+    )
     doomed: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     for e in candidates:
-        too_old = rules.max_age_s is not None and now_ns - (e["started"] or 0) > rules.max_age_s * 1e9
+        too_old = (
+            rules.max_age_s is not None and now_ns - (e["started"] or 0) > rules.max_age_s * 1e9
+        )
         too_many = rules.max_count is not None and len(kept) >= rules.max_count
         (doomed if too_old or too_many else kept).append(e)
     if rules.max_bytes is not None:

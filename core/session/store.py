@@ -19,7 +19,6 @@ from swarmscope.core.session.format import SUFFIX
 from swarmscope.core.session.reader import SessionFile
 
 
-
 def sessions_dir(override: str | Path | None = None) -> Path:
     return home_dir("sessions", override)
 
@@ -31,7 +30,9 @@ def session_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix == SUFFIX and p.is_file())
 
 
-def new_session_path(directory: Path, name: str, session_id: str, started_ns: int | None = None) -> Path:
+def new_session_path(
+    directory: Path, name: str, session_id: str, started_ns: int | None = None
+) -> Path:
     """`20260101-120000-NAME-ID8.swarm`: sorts by time, reads at a glance, never collides."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime((started_ns or time.time_ns()) / 1e9))
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:60] or "session"
@@ -50,11 +51,15 @@ def resolve(ref: str, directory: Path) -> Path:
     if os.sep in ref or ref.endswith(SUFFIX):
         raise SessionError(f"no session file {ref}")
     files = session_files(directory)
-    matches = [p for p in files if ref in p.name] or [p for p in files if _header_id(p).startswith(ref)]
+    matches = [p for p in files if ref in p.name] or [
+        p for p in files if _header_id(p).startswith(ref)
+    ]
     if not matches:
         raise SessionError(f"no session {ref!r} in {directory} (see: swarmscope sessions list)")
     if len(matches) > 1:
-        raise SessionError(f"{ref!r} matches {len(matches)} sessions in {directory}; give more of the id")
+        raise SessionError(
+            f"{ref!r} matches {len(matches)} sessions in {directory}; give more of the id"
+        )
     return matches[0]
 
 

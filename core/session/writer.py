@@ -25,14 +25,15 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from swarmscope.core.session import format as fmt
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
-from swarmscope.core.session.keyframes import KEYFRAME_EVERY, KEYFRAME_SECONDS, Keyframing
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.session import format as fmt
+from swarmscope.core.session.keyframes import KEYFRAME_EVERY, KEYFRAME_SECONDS, Keyframing
 from swarmscope.core.session.summary import summarize
 
 BLOCK_EVENTS = 1024
@@ -44,16 +45,26 @@ disk within 100 ms of being emitted, all a kill -9 can take."""
 def new_header(name: str | None = None, tags: Iterable[str] = (), **extra: Any) -> dict[str, Any]:
     """The HEADER block's fields for a session starting now."""
     return {
-        "id": uuid.uuid4().hex, "name": name or "session", "started": time.time_ns(),
-        "host": socket.gethostname(), "tags": list(tags), "pid": os.getpid(), **extra,
+        "id": uuid.uuid4().hex,
+        "name": name or "session",
+        "started": time.time_ns(),
+        "host": socket.gethostname(),
+        "tags": list(tags),
+        "pid": os.getpid(),
+        **extra,
     }
 
 
 class BlockAppender:
     """A new session file, a whole block per write(2), and the index its clean close writes."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any] | None, flush_interval: float,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        header: dict[str, Any] | None,
+        flush_interval: float,
+        clock: Callable[[], float],
+    ) -> None:
         self.path = Path(path)
         self.flush_interval, self._clock = flush_interval, clock
         self._buffer: list = []
@@ -80,7 +91,9 @@ class BlockAppender:
 
     def flush_in(self) -> float | None:
         """Seconds until what is buffered is due (0 if it is), None if nothing is."""
-        return max(0.0, self._oldest + self.flush_interval - self._clock()) if self._buffer else None
+        return (
+            max(0.0, self._oldest + self.flush_interval - self._clock()) if self._buffer else None
+        )
 
     @property
     def clock(self) -> int:
@@ -107,7 +120,8 @@ class BlockAppender:
         self.closed = True
 
     def abandon(self) -> None:
-        """Close the file without an END block and delete it (a session a policy chose not to keep)."""
+        """Close the file without an END block and delete it (a session a policy chose not to
+        keep)."""
         if not self.closed:
             os.close(self._fd)
             self.closed = True
@@ -115,7 +129,9 @@ class BlockAppender:
 
     def _write_block(self, kind: int, payload: bytes) -> int:
         if len(payload) > fmt.MAX_BLOCK_BYTES:
-            raise SessionError(f"a {fmt.BLOCK_NAMES[kind]} block of {len(payload)} bytes is over the format's limit")
+            raise SessionError(
+                f"a {fmt.BLOCK_NAMES[kind]} block of {len(payload)} bytes is over the format's limit"
+            )
         offset = self.bytes
         self._write(fmt.frame(kind, payload))
         return offset
@@ -124,17 +140,25 @@ class BlockAppender:
         """One write(2) per block: what the OS has survives a kill -9 of this process."""
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         self.bytes += len(data)
 
 
 class SessionWriter(BlockAppender):
     """Appends events to a new session file; `close()` writes the index, summary and trailer."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any] | None = None, *,
-                 block_events: int = BLOCK_EVENTS, keyframe_every: int = KEYFRAME_EVERY,
-                 keyframe_seconds: float = KEYFRAME_SECONDS, flush_interval: float = FLUSH_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic, start: SwarmModel | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        header: dict[str, Any] | None = None,
+        *,
+        block_events: int = BLOCK_EVENTS,
+        keyframe_every: int = KEYFRAME_EVERY,
+        keyframe_seconds: float = KEYFRAME_SECONDS,
+        flush_interval: float = FLUSH_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+        start: SwarmModel | None = None,
+    ) -> None:
         """`start`: the swarm as it stood when this session began (the model of the session it
         continues), written as a keyframe at event 0; None for a swarm seen from its start."""
         super().__init__(path, header, flush_interval, clock)
@@ -185,11 +209,13 @@ class SessionWriter(BlockAppender):
             room = min(self.block_events, self.frames.room())
             if whole_blocks and len(buffer) - start < room:
                 break
-            chunk = buffer[start:start + room]
+            chunk = buffer[start : start + room]
             start += len(chunk)
             before = self.clock
             self.frames.fold(chunk)
-            self._write_events(fmt.EVENTS, fmt.encode_events(self.frames.folded - len(chunk), chunk, before)[0])
+            self._write_events(
+                fmt.EVENTS, fmt.encode_events(self.frames.folded - len(chunk), chunk, before)[0]
+            )
             if self.frames.due():
                 self._write_keyframe(*self.frames.keyframe())
         self._buffer = buffer[start:]
@@ -220,7 +246,7 @@ class SessionWriter(BlockAppender):
     def summary(self) -> dict[str, Any]:
         return summarize(self.model, self.frames.first_ts)
 
-    def __enter__(self) -> "SessionWriter":
+    def __enter__(self) -> SessionWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -31,7 +31,8 @@ def check_endpoint(endpoint: str, what: str = "endpoint") -> str:
 
 
 def agent_endpoint(endpoint: str | None) -> str:
-    """The endpoint an agent publishes to: the argument, else $SWARMSCOPE_ENDPOINT, else the default."""
+    """The endpoint an agent publishes to: the argument, else $SWARMSCOPE_ENDPOINT, else the
+    default."""
     return check_endpoint(endpoint or os.environ.get(ENV_ENDPOINT) or DEFAULT_IN)
 
 
@@ -39,7 +40,7 @@ def is_loopback(endpoint: str) -> bool:
     """True when a bind address cannot be reached from another host."""
     if not endpoint.startswith("tcp://"):
         return True
-    host = endpoint[len("tcp://"):].rsplit(":", 1)[0]
+    host = endpoint[len("tcp://") :].rsplit(":", 1)[0]
     return host.startswith(_LOOPBACK)
 
 
@@ -50,7 +51,7 @@ def ipc_in_use(endpoint: str) -> bool:
     is a plain connection: the hub there counts it as one dropped before its handshake."""
     if not endpoint.startswith("ipc://"):
         return False
-    path = endpoint[len("ipc://"):]
+    path = endpoint[len("ipc://") :]
     if path.startswith("@"):  # Linux's abstract namespace: ZeroMQ's own bind refuses a taken name
         return False
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -62,7 +63,8 @@ def ipc_in_use(endpoint: str) -> bool:
 
 
 def bind(sock: zmq.Socket, endpoint: str) -> str | None:
-    """Bind `sock`, or say why it cannot be (an ipc path another process listens on, a taken port)."""
+    """Bind `sock`, or say why it cannot be (an ipc path another process listens on, a taken
+    port)."""
     if ipc_in_use(endpoint):
         return "another process is listening there"
     try:

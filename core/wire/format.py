@@ -40,7 +40,8 @@ MAX_BATCH_EVENTS = 100_000
 MAX_AGENT_LEN = 256
 MAX_KIND_LEN = 64
 MAX_KIND_TABLE = 128
-"""Distinct kinds one 2.x message may name (an Emitter's batch names a dozen at most): more go as rows."""
+"""Distinct kinds one 2.x message may name (an Emitter's batch names a dozen at most): more go as
+rows."""
 
 
 def message(events: list) -> list:
@@ -53,8 +54,9 @@ def message(events: list) -> list:
     if agents.count(agents[0]) != n or incs.count(incs[0]) != n:
         return [WIRE_VERSION, events]
     if not all(map(lt, seqs, seqs[1:])):
-        # One agent's threads (or its heartbeat, from the flusher) numbered two events and queued them
-        # a moment out of order: a viewer would count a gap. In seq order they are as they were emitted.
+        # One agent's threads (or its heartbeat, from the flusher) numbered two events and queued
+        # them a moment out of order: a viewer would count a gap. In seq order they are as they were
+        # emitted.
         events = sorted(events, key=_SEQ)
         ts, agents, seqs, kinds, datas, incs = zip(*events)
         if not all(map(lt, seqs, seqs[1:])):
@@ -64,8 +66,19 @@ def message(events: list) -> list:
         return [WIRE_VERSION, events]
     index = {kind: k for k, kind in enumerate(table)}
     holes = seqs[-1] - seqs[0] + 1 != n
-    return [COLUMNS_VERSION, agents[0], incs[0], seqs[0], seqs[-1], n, list(ts), table,
-            list(map(index.__getitem__, kinds)), list(datas), list(seqs) if holes else None]
+    return [
+        COLUMNS_VERSION,
+        agents[0],
+        incs[0],
+        seqs[0],
+        seqs[-1],
+        n,
+        list(ts),
+        table,
+        list(map(index.__getitem__, kinds)),
+        list(datas),
+        list(seqs) if holes else None,
+    ]
 
 
 _SEQ = itemgetter(2)

@@ -41,12 +41,20 @@ import msgpack
 
 from swarmscope.core.errors import WireError
 from swarmscope.core.events import KINDS, Event
-from swarmscope.core.wire.format import (COLUMNS_VERSION, MAX_AGENT_LEN, MAX_BATCH_EVENTS, MAX_KIND_LEN, MAX_KIND_TABLE,
-                   MAX_MESSAGE_BYTES, TOPIC_EVENTS)
+from swarmscope.core.wire.format import (
+    COLUMNS_VERSION,
+    MAX_AGENT_LEN,
+    MAX_BATCH_EVENTS,
+    MAX_KIND_LEN,
+    MAX_KIND_TABLE,
+    MAX_MESSAGE_BYTES,
+    TOPIC_EVENTS,
+)
 
 MAX_DEPTH = 32
 """How deep an event's data may nest (its own map is level 1): deep enough for any state an agent
-keeps, shallow enough for every recursive walk (msgpack packs 511 levels, Python recurses ~1,000)."""
+keeps, shallow enough for every recursive walk (msgpack packs 511 levels, Python recurses
+~1,000)."""
 MAX_MAP_LEN = 10_000
 MAX_STR_LEN = 1024 * 1024
 INT63 = 1 << 63
@@ -54,16 +62,17 @@ INT63 = 1 << 63
 INT64 = 1 << 64
 """Incarnations are below this: any unsigned 64-bit id."""
 STACK = 1024
-"""Containers deep msgpack's C unpacker goes before it refuses (a build constant; a test checks it)."""
+"""Containers deep msgpack's C unpacker goes before it refuses (a build constant; a test checks
+it)."""
 
 WANT = {
     "envelope": "two frames: the topic 'ev', then the payload",
     "size": f"at most {MAX_MESSAGE_BYTES:,} bytes",
     "msgpack": "one msgpack value within the limits (maps keyed by text, no binary or ext, "
-               f"arrays of at most {MAX_BATCH_EVENTS:,} items, text of at most {MAX_STR_LEN:,} bytes)",
+    f"arrays of at most {MAX_BATCH_EVENTS:,} items, text of at most {MAX_STR_LEN:,} bytes)",
     "nesting": f"at most {STACK} levels, msgpack's own limit (an event's data past {MAX_DEPTH} is marked)",
     "shape": "an array: [version, agent, inc, first, last, count, ts, kinds, kind indices, data, seqs] "
-             "(2.x), or [version, events] (1.x)",
+    "(2.x), or [version, events] (1.x)",
     "version": "an integer 1000 * major + minor, major 1 or 2",
     "agent": f"text of 1 to {MAX_AGENT_LEN} characters",
     "inc": "an integer from 0 to 2**64 - 1",
@@ -71,7 +80,7 @@ WANT = {
     "count": f"1 to {MAX_BATCH_EVENTS:,} events, as many as every column holds",
     "ts": "integer nanoseconds since 1970, from 0 to 2**63 - 1 (a float is taken if it is finite)",
     "kind": f"text of 1 to {MAX_KIND_LEN} characters; a 2.x table of at most {MAX_KIND_TABLE} kinds, "
-            "indexed from 0",
+    "indexed from 0",
     "data": "an array with one map per event",
     "event": "an array [ts, agent, seq, kind, data, inc] (inc may be left out)",
 }
@@ -97,10 +106,18 @@ class BatchHead(NamedTuple):
     count: int
 
 
-# -- reading -----------------------------------------------------------------------------------------
+# -- reading
+# -----------------------------------------------------------------------------------------
 
-LIMITS = dict(max_array_len=MAX_BATCH_EVENTS, max_map_len=MAX_MAP_LEN, max_str_len=MAX_STR_LEN,
-              max_bin_len=0, max_ext_len=0, strict_map_key=True, unicode_errors="replace")
+LIMITS = dict(
+    max_array_len=MAX_BATCH_EVENTS,
+    max_map_len=MAX_MAP_LEN,
+    max_str_len=MAX_STR_LEN,
+    max_bin_len=0,
+    max_ext_len=0,
+    strict_map_key=True,
+    unicode_errors="replace",
+)
 """How a message is read first: any binary value, or a map key that is not text, fails it (and the
 message is read again with SLOW_LIMITS, to find the field or the events at fault)."""
 SLOW_LIMITS = {**LIMITS, "max_bin_len": MAX_STR_LEN}
@@ -141,10 +158,13 @@ def within_depth(packed: bytes, allowed: int) -> bool:
     return True
 
 
-def read_columns(payload: bytes, limits: dict, items: bool) -> tuple[Columns, list[bytes] | None] | None:
-    """A 2.x message's head and columns read one field at a time and checked, its data column stepped
-    over in C (not built): with `items`, each event's data as its own bytes. None for a 1.x message.
-    Refused for a field that fails; msgpack's own errors (MSGPACK_ERRORS) are the caller's."""
+def read_columns(
+    payload: bytes, limits: dict, items: bool
+) -> tuple[Columns, list[bytes] | None] | None:
+    """A 2.x message's head and columns read one field at a time and checked, its data column
+    stepped over in C (not built): with `items`, each event's data as its own bytes. None for a 1.x
+    message. Refused for a field that fails; msgpack's own errors (MSGPACK_ERRORS) are the
+    caller's."""
     reader = msgpack.Unpacker(max_buffer_size=len(payload) + 1, **limits)
     reader.feed(payload)
     fields = reader.read_array_header()
@@ -185,13 +205,16 @@ def _items(reader: msgpack.Unpacker, payload: bytes) -> tuple[int, list[bytes]]:
     for _ in range(n):
         start = reader.tell()
         reader.skip()
-        spans.append(payload[start:reader.tell()])
+        spans.append(payload[start : reader.tell()])
     return n, spans
 
 
-def _column(reader: msgpack.Unpacker, payload: bytes, field: str, count: int, table: bool = False) -> list:
-    """A column, once its header says it is as long as it must be (a kind table: at most MAX_KIND_TABLE
-    and `count`): a message that says 100,000 kinds costs a look at a header, not 100,000 strings."""
+def _column(
+    reader: msgpack.Unpacker, payload: bytes, field: str, count: int, table: bool = False
+) -> list:
+    """A column, once its header says it is as long as it must be (a kind table: at most
+    MAX_KIND_TABLE and `count`): a message that says 100,000 kinds costs a look at a header, not
+    100,000 strings."""
     n = _array_len(payload, reader.tell(), field)
     if table and not 0 < n <= min(count, MAX_KIND_TABLE):
         raise Refused("kind", f"a table of {n} for {count} events")
@@ -209,11 +232,13 @@ def _array_len(payload: bytes, at: int, field: str) -> int:
     if head in (0xDC, 0xDD):
         size = 2 if head == 0xDC else 4
         if at + 1 + size <= len(payload):
-            return int.from_bytes(payload[at + 1:at + 1 + size], "big")
+            return int.from_bytes(payload[at + 1 : at + 1 + size], "big")
     raise Refused(field, "a column that is not an array")
 
 
-# -- messages ---------------------------------------------------------------------------------------
+# -- messages
+# ---------------------------------------------------------------------------------------
+
 
 def decode(payload: bytes, marks: Counter | None = None) -> list[Event]:
     """The events of a message that passes the gate; Refused otherwise. Events whose data fails
@@ -269,7 +294,8 @@ def _item(packed: bytes, marks: Counter | None) -> Any:
 
 
 def events_of(msg: Any, clean: bool, marks: Counter | None = None) -> list[Event]:
-    """The events of an unpacked message (see decode); `clean`: read in one call and within depth."""
+    """The events of an unpacked message (see decode); `clean`: read in one call and within
+    depth."""
     if type(msg) is not list or len(msg) < 2:
         raise Refused("shape", _held(msg))
     if version_major(msg[0]) == 1:
@@ -282,8 +308,13 @@ def _events(cols: Columns, datas: list) -> list[Event]:
     n = cols.count
     names = list(map(cols.table.__getitem__, cols.kinds))
     numbers = range(cols.first, cols.first + n) if cols.seqs is None else cols.seqs
-    return list(map(tuple.__new__, repeat(Event, n),
-                    zip(cols.ts, repeat(cols.agent, n), numbers, names, datas, repeat(cols.inc, n))))
+    return list(
+        map(
+            tuple.__new__,
+            repeat(Event, n),
+            zip(cols.ts, repeat(cols.agent, n), numbers, names, datas, repeat(cols.inc, n)),
+        )
+    )
 
 
 def version_major(version: Any) -> int:
@@ -313,7 +344,8 @@ class Columns(NamedTuple):
 
 
 def columns(msg: list) -> Columns:
-    """Every field of a 2.x message but its data column, checked; Refused at the first that fails."""
+    """Every field of a 2.x message but its data column, checked; Refused at the first that
+    fails."""
     if len(msg) < 11:
         raise Refused("shape", f"a 2.x message of {len(msg)} fields")
     _, agent, inc, first, last, count, ts, table, kinds, datas, seqs = msg[:11]
@@ -339,8 +371,17 @@ def check_count(count: Any, ts: Any, kinds: Any, seqs: Any, datas: int) -> None:
         raise Refused("count", f"{count} in the head, {datas} in the data column")
 
 
-def checked_columns(agent: Any, inc: Any, first: Any, last: Any, count: int, ts: list, table: Any,
-                    kinds: list, seqs: Any) -> Columns:
+def checked_columns(
+    agent: Any,
+    inc: Any,
+    first: Any,
+    last: Any,
+    count: int,
+    ts: list,
+    table: Any,
+    kinds: list,
+    seqs: Any,
+) -> Columns:
     """A 2.x message's head and columns, once their lengths agree (check_count)."""
     check_agent(agent)
     check_inc(inc)
@@ -403,7 +444,8 @@ def _good_name(name: Any, limit: int) -> bool:
 MAX_KNOWN_KINDS = 4096
 _KNOWN_KINDS: set[str] = set(KINDS)
 """Kind names checked already (agents send the same few again and again): a set lookup in C instead
-of a check per name. Bounded: past MAX_KNOWN_KINDS names, new ones are checked each time they come."""
+of a check per name. Bounded: past MAX_KNOWN_KINDS names, new ones are checked each time they
+come."""
 
 
 @lru_cache(maxsize=MAX_KIND_TABLE)
@@ -426,7 +468,8 @@ def _check_seqs(first: Any, last: Any, count: int, seqs: Any) -> None:
 
 
 def _rows(rows: Any, clean: bool, marks: Counter | None) -> list[Event]:
-    """The events of a 1.x message: any agents, each event a row; refused whole if one row is bad."""
+    """The events of a 1.x message: any agents, each event a row; refused whole if one row is
+    bad."""
     if type(rows) is not list:
         raise Refused("shape", f"events that are {_held(rows)}")
     if not 0 < len(rows) <= MAX_BATCH_EVENTS:
@@ -440,13 +483,19 @@ def _rows(rows: Any, clean: bool, marks: Counter | None) -> list[Event]:
     for agent in set(agents) if set(map(type, agents)) <= _ONLY_STR else agents:
         check_agent(agent)
     if not (set(map(type, seqs)) <= _ONLY_INT and min(seqs) >= 0 and max(seqs) < INT63):
-        raise Refused("seq", _held(next((s for s in seqs if type(s) is not int or not 0 <= s < INT63))))
-    if not (set(map(type, kinds)) <= _ONLY_STR and all(_good_name(k, MAX_KIND_LEN) for k in set(kinds))):
+        raise Refused(
+            "seq", _held(next(s for s in seqs if type(s) is not int or not 0 <= s < INT63))
+        )
+    if not (
+        set(map(type, kinds)) <= _ONLY_STR and all(_good_name(k, MAX_KIND_LEN) for k in set(kinds))
+    ):
         raise Refused("kind", _held(next(k for k in kinds if not _good_name(k, MAX_KIND_LEN))))
     for inc in set(incs) if set(map(type, incs)) <= _ONLY_INT else incs:
         check_inc(inc)
     datas = gated(datas, len(rows), clean, marks)
-    return list(map(tuple.__new__, repeat(Event, len(rows)), zip(ts, agents, seqs, kinds, datas, incs)))
+    return list(
+        map(tuple.__new__, repeat(Event, len(rows)), zip(ts, agents, seqs, kinds, datas, incs))
+    )
 
 
 def _six_fields(row: list) -> list:
@@ -462,11 +511,16 @@ def _held(value: Any) -> str:
     if type(value) in (int, float, bool) or value is None:
         return f"{kind} {value}" if value is not None else "nil"
     if type(value) is str:
-        return f"text of {len(value)} characters" if len(value) > 40 or not value else f"text {value!r}"
+        return (
+            f"text of {len(value)} characters"
+            if len(value) > 40 or not value
+            else f"text {value!r}"
+        )
     return kind if type(value) is not list else f"an array of {len(value)}"
 
 
 # -- data -----------------------------------------------------------------------------------------
+
 
 def gated(datas: Any, count: int, clean: bool, marks: Counter | None) -> list:
     """Each event's data as the data gate passes it: its map, or `{"unreadable": why}`."""
@@ -512,7 +566,9 @@ def data_fault(data: Any, clean: bool = False) -> str | None:
     return None
 
 
-# -- counting -----------------------------------------------------------------------------------------
+# -- counting
+# -----------------------------------------------------------------------------------------
+
 
 class DecodeStats:
     """What a reader of a feed took in and turned away, for its status line: messages, events,
@@ -542,7 +598,11 @@ class DecodeStats:
         """Count one message in; False (and refused) unless it is two frames, topic first."""
         self.messages += 1
         if len(frames) != 2 or frames[0] != TOPIC_EVENTS:
-            self.refuse(Refused("envelope", f"{len(frames)} frames" if len(frames) != 2 else "another topic"))
+            self.refuse(
+                Refused(
+                    "envelope", f"{len(frames)} frames" if len(frames) != 2 else "another topic"
+                )
+            )
             return False
         return True
 
@@ -560,16 +620,24 @@ class DecodeStats:
 
     def why(self) -> str:
         """The refusals in a few words, most frequent first: `3 ts (ts: float inf, want ...)`."""
-        return "; ".join(f"{n:,} {self.said.get(field, field)}" for field, n in self.refused.most_common())
+        return "; ".join(
+            f"{n:,} {self.said.get(field, field)}" for field, n in self.refused.most_common()
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"messages": self.messages, "events": self.events, "refused": dict(self.refused),
-                "refusals": dict(self.said), "unreadable_data": dict(self.marked)}
+        return {
+            "messages": self.messages,
+            "events": self.events,
+            "refused": dict(self.refused),
+            "refusals": dict(self.said),
+            "unreadable_data": dict(self.marked),
+        }
 
 
 def columns_head(payload: bytes) -> BatchHead | None:
-    """A 2.x message's head read without the rest (agent, inc, first, last, count), when it is one the
-    gate would pass; None otherwise. For counting what is dropped unread: never a verdict on the rest."""
+    """A 2.x message's head read without the rest (agent, inc, first, last, count), when it is one
+    the gate would pass; None otherwise. For counting what is dropped unread: never a verdict on the
+    rest."""
     reader = msgpack.Unpacker(max_buffer_size=len(payload) + 1, **LIMITS)
     reader.feed(payload)
     try:
@@ -580,7 +648,10 @@ def columns_head(payload: bytes) -> BatchHead | None:
         check_inc(inc)
     except (ValueError, TypeError, msgpack.OutOfData, Refused):
         return None
-    if not (type(first) is type(last) is type(count) is int and 0 <= first <= last < INT63
-            and 0 < count <= min(MAX_BATCH_EVENTS, last - first + 1)):
+    if not (
+        type(first) is type(last) is type(count) is int
+        and 0 <= first <= last < INT63
+        and 0 < count <= min(MAX_BATCH_EVENTS, last - first + 1)
+    ):
         return None
     return BatchHead(agent, inc, first, last, count)

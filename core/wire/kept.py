@@ -15,12 +15,22 @@ same gate, which marks an event whose data fails it (gate.py) alike.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from swarmscope.core.events import Event
 from swarmscope.core.model.sequence import LOST
-from swarmscope.core.wire.gate import LIMITS, MSGPACK_ERRORS, BatchHead, DecodeStats, Refused, check_size, decode, read_columns
 from swarmscope.core.wire.format import encode_batch
+from swarmscope.core.wire.gate import (
+    LIMITS,
+    MSGPACK_ERRORS,
+    BatchHead,
+    DecodeStats,
+    Refused,
+    check_size,
+    decode,
+    read_columns,
+)
 
 
 class Kept(NamedTuple):
@@ -57,8 +67,17 @@ def keep(payload: bytes) -> Kept:
     cols, _ = got
     table, kinds = cols.table, cols.kinds
     head = cols.head if LOST not in table else None
-    return Kept(payload, cols.count, cols.ts[0], max(cols.ts), _kind_count(table, kinds, "error"),
-                _kind_count(table, kinds, "checkpoint"), head, "hello" in table, None)
+    return Kept(
+        payload,
+        cols.count,
+        cols.ts[0],
+        max(cols.ts),
+        _kind_count(table, kinds, "error"),
+        _kind_count(table, kinds, "checkpoint"),
+        head,
+        "hello" in table,
+        None,
+    )
 
 
 def _refusal(payload: bytes) -> Refused:
@@ -67,7 +86,9 @@ def _refusal(payload: bytes) -> Refused:
         decode(payload)
     except Refused as exc:
         return exc
-    return Refused("msgpack", "a message only a full decode reads")  # never seen: keep steps where decode reads
+    return Refused(
+        "msgpack", "a message only a full decode reads"
+    )  # never seen: keep steps where decode reads
 
 
 def _kind_count(table: list, kinds: list, name: str) -> int:
@@ -78,8 +99,17 @@ def _kept_rows(payload: bytes) -> Kept:
     events = decode(payload)
     ts = [ev.ts for ev in events]
     kinds = [ev.kind for ev in events]
-    return Kept(payload, len(events), ts[0], max(ts), kinds.count("error"), kinds.count("checkpoint"), None,
-                "hello" in kinds, events)
+    return Kept(
+        payload,
+        len(events),
+        ts[0],
+        max(ts),
+        kinds.count("error"),
+        kinds.count("checkpoint"),
+        None,
+        "hello" in kinds,
+        events,
+    )
 
 
 def events_kept(kept: Kept) -> list[Event]:

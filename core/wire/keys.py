@@ -17,10 +17,10 @@ from the environment, so every process it starts inherits them:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import zmq
 import zmq.auth
@@ -41,7 +41,8 @@ def keys_dir(override: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Curve:
-    """One socket's CURVE credentials. `server` is the hub's public key; None makes the socket the server."""
+    """One socket's CURVE credentials. `server` is the hub's public key; None makes the socket the
+    server."""
 
     public: bytes
     secret: bytes
@@ -58,11 +59,16 @@ class Curve:
 
 
 def create_keys(directory: Path, name: str) -> tuple[Path, Path]:
-    """A new key pair `name` in `directory`: (public file, secret file, readable by its owner only)."""
+    """A new key pair `name` in `directory`: (public file, secret file, readable by its owner
+    only)."""
     if not name or "/" in name or name.startswith("."):
-        raise ConfigError(f"{name!r} is not a key name: use letters, digits, - and _ (e.g. agent-host-1)")
+        raise ConfigError(
+            f"{name!r} is not a key name: use letters, digits, - and _ (e.g. agent-host-1)"
+        )
     if (directory / f"{name}.key_secret").exists():
-        raise ConfigError(f"a key named {name} already exists in {directory}: choose another name, or delete it first")
+        raise ConfigError(
+            f"a key named {name} already exists in {directory}: choose another name, or delete it first"
+        )
     with _writing(directory):
         directory.mkdir(parents=True, exist_ok=True)
         public, secret = zmq.auth.create_certificates(directory, name)
@@ -76,8 +82,10 @@ def _writing(directory: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise ConfigError(f"cannot write keys in {directory}: {exc.strerror}; choose another folder "
-                          "(--dir, --keys or $SWARMSCOPE_HOME)") from exc
+        raise ConfigError(
+            f"cannot write keys in {directory}: {exc.strerror}; choose another folder "
+            "(--dir, --keys or $SWARMSCOPE_HOME)"
+        ) from exc
 
 
 def key_files(directory: Path) -> list[tuple[str, str, bool]]:
@@ -90,7 +98,8 @@ def key_files(directory: Path) -> list[tuple[str, str, bool]]:
 
 
 def hub_curve(directory: Path) -> Curve:
-    """The hub's credentials from `directory`, made on first use; its clients/ folder is made too."""
+    """The hub's credentials from `directory`, made on first use; its clients/ folder is made
+    too."""
     secret = directory / f"{HUB_NAME}.key_secret"
     if not secret.exists():
         create_keys(directory, HUB_NAME)
@@ -101,13 +110,16 @@ def hub_curve(directory: Path) -> Curve:
 
 
 def client_curve() -> Curve | None:
-    """This process's credentials as a client, from the environment; None when neither variable is set."""
+    """This process's credentials as a client, from the environment; None when neither variable is
+    set."""
     hub_file, own_file = os.environ.get(ENV_HUB_KEY), os.environ.get(ENV_KEY)
     if not hub_file and not own_file:
         return None
     if not (hub_file and own_file):
-        raise ConfigError(f"set both {ENV_HUB_KEY} (the hub's public key file) and {ENV_KEY} "
-                          "(this client's secret key file), or neither")
+        raise ConfigError(
+            f"set both {ENV_HUB_KEY} (the hub's public key file) and {ENV_KEY} "
+            "(this client's secret key file), or neither"
+        )
     server, _ = _load(Path(hub_file), ENV_HUB_KEY)
     public, secret = _load(Path(own_file), ENV_KEY)
     return Curve(public, _need_secret(secret, Path(own_file), ENV_KEY), server)
@@ -117,8 +129,10 @@ def _load(path: Path, what: str) -> tuple[bytes, bytes | None]:
     try:
         return zmq.auth.load_certificate(path)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{what}: cannot read a key from {path} ({exc}); "
-                          "make one with: swarmscope keys create NAME") from exc
+        raise ConfigError(
+            f"{what}: cannot read a key from {path} ({exc}); "
+            "make one with: swarmscope keys create NAME"
+        ) from exc
 
 
 def _need_secret(secret: bytes | None, path: Path, what: str) -> bytes:

@@ -13,10 +13,10 @@ import argparse
 import os
 import signal
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 from swarmscope.core.errors import SwarmscopeError
-
 from swarmscope.tui.cli import bench, demo, hub, keys, record, replay, sessions, watch
 
 COMMANDS = (hub, demo, watch, record, sessions, replay, keys, bench)
@@ -54,12 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # Python would report the pipe again when it flushes stdout at exit: point stdout at nothing first.
+        # Python would report the pipe again when it flushes stdout at exit: point stdout at nothing
+        # first.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     except OSError as exc:
         if exc.filename is None:
             raise  # not a file the user named: a bug, and its traceback is worth having
-        print(f"swarmscope {args.command}: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"swarmscope {args.command}: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr
+        )
         return 1
-

@@ -1,4 +1,5 @@
-"""`python -m swarmscope.tui.cli`: what the `swarmscope` script runs, for tests and benches that start it."""
+"""`python -m swarmscope.tui.cli`: what the `swarmscope` script runs, for tests and benches that
+start it."""
 
 import sys
 

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
-from swarmscope.core.wire.endpoints import check_endpoint
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.replay.position import position_of
 from swarmscope.core.replay.session import Session
+from swarmscope.core.wire.endpoints import check_endpoint
 
 
 def positive(kind: type = float) -> Callable[[str], float]:
     """Numbers that must be above zero."""
+
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'whole ' if kind is int else ''}number"
+            ) from None
         if value <= 0:
             raise argparse.ArgumentTypeError(f"{text} must be above zero")
         return value
+
     parse.__name__ = kind.__name__
     return parse
 
@@ -36,11 +40,14 @@ def non_negative(text: str) -> float:
     return value
 
 
-AT_HELP = "an event number (1-based), hh:mm:ss[.fff] on the recorded clock, or +N / +Ns from the start"
+AT_HELP = (
+    "an event number (1-based), hh:mm:ss[.fff] on the recorded clock, or +N / +Ns from the start"
+)
 
 
 def instant(flag: str, text: str, session: Session) -> int:
-    """The event index a flag's value names (as the replay's g takes it), or one line saying what is wrong."""
+    """The event index a flag's value names (as the replay's g takes it), or one line saying what is
+    wrong."""
     try:
         i = position_of(text, session)
     except ValueError as exc:
@@ -63,8 +70,23 @@ def endpoint(text: str) -> str:
 def add_view_options(p: argparse.ArgumentParser) -> None:
     """The flags every live view takes."""
     from swarmscope.themes import THEMES
-    p.add_argument("--refresh", type=positive(float), default=0.1, metavar="SECONDS",
-                   help="redraw this often, whatever the event rate (default %(default)s)")
-    p.add_argument("--theme", choices=list(THEMES), default="dark", help="colours (default %(default)s; t cycles)")
-    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (select and copy)")
-    p.add_argument("--readonly", action="store_true", help="refuse every action that writes (replay bookmarks)")
+
+    p.add_argument(
+        "--refresh",
+        type=positive(float),
+        default=0.1,
+        metavar="SECONDS",
+        help="redraw this often, whatever the event rate (default %(default)s)",
+    )
+    p.add_argument(
+        "--theme",
+        choices=list(THEMES),
+        default="dark",
+        help="colours (default %(default)s; t cycles)",
+    )
+    p.add_argument(
+        "--no-mouse", action="store_true", help="leave the mouse to the terminal (select and copy)"
+    )
+    p.add_argument(
+        "--readonly", action="store_true", help="refuse every action that writes (replay bookmarks)"
+    )

@@ -14,12 +14,19 @@ CHOICES = (*bench.SECTIONS, *bench.TRUST_SECTIONS)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="measure swarmscope's speed against floors measured in the same run",
-                       description="Each figure is printed next to a floor measured in the same run, "
-                                   "because machines are noisy: compare the ratios.")
+    p = sub.add_parser(
+        "bench",
+        help="measure swarmscope's speed against floors measured in the same run",
+        description="Each figure is printed next to a floor measured in the same run, "
+        "because machines are noisy: compare the ratios.",
+    )
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    p.add_argument("--only", choices=CHOICES, action="append",
-                   help="run only this section (repeatable); hostile and soak run only when named")
+    p.add_argument(
+        "--only",
+        choices=CHOICES,
+        action="append",
+        help="run only this section (repeatable); hostile and soak run only when named",
+    )
     p.add_argument("--quick", action="store_true", help="smaller runs: rougher figures, sooner")
     p.set_defaults(run=run)
 

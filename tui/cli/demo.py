@@ -7,40 +7,78 @@ import os
 import sys
 import time
 
-from swarmscope.core.live.demo import Demo
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.hub.feed import Feed
-from swarmscope.core.model.health import Health
 from swarmscope.core.hub.latejoin import history_endpoint
-from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY
+from swarmscope.core.live.demo import Demo
+from swarmscope.core.live.sim import SimConfig
+from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session.recorder import Recorder
-from swarmscope.tui.cli.signals import stop_on_signals
-from swarmscope.core.live.sim import SimConfig
 from swarmscope.core.session.store import sessions_dir
-
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
+from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY
 from swarmscope.tui.cli.args import add_view_options, endpoint, positive
 from swarmscope.tui.cli.record_args import report
+from swarmscope.tui.cli.signals import stop_on_signals
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run a hub, a simulated swarm and the live view in one go",
-                       description="The embedded default: hub, seeded simulated swarm and live UI.")
-    p.add_argument("--agents", type=positive(int), default=12, help="how many agents (default %(default)s)")
-    p.add_argument("--rate", type=positive(float), default=60.0, metavar="EVENTS_PER_S",
-                   help="approximate events per second across the swarm (default %(default)s)")
-    p.add_argument("--seed", type=int, default=7, help="the same seed gives the same swarm (default %(default)s)")
-    p.add_argument("--duration", type=positive(float), default=None, metavar="SECONDS",
-                   help="stop after this long (default: until quit)")
-    p.add_argument("--in", dest="in_endpoint", type=endpoint, default=DEFAULT_IN, metavar="ENDPOINT",
-                   help=f"the embedded hub's agent side (default {DEFAULT_IN})")
-    p.add_argument("--out", dest="out_endpoint", type=endpoint, default=DEFAULT_OUT, metavar="ENDPOINT",
-                   help=f"the embedded hub's viewer side (default {DEFAULT_OUT})")
-    p.add_argument("--headless", action="store_true",
-                   help="no UI: print a status line every second (for servers, CI and benchmarks)")
+    p = sub.add_parser(
+        "demo",
+        help="run a hub, a simulated swarm and the live view in one go",
+        description="The embedded default: hub, seeded simulated swarm and live UI.",
+    )
+    p.add_argument(
+        "--agents", type=positive(int), default=12, help="how many agents (default %(default)s)"
+    )
+    p.add_argument(
+        "--rate",
+        type=positive(float),
+        default=60.0,
+        metavar="EVENTS_PER_S",
+        help="approximate events per second across the swarm (default %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="the same seed gives the same swarm (default %(default)s)",
+    )
+    p.add_argument(
+        "--duration",
+        type=positive(float),
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (default: until quit)",
+    )
+    p.add_argument(
+        "--in",
+        dest="in_endpoint",
+        type=endpoint,
+        default=DEFAULT_IN,
+        metavar="ENDPOINT",
+        help=f"the embedded hub's agent side (default {DEFAULT_IN})",
+    )
+    p.add_argument(
+        "--out",
+        dest="out_endpoint",
+        type=endpoint,
+        default=DEFAULT_OUT,
+        metavar="ENDPOINT",
+        help=f"the embedded hub's viewer side (default {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no UI: print a status line every second (for servers, CI and benchmarks)",
+    )
     p.add_argument("--no-record", action="store_true", help="do not record the demo as a session")
-    p.add_argument("--dir", metavar="DIR", help="where the demo's session goes (default $SWARMSCOPE_HOME/sessions, "
-                   "else the user data dir's swarmscope/sessions)")
+    p.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="where the demo's session goes (default $SWARMSCOPE_HOME/sessions, "
+        "else the user data dir's swarmscope/sessions)",
+    )
     add_view_options(p)
     p.set_defaults(run=run)
 
@@ -50,17 +88,29 @@ def _config(args: argparse.Namespace) -> SimConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in (ENV_HUB_KEY, ENV_KEY):  # the demo's own hub is on loopback, without CURVE: no client may use it
+    for name in (
+        ENV_HUB_KEY,
+        ENV_KEY,
+    ):  # the demo's own hub is on loopback, without CURVE: no client may use it
         os.environ.pop(name, None)
-    history = None if args.no_record else history_endpoint(args.out_endpoint)  # a recording hub answers late joiners
-    demo = Demo(_config(args), args.in_endpoint, args.out_endpoint, duration=args.duration, history=history)
+    history = (
+        None if args.no_record else history_endpoint(args.out_endpoint)
+    )  # a recording hub answers late joiners
+    demo = Demo(
+        _config(args), args.in_endpoint, args.out_endpoint, duration=args.duration, history=history
+    )
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not
-        recorder = Recorder(sessions_dir(args.dir), name=f"demo-seed{args.seed}", tags=["demo"], source="demo")
+        recorder = Recorder(
+            sessions_dir(args.dir), name=f"demo-seed{args.seed}", tags=["demo"], source="demo"
+        )
         recorder.attach(demo.hub)
     try:
         if not args.headless:
-            from swarmscope.tui.live import run_demo_ui  # Textual is imported only when a screen is wanted
+            from swarmscope.tui.live import (
+                run_demo_ui,
+            )  # Textual is imported only when a screen is wanted
+
             return run_demo_ui(args, demo, recorder)
         return run_headless(args, demo)
     finally:
@@ -92,5 +142,7 @@ def run_headless(args: argparse.Namespace, demo: Demo) -> int:
 def status_line(model: SwarmModel, now_ns: int, refused: int) -> str:
     counts = model.health_counts(now_ns)
     health = " ".join(f"{h.glyph}{counts.get(h, 0)}" for h in Health)
-    return (f"{model.events} events ({model.events_per_second(now_ns):.0f}/s), {len(model.agents)} agents "
-            f"[{health}], {model.errors} errors, {model.gaps} lost, {refused} refused")
+    return (
+        f"{model.events} events ({model.events_per_second(now_ns):.0f}/s), {len(model.agents)} agents "
+        f"[{health}], {model.errors} errors, {model.gaps} lost, {refused} refused"
+    )

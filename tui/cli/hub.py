@@ -6,46 +6,96 @@ import argparse
 import json
 import sys
 
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
-from swarmscope.core.hub.latejoin import history_endpoint
-from swarmscope.core.hub.hub import HOLD_S, Hub
 from swarmscope.core.hub.forward import Forwarder
-from swarmscope.core.wire.keys import CLIENTS, ENV_HUB_KEY, ENV_KEY, HUB_NAME, client_curve, keys_dir
-from swarmscope.tui.cli.signals import stop_on_signals
+from swarmscope.core.hub.hub import HOLD_S, Hub
+from swarmscope.core.hub.latejoin import history_endpoint
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
-
+from swarmscope.core.wire.keys import (
+    CLIENTS,
+    ENV_HUB_KEY,
+    ENV_KEY,
+    HUB_NAME,
+    client_curve,
+    keys_dir,
+)
 from swarmscope.tui.cli.args import endpoint, non_negative, positive
 from swarmscope.tui.cli.keys import DIR_HELP
 from swarmscope.tui.cli.record_args import add_record_args, make_recorder, report
+from swarmscope.tui.cli.signals import stop_on_signals
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("hub", help="run a hub that agents publish to and viewers watch",
-                       description="Proxy events from agents (XSUB on --in) to viewers (XPUB on --out).")
-    p.add_argument("--in", dest="in_endpoint", type=endpoint, default=DEFAULT_IN, metavar="ENDPOINT",
-                   help=f"where agents publish (default {DEFAULT_IN})")
-    p.add_argument("--out", dest="out_endpoint", type=endpoint, default=DEFAULT_OUT, metavar="ENDPOINT",
-                   help=f"where viewers subscribe (default {DEFAULT_OUT})")
-    p.add_argument("--max-message", type=positive(int), default=MAX_MESSAGE_BYTES, metavar="BYTES",
-                   help="larger frames are refused by ZeroMQ before decoding (default %(default)s)")
-    p.add_argument("--stats-every", type=positive(float), default=10.0, metavar="SECONDS",
-                   help="print a counters line this often (default %(default)s)")
+    p = sub.add_parser(
+        "hub",
+        help="run a hub that agents publish to and viewers watch",
+        description="Proxy events from agents (XSUB on --in) to viewers (XPUB on --out).",
+    )
+    p.add_argument(
+        "--in",
+        dest="in_endpoint",
+        type=endpoint,
+        default=DEFAULT_IN,
+        metavar="ENDPOINT",
+        help=f"where agents publish (default {DEFAULT_IN})",
+    )
+    p.add_argument(
+        "--out",
+        dest="out_endpoint",
+        type=endpoint,
+        default=DEFAULT_OUT,
+        metavar="ENDPOINT",
+        help=f"where viewers subscribe (default {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--max-message",
+        type=positive(int),
+        default=MAX_MESSAGE_BYTES,
+        metavar="BYTES",
+        help="larger frames are refused by ZeroMQ before decoding (default %(default)s)",
+    )
+    p.add_argument(
+        "--stats-every",
+        type=positive(float),
+        default=10.0,
+        metavar="SECONDS",
+        help="print a counters line this often (default %(default)s)",
+    )
     p.add_argument("--json", action="store_true", help="print counters as JSON lines")
-    p.add_argument("--hold", type=non_negative, default=HOLD_S, metavar="SECONDS",
-                   help="wait this long after binding before passing anything, so the viewers and recorders "
-                        "of a hub that restarted are back first (default %(default)s)")
-    p.add_argument("--curve", action="store_true",
-                   help="encrypt the feed and let in only clients whose public key is in the keys' clients/ "
-                        "folder (make keys with: swarmscope keys create NAME)")
+    p.add_argument(
+        "--hold",
+        type=non_negative,
+        default=HOLD_S,
+        metavar="SECONDS",
+        help="wait this long after binding before passing anything, so the viewers and recorders "
+        "of a hub that restarted are back first (default %(default)s)",
+    )
+    p.add_argument(
+        "--curve",
+        action="store_true",
+        help="encrypt the feed and let in only clients whose public key is in the keys' clients/ "
+        "folder (make keys with: swarmscope keys create NAME)",
+    )
     p.add_argument("--keys", metavar="DIR", help=f"the hub's keys with --curve; {DIR_HELP}")
-    p.add_argument("--record", action="store_true",
-                   help="record everything that passes into session files, viewer or not; viewers that "
-                        "join later are given the swarm as it stands")
-    p.add_argument("--history", type=endpoint, metavar="ENDPOINT",
-                   help="with --record, where late joiners ask (default: next to --out, its tcp port + 1)")
-    p.add_argument("--forward", type=endpoint, metavar="ENDPOINT",
-                   help="pass everything on to another hub's agent side (chaining: a hub per host, one central "
-                        "hub that viewers watch); CURVE keys as an agent's, from the environment")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="record everything that passes into session files, viewer or not; viewers that "
+        "join later are given the swarm as it stands",
+    )
+    p.add_argument(
+        "--history",
+        type=endpoint,
+        metavar="ENDPOINT",
+        help="with --record, where late joiners ask (default: next to --out, its tcp port + 1)",
+    )
+    p.add_argument(
+        "--forward",
+        type=endpoint,
+        metavar="ENDPOINT",
+        help="pass everything on to another hub's agent side (chaining: a hub per host, one central "
+        "hub that viewers watch); CURVE keys as an agent's, from the environment",
+    )
     add_record_args(p)
     p.set_defaults(run=run)
 
@@ -54,30 +104,53 @@ def run(args: argparse.Namespace) -> int:
     history = (args.history or history_endpoint(args.out_endpoint)) if args.record else None
     for ep in (args.in_endpoint, args.out_endpoint, *([history] if history else [])):
         if not is_loopback(ep) and not args.curve:
-            print(f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
-                  "not authenticated; bind to 127.0.0.1, or add --curve", file=sys.stderr)
+            print(
+                f"swarmscope hub: warning: {ep} is reachable from other hosts and the feed is "
+                "not authenticated; bind to 127.0.0.1, or add --curve",
+                file=sys.stderr,
+            )
     if args.forward and not is_loopback(args.forward) and client_curve() is None:
-        print(f"swarmscope hub: warning: forwarding to {args.forward} unencrypted; set {ENV_HUB_KEY} and "
-              f"{ENV_KEY} for a --curve hub there", file=sys.stderr)
+        print(
+            f"swarmscope hub: warning: forwarding to {args.forward} unencrypted; set {ENV_HUB_KEY} and "
+            f"{ENV_KEY} for a --curve hub there",
+            file=sys.stderr,
+        )
     keys = keys_dir(args.keys) if args.curve else None
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     forwarder: Forwarder | None = None
-    hub = Hub(args.in_endpoint, args.out_endpoint, max_message=args.max_message, keys=keys, history=history,
-              hold=args.hold)
+    hub = Hub(
+        args.in_endpoint,
+        args.out_endpoint,
+        max_message=args.max_message,
+        keys=keys,
+        history=history,
+        hold=args.hold,
+    )
     if recorder:
         recorder.attach(hub)
     try:
         with hub:
             if args.forward:
                 forwarder = Forwarder(hub.inproc_out, args.forward, hub.context).start()
-                print(f"swarmscope hub: forwarding everything to {args.forward}", file=sys.stderr, flush=True)
-            print(f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"
-                  f"{f', recording to {recorder.directory}' if recorder else ''} (ctrl+c to stop)",
-                  file=sys.stderr, flush=True)
+                print(
+                    f"swarmscope hub: forwarding everything to {args.forward}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            print(
+                f"swarmscope hub: agents -> {args.in_endpoint}, viewers <- {args.out_endpoint}"
+                f"{f', recording to {recorder.directory}' if recorder else ''} (ctrl+c to stop)",
+                file=sys.stderr,
+                flush=True,
+            )
             if keys:
-                print(f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
-                      f"let one in by copying its public key into {keys / CLIENTS}", file=sys.stderr, flush=True)
+                print(
+                    f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
+                    f"let one in by copying its public key into {keys / CLIENTS}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             while not stop.wait(args.stats_every):
                 hub.count_passed()
                 _report(hub, args.json, recording=recorder is not None)
@@ -85,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         if forwarder:
             forwarder.stop()
         if recorder:
-            recorder.close(say=lambda note: print(f"swarmscope hub: {note}", file=sys.stderr, flush=True))
+            recorder.close(
+                say=lambda note: print(f"swarmscope hub: {note}", file=sys.stderr, flush=True)
+            )
     _report(hub, args.json, final=True, recording=recorder is not None)
     if recorder and not args.json:
         print(report(recorder), flush=True)
@@ -97,26 +172,36 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
     if as_json:
         print(json.dumps({"final": final, **stats}), flush=True)
         return
-    print(f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in"
-          f"{_refused(stats)}{_dropped(stats, recording)}; {stats['gaps']:,} lost before the hub; "
-          f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
-          f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
-          f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
-          f"{_behind(stats['behind'], final)}{_failures(stats)}", flush=True)
+    print(
+        f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in"
+        f"{_refused(stats)}{_dropped(stats, recording)}; {stats['gaps']:,} lost before the hub; "
+        f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
+        f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
+        f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
+        f"{_behind(stats['behind'], final)}{_failures(stats)}",
+        flush=True,
+    )
 
 
 def _failures(stats: dict) -> str:
     """A bug of ours that cost a message or a pass (the hub went on): said, so it gets reported."""
-    return f"; {stats['failures']:,} failures of swarmscope's own, the last: {stats['failure']}" \
-        if stats["failures"] else ""
+    return (
+        f"; {stats['failures']:,} failures of swarmscope's own, the last: {stats['failure']}"
+        if stats["failures"]
+        else ""
+    )
 
 
 def _refused(stats: dict) -> str:
-    """Refusals by field, most first, each with the last one's words (what it held, what was wanted)."""
+    """Refusals by field, most first, each with the last one's words (what it held, what was
+    wanted)."""
     if not stats["refused"]:
         return ""
     said = stats["refusals"]
-    parts = [f"{n:,} {said.get(field, field)}" for field, n in sorted(stats["refused"].items(), key=lambda r: -r[1])]
+    parts = [
+        f"{n:,} {said.get(field, field)}"
+        for field, n in sorted(stats["refused"].items(), key=lambda r: -r[1])
+    ]
     return f"; {sum(stats['refused'].values()):,} refused ({'; '.join(parts)})"
 
 
@@ -124,8 +209,10 @@ def _dropped(stats: dict, recording: bool) -> str:
     if not stats["dropped_messages"]:
         return ""
     who = "the recorder" if recording else "the counting"
-    return (f"; {stats['dropped_messages']:,} messages ({stats['dropped_events']:,} events) dropped: "
-            f"{who} fell behind{' (each loss written into the session)' if recording else ''}")
+    return (
+        f"; {stats['dropped_messages']:,} messages ({stats['dropped_events']:,} events) dropped: "
+        f"{who} fell behind{' (each loss written into the session)' if recording else ''}"
+    )
 
 
 def _behind(messages: int, final: bool) -> str:

@@ -7,7 +7,8 @@ import threading
 
 
 def stop_on_signals() -> threading.Event:
-    """An Event set by SIGINT, SIGTERM or SIGHUP (a closed terminal must not leave a hub spinning)."""
+    """An Event set by SIGINT, SIGTERM or SIGHUP (a closed terminal must not leave a hub
+    spinning)."""
     stop = threading.Event()
 
     def handler(signum: int, frame: object) -> None:

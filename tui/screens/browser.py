@@ -13,11 +13,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from swarmscope.core.session.catalog import Catalog
 from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.model.filters import Filter, parse_filter
 from swarmscope.core.replay.session import open_session
-
+from swarmscope.core.session.catalog import Catalog
 from swarmscope.tui.render import duration, fit, human_bytes
 from swarmscope.tui.widgets.line_list import LineList
 
@@ -41,21 +40,41 @@ class SessionRow:
     damage: str
 
     @classmethod
-    def of(cls, e: dict) -> "SessionRow":
-        span = (e["last_ts"] - e["first_ts"]) / 1e9 if e.get("last_ts") and e.get("first_ts") else None
-        return cls(e["path"], e.get("id") or "", e.get("name") or "", e.get("started") or 0, e.get("events") or 0,
-                   e.get("agents") or 0, e.get("errors") or 0, e.get("outcome") or "", e.get("bytes") or 0,
-                   span, tuple(e.get("tags") or ()), e.get("damage") or "")
+    def of(cls, e: dict) -> SessionRow:
+        span = (
+            (e["last_ts"] - e["first_ts"]) / 1e9 if e.get("last_ts") and e.get("first_ts") else None
+        )
+        return cls(
+            e["path"],
+            e.get("id") or "",
+            e.get("name") or "",
+            e.get("started") or 0,
+            e.get("events") or 0,
+            e.get("agents") or 0,
+            e.get("errors") or 0,
+            e.get("outcome") or "",
+            e.get("bytes") or 0,
+            span,
+            tuple(e.get("tags") or ()),
+            e.get("damage") or "",
+        )
 
 
 _SORT_KEYS = {
-    "newest": lambda r: -r.started, "name": lambda r: r.name, "size": lambda r: -r.bytes,
-    "duration": lambda r: -(r.duration_s or 0), "errors": lambda r: -r.errors,
+    "newest": lambda r: -r.started,
+    "name": lambda r: r.name,
+    "size": lambda r: -r.bytes,
+    "duration": lambda r: -(r.duration_s or 0),
+    "errors": lambda r: -r.errors,
 }
 
 
 class SessionList(LineList):
-    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"session--failed", "session--ok", "session--damaged"}
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
+        "session--failed",
+        "session--ok",
+        "session--damaged",
+    }
     DEFAULT_CSS = """
     SessionList > .session--failed { color: $error; text-style: bold; }
     SessionList > .session--ok { color: $success; }
@@ -64,14 +83,28 @@ class SessionList(LineList):
 
     def render_row(self, row: SessionRow, width: int, line: int, selected: bool) -> Text:
         outcome = row.outcome or "?"
-        style = self.cstyle("session--failed" if outcome == "failed" else
-                            "session--damaged" if row.damage else "session--ok")
-        started = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
+        style = self.cstyle(
+            "session--failed"
+            if outcome == "failed"
+            else "session--damaged"
+            if row.damage
+            else "session--ok"
+        )
+        started = (
+            time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
+        )
         glyph = "✖" if outcome == "failed" else "⚠" if row.damage else "✔"
         return Text.assemble(
-            (f"{glyph} {fit(outcome, 10)}", style), " ", fit(row.name, 22), " ", started, " ",
-            f"{row.events:>10,} ev {row.agents:>5} agents {row.errors:>5} err ", fit(duration(row.duration_s), 8),
-            f"{human_bytes(row.bytes):>7}  ", (" ".join(row.tags), self.cstyle("list--muted")),
+            (f"{glyph} {fit(outcome, 10)}", style),
+            " ",
+            fit(row.name, 22),
+            " ",
+            started,
+            " ",
+            f"{row.events:>10,} ev {row.agents:>5} agents {row.errors:>5} err ",
+            fit(duration(row.duration_s), 8),
+            f"{human_bytes(row.bytes):>7}  ",
+            (" ".join(row.tags), self.cstyle("list--muted")),
         )
 
 
@@ -99,8 +132,13 @@ class BrowserScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
-        yield SessionList(id="sessions", empty=f"no sessions in {self.directory} yet: run `swarmscope demo`")
-        yield Input(id="browser-filter", placeholder="filter sessions: words, or name:… tag:… outcome:failed")
+        yield SessionList(
+            id="sessions", empty=f"no sessions in {self.directory} yet: run `swarmscope demo`"
+        )
+        yield Input(
+            id="browser-filter",
+            placeholder="filter sessions: words, or name:… tag:… outcome:failed",
+        )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -113,13 +151,23 @@ class BrowserScreen(Screen):
         self._show()
 
     def _show(self) -> None:
-        rows = [r for r in self._rows if not self.filter or self.filter.matches(
-            {"name": r.name, "tag": " ".join(r.tags), "outcome": r.outcome, "id": r.id})]
+        rows = [
+            r
+            for r in self._rows
+            if not self.filter
+            or self.filter.matches(
+                {"name": r.name, "tag": " ".join(r.tags), "outcome": r.outcome, "id": r.id}
+            )
+        ]
         rows.sort(key=_SORT_KEYS[self.sort])
         self.query_one(SessionList).set_rows(rows)
-        self.query_one("#title", Static).update(Text.assemble(
-            ("swarmscope ", "bold"), (" SESSIONS ", "reverse bold"),
-            f"  {len(rows)} of {len(self._rows)} in {self.directory}  · sorted by {self.sort}  · enter opens"))
+        self.query_one("#title", Static).update(
+            Text.assemble(
+                ("swarmscope ", "bold"),
+                (" SESSIONS ", "reverse bold"),
+                f"  {len(rows)} of {len(self._rows)} in {self.directory}  · sorted by {self.sort}  · enter opens",
+            )
+        )
 
     def action_cycle_sort(self) -> None:
         self.sort = SESSION_SORTS[(SESSION_SORTS.index(self.sort) + 1) % len(SESSION_SORTS)]
@@ -149,6 +197,7 @@ class BrowserScreen(Screen):
     @on(LineList.Opened, "#sessions")
     def _open(self, event: LineList.Opened) -> None:
         from swarmscope.tui.screens.replay import ReplayScreen
+
         try:
             session = open_session(event.row.path)
         except SwarmscopeError as exc:

@@ -9,16 +9,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from swarmscope.core.replay.compare import compare
 from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.compare import compare
 from swarmscope.core.replay.session import Session
-
 from swarmscope.tui.render import shown
 from swarmscope.tui.rows import AgentRows
+from swarmscope.tui.screens.scrubbing import damage_note, steady, step_bindings
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.line_list import LineList
-from swarmscope.tui.screens.scrubbing import damage_note, steady, step_bindings
 
 AGENT_FIELDS = ("status", "tasks_ok", "tasks_failed", "errors", "restarts", "gaps")
 
@@ -28,7 +27,11 @@ def agent_differences(a: SwarmModel, b: SwarmModel) -> list[tuple[str, str, obje
     out = []
     for agent in sorted(a.agents.keys() & b.agents.keys()):
         va, vb = a.agents[agent], b.agents[agent]
-        out += [(agent, f, getattr(va, f), getattr(vb, f)) for f in AGENT_FIELDS if getattr(va, f) != getattr(vb, f)]
+        out += [
+            (agent, f, getattr(va, f), getattr(vb, f))
+            for f in AGENT_FIELDS
+            if getattr(va, f) != getattr(vb, f)
+        ]
     return out
 
 
@@ -58,7 +61,9 @@ class CompareScreen(Screen):
         with Horizontal():
             for side, session in (("a", self.a), ("b", self.b)):
                 with Vertical(classes="side") as box:
-                    box.border_title = f"{side.upper()}: {session.meta.get('name')} ({session.id[:8]})"
+                    box.border_title = (
+                        f"{side.upper()}: {session.meta.get('name')} ({session.id[:8]})"
+                    )
                     yield Static(id=f"where-{side}", classes="where")
                     grid = AgentGrid(id=f"grid-{side}")
                     grid.yielded_actions = frozenset({"step", "jump"})
@@ -74,16 +79,26 @@ class CompareScreen(Screen):
         text = Text.assemble(("swarmscope ", "bold"), (" COMPARE ", "reverse bold"), "\n")
         d = r["divergence"]
         if d:
-            text.append(f"first divergence: {d['agent']} at its step {d['step'] + 1}, {d['field']}: "
-                        f"A {d['a']!r} vs B {d['b']!r}  (v jumps there)\n", style="bold")
+            text.append(
+                f"first divergence: {d['agent']} at its step {d['step'] + 1}, {d['field']}: "
+                f"A {d['a']!r} vs B {d['b']!r}  (v jumps there)\n",
+                style="bold",
+            )
         else:
-            text.append("no divergence: every agent did the same things in the same order\n", style="bold")
+            text.append(
+                "no divergence: every agent did the same things in the same order\n", style="bold"
+            )
         for field, (va, vb) in list(r["meta"].items())[:6]:
             text.append(f"  {field}: A {shown(va)} · B {shown(vb)}\n")
         if r["only_in_a"] or r["only_in_b"]:
-            text.append(f"  only in A: {', '.join(r['only_in_a']) or '-'} · only in B: {', '.join(r['only_in_b']) or '-'}\n")
-        diffs = agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1)) \
-            if len(self.a) and len(self.b) else []
+            text.append(
+                f"  only in A: {', '.join(r['only_in_a']) or '-'} · only in B: {', '.join(r['only_in_b']) or '-'}\n"
+            )
+        diffs = (
+            agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1))
+            if len(self.a) and len(self.b)
+            else []
+        )
         for agent, field, va, vb in diffs[:8]:
             text.append(f"  {agent}.{field}: A {shown(va)} · B {shown(vb)}\n")
         if len(diffs) > 8:
@@ -99,7 +114,8 @@ class CompareScreen(Screen):
             self.query_one(f"#grid-{side}", AgentGrid).set_rows(rows(cur.model, cur.clock, "id"))
             offset = (cur.clock - cur.session[0].ts) / 1e9 if len(cur.session) else 0
             self.query_one(f"#where-{side}", Static).update(
-                f"event {cur.pos + 1:,} of {len(cur.session):,} · +{offset:.3f}s from its start")
+                f"event {cur.pos + 1:,} of {len(cur.session):,} · +{offset:.3f}s from its start"
+            )
 
     def _align_b(self) -> None:
         """B to the same offset from its start as A."""
@@ -132,4 +148,3 @@ class CompareScreen(Screen):
             for side in ("a", "b"):
                 grid = self.query_one(f"#grid-{side}", AgentGrid)
                 grid.cursor = next((k for k, r in enumerate(grid.rows) if r.id == d["agent"]), 0)
-

@@ -1,4 +1,5 @@
-"""One agent up close: its own state as a tree, its recent events, its messages, its health over time."""
+"""One agent up close: its own state as a tree, its recent events, its messages, its health over
+time."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
-from swarmscope.core.model.filters import Filter
 from swarmscope.core.live.source import Source
-
+from swarmscope.core.model.filters import Filter
 from swarmscope.tui.render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
+from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.event_log import EventLog, log_rows
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.state_tree import fill_tree
-from swarmscope.tui.screens.event import EventScreen
 
 HISTORY = 120
 """Frames of health history kept while the screen is open."""
@@ -79,7 +79,9 @@ class AgentDetailScreen(Screen):
             now = src.now()
             health, beat = agent.health(now), agent.beat_ratio(now)
             facts = self._facts(agent, health, beat, now)
-            links = [(k, v.count, v.topic) for k, v in src.model.links.items() if self.agent_id in k]
+            links = [
+                (k, v.count, v.topic) for k, v in src.model.links.items() if self.agent_id in k
+            ]
             events = [e for e in src.recent if e.agent == self.agent_id]
             state = agent.state
         if now != self._last_now:  # one sample per instant, however often we draw
@@ -96,7 +98,8 @@ class AgentDetailScreen(Screen):
     def _facts(self, a, health, beat: float, now: int) -> Text:
         done, todo = bar(a.progress, 20)
         text = Text.assemble(
-            (f"{health.glyph} {a.id}", "bold"), f"  {a.role or '-'}  {status_glyph(a.status)} {a.status or '?'}  ",
+            (f"{health.glyph} {a.id}", "bold"),
+            f"  {a.role or '-'}  {status_glyph(a.status)} {a.status or '?'}  ",
             f"health {health.value} (beat {beat:.1f}x of {a.interval:g}s)  ",
             f"host {a.host or '-'} pid {a.pid or '-'}  up {duration((now - a.first_seen) / 1e9)}\n",
             f"task {a.task_name or '-'} {done}{todo} {'' if a.progress is None else f'{a.progress:.0%}'}  ",
@@ -104,21 +107,31 @@ class AgentDetailScreen(Screen):
             f"cpu {'-' if a.cpu is None else f'{a.cpu:.0f}%'} rss {human_bytes(a.rss)}",
         )
         if a.type or a.tags:
-            tags = " ".join(f"{k}={v}" for k, v in a.tags.items()) if isinstance(a.tags, dict) else shown(a.tags)
+            tags = (
+                " ".join(f"{k}={v}" for k, v in a.tags.items())
+                if isinstance(a.tags, dict)
+                else shown(a.tags)
+            )
             text.append(f"\ntype {a.type or '-'}  tags {tags[:200]}")
         if a.metrics:
             names = sorted(a.metrics)
             more = f"  … {len(names) - SHOWN_METRICS} more" if len(names) > SHOWN_METRICS else ""
-            text.append("\nmetrics " + "  ".join(f"{k} {a.metrics[k]:,.4g}" for k in names[:SHOWN_METRICS]) + more)
+            text.append(
+                "\nmetrics "
+                + "  ".join(f"{k} {a.metrics[k]:,.4g}" for k in names[:SHOWN_METRICS])
+                + more
+            )
         if a.last_error:
-            text.append(f"\nlast error: {a.last_error['type']}: {a.last_error['message']}", style="bold red")
+            text.append(
+                f"\nlast error: {a.last_error['type']}: {a.last_error['message']}", style="bold red"
+            )
         return text
 
     def _links(self, links: list) -> Text:
         if not links:
             return Text("no messages yet", style="dim")
         lines = []
-        for (src, dst), n, topic in sorted(links, key=lambda l: -l[1])[:6]:
+        for (src, dst), n, topic in sorted(links, key=lambda link: -link[1])[:6]:
             arrow = f"→ {dst}" if src == self.agent_id else f"← {src}"
             lines.append(f"{arrow:<24} {count(n, 'msg'):>10}  last topic {topic or '-'}")
         return Text("\n".join(lines))

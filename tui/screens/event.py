@@ -7,7 +7,6 @@ in a replay, for the event at the cursor) opens it; escape goes back.
 
 from __future__ import annotations
 
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,8 +24,13 @@ def event_text(ev: Event, index: int | None = None) -> Text:
     """The event as the screen shows it: what, who, when; then its fields; then its long texts."""
     when = utc_stamp(ev.ts)
     where = f"event {index + 1:,} · " if index is not None else ""
-    text = Text.assemble((f"{where}{ev.kind}", "bold"), f" from {ev.agent} · {when}\n",
-                         (f"seq {ev.seq} of incarnation {ev.inc:x}\n", "dim"), (summarize(ev), "italic"), "\n")
+    text = Text.assemble(
+        (f"{where}{ev.kind}", "bold"),
+        f" from {ev.agent} · {when}\n",
+        (f"seq {ev.seq} of incarnation {ev.inc:x}\n", "dim"),
+        (summarize(ev), "italic"),
+        "\n",
+    )
     fields, long_text = in_full(ev.data)
     if fields != "{}":
         text.append("\n" + _clipped(fields) + "\n")

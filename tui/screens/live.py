@@ -8,11 +8,10 @@ from textual import on
 from textual.binding import Binding
 
 from swarmscope.core.live.source import Source
-
+from swarmscope.tui.screens.swarm import SwarmScreen
 from swarmscope.tui.widgets.event_log import EventLog, LogRow, log_rows
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.line_list import LineList
-from swarmscope.tui.screens.swarm import SwarmScreen
 
 LOG_KEEP = 5_000
 LOG_INTAKE = 2_000
@@ -44,38 +43,51 @@ class LiveScreen(SwarmScreen):
         with src.reading() as model:
             view = self.read_model(model, src.now())
             new_events, self._log_seen = src.newest(self._log_seen, LOG_INTAKE)
-            unfolded = model.refused  # events with fields the model could not use, or past MAX_AGENTS
+            unfolded = (
+                model.refused
+            )  # events with fields the model could not use, or past MAX_AGENTS
         self._log.extend(log_rows(new_events, self.filters["log"]))
         self.query_one(EventLog).set_rows(list(self._log))
         refused = {**src.refused, **({"not-folded": unfolded} if unfolded else {})}
         self.show(view, mode="LIVE", status=src.status, refused=refused, recording=src.recording)
-        if src.turned_away and src.turned_away != self._told:  # the header has room for only its start
+        if (
+            src.turned_away and src.turned_away != self._told
+        ):  # the header has room for only its start
             self._told = src.turned_away
-            self.notify(src.turned_away, title="turned away by the hub", severity="error", timeout=60)
+            self.notify(
+                src.turned_away, title="turned away by the hub", severity="error", timeout=60
+            )
 
     def action_pause(self) -> None:
         """Freeze the view; the feed keeps being folded into the model (and recorded)."""
         self.paused = not self.paused
         header = self.query_one(Header)
         if header.summary:
-            header.show(header.summary.__class__(**{**header.summary.__dict__,
-                                                    "mode": "PAUSED" if self.paused else "LIVE"}))
+            header.show(
+                header.summary.__class__(
+                    **{**header.summary.__dict__, "mode": "PAUSED" if self.paused else "LIVE"}
+                )
+            )
         self.frame()
 
     def action_rewind(self) -> None:
         """Replay everything recorded so far, while recording goes on; `l` comes back."""
         path = self.source.session_path()
         if path is None:
-            self.notify("nothing to rewind: this view is not being recorded "
-                        "(run the demo without --no-record, or watch with a hub that records)",
-                        severity="warning", timeout=5)
+            self.notify(
+                "nothing to rewind: this view is not being recorded "
+                "(run the demo without --no-record, or watch with a hub that records)",
+                severity="warning",
+                timeout=5,
+            )
             return
         from swarmscope.tui.screens.replay import ReplayScreen
+
         self.app.push_screen(ReplayScreen.for_live(path, self.swarm_name))
 
     def filters_changed(self) -> None:
         with self.source.reading():
-            events = list(self.source.recent)[-LOG_KEEP * 4:]
+            events = list(self.source.recent)[-LOG_KEEP * 4 :]
             self._log_seen = self.source.appended
         self._log.clear()
         self._log.extend(log_rows(events, self.filters["log"]))
@@ -84,4 +96,5 @@ class LiveScreen(SwarmScreen):
     @on(LineList.Opened, "#grid")
     def _open_agent(self, event: LineList.Opened) -> None:
         from swarmscope.tui.screens.detail import AgentDetailScreen
+
         self.app.push_screen(AgentDetailScreen(self.source, event.row.id))

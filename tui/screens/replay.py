@@ -18,28 +18,38 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, TabPane
 from textual.worker import Worker
 
-from swarmscope.core.model.diff import behaviour, diff_values
 from swarmscope.core.errors import SessionError, SwarmscopeError
+from swarmscope.core.model.diff import behaviour, diff_values
 from swarmscope.core.replay.blame import blame
 from swarmscope.core.replay.finding import Finding, write_finding
 from swarmscope.core.replay.playback import Playback
 from swarmscope.core.replay.position import position_of
-from swarmscope.core.replay.session import Session, open_session
 from swarmscope.core.replay.scan import UNKNOWN, SessionScan
-
+from swarmscope.core.replay.session import Session, open_session
 from swarmscope.tui.render import duration
+from swarmscope.tui.screens.event import EventScreen
+from swarmscope.tui.screens.scrubbing import (
+    damage_note,
+    events_around,
+    steady,
+    step_bindings,
+    swarm_changes,
+    timeline_data,
+    unclosed_note,
+)
+from swarmscope.tui.screens.swarm import PANELS, SwarmScreen
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog, event_matches, log_rows
 from swarmscope.tui.widgets.inspector import Inspection, Inspector
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.timeline import Timeline
-from swarmscope.tui.screens.event import EventScreen
-from swarmscope.tui.screens.scrubbing import damage_note, events_around, steady, step_bindings, swarm_changes, timeline_data, unclosed_note
-from swarmscope.tui.screens.swarm import PANELS, SwarmScreen
 
-
-SCANNED_JUMPS = {"next_error": ("errors", True), "prev_error": ("errors", False),
-                 "next_checkpoint": ("checkpoints", True), "prev_checkpoint": ("checkpoints", False)}
+SCANNED_JUMPS = {
+    "next_error": ("errors", True),
+    "prev_error": ("errors", False),
+    "next_checkpoint": ("checkpoints", True),
+    "prev_checkpoint": ("checkpoints", False),
+}
 """Jumps the scan's marks answer by bisection (no block read), as (marks, forward)."""
 SCAN_PAUSE_S = 0.001
 """The scan thread sleeps this long after each block, so the screen's thread gets the interpreter
@@ -56,11 +66,27 @@ class ReplayScreen(SwarmScreen):
         Binding("right_square_bracket", "speed(1)", "Faster", id="replay.faster"),
         Binding("e", "jump('next_error')", "Next error", id="replay.next_error"),
         Binding("E", "jump('prev_error')", "Previous error", show=False, id="replay.prev_error"),
-        Binding("c", "jump('next_checkpoint')", "Next checkpoint", show=False, id="replay.next_checkpoint"),
-        Binding("C", "jump('prev_checkpoint')", "Previous checkpoint", show=False, id="replay.prev_checkpoint"),
+        Binding(
+            "c",
+            "jump('next_checkpoint')",
+            "Next checkpoint",
+            show=False,
+            id="replay.next_checkpoint",
+        ),
+        Binding(
+            "C",
+            "jump('prev_checkpoint')",
+            "Previous checkpoint",
+            show=False,
+            id="replay.prev_checkpoint",
+        ),
         Binding("b", "bookmark", "Bookmark", id="replay.bookmark"),
-        Binding("m", "jump('next_bookmark')", "Next bookmark", show=False, id="replay.next_bookmark"),
-        Binding("M", "jump('prev_bookmark')", "Previous bookmark", show=False, id="replay.prev_bookmark"),
+        Binding(
+            "m", "jump('next_bookmark')", "Next bookmark", show=False, id="replay.next_bookmark"
+        ),
+        Binding(
+            "M", "jump('prev_bookmark')", "Previous bookmark", show=False, id="replay.prev_bookmark"
+        ),
         Binding("n", "match(True)", "Next match", show=False, id="replay.next_match"),
         Binding("N", "match(False)", "Previous match", show=False, id="replay.prev_match"),
         Binding("g", "goto", "Go to", id="replay.goto"),
@@ -80,8 +106,15 @@ class ReplayScreen(SwarmScreen):
     YIELDED_KEYS = frozenset({"step", "jump"})
     """LineList actions left to this screen: arrows and home/end move through time here."""
 
-    def __init__(self, session: Session, name: str, *, live: bool = False, start: int | None = None,
-                 opened_from_list: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        name: str,
+        *,
+        live: bool = False,
+        start: int | None = None,
+        opened_from_list: bool = False,
+    ) -> None:
         super().__init__(name)
         self.session = session
         self.live = live
@@ -98,7 +131,7 @@ class ReplayScreen(SwarmScreen):
         self._damage_said = ""
 
     @classmethod
-    def for_live(cls, path: Path, name: str) -> "ReplayScreen":
+    def for_live(cls, path: Path, name: str) -> ReplayScreen:
         """Rewind: the session being recorded, cursor at its newest event."""
         return cls(open_session(path), name, live=True)
 
@@ -112,7 +145,9 @@ class ReplayScreen(SwarmScreen):
             yield Inspector(id="inspector")
 
     def compose_bottom(self) -> ComposeResult:
-        yield Input(id="goto", placeholder="go to: event number, +N / -N events, +Ns / -Ns, or hh:mm:ss")
+        yield Input(
+            id="goto", placeholder="go to: event number, +N / -N events, +Ns / -Ns, or hh:mm:ss"
+        )
 
     def on_mount(self) -> None:
         for lst in self.query(LineList):
@@ -121,27 +156,35 @@ class ReplayScreen(SwarmScreen):
         log.follow = log.counts_new = False
         super().on_mount()
         self._start_scan()
-        note = None if self.live else unclosed_note(self.session)  # a rewind's file is still being written
+        note = (
+            None if self.live else unclosed_note(self.session)
+        )  # a rewind's file is still being written
         if note:
             self.notify(note, severity="warning", timeout=10)
 
     def _start_scan(self) -> None:
-        """Scan what is not scanned yet, on a worker thread (a pass over the file: seconds for a big one)."""
+        """Scan what is not scanned yet, on a worker thread (a pass over the file: seconds for a big
+        one)."""
         if self._scanner is None or self._scanner.is_finished:
             self._scanner = self.run_worker(self._run_scan, thread=True, group="scan")
 
     def _run_scan(self) -> None:
-        """On the worker thread. A file that cannot be read now keeps the timeline the index drew."""
+        """On the worker thread. A file that cannot be read now keeps the timeline the index
+        drew."""
         try:
             if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
                 self.app.call_from_thread(self._show_timeline)
         except SwarmscopeError as exc:
-            self.app.call_from_thread(self.notify, f"timeline marks are approximate: {exc}", severity="warning")
+            self.app.call_from_thread(
+                self.notify, f"timeline marks are approximate: {exc}", severity="warning"
+            )
 
     def _show_timeline(self) -> None:
         try:
             timeline = self.query_one(Timeline)
-            timeline.update(data=timeline_data(self.session, self._scan.result, timeline.data.blocks))
+            timeline.update(
+                data=timeline_data(self.session, self._scan.result, timeline.data.blocks)
+            )
         except NoMatches:
             pass  # a scan that ends after `l` took the screen down, or before it is composed
 
@@ -154,9 +197,18 @@ class ReplayScreen(SwarmScreen):
             self._start_scan()
         self.playback.tick(time.monotonic())
         cur = self.cursor
-        state = (cur.pos, self.sort, *self.filters.values(), len(self.session),
-                 self.playback.playing, self.playback.speed, self.pinned, self._selected_agent(), id(self._blame),
-                 self.shown_tab())
+        state = (
+            cur.pos,
+            self.sort,
+            *self.filters.values(),
+            len(self.session),
+            self.playback.playing,
+            self.playback.speed,
+            self.pinned,
+            self._selected_agent(),
+            id(self._blame),
+            self.shown_tab(),
+        )
         if state == self._drawn:
             return
         self._drawn = state
@@ -171,11 +223,17 @@ class ReplayScreen(SwarmScreen):
         pb, n = self.playback, len(self.session)
         play = "▶" if pb.playing else "❚❚"
         speed = pb.speed if pb.speed == "max" else f"{pb.speed:g}x"
-        at = f"{self.cursor.pos + 1:,}/{n:,}" if self.compact else f"event {self.cursor.pos + 1:,} of {n:,}"
+        at = (
+            f"{self.cursor.pos + 1:,}/{n:,}"
+            if self.compact
+            else f"event {self.cursor.pos + 1:,} of {n:,}"
+        )
         text = f"{play} {speed} · {at}"
         if self.live and n:
             behind = (self.session[n - 1].ts - self.cursor.clock) / 1e9
-            late = f"live -{duration(behind)}" if self.compact else f"{duration(behind)} behind live"
+            late = (
+                f"live -{duration(behind)}" if self.compact else f"{duration(behind)} behind live"
+            )
             text += f" · {late}" if behind >= 1 else " · at live"
         return text
 
@@ -185,8 +243,20 @@ class ReplayScreen(SwarmScreen):
         rows = log_rows(events, self.filters["log"], skip_heartbeats=False)
         log = self.query_one(EventLog)
         log.set_rows(rows)
-        at = next((k for k, r in enumerate(rows) if r.seq == events[pos - lo].seq and r.agent == events[pos - lo].agent
-                   and r.ts == events[pos - lo].ts), None) if events else None
+        at = (
+            next(
+                (
+                    k
+                    for k, r in enumerate(rows)
+                    if r.seq == events[pos - lo].seq
+                    and r.agent == events[pos - lo].agent
+                    and r.ts == events[pos - lo].ts
+                ),
+                None,
+            )
+            if events
+            else None
+        )
         if at is not None:
             log.cursor = at
 
@@ -215,11 +285,22 @@ class ReplayScreen(SwarmScreen):
         pinned_diff, others = {}, ""
         if self.pinned is not None:
             whole = self.session.diff(self.pinned, pos)
-            pinned_diff = {k: tuple(v) for k, v in behaviour(whole["agents"].get(agent.id, {})).items()}
+            pinned_diff = {
+                k: tuple(v) for k, v in behaviour(whole["agents"].get(agent.id, {})).items()
+            }
             others = swarm_changes(whole, agent.id)
-        self.query_one(Inspector).show(Inspection(
-            agent.id, pos, agent.state, self._changed(agent.id, pos), self.pinned, pinned_diff,
-            self._blame if self._blame and self._blame["agent"] == agent.id else None, others))
+        self.query_one(Inspector).show(
+            Inspection(
+                agent.id,
+                pos,
+                agent.state,
+                self._changed(agent.id, pos),
+                self.pinned,
+                pinned_diff,
+                self._blame if self._blame and self._blame["agent"] == agent.id else None,
+                others,
+            )
+        )
 
     def _changed(self, agent_id: str, pos: int) -> frozenset[str]:
         """State paths of `agent_id` that event `pos` changed (cached: it costs a seek)."""
@@ -245,8 +326,15 @@ class ReplayScreen(SwarmScreen):
         self._blame = blame(self.session, agent, message.path, self.cursor.pos)
         if self._blame is None:
             before = self.session.continues
-            self.notify(f"no event changed {message.path} up to here" + (
-                f": it comes from the session this one continues ({before[:8]})" if before else ""), timeout=4)
+            self.notify(
+                f"no event changed {message.path} up to here"
+                + (
+                    f": it comes from the session this one continues ({before[:8]})"
+                    if before
+                    else ""
+                ),
+                timeout=4,
+            )
         self.frame()
 
     @steady
@@ -307,24 +395,36 @@ class ReplayScreen(SwarmScreen):
     def action_match(self, forward: bool) -> None:
         flt = self.filters["log"]
         if not flt:
-            self.notify("set an event filter first: 3, then / (e.g. kind:error agent:coder-02)", timeout=3)
+            self.notify(
+                "set an event filter first: 3, then / (e.g. kind:error agent:coder-02)", timeout=3
+            )
             return
-        found = (self.cursor.next_match if forward else self.cursor.prev_match)(lambda ev: event_matches(flt, ev))
+        found = (self.cursor.next_match if forward else self.cursor.prev_match)(
+            lambda ev: event_matches(flt, ev)
+        )
         if found is None:
-            self.notify(f"no {'later' if forward else 'earlier'} event matches {flt.text!r}", timeout=2)
+            self.notify(
+                f"no {'later' if forward else 'earlier'} event matches {flt.text!r}", timeout=2
+            )
         self._land(found)
 
     def action_bookmark(self) -> None:
         pos = self.cursor.pos
         only_here = self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
         self._show_timeline()
-        where = f"kept in this replay only: {only_here}" if only_here else "saved in the session file"
+        where = (
+            f"kept in this replay only: {only_here}" if only_here else "saved in the session file"
+        )
         self.notify(f"bookmarked event {pos + 1:,}, {where} (m / M: next / previous)", timeout=3)
 
     def action_pin(self) -> None:
         self.pinned = None if self.pinned == self.cursor.pos else self.cursor.pos
-        self.notify("unpinned" if self.pinned is None else
-                    f"pinned event {self.pinned + 1:,}: the inspector shows what changed since", timeout=2)
+        self.notify(
+            "unpinned"
+            if self.pinned is None
+            else f"pinned event {self.pinned + 1:,}: the inspector shows what changed since",
+            timeout=2,
+        )
         self.action_panel("inspector")
         self.frame()
 
@@ -335,7 +435,9 @@ class ReplayScreen(SwarmScreen):
         try:
             path = write_finding(self.session, finding, Path.cwd())
         except OSError as exc:
-            self.notify(f"cannot write the finding here: {exc.strerror}", severity="error", timeout=5)
+            self.notify(
+                f"cannot write the finding here: {exc.strerror}", severity="error", timeout=5
+            )
             return
         self.notify(f"wrote {path}", timeout=5)
 
@@ -365,8 +467,8 @@ class ReplayScreen(SwarmScreen):
             self.notify(str(exc), severity="warning", timeout=3)
 
     def action_clear(self) -> None:
-        """Escape: close the go-to box, else what the swarm screen clears; with nothing left to clear,
-        back to where this replay was opened from (the live view, or the session list)."""
+        """Escape: close the go-to box, else what the swarm screen clears; with nothing left to
+        clear, back to where this replay was opened from (the live view, or the session list)."""
         box = self.query_one("#goto", Input)
         if box.has_class("-open"):
             box.remove_class("-open")
@@ -383,10 +485,13 @@ class ReplayScreen(SwarmScreen):
     @on(Timeline.Seek)
     @steady
     def _scrub(self, message: Timeline.Seek) -> None:
-        """A click or a drag; of a drag's stream, queued ones fold into the newest (Seek.can_replace)."""
+        """A click or a drag; of a drag's stream, queued ones fold into the newest
+        (Seek.can_replace)."""
         self.playback.playing = False
         cur = self.cursor
-        self._move(cur.seek(message.index) if message.index is not None else cur.seek_time(message.ts))
+        self._move(
+            cur.seek(message.index) if message.index is not None else cur.seek_time(message.ts)
+        )
 
     @on(LineList.Opened, "#grid")
     def _open_agent(self, event: LineList.Opened) -> None:

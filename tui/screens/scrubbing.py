@@ -10,17 +10,17 @@ before and after the damage, can still be replayed.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from textual.binding import Binding
 
-from swarmscope.core.model.diff import behaviour
-from swarmscope.core.session import repair as session_repair
 from swarmscope.core.errors import SessionError
 from swarmscope.core.events import Event
-from swarmscope.core.replay.session import Session
+from swarmscope.core.model.diff import behaviour
 from swarmscope.core.replay.scan import ScanResult
-
+from swarmscope.core.replay.session import Session
+from swarmscope.core.session import repair as session_repair
 from swarmscope.tui.widgets.timeline import Block, TimelineData
 
 Action = TypeVar("Action", bound=Callable[..., Any])
@@ -30,7 +30,8 @@ SHOWN_AGENTS = 5
 
 
 def step_bindings(screen: str) -> list[Binding]:
-    """Arrows step one event, shift+arrows a hundred, home/end go to the ends (replay and compare)."""
+    """Arrows step one event, shift+arrows a hundred, home/end go to the ends (replay and
+    compare)."""
     return [
         Binding("right", "step(1)", "Step", id=f"{screen}.step_forward"),
         Binding("left", "step(-1)", "Back", id=f"{screen}.step_back"),
@@ -44,6 +45,7 @@ def step_bindings(screen: str) -> list[Binding]:
 def steady(action: Action) -> Action:
     """A screen method that reads a session file: a damaged block on the way goes to the
     screen's `met_damage` instead of taking the app down."""
+
     @functools.wraps(action)
     def run(screen: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -51,6 +53,7 @@ def steady(action: Action) -> Action:
         except SessionError as exc:
             screen.met_damage(exc)
             return None
+
     return run  # type: ignore[return-value]
 
 
@@ -68,12 +71,21 @@ def events_around(session: Session, pos: int, window: int = WINDOW) -> tuple[int
 def swarm_changes(diff: dict[str, Any], agent: str) -> str:
     """What else changed between two instants (a Session.diff), beside `agent`: the agents that
     changed in behaviour, appeared or went; "" if nothing did."""
+
     def named(ids: list[str]) -> str:
         more = f" and {len(ids) - SHOWN_AGENTS} more" if len(ids) > SHOWN_AGENTS else ""
         return ", ".join(ids[:SHOWN_AGENTS]) + more
+
     changed = sorted(k for k, fields in diff["agents"].items() if k != agent and behaviour(fields))
-    parts = [f"{label} {named(sorted(ids))}" for label, ids in
-             (("changed:", changed), ("appeared:", diff["added"]), ("gone:", diff["removed"])) if ids]
+    parts = [
+        f"{label} {named(sorted(ids))}"
+        for label, ids in (
+            ("changed:", changed),
+            ("appeared:", diff["added"]),
+            ("gone:", diff["removed"]),
+        )
+        if ids
+    ]
     return "other agents " + "; ".join(parts) if parts else ""
 
 
@@ -87,10 +99,14 @@ def unclosed_note(session: Session) -> str | None:
     return note and f"{note}. The {len(session):,} events before that replay as usual"
 
 
-def timeline_data(session: Session, scan: ScanResult, known: tuple[Block, ...] = ()) -> TimelineData:
+def timeline_data(
+    session: Session, scan: ScanResult, known: tuple[Block, ...] = ()
+) -> TimelineData:
     """The timeline's picture of a session: its block index, and what a scan found so far.
     `known`: the blocks of an earlier picture of the same session; a session only ever gains
     blocks, so a rewound live view that grows ten times a second builds only the new ones."""
-    blocks = known + tuple(Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
-                           for _, i in session.file.index.blocks[len(known):])
+    blocks = known + tuple(
+        Block(i.first, i.count, i.clock_lo, i.clock_hi, i.errors, i.checkpoints)
+        for _, i in session.file.index.blocks[len(known) :]
+    )
     return TimelineData(blocks, tuple(b[0] for b in session.bookmarks), len(session), scan)

@@ -22,15 +22,29 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from swarmscope.core.model.filters import Filter, parse_filter
 from swarmscope.core.model.swarm import SwarmModel
-
-from swarmscope.tui.rows import AGENT_FIELDS, LINK_FIELDS, SORTS, AgentRow, AgentRows, Alert, HealthWatch, LinkRow, RateMeter
-from swarmscope.tui.rows import TaskRow, TaskRows, filter_agents, filter_links, link_rows, swarm_eta
+from swarmscope.tui.rows import (
+    AGENT_FIELDS,
+    LINK_FIELDS,
+    SORTS,
+    AgentRow,
+    AgentRows,
+    Alert,
+    HealthWatch,
+    LinkRow,
+    RateMeter,
+    TaskRow,
+    TaskRows,
+    filter_agents,
+    filter_links,
+    link_rows,
+    swarm_eta,
+)
+from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.agent_grid import COMPACT_BELOW, AgentGrid
 from swarmscope.tui.widgets.event_log import LOG_FIELDS, EventLog
 from swarmscope.tui.widgets.header import Header, Summary
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.panels import AlertList, LinkList, TaskList
-from swarmscope.tui.screens.event import EventScreen
 
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
@@ -41,7 +55,8 @@ FILTERABLE = {
     "log": (LOG_FIELDS, "filter events: words, or agent:… kind:… level:…"),
     "messages": (LINK_FIELDS, "filter messages: words, or from:… to:… topic:… health:…"),
 }
-"""The lists `/` narrows: their filter fields, and what the filter box says. Another focused list filters the grid."""
+"""The lists `/` narrows: their filter fields, and what the filter box says. Another focused list
+filters the grid."""
 
 
 def no_filters() -> dict[str, Filter]:
@@ -61,7 +76,8 @@ class ModelView:
     rows: list[AgentRow]
     tasks: list[TaskRow]
     links: list[LinkRow] | None
-    """None while the Messages tab is not shown: reading the links costs ~1 ms a frame with 1,000 agents."""
+    """None while the Messages tab is not shown: reading the links costs ~1 ms a frame with 1,000
+    agents."""
     rate: float
     rates: tuple[int, ...]
     errors: int
@@ -138,7 +154,9 @@ class SwarmScreen(Screen):
                 with TabPane("Messages [5]", id="tab-messages"):
                     yield LinkList(id="messages")
                 yield from self.compose_tabs()
-        yield Input(id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)")
+        yield Input(
+            id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)"
+        )
         yield from self.compose_bottom()
         yield Footer()
 
@@ -161,47 +179,81 @@ class SwarmScreen(Screen):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
-        """Panels filled only while shown (messages, the replay's inspector) are drawn as they come into view."""
+        """Panels filled only while shown (messages, the replay's inspector) are drawn as they come
+        into view."""
         if self.is_mounted:
             self.frame()
 
     def read_model(self, model: SwarmModel, now: int) -> ModelView:
         """Rows and figures of `model` at `now`. Call while the model is held still."""
-        return ModelView(now, self._agent_rows(model, now, self.sort), self._task_rows(model, now),
-                         link_rows(model, now) if self.shown_tab() == "tab-messages" else None,
-                         model.events_per_second(now), tuple(model.rate_series(now, 20)), model.errors, model.gaps,
-                         model.by_kind.get("task_end", 0))
+        return ModelView(
+            now,
+            self._agent_rows(model, now, self.sort),
+            self._task_rows(model, now),
+            link_rows(model, now) if self.shown_tab() == "tab-messages" else None,
+            model.events_per_second(now),
+            tuple(model.rate_series(now, 20)),
+            model.errors,
+            model.gaps,
+            model.by_kind.get("task_end", 0),
+        )
 
-    def show(self, view: ModelView, *, mode: str, status: str = "live", refused: dict[str, int] | None = None,
-             recording: bool | None = None, position: str = "", alerts: bool = True) -> None:
+    def show(
+        self,
+        view: ModelView,
+        *,
+        mode: str,
+        status: str = "live",
+        refused: dict[str, int] | None = None,
+        recording: bool | None = None,
+        position: str = "",
+        alerts: bool = True,
+    ) -> None:
         """Hand a frame's rows to the widgets."""
         if alerts:
             self._raise_alerts(self._watch.update(view.rows, view.now))
         grid = self.query_one(AgentGrid)
         grid.set_rows(filter_agents(view.rows, self.filters["grid"]))
         flt = self.filters["grid"]
-        grid.border_title = f"agents [1] · sorted by {self.sort}" + (f" · filter: {flt.text}" if flt else "")
+        grid.border_title = f"agents [1] · sorted by {self.sort}" + (
+            f" · filter: {flt.text}" if flt else ""
+        )
         self.query_one(TaskList).set_rows(view.tasks)
         self.query_one(AlertList).set_rows(list(self._alerts))
         if view.links is not None:
             self.query_one(LinkList).set_rows(filter_links(view.links, self.filters["messages"]))
         self._label_tabs(view)
-        self.query_one(Header).show(Summary(
-            name=self.swarm_name, mode=mode, status=status, health=dict(Counter(r.health for r in view.rows)),
-            rate=view.rate, rates=view.rates, errors=view.errors,
-            error_rate=self._error_rate.update(view.now, view.errors), gaps=view.gaps,
-            refused=sum((refused or {}).values()), refused_why=max(refused, key=refused.get) if refused else "",
-            recording=recording, clock=time.strftime("%H:%M:%S", time.gmtime(view.now / 1e9)),
-            eta_s=swarm_eta(view.tasks), agents=len(view.rows), position=position,
-        ))
+        self.query_one(Header).show(
+            Summary(
+                name=self.swarm_name,
+                mode=mode,
+                status=status,
+                health=dict(Counter(r.health for r in view.rows)),
+                rate=view.rate,
+                rates=view.rates,
+                errors=view.errors,
+                error_rate=self._error_rate.update(view.now, view.errors),
+                gaps=view.gaps,
+                refused=sum((refused or {}).values()),
+                refused_why=max(refused, key=refused.get) if refused else "",
+                recording=recording,
+                clock=time.strftime("%H:%M:%S", time.gmtime(view.now / 1e9)),
+                eta_s=swarm_eta(view.tasks),
+                agents=len(view.rows),
+                position=position,
+            )
+        )
         self.app.collect_after_paint()
 
     def _label_tabs(self, view: ModelView) -> None:
-        """Tab titles carry the panels' figures: tasks in flight, failed and per minute; new events below."""
+        """Tab titles carry the panels' figures: tasks in flight, failed and per minute; new events
+        below."""
         pending = self.query_one(EventLog).pending
         self._set_label("tab-tasks", self._tasks_label(view))
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
-        self._set_label("tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]")
+        self._set_label(
+            "tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]"
+        )
 
     @property
     def compact(self) -> bool:
@@ -217,8 +269,9 @@ class SwarmScreen(Screen):
         per_min = self._throughput.update(view.now, view.tasks_done) * 60
         if self.compact:
             return f"Tasks [2] ▶ {running:>2}" + (f" ✖ {failed:>2}" if failed else "")
-        return (f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min"
-                + (f" · {failed:>2} failed" if failed else ""))
+        return f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min" + (
+            f" · {failed:>2} failed" if failed else ""
+        )
 
     def _set_label(self, pane: str, label: str) -> None:
         """Retitle a tab. A title of the same width is repainted in place: setting `label`
@@ -230,7 +283,8 @@ class SwarmScreen(Screen):
         self._labels[pane] = label
         tab = self.query_one(TabbedContent).get_tab(pane)
         if old is not None and cell_len(old) == cell_len(label):
-            # What the label setter does, less the layout: Textual is pinned, and a test reads `label`.
+            # What the label setter does, less the layout: Textual is pinned, and a test reads
+            # `label`.
             tab._label = Content(label)
             Static.update(tab, tab._label, layout=False)
         else:
@@ -243,8 +297,11 @@ class SwarmScreen(Screen):
             return
         first = alerts[0]
         more = f" (and {len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        self.notify(f"{first.agent} is {first.now.value.upper()}{more}",
-                    severity="error" if first.now.value == "failed" else "warning", timeout=4)
+        self.notify(
+            f"{first.agent} is {first.now.value.upper()}{more}",
+            severity="error" if first.now.value == "failed" else "warning",
+            timeout=4,
+        )
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -255,7 +312,9 @@ class SwarmScreen(Screen):
     def action_panel(self, panel: str) -> None:
         if panel != "grid":
             self.query_one(TabbedContent).active = f"tab-{panel}"
-        self.set_focus(self.query_one(f"#{panel}"))  # at once, not after a refresh: a `/` typed next filters it
+        self.set_focus(
+            self.query_one(f"#{panel}")
+        )  # at once, not after a refresh: a `/` typed next filters it
 
     def action_next_panel(self) -> None:
         focused = self.focused.id if self.focused else "grid"

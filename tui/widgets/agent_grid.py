@@ -9,7 +9,6 @@ from __future__ import annotations
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
-
 from swarmscope.tui.render import bar, fit, human_bytes, status_glyph
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.line_list import LineList
@@ -25,8 +24,16 @@ class AgentGrid(LineList):
 
     COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
         *(f"health--{h.value}" for h in Health),
-        "status--running", "status--waiting", "status--blocked", "status--failed", "status--done",
-        "status--idle", "bar--done", "bar--todo", "grid--error", "grid--role",
+        "status--running",
+        "status--waiting",
+        "status--blocked",
+        "status--failed",
+        "status--done",
+        "status--idle",
+        "bar--done",
+        "bar--todo",
+        "grid--error",
+        "grid--role",
     }
     DEFAULT_CSS = """
     AgentGrid > .health--healthy { color: $success; }
@@ -50,7 +57,8 @@ class AgentGrid(LineList):
         super().__init__(empty="no agents yet: waiting for the first event", **kwargs)
 
     def row_key(self, row: AgentRow) -> str:
-        """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that agent)."""
+        """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that
+        agent)."""
         return row.id
 
     def layout_for(self, width: int) -> tuple[int, int]:
@@ -81,7 +89,11 @@ class AgentGrid(LineList):
         """Freshness: full just after a beat, empty at 3x the interval (FAILED)."""
         fresh = None if row.health is Health.STOPPED else max(0.0, 1 - row.beat / 3)
         done, todo = bar(fresh, width)
-        return Text.assemble("♥", (done, self.cstyle(f"health--{row.health.value}")), (todo, self.cstyle("bar--todo")))
+        return Text.assemble(
+            "♥",
+            (done, self.cstyle(f"health--{row.health.value}")),
+            (todo, self.cstyle("bar--todo")),
+        )
 
     @staticmethod
     def _pct(fraction: float | None) -> str:
@@ -90,9 +102,20 @@ class AgentGrid(LineList):
     def _line(self, row: AgentRow, width: int) -> Text:
         task_w = max(6, min(24, width - 62))
         text = Text.assemble(
-            self._health(row), " ", fit(row.id, 14), " ", self._status(row, 10), " ",
-            fit(row.task or "-", task_w), " ", self._bar(row.progress, 8), " ", self._pct(row.progress), " ",
-            self._beat(row, 4), " ",
+            self._health(row),
+            " ",
+            fit(row.id, 14),
+            " ",
+            self._status(row, 10),
+            " ",
+            fit(row.task or "-", task_w),
+            " ",
+            self._bar(row.progress, 8),
+            " ",
+            self._pct(row.progress),
+            " ",
+            self._beat(row, 4),
+            " ",
         )
         rest = width - text.cell_len
         if rest > 2 and row.error:
@@ -101,19 +124,35 @@ class AgentGrid(LineList):
 
     def _card_top(self, row: AgentRow, width: int) -> Text:
         id_w = max(8, width - 24)
-        return Text.assemble(self._health(row), " ", (fit(row.id, id_w), "bold"), " ",
-                             (fit(row.role, 10), self.cstyle("grid--role")), " ", self._status(row, 10))
+        return Text.assemble(
+            self._health(row),
+            " ",
+            (fit(row.id, id_w), "bold"),
+            " ",
+            (fit(row.role, 10), self.cstyle("grid--role")),
+            " ",
+            self._status(row, 10),
+        )
 
     def _card_task(self, row: AgentRow, width: int) -> Text:
-        return Text.assemble("  ", fit(row.task or "-", max(4, width - 17)), " ",
-                             self._bar(row.progress, 9), " ", self._pct(row.progress))
+        return Text.assemble(
+            "  ",
+            fit(row.task or "-", max(4, width - 17)),
+            " ",
+            self._bar(row.progress, 9),
+            " ",
+            self._pct(row.progress),
+        )
 
     def _card_health(self, row: AgentRow, width: int) -> Text:
         text = Text.assemble("  ", self._beat(row, 5), " ")
         if row.cpu is not None:
             text.append(f"cpu {row.cpu:3.0f}% {human_bytes(row.rss):>5} ")
         if row.error:
-            text.append(fit("✖ " + row.error, max(0, width - text.cell_len)), style=self.cstyle("grid--error"))
+            text.append(
+                fit("✖ " + row.error, max(0, width - text.cell_len)),
+                style=self.cstyle("grid--error"),
+            )
         elif row.gaps:
             text.append(f"{row.gaps} lost", style=self.cstyle("grid--error"))
         return text

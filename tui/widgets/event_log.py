@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from rich.text import Text
 
 from swarmscope.core.events import Event, summarize
 from swarmscope.core.model.filters import Filter
-
 from swarmscope.tui.render import fit
 from swarmscope.tui.widgets.line_list import LineList
 
@@ -53,7 +52,13 @@ def log_rows(events: Iterable[Event], flt: Filter, skip_heartbeats: bool = True)
 class EventLog(LineList):
     """Follows the newest event unless scrolled up; then counts what is pending below."""
 
-    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"log--time", "log--agent", "log--error", "log--warning", "log--kind"}
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
+        "log--time",
+        "log--agent",
+        "log--error",
+        "log--warning",
+        "log--kind",
+    }
     DEFAULT_CSS = """
     EventLog > .log--time { color: $text-muted; }
     EventLog > .log--agent { color: $text-primary; }
@@ -67,7 +72,8 @@ class EventLog(LineList):
         self.follow = True
         self.pending = 0
         self.counts_new = True
-        """Count rows arriving below while scrolled up (live); a replay's list is a window, not a stream."""
+        """Count rows arriving below while scrolled up (live); a replay's list is a window, not a
+        stream."""
 
     def set_rows(self, rows) -> None:
         before = len(self.rows)
@@ -89,9 +95,12 @@ class EventLog(LineList):
         clock = time.strftime("%H:%M:%S", time.gmtime(row.ts / 1e9))
         style = self.cstyle(f"log--{row.level}") if row.level in ("error", "warning") else None
         text = Text.assemble(
-            (clock, self.cstyle("log--time")), " ",
-            (fit(row.agent, 14), self.cstyle("log--agent")), " ",
-            (fit(row.kind, 10), self.cstyle("log--kind")), " ",
+            (clock, self.cstyle("log--time")),
+            " ",
+            (fit(row.agent, 14), self.cstyle("log--agent")),
+            " ",
+            (fit(row.kind, 10), self.cstyle("log--kind")),
+            " ",
         )
         text.append(summarize(row.event), style=style)
         return text

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.widget import Widget
 
 from swarmscope.core.model.health import Health
-
 from swarmscope.tui.render import duration, sparkline
 
 
@@ -39,9 +38,15 @@ class Summary:
 
 
 class Header(Widget):
-    """Two lines: swarm, mode and clock; then health counts, rate sparkline, errors, gaps, recording."""
+    """Two lines: swarm, mode and clock; then health counts, rate sparkline, errors, gaps,
+    recording."""
 
-    COMPONENT_CLASSES = {*(f"health--{h.value}" for h in Health), "header--mode", "header--warn", "header--muted"}
+    COMPONENT_CLASSES = {
+        *(f"health--{h.value}" for h in Health),
+        "header--mode",
+        "header--warn",
+        "header--muted",
+    }
     DEFAULT_CSS = """
     Header { height: 2; background: $panel; padding: 0 1; }
     Header > .health--healthy { color: $success; }
@@ -79,7 +84,11 @@ class Header(Widget):
         top = Text.assemble(("swarmscope ", "bold"), (f" {s.mode} ", style("header--mode")), " ")
         if s.position:
             top.append(f"{s.position}  ", style="bold")
-        note = (f"⚠ {s.status}", style("header--warn")) if s.status != "live" else (f"{s.agents} agents", None)
+        note = (
+            (f"⚠ {s.status}", style("header--warn"))
+            if s.status != "live"
+            else (f"{s.agents} agents", None)
+        )
         width = self.content_size.width
         top.append_text(Text.assemble(s.name, "  ", note))
         top.truncate(max(10, width - len(right) - 1), overflow="ellipsis")
@@ -88,9 +97,13 @@ class Header(Widget):
         bottom = Text()
         for h in Health:
             bottom.append(f"{h.glyph} {s.health.get(h, 0)} ", style=style(f"health--{h.value}"))
-        bottom.append(f" {s.rate:,.0f} ev/s {sparkline(list(s.rates), 20 if width >= 100 else 8)}  ")
-        bottom.append(f"✖ {s.errors} err ({s.error_rate:.1f}/s)  ",
-                      style=style("header--warn") if s.error_rate else None)
+        bottom.append(
+            f" {s.rate:,.0f} ev/s {sparkline(list(s.rates), 20 if width >= 100 else 8)}  "
+        )
+        bottom.append(
+            f"✖ {s.errors} err ({s.error_rate:.1f}/s)  ",
+            style=style("header--warn") if s.error_rate else None,
+        )
         bottom.append(f"⋯ {s.gaps} lost", style=style("header--warn") if s.gaps else None)
         if s.refused:
             bottom.append(f"  ⚠ {s.refused} refused: {s.refused_why}", style=style("header--warn"))

@@ -66,11 +66,15 @@ class Inspector(Horizontal, can_focus=False):
         if inspection == self.inspection:
             return
         old, self.inspection = self.inspection, inspection
-        if old is None or (old.state is not inspection.state or old.changed != inspection.changed
-                           or old.agent != inspection.agent):
+        if old is None or (
+            old.state is not inspection.state
+            or old.changed != inspection.changed
+            or old.agent != inspection.agent
+        ):
             self._fill(inspection)
         self.query_one(Tree).root.set_label(
-            Text.assemble((inspection.agent, "bold"), f" at event {inspection.index + 1:,}"))
+            Text.assemble((inspection.agent, "bold"), f" at event {inspection.index + 1:,}")
+        )
         self.query_one("#inspect-notes", Static).update(self._notes(inspection))
 
     def _fill(self, ins: Inspection) -> None:
@@ -82,7 +86,9 @@ class Inspector(Horizontal, can_focus=False):
     def _notes(self, ins: Inspection) -> Text:
         text = Text()
         if ins.changed:
-            text.append(f"● changed by this event: {', '.join(sorted(ins.changed))}\n", style="bold")
+            text.append(
+                f"● changed by this event: {', '.join(sorted(ins.changed))}\n", style="bold"
+            )
         if ins.pinned is not None:
             text.append(f"since pinned event {ins.pinned + 1:,}: ", style="bold")
             if ins.others:
@@ -95,11 +101,15 @@ class Inspector(Horizontal, can_focus=False):
         if ins.blame:
             b = ins.blame
             ev = b["event"]
-            text.append(f"{b['field']} set by event {b['index'] + 1:,} ({ev['kind']} from {ev['agent']})",
-                        style="bold")
+            text.append(
+                f"{b['field']} set by event {b['index'] + 1:,} ({ev['kind']} from {ev['agent']})",
+                style="bold",
+            )
             if b.get("caused_by"):
                 c = b["caused_by"]
-                text.append(f", after message {c['index'] + 1:,} from {c['agent']} [{c.get('topic') or '-'}]")
+                text.append(
+                    f", after message {c['index'] + 1:,} from {c['agent']} [{c.get('topic') or '-'}]"
+                )
             text.append("  W jumps there")
         return text or Text("w on a field: who changed it", style="dim")
 

@@ -11,7 +11,8 @@ and span several lines (the agent cards).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -56,25 +57,29 @@ class LineList(ScrollView, can_focus=True):
     class Opened(Message):
         """Enter on a row."""
 
-        def __init__(self, source: "LineList", row: Any) -> None:
+        def __init__(self, source: LineList, row: Any) -> None:
             super().__init__()
             self.source, self.row = source, row
 
         @property
-        def control(self) -> "LineList":
+        def control(self) -> LineList:
             return self.source
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, empty: str = "nothing yet") -> None:
+    def __init__(
+        self, *, id: str | None = None, classes: str | None = None, empty: str = "nothing yet"
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.rows: Sequence[Any] = ()
         self.item_height = 1
         self.columns = 1
         self.empty = empty
         self.yielded_actions: frozenset[str] = frozenset()
-        """Actions this list leaves to its screen (the replay screen steps through time with arrows)."""
+        """Actions this list leaves to its screen (the replay screen steps through time with
+        arrows)."""
         self._cache: dict[tuple, Strip] = {}
         self._previous: dict[tuple, Strip] = {}
-        """Lines drawn for the rows before the last set_rows(): reused if still on screen, else dropped."""
+        """Lines drawn for the rows before the last set_rows(): reused if still on screen, else
+        dropped."""
         self._wanted: Any = None
         """The key of a row to put the cursor on when it arrives (see select)."""
         self._chosen = False
@@ -100,14 +105,21 @@ class LineList(ScrollView, can_focus=True):
         return None
 
     def cstyle(self, name: str) -> Style:
-        """A component class's own style only, so it never paints the widget's background over text."""
+        """A component class's own style only, so it never paints the widget's background over
+        text."""
         return self.get_component_rich_style(name, partial=True)
 
     # -- feeding ------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         """Replace the rows (called once a frame by the screen) and repaint."""
-        kept = self._wanted if self._wanted is not None else self._key_at_cursor() if self._chosen else None
+        kept = (
+            self._wanted
+            if self._wanted is not None
+            else self._key_at_cursor()
+            if self._chosen
+            else None
+        )
         self.rows = rows
         self._previous, self._cache = self._cache, {}
         self._relayout()
@@ -210,7 +222,11 @@ class LineList(ScrollView, can_focus=True):
     def _strip(self, text: Text, width: int) -> Strip:
         text.truncate(width, overflow="ellipsis", pad=True)
         null = Style.null()  # Textual's line filters (NO_COLOR) need a style on every segment
-        segments = [Segment(s.text, s.style or null) for s in text.render(self.app.console) if s.text != "\n"]
+        segments = [
+            Segment(s.text, s.style or null)
+            for s in text.render(self.app.console)
+            if s.text != "\n"
+        ]
         return Strip(segments, width)
 
     # -- moving ----------------------------------------------------------------------

@@ -7,7 +7,6 @@ import time
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
-
 from swarmscope.tui.render import bar, count, duration, fit, human_bytes
 from swarmscope.tui.rows import Alert, LinkRow, TaskRow
 from swarmscope.tui.widgets.line_list import LineList
@@ -16,7 +15,12 @@ from swarmscope.tui.widgets.line_list import LineList
 class TaskList(LineList):
     """Tasks in flight with progress, blockers and ETA; failed tasks stay listed below them."""
 
-    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"task--failed", "task--blocked", "bar--done", "bar--todo"}
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
+        "task--failed",
+        "task--blocked",
+        "bar--done",
+        "bar--todo",
+    }
     DEFAULT_CSS = """
     TaskList > .task--failed { color: $error; }
     TaskList > .task--blocked { color: $warning; }
@@ -32,10 +36,20 @@ class TaskList(LineList):
         if row.result:
             status = Text(fit(f"✖ {row.result}", 11), style=self.cstyle("task--failed"))
         else:
-            status = Text.assemble((done, self.cstyle("bar--done")),
-                                   (todo, self.cstyle("bar--todo")), " ")
-        text = Text.assemble(status, " ", fit(row.agent, 14), " ", fit(row.name, 18), " ",
-                             fit(duration(row.elapsed_s), 6), " ", fit(f"eta {duration(row.eta_s)}", 10))
+            status = Text.assemble(
+                (done, self.cstyle("bar--done")), (todo, self.cstyle("bar--todo")), " "
+            )
+        text = Text.assemble(
+            status,
+            " ",
+            fit(row.agent, 14),
+            " ",
+            fit(row.name, 18),
+            " ",
+            fit(duration(row.elapsed_s), 6),
+            " ",
+            fit(f"eta {duration(row.eta_s)}", 10),
+        )
         if row.blockers:
             text.append("⚠ blocked: " + ", ".join(row.blockers), style=self.cstyle("task--blocked"))
         else:
@@ -58,8 +72,12 @@ class AlertList(LineList):
     def render_row(self, row: Alert, width: int, line: int, selected: bool) -> Text:
         clock = time.strftime("%H:%M:%S", time.gmtime(row.ts / 1e9))
         return Text.assemble(
-            clock, " ", (f"{row.now.glyph} {row.now.value.upper():<8}", self.cstyle(f"alert--{row.now.value}")),
-            " ", fit(row.agent, 16), f" was {row.was.value}",
+            clock,
+            " ",
+            (f"{row.now.glyph} {row.now.value.upper():<8}", self.cstyle(f"alert--{row.now.value}")),
+            " ",
+            fit(row.agent, 16),
+            f" was {row.was.value}",
         )
 
 
@@ -80,8 +98,14 @@ class LinkList(LineList):
         glyph = health.glyph if health else "?"
         dead = health in (None, Health.FAILED, Health.CRITICAL)
         return Text.assemble(
-            fit(row.src, 14), " → ", (f"{glyph} ", self.cstyle("link--dead") if dead else ""), fit(row.dst, 14),
-            f" {count(row.count, 'msg'):>11} ", fit(human_bytes(row.bytes), 6),
-            " ", fit(f"{duration(row.age_s)} ago", 9), " ",
+            fit(row.src, 14),
+            " → ",
+            (f"{glyph} ", self.cstyle("link--dead") if dead else ""),
+            fit(row.dst, 14),
+            f" {count(row.count, 'msg'):>11} ",
+            fit(human_bytes(row.bytes), 6),
+            " ",
+            fit(f"{duration(row.age_s)} ago", 9),
+            " ",
             (row.topic, self.cstyle("list--muted")),
         )

@@ -14,11 +14,22 @@ from textual.widgets.tree import TreeNode
 MAX_NODES = 2_000
 
 
-def fill_tree(node: TreeNode, value: Any, changed: frozenset[str] = frozenset(), prefix: str = "",
-              budget: list[int] | None = None) -> None:
+def fill_tree(
+    node: TreeNode,
+    value: Any,
+    changed: frozenset[str] = frozenset(),
+    prefix: str = "",
+    budget: list[int] | None = None,
+) -> None:
     """Add `value` under `node`; each node's data is its dotted path; paths in `changed` get a ●."""
     budget = [MAX_NODES] if budget is None else budget
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, child in items:
         budget[0] -= 1
         if budget[0] < 0:
@@ -28,7 +39,9 @@ def fill_tree(node: TreeNode, value: Any, changed: frozenset[str] = frozenset(),
         hot = any(p == path or p.startswith(path + ".") for p in changed)
         mark = ("● ", "bold yellow") if hot else ("", "")
         if isinstance(child, dict) and child:
-            branch = node.add(Text.assemble(mark, (str(key), "bold")), data=path, expand=len(child) <= 8)
+            branch = node.add(
+                Text.assemble(mark, (str(key), "bold")), data=path, expand=len(child) <= 8
+            )
             fill_tree(branch, child, changed, path, budget)
         else:
             node.add_leaf(Text.assemble(mark, (f"{key}: ", "bold"), short(child, 200)), data=path)

@@ -22,7 +22,6 @@ from textual.message import Message
 from textual.widget import Widget
 
 from swarmscope.core.replay.scan import Marks, ScanResult
-
 from swarmscope.tui.render import SPARKS
 
 
@@ -51,8 +50,15 @@ class TimelineData:
 class Timeline(Widget, can_focus=False):
     """Scrub with the mouse; the screen moves the cursor with keys."""
 
-    COMPONENT_CLASSES = {"timeline--density", "timeline--error", "timeline--checkpoint", "timeline--bookmark",
-                         "timeline--cursor", "timeline--pinned", "timeline--gap"}
+    COMPONENT_CLASSES = {
+        "timeline--density",
+        "timeline--error",
+        "timeline--checkpoint",
+        "timeline--bookmark",
+        "timeline--cursor",
+        "timeline--pinned",
+        "timeline--gap",
+    }
     DEFAULT_CSS = """
     Timeline { height: 3; background: $panel; }
     Timeline > .timeline--density { color: $primary; }
@@ -83,11 +89,18 @@ class Timeline(Widget, can_focus=False):
         """(event index, recorded time) of the cursor."""
         self.pinned: int | None = None
         self._dragging = False
-        self._columns_cache: tuple[TimelineData, tuple[int, bool], tuple[list, set, set]] | None = None
-        """(data, (width, fold), columns): counting columns walks every mark, so it is done when they change."""
+        self._columns_cache: tuple[TimelineData, tuple[int, bool], tuple[list, set, set]] | None = (
+            None
+        )
+        """(data, (width, fold), columns): counting columns walks every mark, so it is done when
+        they change."""
 
-    def update(self, data: TimelineData | None = None, cursor: tuple[int, int] | None = None,
-               pinned: int | None = -1) -> None:
+    def update(
+        self,
+        data: TimelineData | None = None,
+        cursor: tuple[int, int] | None = None,
+        pinned: int | None = -1,
+    ) -> None:
         if data is not None:
             self.data = data
         if cursor is not None:
@@ -115,14 +128,22 @@ class Timeline(Widget, can_focus=False):
         and a rewound live view counts them again each time the file grows."""
         lo, hi = self._span
         xs = marks.index if self.fold else marks.clock
-        raw = set(map(floordiv, map(mul, map(sub, xs, repeat(lo)), repeat(width)), repeat(max(hi - lo, 1))))
+        raw = set(
+            map(
+                floordiv, map(mul, map(sub, xs, repeat(lo)), repeat(width)), repeat(max(hi - lo, 1))
+            )
+        )
         return {min(width - 1, max(0, c)) for c in raw}
 
     def _columns(self, width: int) -> tuple[list[float], set[int], set[int]]:
         """Events, errors and checkpoints per column; kept until the data, width or axis change."""
         cached = self._columns_cache
         if cached is None or cached[0] is not self.data or cached[1] != (width, self.fold):
-            cached = self._columns_cache = (self.data, (width, self.fold), self._count_columns(width))
+            cached = self._columns_cache = (
+                self.data,
+                (width, self.fold),
+                self._count_columns(width),
+            )
         return cached[2]
 
     def _count_columns(self, width: int) -> tuple[list[float], set[int], set[int]]:
@@ -131,8 +152,11 @@ class Timeline(Widget, can_focus=False):
         density = [0.0] * width
         for b in data.blocks:
             self._spread(density, b)
-        errors, checkpoints = self._mark_columns(scan.errors, width), self._mark_columns(scan.checkpoints, width)
-        for b in data.blocks[scan.blocks:]:  # not scanned yet: marked at the block's start
+        errors, checkpoints = (
+            self._mark_columns(scan.errors, width),
+            self._mark_columns(scan.checkpoints, width),
+        )
+        for b in data.blocks[scan.blocks :]:  # not scanned yet: marked at the block's start
             c = self._column(b.first, b.lo, width)
             if b.errors:
                 errors.add(c)
@@ -141,10 +165,11 @@ class Timeline(Widget, can_focus=False):
         return density, errors, checkpoints
 
     def _spread(self, density: list[float], b: Block) -> None:
-        """Add a block's events to the columns it spans, each in proportion to its share of the span."""
+        """Add a block's events to the columns it spans, each in proportion to its share of the
+        span."""
         lo, hi = self._span
         scale = len(density) / max(hi - lo, 1)
-        a, z = ((b.first, b.first + b.count) if self.fold else (b.lo, b.hi))
+        a, z = (b.first, b.first + b.count) if self.fold else (b.lo, b.hi)
         a, z = (a - lo) * scale, (z - lo) * scale
         last = len(density) - 1
         if z - a < 1e-9:
@@ -183,8 +208,13 @@ class Timeline(Widget, can_focus=False):
         marker_line = Text()
         for ch, st in zip(marks, mark_styles):
             marker_line.append(ch, style=st)
-        return Text("\n").join([Text(spark, style=style("timeline--density")), marker_line,
-                                self._cursor_line(width, style)])
+        return Text("\n").join(
+            [
+                Text(spark, style=style("timeline--density")),
+                marker_line,
+                self._cursor_line(width, style),
+            ]
+        )
 
     def _bookmark_columns(self, width: int) -> list[int]:
         cols = []
@@ -215,7 +245,9 @@ class Timeline(Widget, can_focus=False):
             text.stylize(style("timeline--pinned"))
         text.stylize(style("timeline--cursor"), col, col + 1)
         label_text = Text(label, style=style("timeline--cursor"))
-        return text[:start] + label_text + text[start + len(label):] if len(label) < width else text
+        return (
+            text[:start] + label_text + text[start + len(label) :] if len(label) < width else text
+        )
 
     # -- mouse --------------------------------------------------------------------------
 
