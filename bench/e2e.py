@@ -134,8 +134,9 @@ def bench_e2e(quick: bool = False, report: Report = print) -> dict[str, Any]:
         )
         per_event = {k: ours[f"{k}_cpu_s"] / n * 1e6 for k in ("emitter", "hub", "viewer")}
         report(
-            f"  CPU per event: emitter {per_event['emitter']:.2f} us, hub {per_event['hub']:.2f} us "
-            f"(start-up included), viewer {per_event['viewer']:.2f} us; {os.cpu_count()} cores shared by "
+            f"  CPU per event: emitter {per_event['emitter']:.2f} us, "
+            f"hub {per_event['hub']:.2f} us (start-up included), "
+            f"viewer {per_event['viewer']:.2f} us; {os.cpu_count()} cores shared by "
             "3 processes (the floor has 2 and no hub)"
         )
         report(f"  events per message: ours {ours['events_per_message']:,.0f}, floor {_RAW_BATCH}")

@@ -88,7 +88,8 @@ def bench_replay(quick: bool = False, report: Callable | None = print) -> dict[s
     samples = 15 if quick else 40
     if report:
         report(
-            f"replay UI: key to screen updated, random places in a {n:,}-event session ({samples} each)"
+            f"replay UI: key to screen updated, random places in a {n:,}-event session "
+            f"({samples} each)"
         )
     path = cached_session(n, report)
     m = asyncio.run(_measure(path, n, samples))

@@ -115,7 +115,8 @@ def _median_s(fn: Callable[[], object], repeat: int) -> float:
 def _model_shape() -> str:
     """A checksum of the fields keyframes hold: a model that gained one writes other keyframes
     (an old file would be restored by field name, a slower path than the bench should time)."""
-    return f"{zlib.crc32(repr([[f.name for f in fields(c)] for c in (AgentView, TaskView, LinkView)]).encode()):08x}"
+    names = [[f.name for f in fields(c)] for c in (AgentView, TaskView, LinkView)]
+    return f"{zlib.crc32(repr(names).encode()):08x}"
 
 
 def _open(path: Path, line: Line) -> dict[str, Any]:

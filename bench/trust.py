@@ -182,7 +182,8 @@ def bench_hostile(
     n = 200_000 if quick else 10_000_000
     if report:
         report(
-            f"hostile: {n:,} hostile messages into `hub --record` with `record` attached, then a known agent"
+            f"hostile: {n:,} hostile messages into `hub --record` with `record` attached, "
+            "then a known agent"
         )
     with tempfile.TemporaryDirectory(prefix="sshostile") as tmp:
         pipe = _Pipeline(tmp)
@@ -219,21 +220,25 @@ def bench_hostile(
     if report:
         top = sorted(final.get("refused", {}).items(), key=lambda r: -r[1])[:6]
         report(
-            f"  the hub took in {final.get('messages_in', 0):,} messages and {final.get('subscriptions', 0):,} "
-            f"one-frame ones; refused {sum(final.get('refused', {}).values()):,} ({', '.join(f'{f} {c:,}' for f, c in top)})"
+            f"  the hub took in {final.get('messages_in', 0):,} messages and "
+            f"{final.get('subscriptions', 0):,} one-frame ones; "
+            f"refused {sum(final.get('refused', {}).values()):,} "
+            f"({', '.join(f'{f} {c:,}' for f, c in top)})"
             f"; dropped {final.get('dropped_messages', 0):,} for its recorder, each written as lost"
         )
         report(
             f"  every message counted once: {counted == final.get('messages_in')} "
             f"({final.get('messages_in', 0):,} in = {final.get('checked', 0):,} checked + "
-            f"{final.get('dropped_messages', 0):,} dropped + {final.get('unrecorded_at_stop', 0):,} unrecorded)"
+            f"{final.get('dropped_messages', 0):,} dropped + "
+            f"{final.get('unrecorded_at_stop', 0):,} unrecorded)"
         )
         report(
-            f"  both still running after the storm: {alive}; exit codes {said['exit']}; tracebacks: "
-            f"{said['tracebacks']}; failures of ours: {final.get('failures')}"
+            f"  both still running after the storm: {alive}; exit codes {said['exit']}; "
+            f"tracebacks: {said['tracebacks']}; failures of ours: {final.get('failures')}"
         )
         report(
-            f"  the known agent's 1,002 events whole in the hub's file: {whole[1]}, in record's: {whole[0]}"
+            f"  the known agent's 1,002 events whole in the hub's file: {whole[1]}, "
+            f"in record's: {whole[0]}"
         )
     for name, mb in pipe.rss.items():
         line(
@@ -267,7 +272,7 @@ def _whole(path: Path) -> bool:
 
 
 # -- soak
-# ---------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------
 
 
 def _agents(endpoint: str, first: int, count: int, rate: float, seconds: float, out: Any) -> None:
@@ -300,8 +305,8 @@ def bench_soak(
     )
     if report:
         report(
-            f"soak: {agents:,} agents x {rate:.0f} ev/s from {procs} processes for {seconds:.0f} s into "
-            f"`hub --record` with `record` attached, {runs} runs (past what 2 cores take)"
+            f"soak: {agents:,} agents x {rate:.0f} ev/s from {procs} processes for {seconds:.0f} s "
+            f"into `hub --record` with `record` attached, {runs} runs (past what 2 cores take)"
         )
     results = [_soak_once(agents, rate, seconds, procs, report) for _ in range(runs)]
     for k, r in enumerate(results, 1):
@@ -368,12 +373,13 @@ def _soak_once(
             recorded = sum(r for a, (r, _) in got.items() if a in published)
             lost = sum(lost for a, (_, lost) in got.items() if a in published)
             report(
-                f"  {f}'s file: {emitted:,} emitted = {recorded:,} recorded + {lost:,} written as lost: "
-                f"{emitted == recorded + lost}"
+                f"  {f}'s file: {emitted:,} emitted = {recorded:,} recorded + "
+                f"{lost:,} written as lost: {emitted == recorded + lost}"
             )
         report(
-            f"  lost where: {dropped:,} by the agents' queues; {final.get('dropped_events', 0):,} dropped by the "
-            f"hub for its recorder; {final.get('gaps', 0):,} before the hub; largest RSS: "
+            f"  lost where: {dropped:,} by the agents' queues; "
+            f"{final.get('dropped_events', 0):,} dropped by the hub for its recorder; "
+            f"{final.get('gaps', 0):,} before the hub; largest RSS: "
             + ", ".join(f"{k} {v:.0f} MB" for k, v in pipe.rss.items())
         )
     return {

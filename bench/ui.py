@@ -157,7 +157,8 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
     seconds = 3.0 if quick else 8.0
     if report:
         report(
-            f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s (headless app, 120x35)"
+            f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s "
+            "(headless app, 120x35)"
         )
     endpoint = f"ipc://{tempfile.mkdtemp(prefix='ssbench')}/feed"
     feeder = mp.get_context("spawn").Process(

@@ -131,7 +131,10 @@ def summarize(ev: Event) -> str:
             body = d.get(ev.kind)
             return ", ".join(map(str, body)) if isinstance(body, dict) else ""
         case "hello":
-            return f"{d.get('role') or ''} on {d.get('host')} pid {d.get('pid')}, beats every {d.get('heartbeat')}s"
+            return (
+                f"{d.get('role') or ''} on {d.get('host')} pid {d.get('pid')}, "
+                f"beats every {d.get('heartbeat')}s"
+            )
         case "heartbeat":
             return " ".join(f"{k}={v}" for k, v in d.items())
     return " ".join(f"{k}={v}" for k, v in list(d.items())[:6])

@@ -1,7 +1,7 @@
 """The long fuzz run, for before a release: minutes, not the seconds CI gives it.
 
-    python tests/fuzz_long.py                 # the fuzz tests with 20,000 examples each (hypothesis)
-    python tests/fuzz_long.py --atheris 300   # and 300 s of coverage-guided fuzzing of the wire gate
+    python tests/fuzz_long.py                # the fuzz tests with 20,000 examples each (hypothesis)
+    python tests/fuzz_long.py --atheris 300  # and 300 s of coverage-guided fuzzing of the wire gate
 
 The second needs `pip install atheris` (a libFuzzer build for CPython; where it does not build, the
 hypothesis run is the whole of it). Every crash it finds goes into core/hostile.py's SEEDS, for

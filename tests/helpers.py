@@ -1,9 +1,13 @@
-"""Helpers tests share: waiting on a condition with a bound, and draining a feed."""
+"""Helpers tests share: waiting on a condition with a bound, draining a feed, and reading what an
+app's screen shows through Textual's public API."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import TabbedContent
 
 from swarmscope.core.hub.feed import Feed
 
@@ -32,3 +36,19 @@ def drain(feed: Feed, until: Callable[[list], bool], timeout: float = 20.0) -> l
 def exact_state(m) -> tuple:
     """Everything a model shows, with the orders a viewer could see (agents, kinds, tasks)."""
     return m.snapshot(), list(m.agents), list(m.by_kind), list(m.tasks), m.refused
+
+
+def toasts(app: Any) -> list[str]:
+    """The notifications the app's screen shows now, as plain text: what a user reads in its toasts.
+
+    Run the app with `run_test(..., notifications=True)` (tests run without toasts by default),
+    and await `pilot.pause()` after what notifies: a notification is a message the app takes in
+    first. A toast goes when its timeout runs out (3 s for the shortest a test reads), so read it
+    within a few keys of what raised it. `Toast` is the type name Textual's CSS documents."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+def tab_title(screen: Any, pane: str) -> str:
+    """What the tab of `pane` shows now, as plain text. Not `Tab.label`: a title of the same width
+    is repainted in place (see SwarmScreen._set_label)."""
+    return str(screen.query_one(TabbedContent).get_tab(pane).render())

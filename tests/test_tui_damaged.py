@@ -3,6 +3,7 @@ down."""
 
 import shutil
 
+from helpers import toasts
 from replay_fixtures import EVENTS, replay_app, write_session
 
 from swarmscope.core.replay.session import open_session
@@ -25,14 +26,14 @@ async def test_moving_onto_a_damaged_block_says_so_and_stays(tmp_path):
     path = write_session(tmp_path / "sim.swarm")
     first = _damage_block(path, 3)
     app = replay_app(path, start=0)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = app.screen
         for _ in range(first // 100 + 5):  # shift+right: 100 events a press, onto the damaged block
             await pilot.press("shift+right")
         await pilot.pause()
         assert app.is_running and app.screen is screen
         assert screen.cursor.pos < first
-        assert any("damaged" in n.message for n in app._notifications)
+        assert any("damaged" in toast for toast in toasts(app))
         await pilot.press("end", "e", "left", "home")  # elsewhere, the replay goes on
         assert screen.cursor.pos == 0
         assert app.is_running
@@ -45,12 +46,11 @@ async def test_a_crashed_file_says_so_when_it_opens(tmp_path):
     with open(crashed, "r+b") as f:  # a kill -9: no end block, half a block at the end
         f.truncate(path.stat().st_size // 2)
     app = replay_app(crashed, start=0)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
         with open_session(crashed) as s:
             kept = len(s)
         assert 0 < kept < len(EVENTS)
         assert any(
-            "not closed cleanly" in n.message and f"{kept:,} events" in n.message
-            for n in app._notifications
+            "not closed cleanly" in toast and f"{kept:,} events" in toast for toast in toasts(app)
         )

@@ -2,7 +2,7 @@
 
 import msgpack
 import zmq
-from helpers import wait_for
+from helpers import tab_title, toasts, wait_for
 from tui_fixtures import frozen_app
 
 from swarmscope.core.events import Event
@@ -152,13 +152,13 @@ async def test_an_agent_going_failed_raises_an_alert():
     now = [10**18]
     source._fold([Event(now[0], "a", 0, "hello", {"heartbeat": 1.0}, 1)])
     app = SwarmscopeApp(source)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         now[0] += 5 * 10**9  # five intervals of silence
         app.frame()
         await pilot.pause()
         alerts = app.screen.query_one("#alerts").rows
         assert alerts and alerts[0].agent == "a" and alerts[0].now is Health.FAILED
-        assert any("FAILED" in n.message for n in app._notifications)
+        assert any("FAILED" in toast for toast in toasts(app))
 
 
 async def test_a_missing_hub_is_said_on_screen(tmp_path):
@@ -243,9 +243,7 @@ async def test_the_log_counts_what_arrives_while_scrolled_up():
         )
         app.frame()
         await pilot.pause()
-        assert log.pending == 30 and "30 new" in str(
-            app.screen.query_one("#tabs").get_tab("tab-log").label
-        )
+        assert log.pending == 30 and "30 new" in tab_title(app.screen, "tab-log")
         await pilot.press("end")
         app.frame()
         assert log.follow and log.pending == 0
@@ -267,19 +265,16 @@ async def test_the_tasks_tab_says_how_many_run_and_finish_a_minute():
             )
             app.frame()
         await pilot.pause()
-        label = str(app.screen.query_one("#tabs").get_tab("tab-tasks").label)
+        label = tab_title(app.screen, "tab-tasks")
         assert "1 running" in label and "10/min" in label
 
 
 async def test_a_frame_after_the_last_screen_went_does_nothing():
     app = SwarmscopeApp(Source("test", clock=lambda: 10**18))
     async with app.run_test(size=(80, 24)):
-        stack = list(app._screen_stack)
-        app._screen_stack.clear()  # what quitting leaves when the frame timer ticks once more
-        try:
-            app.frame()
-        finally:
-            app._screen_stack.extend(stack)
+        assert app.screen_stack
+    assert app.screen_stack == []  # what quitting leaves when the frame timer ticks once more
+    app.frame()
 
 
 async def test_a_filter_typed_right_after_a_panel_key_narrows_that_panel():
@@ -322,7 +317,7 @@ async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         tabs = app.screen.query_one("#tabs")
-        assert "▶  1 ✖  1" in str(tabs.get_tab("tab-tasks").label)
+        assert "▶  1 ✖  1" in tab_title(app.screen, "tab-tasks")
         assert tabs.get_tab("tab-messages").region.right <= 80
 
 

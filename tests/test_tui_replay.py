@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
 
 from swarmscope.core.events import Event
@@ -55,8 +56,7 @@ async def test_the_event_tab_counts_nothing_new_after_a_jump(session_path):
     app = replay_app(session_path, start=0)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.press("shift+right", "shift+right")
-        tab = app.screen.query_one("#tabs").get_tab("tab-log")
-        assert str(tab.label) == "Events [3]"
+        assert tab_title(app.screen, "tab-log") == "Events [3]"
 
 
 async def test_a_jump_selects_the_agent_it_lands_on_and_the_grid_keeps_it_selected(session_path):
@@ -86,7 +86,7 @@ async def test_at_80_columns_all_six_tabs_fit(session_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         tabs = app.screen.query_one("#tabs")
-        assert "✖" in str(tabs.get_tab("tab-tasks").label)
+        assert "✖" in tab_title(app.screen, "tab-tasks")
         assert tabs.get_tab("tab-inspector").region.right <= 80
 
 
@@ -122,7 +122,7 @@ async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(
         monkeypatch.setattr(SessionScan, "run", lambda self, pause=None: False)
     own = shutil.copy(session_path, tmp_path / "own.swarm")  # b writes the bookmark into the file
     app = replay_app(own, start=0)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         screen = app.screen
         await app.workers.wait_for_complete()
         assert screen._scan.result.events == (len(EVENTS) if scanned else 0)
@@ -139,7 +139,7 @@ async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(
         here = screen.cursor.pos
         await pilot.press("b", "home", "m")
         assert screen.cursor.pos == here
-        assert any("saved in the session file" in n.message for n in app._notifications)
+        assert any("saved in the session file" in toast for toast in toasts(app))
         await pilot.press("end", "M")
         assert screen.cursor.pos == here
         await pilot.press("home", "3", "slash", *"kind:metric", "enter", "n")
@@ -154,7 +154,7 @@ async def test_jumps_to_errors_checkpoints_bookmarks_and_matches(
 
 async def test_goto_takes_numbers_offsets_and_times(session_path):
     app = replay_app(session_path, start=0)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         screen = app.screen
         await pilot.press("g", *"1234", "enter")
         assert screen.cursor.pos == 1233
@@ -165,7 +165,7 @@ async def test_goto_takes_numbers_offsets_and_times(session_path):
             EVENTS[screen.cursor.pos].ts <= EVENTS[0].ts + 10 * S < EVENTS[screen.cursor.pos + 1].ts
         )
         await pilot.press("g", *"nonsense", "enter")
-        assert any("event number" in n.message for n in app._notifications)
+        assert any("event number" in toast for toast in toasts(app))
 
 
 async def test_inspector_shows_state_changes_pin_diff_and_blame(session_path):
@@ -374,10 +374,10 @@ async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_pat
 
     monkeypatch.setattr(SessionScan, "run", unreadable)
     app = replay_app(session_path, start=0)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert any("approximate" in str(n.message) for n in app._notifications)
+        assert any("approximate" in toast for toast in toasts(app))
         await pilot.press("e")  # the jumps read blocks instead
         assert app.screen.cursor.pos == indices("error")[0]
 

@@ -52,15 +52,15 @@ class SwarmscopeApp(App):
         self.refresh_s = refresh
         self.ss_theme = theme
         self.readonly = readonly
-        self._keymap = keymap or {}
+        self._user_keymap = keymap or {}  # not `_keymap`: App keeps its own under that name
         self.on_hang_up: list[Callable[[], object]] = []
         """Run, newest first, when the terminal goes away (SIGHUP)."""
 
     def on_mount(self) -> None:
         collector.start()
         self.apply_theme(self.ss_theme)
-        if self._keymap:
-            self.set_keymap(self._keymap)
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
         self.push_screen(self._start())
         self.set_interval(self.refresh_s, self.frame)
         try:

@@ -48,9 +48,10 @@ READER_BYTES = 128 * 1024 * 1024
 """What a recorder's intake holds before it drops (and says so in the session)."""
 
 TURNED_AWAY = {
-    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; copy the "
-    "public key into the hub's keys/clients/ and start again",
-    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; for a --curve hub at {endpoint} "
+    zmq.EVENT_HANDSHAKE_FAILED_AUTH: "turned away: the hub at {endpoint} does not know this key; "
+    "copy the public key into the hub's keys/clients/ and start again",
+    zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL: "turned away: CURVE on one side only; "
+    "for a --curve hub at {endpoint} "
     f"set {ENV_HUB_KEY} and {ENV_KEY}, else neither",
 }
 """What a reader says when the hub's handshake turns it away (ZeroMQ does not try again after
@@ -136,7 +137,8 @@ class Feed:
                     continue
                 events.extend(self.stats.decode(item))
                 if len(events) >= MAX_EVENTS_PER_POLL and self.intake is None:
-                    break  # the rest stays in the socket (taken from an intake, it is all folded now)
+                    # the rest stays in the socket (taken from an intake, it is all folded now)
+                    break
         return events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:

@@ -249,7 +249,8 @@ class Hub:
             with self._control_lock:
                 self._control.send(b"TERMINATE")
             proxy.join(5)
-        self._stop.set()  # only now: the tap turns the monitors off, which the proxy must not be using
+        # only now: the tap turns the monitors off, which the proxy must not be using
+        self._stop.set()
         for thread in (tap, worker):
             if thread is not None:
                 thread.join(DRAIN_S + 5)
@@ -330,7 +331,8 @@ class Hub:
         watched = {self._xsub: "publishers", self._xpub: "viewers"}
         if history is not None:
             watched[history] = ""  # late joiners' questions: refusals counted, connections not
-        monitors = {  # our own addresses: pyzmq's default reuses the fd number, which outlives a closed hub
+        # our own addresses: pyzmq's default reuses the fd number, which outlives a closed hub
+        monitors = {
             sock.get_monitor_socket(addr=f"inproc://{self._name}-mon-{k}"): what
             for k, (sock, what) in enumerate(watched.items())
         }

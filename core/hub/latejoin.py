@@ -194,7 +194,8 @@ class JoiningFeed(Feed):
 
     def poll(self, timeout_ms: int = 100) -> list[Event]:
         events = super().poll(timeout_ms)
-        self._ask_once_connected()  # after the wait: what it brought came over a connection that asks
+        # after the wait: what it brought came over a connection that asks
+        self._ask_once_connected()
         return self._join.take(events) if self._join is not None else events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:

@@ -57,11 +57,13 @@ def _md(s: Session, out: TextIO) -> None:
     meta, summary = s.meta, s.summary()
     out.write(f"# Session {meta['name']} ({s.id[:8]})\n\n")
     out.write(
-        f"- events: {summary['events']:,}, agents: {len(summary['agents']):,}, errors: {summary['errors']:,}, "
-        f"checkpoints: {summary['checkpoints']:,}, outcome: **{summary['outcome']}**\n"
+        f"- events: {summary['events']:,}, agents: {len(summary['agents']):,}, "
+        f"errors: {summary['errors']:,}, checkpoints: {summary['checkpoints']:,}, "
+        f"outcome: **{summary['outcome']}**\n"
     )
     out.write(
-        f"- file: `{meta['path']}` ({meta['bytes']:,} bytes, {'closed' if meta['closed'] else 'not closed'})\n\n"
+        f"- file: `{meta['path']}` ({meta['bytes']:,} bytes, "
+        f"{'closed' if meta['closed'] else 'not closed'})\n\n"
     )
     legend = "  ".join(f"{h.glyph} {h.value}" for h in Health)
     out.write(f"## Health over time\n\n{legend}, `·` not yet seen\n\n```\n")
@@ -72,7 +74,8 @@ def _md(s: Session, out: TextIO) -> None:
         share = Counter(line)[Health.HEALTHY] / max(1, sum(1 for h in line if h))
         out.write(f"{agent_id:<{pad}}  {bar}  {share:4.0%} healthy\n")
     out.write(
-        "```\n\n## Agents at the end\n\n| agent | role | status | health | events | errors | tasks ok | tasks failed |\n"
+        "```\n\n## Agents at the end\n\n"
+        "| agent | role | status | health | events | errors | tasks ok | tasks failed |\n"
     )
     out.write("|---|---|---|---|---|---|---|---|\n")
     for agent_id, a in sorted(summary["agents"].items()):
@@ -96,7 +99,8 @@ def _dot(s: Session, out: TextIO) -> None:
     out.write(f'digraph "{s.id[:8]}" {{\n  rankdir=LR;\n  node [shape=box];\n')
     for agent_id, a in sorted(model.agents.items()) if model else ():
         out.write(
-            f'  {_q(agent_id)} [label="{_esc(agent_id)}\\n{_esc(a.role or "")} ({_esc(a.status or "")})"];\n'
+            f'  {_q(agent_id)} [label="{_esc(agent_id)}\\n'
+            f'{_esc(a.role or "")} ({_esc(a.status or "")})"];\n'
         )
     for (src, dst), link in sorted(model.links.items()) if model else ():
         out.write(f'  {_q(src)} -> {_q(dst)} [label="{link.count}"];\n')

@@ -169,7 +169,8 @@ class Publisher:
             linger=int(self.close_timeout * 1000)
         )  # as long as close_timeout is now, not was
         if self._own_ctx:
-            self._ctx.term()  # returns once ZeroMQ has sent what it held, or close_timeout has passed
+            # returns once ZeroMQ has sent what it held, or close_timeout has passed
+            self._ctx.term()
         _live.discard(self)
 
     # -- flusher thread -------------------------------------------------

@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-DEFAULT_SECRET_PATTERN = r"(^|[_\-.])(token|api_?keys?|keys?|passwords?|passwd|secrets?|authorization|auth|credentials?|cookies?)($|[_\-.])"
+DEFAULT_SECRET_PATTERN = (
+    r"(^|[_\-.])"
+    r"(token|api_?keys?|keys?|passwords?|passwd|secrets?|authorization|auth|credentials?|cookies?)"
+    r"($|[_\-.])"
+)
 """Matches `token`, `api_key`, `openai_api_key`, `x-authorization`; not `monkey`,
 `keyboard` or `max_tokens` (a count, which agents report all the time)."""
 

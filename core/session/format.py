@@ -2,9 +2,9 @@
 
 Layout::
 
-    MAGIC (8 bytes) | major u16 | minor u16          fixed, so a reader can refuse a newer major first
-    block*                                          each: length u32 | crc32 u32 | type u8 | payload
-    trailer (16 bytes, clean close only)            offset u64 of the END block | END_MAGIC
+    MAGIC (8 bytes) | major u16 | minor u16        fixed, so a reader can refuse a newer major first
+    block*                                        each: length u32 | crc32 u32 | type u8 | payload
+    trailer (16 bytes, clean close only)          offset u64 of the END block | END_MAGIC
 
 The CRC covers the type byte and the payload, so a torn or flipped block is
 caught before its payload is trusted. Block types:

@@ -308,7 +308,8 @@ class Recorder:
                 )
                 if say is not None and behind >= SAY_BEHIND:
                     say(
-                        f"closing {track.writer.path.name}: its keyframer has {behind:,} events left to fold"
+                        f"closing {track.writer.path.name}: its keyframer has {behind:,} events "
+                        "left to fold"
                     )
                 self._finish(track)
         self._keyframers.close()

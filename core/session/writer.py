@@ -130,7 +130,8 @@ class BlockAppender:
     def _write_block(self, kind: int, payload: bytes) -> int:
         if len(payload) > fmt.MAX_BLOCK_BYTES:
             raise SessionError(
-                f"a {fmt.BLOCK_NAMES[kind]} block of {len(payload)} bytes is over the format's limit"
+                f"a {fmt.BLOCK_NAMES[kind]} block of {len(payload)} bytes "
+                "is over the format's limit"
             )
         offset = self.bytes
         self._write(fmt.frame(kind, payload))

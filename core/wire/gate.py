@@ -70,17 +70,20 @@ WANT = {
     "size": f"at most {MAX_MESSAGE_BYTES:,} bytes",
     "msgpack": "one msgpack value within the limits (maps keyed by text, no binary or ext, "
     f"arrays of at most {MAX_BATCH_EVENTS:,} items, text of at most {MAX_STR_LEN:,} bytes)",
-    "nesting": f"at most {STACK} levels, msgpack's own limit (an event's data past {MAX_DEPTH} is marked)",
-    "shape": "an array: [version, agent, inc, first, last, count, ts, kinds, kind indices, data, seqs] "
-    "(2.x), or [version, events] (1.x)",
+    "nesting": f"at most {STACK} levels, msgpack's own limit "
+    f"(an event's data past {MAX_DEPTH} is marked)",
+    "shape": "an array: "
+    "[version, agent, inc, first, last, count, ts, kinds, kind indices, data, seqs] (2.x), "
+    "or [version, events] (1.x)",
     "version": "an integer 1000 * major + minor, major 1 or 2",
     "agent": f"text of 1 to {MAX_AGENT_LEN} characters",
     "inc": "an integer from 0 to 2**64 - 1",
-    "seq": "integers from 0 to 2**63 - 1, rising within a 2.x message, first and last as the head says",
+    "seq": "integers from 0 to 2**63 - 1, rising within a 2.x message, "
+    "first and last as the head says",
     "count": f"1 to {MAX_BATCH_EVENTS:,} events, as many as every column holds",
     "ts": "integer nanoseconds since 1970, from 0 to 2**63 - 1 (a float is taken if it is finite)",
-    "kind": f"text of 1 to {MAX_KIND_LEN} characters; a 2.x table of at most {MAX_KIND_TABLE} kinds, "
-    "indexed from 0",
+    "kind": f"text of 1 to {MAX_KIND_LEN} characters; "
+    f"a 2.x table of at most {MAX_KIND_TABLE} kinds, indexed from 0",
     "data": "an array with one map per event",
     "event": "an array [ts, agent, seq, kind, data, inc] (inc may be left out)",
 }

@@ -67,7 +67,8 @@ def create_keys(directory: Path, name: str) -> tuple[Path, Path]:
         )
     if (directory / f"{name}.key_secret").exists():
         raise ConfigError(
-            f"a key named {name} already exists in {directory}: choose another name, or delete it first"
+            f"a key named {name} already exists in {directory}: "
+            "choose another name, or delete it first"
         )
     with _writing(directory):
         directory.mkdir(parents=True, exist_ok=True)

@@ -143,6 +143,7 @@ def status_line(model: SwarmModel, now_ns: int, refused: int) -> str:
     counts = model.health_counts(now_ns)
     health = " ".join(f"{h.glyph}{counts.get(h, 0)}" for h in Health)
     return (
-        f"{model.events} events ({model.events_per_second(now_ns):.0f}/s), {len(model.agents)} agents "
-        f"[{health}], {model.errors} errors, {model.gaps} lost, {refused} refused"
+        f"{model.events} events ({model.events_per_second(now_ns):.0f}/s), "
+        f"{len(model.agents)} agents [{health}], {model.errors} errors, {model.gaps} lost, "
+        f"{refused} refused"
     )

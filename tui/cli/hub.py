@@ -93,8 +93,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--forward",
         type=endpoint,
         metavar="ENDPOINT",
-        help="pass everything on to another hub's agent side (chaining: a hub per host, one central "
-        "hub that viewers watch); CURVE keys as an agent's, from the environment",
+        help="pass everything on to another hub's agent side (chaining: a hub per host, one "
+        "central hub that viewers watch); CURVE keys as an agent's, from the environment",
     )
     add_record_args(p)
     p.set_defaults(run=run)
@@ -111,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.forward and not is_loopback(args.forward) and client_curve() is None:
         print(
-            f"swarmscope hub: warning: forwarding to {args.forward} unencrypted; set {ENV_HUB_KEY} and "
-            f"{ENV_KEY} for a --curve hub there",
+            f"swarmscope hub: warning: forwarding to {args.forward} unencrypted; "
+            f"set {ENV_HUB_KEY} and {ENV_KEY} for a --curve hub there",
             file=sys.stderr,
         )
     keys = keys_dir(args.keys) if args.curve else None
@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
             )
             if keys:
                 print(
-                    f"swarmscope hub: CURVE on; clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
+                    "swarmscope hub: CURVE on; "
+                    f"clients give {ENV_HUB_KEY}={keys / (HUB_NAME + '.key')}; "
                     f"let one in by copying its public key into {keys / CLIENTS}",
                     file=sys.stderr,
                     flush=True,
@@ -172,12 +173,15 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
     if as_json:
         print(json.dumps({"final": final, **stats}), flush=True)
         return
+    refused_by_curve = stats["refused_clients"]
+    unrecorded = stats["unrecorded_at_stop"]
     print(
-        f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, {stats['events_in']:,} events in"
+        f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, "
+        f"{stats['events_in']:,} events in"
         f"{_refused(stats)}{_dropped(stats, recording)}; {stats['gaps']:,} lost before the hub; "
         f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
-        f"{f', {n:,} refused by CURVE' if (n := stats['refused_clients']) else ''}"
-        f"{f'; {n:,} messages left unrecorded at stop' if (n := stats['unrecorded_at_stop']) else ''}"
+        f"{f', {refused_by_curve:,} refused by CURVE' if refused_by_curve else ''}"
+        f"{f'; {unrecorded:,} messages left unrecorded at stop' if unrecorded else ''}"
         f"{_behind(stats['behind'], final)}{_failures(stats)}",
         flush=True,
     )

@@ -63,8 +63,10 @@ def run_create(args: argparse.Namespace) -> int:
     hub_folder = keys_dir(None) / CLIENTS
     print(
         f"public key: {public}\n"
-        f"  let this client in: copy it into the hub's {hub_folder} (a running hub rereads it every 2 s)\n"
+        f"  let this client in: copy it into the hub's {hub_folder} "
+        "(a running hub rereads it every 2 s)\n"
         f"secret key: {secret}\n"
-        f"  on this client: export {ENV_KEY}={secret} {ENV_HUB_KEY}=<a copy of the hub's {HUB_NAME}.key>"
+        f"  on this client: export {ENV_KEY}={secret} "
+        f"{ENV_HUB_KEY}=<a copy of the hub's {HUB_NAME}.key>"
     )
     return 0

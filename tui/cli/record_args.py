@@ -87,7 +87,8 @@ def report(recorder: Recorder) -> str:
     if recorder.intake is not None and recorder.intake.dropped_messages:
         dropped = recorder.intake
         extra += (
-            f"; {dropped.dropped_messages:,} messages ({sum(dropped.dropped_events.values()):,} events) "
+            f"; {dropped.dropped_messages:,} messages "
+            f"({sum(dropped.dropped_events.values()):,} events) "
             f"dropped as it fell behind, each loss written into the session"
         )
     if recorder.failures:

@@ -111,7 +111,8 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no sessions in {sessions_dir(args.dir)}" + (" match" if entries else ""))
         return 0
     print(
-        f"{'ID':<8}  {'STARTED':<19}  {'NAME':<20} {'EVENTS':>9} {'AGENTS':>6} {'ERRORS':>6}  {'OUTCOME':<10} {'SIZE':>8}"
+        f"{'ID':<8}  {'STARTED':<19}  {'NAME':<20} {'EVENTS':>9} {'AGENTS':>6} {'ERRORS':>6}  "
+        f"{'OUTCOME':<10} {'SIZE':>8}"
     )
     for e in keep:
         flag = (
@@ -121,8 +122,8 @@ def run_list(args: argparse.Namespace) -> int:
         )
         print(
             f"{(e['id'] or '?')[:8]:<8}  {_stamp(e['started'])}  {(e['name'] or '')[:20]:<20} "
-            f"{e['events'] or 0:>9,} {e['agents'] or 0:>6} {e['errors'] or 0:>6}  {e['outcome']:<10} "
-            f"{_size(e['bytes'])}{flag}"
+            f"{e['events'] or 0:>9,} {e['agents'] or 0:>6} {e['errors'] or 0:>6}  "
+            f"{e['outcome']:<10} {_size(e['bytes'])}{flag}"
         )
     return 0
 
@@ -191,20 +192,23 @@ def run_inspect(args: argparse.Namespace) -> int:
     span = ((summary["last_ts"] or 0) - (summary["first_ts"] or 0)) / 1e9
     print(f"session   {meta['id']}  {meta['name']}  (format {meta['format']})")
     print(
-        f"file      {meta['path']}  {_size(meta['bytes'])}, {meta['blocks']} blocks, {meta['keyframes']} keyframes"
+        f"file      {meta['path']}  {_size(meta['bytes'])}, "
+        f"{meta['blocks']} blocks, {meta['keyframes']} keyframes"
     )
     print(
-        f"started   {_stamp(meta['started'])} on {meta.get('host')}; tags: {', '.join(meta['tags']) or '-'}"
+        f"started   {_stamp(meta['started'])} on {meta.get('host')}; "
+        f"tags: {', '.join(meta['tags']) or '-'}"
     )
     print(
         f"events    {summary['events']:,} over {span:,.1f} s; {summary['errors']} errors, "
-        f"{summary['checkpoints']} checkpoints, {summary['gaps']} lost, {summary['restarts']} restarts"
+        f"{summary['checkpoints']} checkpoints, {summary['gaps']} lost, "
+        f"{summary['restarts']} restarts"
     )
     print(f"outcome   {summary['outcome']}; runs: {', '.join(summary['runs']) or '-'}")
     if meta.get("continues"):
         print(
-            f"continues {meta['continues'][:8]} (part {meta.get('part')}): starts with the swarm as that "
-            "session ended; counts are this session's own"
+            f"continues {meta['continues'][:8]} (part {meta.get('part')}): "
+            "starts with the swarm as that session ended; counts are this session's own"
         )
     if not meta["closed"]:
         print(f"state     {unclosed_note(meta)}")
@@ -233,7 +237,8 @@ def run_compare(args: argparse.Namespace) -> int:
         _emit(result)
         return 0
     print(
-        f"a: {result['a']['id'][:8]} {result['a']['path']}\nb: {result['b']['id'][:8]} {result['b']['path']}"
+        f"a: {result['a']['id'][:8]} {result['a']['path']}\n"
+        f"b: {result['b']['id'][:8]} {result['b']['path']}"
     )
     for field, (va, vb) in result["meta"].items():
         print(f"  {field:<12} a: {shown(va)}   b: {shown(vb)}")
@@ -245,8 +250,9 @@ def run_compare(args: argparse.Namespace) -> int:
         print("no divergence: every agent did the same things in the same order")
     else:
         print(
-            f"first divergence: agent {d['agent']}, its event #{d['step']} (a: event {d['index_a']}, "
-            f"b: event {d['index_b']}), {d['field']}: a={d['a']!r} b={d['b']!r}"
+            f"first divergence: agent {d['agent']}, its event #{d['step']} "
+            f"(a: event {d['index_a']}, b: event {d['index_b']}), "
+            f"{d['field']}: a={d['a']!r} b={d['b']!r}"
         )
     return 0
 
@@ -280,7 +286,8 @@ def run_export(args: argparse.Namespace) -> int:
                 write(out)
         else:
             write(sys.stdout)
-            sys.stdout.flush()  # here, so a reader gone away (`| head`) is met while cli.main can say so quietly
+            # here, so a reader gone away (`| head`) is met while cli.main can say so quietly
+            sys.stdout.flush()
     return 0
 
 
@@ -328,12 +335,14 @@ def run_stats(args: argparse.Namespace) -> int:
         _emit(totals)
         return 0
     print(
-        f"{count(totals['sessions'], 'session')}, {_size(totals['bytes'])}, {totals['events']:,} events: "
-        f"{totals['ok']} ok, {totals['failed']} failed, {totals['unreadable']} unreadable"
+        f"{count(totals['sessions'], 'session')}, {_size(totals['bytes'])}, "
+        f"{totals['events']:,} events: {totals['ok']} ok, {totals['failed']} failed, "
+        f"{totals['unreadable']} unreadable"
     )
     for name, row in totals["by_workflow"].items():
         print(
-            f"  {name:<24} {count(row['sessions'], 'session'):>14}  {row.get('ok', 0):>4} ok  {row.get('failed', 0):>4} failed"
+            f"  {name:<24} {count(row['sessions'], 'session'):>14}  "
+            f"{row.get('ok', 0):>4} ok  {row.get('failed', 0):>4} failed"
             f"  {_size(row['bytes']):>10}"
         )
     return 0
@@ -394,7 +403,8 @@ def run_cleanup(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_
     verb = "would remove" if args.dry_run else "removed"
     for e in doomed:
         print(
-            f"{verb} {(e['id'] or '?')[:8]}  {_stamp(e['started'])}  {e['name']}  {_size(e['bytes'])}  {e['outcome']}"
+            f"{verb} {(e['id'] or '?')[:8]}  {_stamp(e['started'])}  {e['name']}  "
+            f"{_size(e['bytes'])}  {e['outcome']}"
         )
     print(f"{verb} {count(len(doomed), 'session')}, {_size(sum(e['bytes'] or 0 for e in doomed))}")
     return 0
@@ -414,7 +424,8 @@ def run_repair(args: argparse.Namespace) -> int:
         print(f"{report.path}: already closed cleanly, {report.events:,} events; nothing to do")
     else:
         print(
-            f"{report.path}: repaired; {report.events:,} events kept, {report.dropped_bytes} damaged bytes cut"
+            f"{report.path}: repaired; {report.events:,} events kept, "
+            f"{report.dropped_bytes} damaged bytes cut"
         )
     return 0
 

@@ -47,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    client_curve()  # credentials the environment names, checked here: the feed reads them in a child process
+    # credentials the environment names, checked here: the feed reads them in a child process
+    client_curve()
     from swarmscope.tui.live import run_watch  # Textual is imported only when a screen is wanted
 
     with recording(

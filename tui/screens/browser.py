@@ -165,7 +165,10 @@ class BrowserScreen(Screen):
             Text.assemble(
                 ("swarmscope ", "bold"),
                 (" SESSIONS ", "reverse bold"),
-                f"  {len(rows)} of {len(self._rows)} in {self.directory}  · sorted by {self.sort}  · enter opens",
+                (
+                    f"  {len(rows)} of {len(self._rows)} in {self.directory}  "
+                    f"· sorted by {self.sort}  · enter opens"
+                ),
             )
         )
 

@@ -92,7 +92,8 @@ class CompareScreen(Screen):
             text.append(f"  {field}: A {shown(va)} · B {shown(vb)}\n")
         if r["only_in_a"] or r["only_in_b"]:
             text.append(
-                f"  only in A: {', '.join(r['only_in_a']) or '-'} · only in B: {', '.join(r['only_in_b']) or '-'}\n"
+                f"  only in A: {', '.join(r['only_in_a']) or '-'} "
+                f"· only in B: {', '.join(r['only_in_b']) or '-'}\n"
             )
         diffs = (
             agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1))

@@ -36,7 +36,9 @@ class AgentDetailScreen(Screen):
     AgentDetailScreen #body { height: 1fr; }
     AgentDetailScreen #state { width: 45%; border: round $primary-darken-2; }
     AgentDetailScreen #side { width: 55%; }
-    AgentDetailScreen #links { height: auto; max-height: 8; border: round $primary-darken-2; padding: 0 1; }
+    AgentDetailScreen #links {
+        height: auto; max-height: 8; border: round $primary-darken-2; padding: 0 1;
+    }
     AgentDetailScreen #agent-log { border: round $primary-darken-2; }
     """
 
@@ -97,13 +99,17 @@ class AgentDetailScreen(Screen):
 
     def _facts(self, a, health, beat: float, now: int) -> Text:
         done, todo = bar(a.progress, 20)
+        progress = "" if a.progress is None else f"{a.progress:.0%}"
         text = Text.assemble(
             (f"{health.glyph} {a.id}", "bold"),
             f"  {a.role or '-'}  {status_glyph(a.status)} {a.status or '?'}  ",
             f"health {health.value} (beat {beat:.1f}x of {a.interval:g}s)  ",
             f"host {a.host or '-'} pid {a.pid or '-'}  up {duration((now - a.first_seen) / 1e9)}\n",
-            f"task {a.task_name or '-'} {done}{todo} {'' if a.progress is None else f'{a.progress:.0%}'}  ",
-            f"tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  lost {a.gaps}  restarts {a.restarts}  ",
+            f"task {a.task_name or '-'} {done}{todo} {progress}  ",
+            (
+                f"tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  "
+                f"lost {a.gaps}  restarts {a.restarts}  "
+            ),
             f"cpu {'-' if a.cpu is None else f'{a.cpu:.0f}%'} rss {human_bytes(a.rss)}",
         )
         if a.type or a.tags:

@@ -276,17 +276,18 @@ class SwarmScreen(Screen):
     def _set_label(self, pane: str, label: str) -> None:
         """Retitle a tab. A title of the same width is repainted in place: setting `label`
         lays the whole screen out again (see LineList._relayout), and these
-        figures change on most frames and every replay key."""
+        figures change on most frames and every replay key.
+
+        In place means Static's public `update(..., layout=False)`, past Tab.update (which always
+        lays out): the tab shows the new title, and its `label` keeps the last title of another
+        width. What a tab shows is its `render()`."""
         old = self._labels.get(pane)
         if old == label:
             return
         self._labels[pane] = label
         tab = self.query_one(TabbedContent).get_tab(pane)
         if old is not None and cell_len(old) == cell_len(label):
-            # What the label setter does, less the layout: Textual is pinned, and a test reads
-            # `label`.
-            tab._label = Content(label)
-            Static.update(tab, tab._label, layout=False)
+            Static.update(tab, Content(label), layout=False)
         else:
             tab.label = label
 

@@ -108,7 +108,8 @@ class Inspector(Horizontal, can_focus=False):
             if b.get("caused_by"):
                 c = b["caused_by"]
                 text.append(
-                    f", after message {c['index'] + 1:,} from {c['agent']} [{c.get('topic') or '-'}]"
+                    f", after message {c['index'] + 1:,} from {c['agent']} "
+                    f"[{c.get('topic') or '-'}]"
                 )
             text.append("  W jumps there")
         return text or Text("w on a field: who changed it", style="dim")
