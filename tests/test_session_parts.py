@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import toasts
 from replay_fixtures import replay_app
 
 from swarmscope.core.events import Event
@@ -150,7 +151,7 @@ def test_a_part_after_one_left_out_by_sampling_starts_afresh(tmp_path):
 async def test_a_replay_of_a_later_part_says_where_an_unchanged_field_comes_from(tmp_path):
     second = _rotated(tmp_path, QUIET_THEN_BUSY, rotate_s=10, batch=1)[1]
     app = replay_app(second, start=0)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         screen = app.screen
         grid = screen.query_one(AgentGrid)
         assert {r.id: r.role for r in grid.rows}["quiet"] == "planner"
@@ -159,7 +160,7 @@ async def test_a_replay_of_a_later_part_says_where_an_unchanged_field_comes_from
         await pilot.pause()
         with Session(second) as s:
             continued = s.continues
-        assert any(f"continues ({continued[:8]})" in n.message for n in app._notifications)
+        assert any(f"continues ({continued[:8]})" in t for t in toasts(app))
 
 
 def test_sessions_inspect_names_the_session_a_part_continues(tmp_path):

@@ -15,21 +15,27 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 class Terminal:
-    def __init__(self, name: str, command: str, width: int, height: int) -> None:
+    """One tmux session on a tmux server of its own, whose socket is in the test's tmp dir.
+
+    Not the user's default server (/tmp/tmux-UID/default), shared by every run and every test: a
+    session takes its environment from its server, so on a server started elsewhere the command
+    would not get this test's $SWARMSCOPE_HOME (see conftest) and a demo would record into
+    someone else's folder. No config file either (-f /dev/null): the user's would apply."""
+
+    def __init__(self, socket: Path, name: str, command: str, width: int, height: int) -> None:
+        self.tmux = ["tmux", "-f", "/dev/null", "-S", str(socket)]
         self.name = name
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
-            check=True,
-        )
+        size = ["-x", str(width), "-y", str(height)]
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", name, *size, command], check=True)
 
     def screen(self) -> str:
         out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         )
         return out.stdout
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def shows(self, text: str, timeout: float = 60) -> None:
         try:
@@ -47,7 +53,7 @@ class Terminal:
             f"env {env} {sys.executable} -m swarmscope.tui.cli {args}; "
             f"echo $? > {exit_file}; sleep 60"
         )
-        term = cls(f"ss-test-{os.getpid()}-{tmp_path.name}", command, *size)
+        term = cls(tmp_path / "tmux", f"ss-test-{os.getpid()}-{tmp_path.name}", command, *size)
         term.exit_file = exit_file
         return term
 
@@ -62,7 +68,8 @@ class Terminal:
         assert self.exit_file.read_text().strip() == "0"
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        """The terminal goes away: its server with it, and the command gets SIGHUP."""
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 @pytest.mark.parametrize("size, env", [((80, 24), "NO_COLOR=1"), ((120, 35), "")])
@@ -142,7 +149,7 @@ def test_a_closed_terminal_ends_the_demo_instead_of_leaving_it_spinning(tmp_path
         f"echo $$ > {pid_file}; exec {sys.executable} -m swarmscope.tui.cli demo --no-record "
         f"--in ipc://{tmp_path}/in --out ipc://{tmp_path}/out"
     )
-    term = Terminal(f"ss-test-{os.getpid()}-hup", command, 100, 30)
+    term = Terminal(tmp_path / "tmux", f"ss-test-{os.getpid()}-hup", command, 100, 30)
     try:
         term.shows("LIVE")
         pid = int(pid_file.read_text())

@@ -101,7 +101,9 @@ class SwarmScreen(Screen):
         Binding("5", "panel('messages')", "Messages", show=False, id="swarm.focus_messages"),
     ]
     DEFAULT_CSS = """
-    SwarmScreen #grid { height: 1fr; border-top: solid $primary-darken-2; border-title-color: $text-muted; }
+    SwarmScreen #grid {
+        height: 1fr; border-top: solid $primary-darken-2; border-title-color: $text-muted;
+    }
     SwarmScreen #lower { height: 40%; min-height: 6; }
     SwarmScreen TabbedContent { height: 1fr; }
     SwarmScreen TabPane { padding: 0; }
