@@ -1,7 +1,7 @@
-"""The house rules on imports: core never pulls in Textual or Rich, and an agent pays only for the SDK.
+"""The house rules on imports: core never pulls in Textual or Rich; an agent pays for the SDK only.
 
-Each module is imported in a fresh interpreter, so a module that only gets away with it because
-another one was imported first (or a lazy import hidden in a function that runs at import) is caught.
+Each module is imported in a fresh interpreter, so a module that gets away with it only because
+another was imported first (or through an import in a function run at import) is caught.
 """
 
 import pkgutil
