@@ -1,7 +1,7 @@
 """Benchmarks of trust: a hostile storm, and an overload soak, into a recording hub with a recorder
 attached.
 
-`swarmscope bench --only hostile` sends millions of hostile messages (core/hostile.py: every one
+`swarmscope bench --only hostile` sends millions of hostile messages (bench/hostile.py: every one
 ever found, and good messages broken at random) into `hub --record` with `record` attached, then a
 known agent, and says whether either stopped, whether every message was counted once, whether the
 known agent's events are whole in both files, and how large each process grew. `--only soak` runs

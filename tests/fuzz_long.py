@@ -4,7 +4,7 @@
     python tests/fuzz_long.py --atheris 300  # and 300 s of coverage-guided fuzzing of the wire gate
 
 The second needs `pip install atheris` (a libFuzzer build for CPython; where it does not build, the
-hypothesis run is the whole of it). Every crash it finds goes into core/hostile.py's SEEDS, for
+hypothesis run is the whole of it). Every crash it finds goes into bench/hostile.py's SEEDS, for
 good.
 """
 

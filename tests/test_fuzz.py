@@ -1,5 +1,5 @@
 """Fuzzing every entry point, structure-aware, from every hostile input ever found
-(core/hostile.py).
+(bench/hostile.py).
 
 Properties, for any input: the wire gate only ever refuses (never raises anything else), a viewer
 and a recording hub agree on every message (what keep passes reads back as the viewer decoded it),

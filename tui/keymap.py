@@ -3,7 +3,7 @@
 `~/.config/swarmscope/keymap.toml` (or the file named by $SWARMSCOPE_KEYMAP):
 
     [keys]
-    "live.sort" = "o"
+    "swarm.sort" = "o"
     "app.quit" = "ctrl+q,q"
 """
 
@@ -37,6 +37,6 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         ) from None
     if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
         raise ConfigError(
-            f'keymap {path}: [keys] must map binding ids to key strings, e.g. "live.sort" = "o"'
+            f'keymap {path}: [keys] must map binding ids to key strings, e.g. "swarm.sort" = "o"'
         )
     return keys

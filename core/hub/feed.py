@@ -142,7 +142,7 @@ class Feed:
         return events
 
     def poll_kept(self, timeout_ms: int = 100) -> list[Kept]:
-        """As `poll`, the messages as a recorder keeps them (wire_store.keep): checked, not decoded;
+        """As `poll`, the messages as a recorder keeps them (wire/kept.py): checked, not decoded;
         and what the hub's ledger says passed it but never came, as `lost` events in place
         (ledger.py)."""
         kept: list[Kept] = []

@@ -38,7 +38,8 @@ class GapTally:
 
         A batch whose first seq is behind what the agent already sent may hold
         late events among new ones, and one with holes past MAX_GAP a jump not believed: only
-        its events tell, so it is decoded. (A batch with a `lost` event has no head: wire_store.)"""
+        its events tell, so it is decoded. (A batch with a `lost` event has no head: see
+        wire/kept.py.)"""
         known = self._known(head.agent)
         if known is None:
             return

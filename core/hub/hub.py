@@ -6,7 +6,7 @@ comes into an Intake (intake.py): a queue bounded in bytes, which drops and
 counts per agent what a slow worker cannot take, so nothing is lost without
 a word and no sender can grow the hub past its bound. The capture socket
 never drops: should the tap thread itself fall behind, the proxy waits. The worker thread
-passes each message through the gate's message layer (wire_store.keep),
+passes each message through the gate's message layer (wire/kept.py),
 counts it (passed, refused by field), counts per-agent gaps and restarts,
 and hands what it kept, and the losses as `lost` events in their place, to
 the listeners (the recorder), once per pass of up to TAP_PASS messages.
@@ -115,7 +115,7 @@ class Hub:
         hold: float = 0.0,
     ) -> None:
         """`keys`: a folder of CURVE keys (see keys.py); None leaves the feed open to anyone who can
-        connect. `history`: where to answer late joiners with the swarm as it stands (history.py),
+        connect. `history`: where to answer late joiners with the swarm as it stands (latejoin.py),
         None for nowhere. `hold`: seconds the proxy waits after binding (`swarmscope hub` holds
         HOLD_S; a hub started with its viewers, as the demo's, need not)."""
         self.in_endpoint = check_endpoint(in_endpoint, "--in")

@@ -130,7 +130,7 @@ class LiveSource(Source):
         self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None
     ) -> None:
         """`history`: where the hub answers late joiners (default: next to `endpoint`, see
-        history.py)."""
+        hub/latejoin.py)."""
         super().__init__(endpoint, clock)
         self._history = history
         self._stop = threading.Event()

@@ -256,7 +256,7 @@ class Session:
 
     def add_bookmark(self, i: int, label: str) -> str | None:
         """Mark event i for next/prev bookmark, in the file too when it is cleanly closed (see
-        session_repair.write_bookmark); None then, else why only this replay keeps it."""
+        session/repair.py, write_bookmark); None then, else why only this replay keeps it."""
         i = self.index_of(i)
         entry = (i, label, self.state_at(i).now)
         self.bookmarks.insert(bisect_left(self.bookmarks, entry), entry)

@@ -114,8 +114,8 @@ class Emitter:
             except Exception:  # never raise into the agent
                 data = {"redaction_failed": True}
         # Numbering and queueing are two steps: another thread of the agent may queue between them,
-        # a moment out of order; wire.message puts it right within a batch (the README says the
-        # rest).
+        # a moment out of order; wire/format.py's `message` puts it right within a batch
+        # (docs/architecture.md says why).
         self._pub.put(
             (self._clock(), self.agent, next(self._seq), kind, data, self.inc), kind in URGENT_KINDS
         )

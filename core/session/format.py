@@ -14,7 +14,7 @@ caught before its payload is trusted. Block types:
   and last event, errors, checkpoints) that a scan can index without
   decompressing, then a zstd-compressed, column-wise msgpack batch.
 - MESSAGES (2.0): the same prefix, then the wire messages a recording hub
-  kept, as they came, zstd-compressed (session_messages.py).
+  kept, as they came, zstd-compressed (messages.py).
 - KEYFRAME: the model's snapshot after `at` events. Most keyframes are zstd
   deltas against the previous keyframe's raw bytes (used as a zstd raw
   dictionary); every FULL_KEYFRAME_EVERY-th is self-contained, which bounds
@@ -74,7 +74,7 @@ FORMAT_MAJOR = 2
 FORMAT_MINOR = 0
 """1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read. 1.2: those
 rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f". 2.0:
-MESSAGES blocks (session_messages.py), which a 1.x reader cannot count events in: it refuses the
+MESSAGES blocks (messages.py), which a 1.x reader cannot count events in: it refuses the
 file."""
 HEADER_FIELDS = {
     "name": (str,),
@@ -87,7 +87,7 @@ HEADER_FIELDS = {
     "source": (str,),
     "continues": (str,),
 }
-"""A header's fields beside its id (session_writer.new_header, a recorder's extras), with the types
+"""A header's fields beside its id (writer.new_header, a recorder's extras), with the types
 each may hold: what a reader checks a file's header against."""
 KEYFRAME_DEPTH = MAX_DEPTH + 2
 """How deep a keyframe nests: an agent's state (the data gate's bound, less its event's own map)

@@ -4,7 +4,7 @@ process.
 It does what a SessionWriter does for the file (blocks flushed every 100 ms
 at most, so `kill -9` loses at most that window; an index, summary and
 trailer at a clean close) but folds nothing itself: each block holds the
-messages the hub kept (session_messages.py), and the model, keyframes and
+messages the hub kept (messages.py), and the model, keyframes and
 summary come from a keyframer process following the file (keyframer.py).
 So the hub's tap spends ~0.5 us/event on recording (checking, compressing,
 writing) where folding, encoding and keyframes in line cost 3.2, and a

@@ -6,7 +6,7 @@ session exists even when nobody watches). The policy decides what is kept:
 every session, only failed ones, a sampled fraction; and when a session ends
 and the next begins: by size, by recorded duration, or one per run id that
 agents announce in their hello tags ({"run": ...}). Each part after the
-first starts from the swarm as the part before ended (see session_writer).
+first starts from the swarm as the part before ended (see writer.py).
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ class Recorder:
     ) -> None:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns
         it away. A recording hub is asked how the swarm stood (`history`, default next to
-        `endpoint`, see history.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the
+        `endpoint`, see hub/latejoin.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the
         first session starts from the answer and leaves out what it holds."""
         with JoiningFeed(
             endpoint,

@@ -5,7 +5,7 @@ or its oldest event has waited `flush_interval` (50 ms): every write goes
 straight to the OS (no user-space buffer), so `kill -9` loses at most that
 window. The writer folds every written event into its own SwarmModel, which gives
 keyframes (every `keyframe_every` events or `keyframe_seconds` of recorded
-time, keyframing.py) and the summary written at a clean close. (A recording
+time, keyframes.py) and the summary written at a clean close. (A recording
 hub writes with a MessageWriter instead, which leaves the folding to another
 process; both append blocks through a BlockAppender.)
 

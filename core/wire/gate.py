@@ -11,7 +11,7 @@ two layers, for the two ways a message is read:
   refused whole, as a `Refused` naming the field, what it held and what was
   wanted (`ts: float nan, want integer nanoseconds ...`), and counted under
   that field. A hub and a recorder read no more than this: they count and
-  keep a message as it came (wire_store.keep).
+  keep a message as it came (kept.py).
 - The data: each event's map, checked by whoever unpacks it (viewers, the
   readers of a session): a map, text keys, no binary, at most MAX_DEPTH
   deep. An event whose data fails keeps its place, since its time, agent,

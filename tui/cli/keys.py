@@ -1,4 +1,4 @@
-"""`swarmscope keys`: CURVE key pairs, for a hub that other hosts can reach (see core/keys.py)."""
+"""`swarmscope keys`: CURVE key pairs, for a hub other hosts can reach (see core/wire/keys.py)."""
 
 from __future__ import annotations
 

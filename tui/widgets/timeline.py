@@ -3,7 +3,7 @@
 Three lines: event density (a sparkline), markers (✖ error, ⋯ events lost,
 ◆ checkpoint, ★ bookmark), and the cursor with its event index and recorded time. Built
 from the session's block index, so drawing it never reads an event; a scan
-of the file (core/scan.py) then places every error and checkpoint exactly
+of the file (core/replay/scan.py) then places every error and checkpoint exactly
 and adds where events were lost. Click or drag to seek; with `fold` on, the
 axis is events rather than time, so idle stretches take no room.
 """
