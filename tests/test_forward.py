@@ -113,3 +113,36 @@ def test_swarmscope_hub_forward_from_the_command_line(tmp_path):
     assert proc.returncode == 0, err
     assert f"forwarding everything to {central.in_endpoint}" in err
     assert model.agents["c"].events == 502 and model.agents["c"].gaps == 0
+
+
+def test_a_reader_behind_a_chain_is_not_told_it_lost_what_never_reached_its_hub(
+    tmp_path, monkeypatch
+):
+    """An agent that spoke to the host hub before it forwarded anything never reached the central
+    hub. The host's ledger names it, and reaches the reader too: not a loss of the reader's."""
+    from swarmscope.core.hub import hub as hub_module
+    from swarmscope.core.model.sequence import LOST
+    from swarmscope.core.wire.kept import events_kept
+
+    monkeypatch.setattr(hub_module, "LEDGER_S", 0.05)  # a whole ledger every 0.25 s
+    with (
+        Hub(f"ipc://{tmp_path}/central-in", f"ipc://{tmp_path}/central-out") as central,
+        Hub(f"ipc://{tmp_path}/local-in", f"ipc://{tmp_path}/local-out") as local,
+        Feed(local.out_endpoint) as near,
+    ):
+        _emit(local.in_endpoint, ["early"], 5)
+        seen = SwarmModel()
+        _fold_until(near, seen, lambda: "early" in seen.agents and seen.agents["early"].said_bye)
+        wait_for(lambda: near.poll(50) is not None and near.stats.ledgers >= 10, 30)
+        forwarder = Forwarder(local.inproc_out, central.in_endpoint, local.context).start()
+        try:
+            with Feed(central.out_endpoint) as far:
+                _until_through(local.in_endpoint, far)
+                _emit(local.in_endpoint, ["late"], 5)
+                got = []
+                wait_for(lambda: got.extend(far.poll_kept(50)) or far.stats.ledgers >= 20, 30)
+        finally:
+            forwarder.stop()
+    events = [e for kept in got for e in events_kept(kept) if e.agent != "probe"]
+    assert [e.agent for e in events if e.kind == LOST] == []
+    assert [e.seq for e in events if e.agent == "late"] == list(range(7))

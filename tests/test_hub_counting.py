@@ -329,10 +329,10 @@ def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
     assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [
         ("seen", 1, 10, 11)
     ]  # not yet whole
-    parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1)
+    parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1, hub=3)
     assert len(parts) == 1
     assert tally.lost(*ledger_rows(parts[0][1])) == [] and tally.whole  # they were there before
-    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)]) == [
+    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)], hub=3) == [
         ("new", 1, 0, 2),
         ("before", 1, 50, 51),
     ]
@@ -349,3 +349,30 @@ def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
     assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [
         ("agent-2", 1, 0, 0)
     ]
+
+
+def test_behind_a_chain_each_hubs_first_whole_ledger_is_a_baseline_of_its_own():
+    """A central hub's and a host hub's ledgers both reach a reader behind the chain. The host's
+    names agents whose events never reached the central hub before the reader joined: its first
+    whole ledger claims nothing of them, as the central hub's first claimed nothing of its own."""
+    from swarmscope.core.hub.ledger import Tally, ledger_messages, ledger_rows
+
+    central, host = 11, 22
+    tally = Tally()
+    (first,) = ledger_messages([("known", 1, 5)], whole=1, hub=central)
+    assert tally.lost(*ledger_rows(first[1])) == []
+    assert tally.lost([("early", 1, 14)], hub=host) == []  # the host's baseline has not come
+    (hosts,) = ledger_messages([("early", 1, 14)], whole=1, hub=host)
+    assert tally.lost(*ledger_rows(hosts[1])) == []  # passed the host before the reader joined
+    assert tally.wholes == {central, host}
+    assert tally.lost([("late", 1, 2)], hub=host) == [("late", 1, 0, 1)]  # came after: lost here
+    assert tally.lost([("early", 1, 16)], hub=central) == [("early", 1, 14, 15)]
+
+
+def test_a_ledger_without_a_hub_number_reads_as_hub_0():
+    import msgpack
+
+    from swarmscope.core.hub.ledger import ledger_rows
+
+    assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None])) == ([("a", 1, 2)], None, 0)
+    assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None, "x"]))[2] == 0

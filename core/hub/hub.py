@@ -133,7 +133,10 @@ class Hub:
         self._listeners: list[Listener] = []
         self._gaps = GapTally(self.stats)
         self._threads: list[threading.Thread] = []
-        self._name = f"hub-{uuid.uuid4().hex}"  # inproc names outlive closed sockets a little
+        uid = uuid.uuid4()
+        self._name = f"hub-{uid.hex}"  # inproc names outlive closed sockets a little
+        self.ledger_hub = uid.int >> 66
+        """This hub's number in its ledgers, which readers behind a chain of hubs tell apart."""
         self._stop = threading.Event()
         self._tap_done = threading.Event()
         self._replies: deque[tuple[list[bytes], bytes]] = deque()
@@ -425,7 +428,9 @@ class Hub:
                 if time.monotonic() >= next_ledger and not self._stop.is_set():
                     next_ledger, ledgers = time.monotonic() + LEDGER_S, ledgers + 1
                     whole = ledgers if ledgers % LEDGER_ALL == 1 else None
-                    for frames in ledger_messages(self._gaps.moved(every=whole is not None), whole):
+                    for frames in ledger_messages(
+                        self._gaps.moved(every=whole is not None), whole, self.ledger_hub
+                    ):
                         say.send_multipart(frames, zmq.NOBLOCK)
                 if self._stop.is_set():
                     deadline = deadline or time.monotonic() + DRAIN_S
