@@ -17,7 +17,7 @@ from swarmscope.core.hub import gaps as hub_gaps
 from swarmscope.core.hub import hub as hub_module
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
-from swarmscope.core.model.sequence import advance
+from swarmscope.core.model.sequence import LOST, advance
 from swarmscope.core.wire import gate
 from swarmscope.core.wire import kept as wire_store
 from swarmscope.core.wire.format import TOPIC_EVENTS, encode_batch
@@ -112,14 +112,14 @@ def _batch(agent, seqs):
 @pytest.mark.parametrize(
     "drain_s, recorded, unrecorded",
     [(10.0, 5000, 0), (0.0, 100, 49)],
-    ids=["drained", "out-of-time-and-counted"],
+    ids=["drained", "out-of-time-and-written-as-lost"],
 )
 def test_a_stopping_hub_records_what_it_passed_before_it_stopped(
     endpoints, monkeypatch, drain_s, recorded, unrecorded
 ):
     """The worker may lag the proxy (a recorder is slower than ZeroMQ); what viewers already got is
-    still handed to the recorder when the hub is stopped, and what time does not allow is
-    counted."""
+    still handed to the recorder when the hub is stopped, and what time does not allow is counted
+    and handed on as lost events, in its place."""
     monkeypatch.setattr(hub_module, "DRAIN_S", drain_s)
     release, entered, got = threading.Event(), threading.Event(), []
 
@@ -150,7 +150,10 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(
         stopping.join(30)
         sock.close(linger=0)
     st = hub.stats
-    assert len(got) == recorded and st.unrecorded == unrecorded
+    lost = [e for e in got if e.kind == LOST]
+    assert len(got) - len(lost) == recorded and st.unrecorded == unrecorded
+    assert sum(e.data["events"] for e in lost) == 100 * unrecorded
+    assert [(e.data["first"], e.seq) for e in lost] == ([(100, 4999)] if unrecorded else [])
     assert st.messages_in == 50 == st.decode.messages + st.unrecorded  # each message counted once
 
 
@@ -376,3 +379,21 @@ def test_a_ledger_without_a_hub_number_reads_as_hub_0():
 
     assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None])) == ([("a", 1, 2)], None, 0)
     assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None, "x"]))[2] == 0
+
+
+@pytest.mark.parametrize("within, written", [(10.0, 2000), (0.0, 0)], ids=["in-time", "given-up"])
+def test_a_stopping_reader_writes_what_it_took_in_or_says_it_lost_it(endpoints, within, written):
+    """A recorder told to stop with messages in its intake and at its socket writes them, as long as
+    `within` allows; the rest come as lost events in their place, never as nothing."""
+    with Hub(*endpoints) as hub, Feed(hub.out_endpoint, intake=64 * 1024 * 1024) as feed:
+        sock = _publisher(hub)
+        wait_for(lambda: hub.stats.subscriptions >= 1)  # the feed's: the proxy delivers to it
+        for b in range(20):
+            sock.send_multipart(_batch("a", range(b * 100, b * 100 + 100)))
+        wait_for(lambda: feed.intake.put_count >= 20)  # taken in, not yet read by anyone
+        events = [e for kept in feed.last_kept(within) for k in kept for e in events_kept(k)]
+        sock.close(linger=0)
+    lost = [e for e in events if e.kind == LOST]
+    assert len(events) - len(lost) == written
+    assert sum(e.data["events"] for e in lost) == 2000 - written
+    assert feed.intake.given_up == (0 if written else 20)

@@ -169,6 +169,21 @@ class Feed:
                     self.tally.note(got.head, events_kept(got) if got.head is None else ())
         return kept
 
+    def last_kept(self, within: float) -> Iterator[list[Kept]]:
+        """At a recorder's stop, what the feed took in and what waits at its socket, as `poll_kept`
+        gives it, a pass at a time; what is not through within `within` seconds is given up and
+        comes as lost events in its place. A feed with an intake only: the reader's own thread
+        stops taking messages in first, so what it leaves is all here."""
+        self._closing.set()
+        self._receiver.join(5)
+        for frames in queued(self._sock):  # ZeroMQ holds at most READER_QUEUE of them
+            self.intake.put(frames)
+        deadline = time.monotonic() + within
+        while self.intake.waiting:
+            if time.monotonic() >= deadline:
+                self.intake.give_up()
+            yield self.poll_kept(0)
+
     def _waiting(self, timeout_ms: int) -> Iterator[list[bytes] | Lost]:
         """The messages waiting now (up to MAX_MESSAGES_PER_POLL), waiting at most timeout_ms for
         the first."""

@@ -73,6 +73,10 @@ TAP_BYTES = 128 * 1024 * 1024
 DRAIN_S = 10.0
 """At stop, how long the worker may go on with what the proxy passed before it stopped."""
 
+GIVEN_UP_S = 2.0
+"""After DRAIN_S at a stop, how long the worker may go on handing on what it gave up (as lost
+events) before it ends whatever is left."""
+
 QUIET_S = 0.05
 """At stop, how long the proxy must take in nothing before it is stopped (see Hub._quiet)."""
 
@@ -410,7 +414,8 @@ class Hub:
 
     def _work(self) -> None:
         """Check, count and hand on what the tap took in, a pass at a time, until the tap is done
-        and the intake empty, or DRAIN_S after the stop (what is left then is counted unrecorded);
+        and the intake empty; DRAIN_S after the stop, what is left is given up (handed on as lost
+        events, counted unrecorded), and GIVEN_UP_S later the worker ends whatever is left;
         and say in the feed, every LEDGER_S, how far each agent has got (ledger.py)."""
         wake = self._ctx.socket(zmq.PAIR)
         wake.connect(f"inproc://{self._name}-wake")
@@ -434,9 +439,11 @@ class Hub:
                         say.send_multipart(frames, zmq.NOBLOCK)
                 if self._stop.is_set():
                     deadline = deadline or time.monotonic() + DRAIN_S
-                    if time.monotonic() >= deadline:
-                        self.stats.unrecorded += self.intake.discard()
-                        return
+                    now = time.monotonic()
+                    if now >= deadline:
+                        self.stats.unrecorded += self.intake.give_up()
+                    if now >= deadline + GIVEN_UP_S:
+                        return  # the tap never finished: what it takes in now goes nowhere
         finally:
             wake.close(linger=0)
             say.close(linger=0)

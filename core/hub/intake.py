@@ -84,6 +84,8 @@ class Intake:
         """Events dropped, per agent (from each message's head)."""
         self.dropped_unread = 0
         """Messages dropped whose head did not read (rows of many agents, or no batch at all)."""
+        self.given_up = 0
+        """Messages let go at a stop that could not wait for them (`give_up`)."""
 
     @property
     def waiting(self) -> int:
@@ -116,6 +118,11 @@ class Intake:
             else OTHER_AGENTS
         )
         self.dropped_events[counted] += head.count
+        self._add_run(head)
+
+    def _add_run(self, head: BatchHead) -> None:
+        """The message with this head as lost: added to the agent's newest run if it goes on
+        from it."""
         run = self._last_of.get(head.agent)
         if type(run) is Lost and run.inc == head.inc and run.last < head.first:
             run.last, run.events = head.last, run.events + head.count
@@ -132,14 +139,26 @@ class Intake:
             self._bytes += LOST_BYTES
             self._ready.notify()
 
-    def discard(self) -> int:
-        """Let go of everything waiting; returns how many messages were among it."""
+    def give_up(self) -> int:
+        """Let go of every message waiting, leaving a run of lost events per agent in its place:
+        what a stop that cannot wait for the taker leaves is said where its messages would have
+        gone, not nowhere. Returns how many messages were let go (counted apart from drops)."""
         with self._ready:
-            messages = sum(type(item) is list for item in self._queue)
+            waiting = list(self._queue)
             self._queue.clear()
-            self._bytes = 0
-            self._last_of = {}
-            return messages
+            self._bytes, self._last_of, given = 0, {}, 0
+            for item in waiting:
+                if type(item) is not list:  # runs already lost, markers: the taker's still
+                    self._queue.append(item)
+                    self._bytes += LOST_BYTES
+                    continue
+                given += 1
+                head = self._head_of(item[-1]) if len(item) == 2 else None
+                if head is not None:
+                    self._add_run(head)
+            self.given_up += given
+            self._ready.notify()
+            return given
 
     def take(self, most: int, timeout: float | None) -> list[Item]:
         """Up to `most` items in the order they came, waiting at most `timeout` for the first."""

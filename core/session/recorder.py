@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ KEEP = ("all", "failed")
 SAY_BEHIND = 100_000
 """Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of
 folding)."""
+STOP_DRAIN_S = 10.0
+"""At a stop, how long the recorder may go on writing what it took in before it stopped; what is
+left then is written as lost events."""
 JOIN_HOLD_S = 0.5
 """How long a recorder that joined late holds what it takes in for the hub's answer (which comes in
 milliseconds from a hub whose keyframer has caught up): past it, what it holds is recorded as it
@@ -393,6 +397,9 @@ class Recorder:
                 if kept:
                     self._guarded(kept)
                 self.tick()
+            for kept in chain([held], feed.last_kept(STOP_DRAIN_S)):
+                if kept:
+                    self._guarded(kept)
 
     def _after_answer(self, join: LateJoin, held: list[Kept], since: float) -> list[Kept] | None:
         """What of `held` to record once the hub's answer is in (the first session starts from it,

@@ -91,6 +91,11 @@ def report(recorder: Recorder) -> str:
             f"({sum(dropped.dropped_events.values()):,} events) "
             f"dropped as it fell behind, each loss written into the session"
         )
+    if recorder.intake is not None and recorder.intake.given_up:
+        extra += (
+            f"; {recorder.intake.given_up:,} messages not written in time at the stop, "
+            "each written into the session as lost"
+        )
     if recorder.failures:
         extra += (
             f"; {recorder.failures:,} failures of swarmscope's own, the last: {recorder.failure}"
