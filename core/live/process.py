@@ -15,16 +15,17 @@ import multiprocessing as mp
 import pickle
 import threading
 import time
-from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from swarmscope.core.events import Event
 from swarmscope.core.live.source import Source
-from swarmscope.core.model.swarm import COUNTERS, AgentView, LinkView, SwarmModel, TaskView
+from swarmscope.core.model.fields import PUSHED, ModelField, Push
+from swarmscope.core.model.swarm import SwarmModel
 
 PUSH_S = 0.1
 PUSH_EVENTS = 2_000
@@ -37,20 +38,14 @@ PUSH_FAILED_TASKS = 200
 
 
 @dataclass
-class Push:
-    """What changed in the child's model since the last push, as the model's own objects.
+class Update:
+    """What changed in the child's model since the last push, and the feed's own state.
 
-    Agents are sent only when they saw events (a thousand busy agents still
-    cost little to pickle as slotted dataclasses); tasks, links and counters
-    are sent as the screen needs them."""
+    `fields` holds each model field the screen reads, as its row in core/model/fields.py says
+    (Push): agents only when they saw events (a thousand busy agents still cost little to pickle
+    as slotted dataclasses), tasks and links as far as a screen shows them, the rest whole."""
 
-    agents: dict[str, AgentView]
-    tasks: list[TaskView]
-    links: list[tuple[tuple[str, str], LinkView]]
-    counters: dict[str, int]
-    by_kind: dict[str, int]
-    rate: list[list[int]]
-    recent_errors: list[dict]
+    fields: dict[str, Any]
     events: list[Event]
     connected: bool
     turned_away: str | None
@@ -78,25 +73,46 @@ def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) 
         source.stop()
 
 
-def _push(model: SwarmModel, sent_at: dict[str, int], events: list[Event], source: Source) -> Push:
-    changed = {k: a for k, a in model.agents.items() if sent_at.get(k) != a.events}
-    sent_at.update((k, a.events) for k, a in changed.items())
-    running = [t for t in model.tasks.values() if t.result is None]
-    failed = [t for t in model.tasks.values() if t.result not in (None, "ok")][-PUSH_FAILED_TASKS:]
-    return Push(
-        changed,
-        running + failed,
-        list(model.links.items())[-PUSH_LINKS:],
-        {k: getattr(model, k) for k in COUNTERS},
-        dict(model.by_kind),
-        [list(b) for b in model.rate],
-        list(model.recent_errors),
+def _push(
+    model: SwarmModel, sent_at: dict[str, int], events: list[Event], source: Source
+) -> Update:
+    return Update(
+        {f.name: _sent(f, getattr(model, f.name), sent_at) for f in PUSHED},
         events,
         source.connected,
         source.turned_away,
         source.refused,
         source.hub_session,
     )
+
+
+def _sent(f: ModelField, value: Any, sent_at: dict[str, int]) -> Any:
+    """What the child sends of one field (`sent_at`: each record's event count when last sent)."""
+    if f.push is Push.CHANGED:
+        changed = {k: r for k, r in value.items() if sent_at.get(k) != r.events}
+        sent_at.update((k, r.events) for k, r in changed.items())
+        return changed
+    if f.push is Push.IN_VIEW:
+        running = [t for t in value.values() if t.result is None]
+        failed = [t for t in value.values() if t.result not in (None, "ok")]
+        return running + failed[-PUSH_FAILED_TASKS:]
+    if f.push is Push.NEWEST:
+        return list(value.items())[-PUSH_LINKS:]
+    return f.kind.plain(value)
+
+
+def _taken(f: ModelField, held: Any, fresh: Any, sent: Any) -> Any:
+    """The screen's new value of one field: `held` is its value now, `fresh` a new model's."""
+    if f.push is Push.CHANGED:
+        held.update(sent)
+        return held
+    if f.push is Push.IN_VIEW:
+        fresh.update((t.id, t) for t in sent)
+        return fresh
+    if f.push is Push.NEWEST:
+        fresh.update(sent)
+        return fresh
+    return f.kind.from_plain(fresh, sent)
 
 
 class ProcessSource(Source):
@@ -166,16 +182,11 @@ class ProcessSource(Source):
             pass
         self.connected = False  # the child died or we stop: say so rather than show a frozen swarm
 
-    def _apply(self, push: Push) -> None:
-        m = self.model
-        m.agents.update(push.agents)
-        m.tasks = OrderedDict((t.id, t) for t in push.tasks)
-        m.links = dict(push.links)
-        for name, value in push.counters.items():
-            setattr(m, name, value)
-        m.by_kind = Counter(push.by_kind)
-        m.rate = deque(push.rate, maxlen=m.rate.maxlen)
-        m.recent_errors = deque(push.recent_errors, maxlen=m.recent_errors.maxlen)
+    def _apply(self, push: Update) -> None:
+        m, fresh = self.model, SwarmModel()
+        for f in PUSHED:
+            held = getattr(m, f.name)
+            setattr(m, f.name, _taken(f, held, getattr(fresh, f.name), push.fields[f.name]))
         self.recent.extend(push.events)
         self.appended += len(push.events)
         self.connected, self.turned_away, self.refused = (

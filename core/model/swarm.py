@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import fields
 from itertools import accumulate, repeat
-from operator import attrgetter, floordiv
+from operator import floordiv
 from typing import Any
 
 from swarmscope.core.events import KINDS, Event
 from swarmscope.core.gcpause import bulk_allocation
+from swarmscope.core.model.fields import (
+    compact_of,
+    fill_copy,
+    fill_from_compact,
+    fill_from_snapshot,
+    snapshot_of,
+)
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.reducers import (
     HANDLERS,
@@ -27,11 +33,10 @@ from swarmscope.core.model.reducers import (
     without_superseded,
 )
 from swarmscope.core.model.sequence import LOST, advance, is_run
-from swarmscope.core.model.views import AgentView, LinkView, TaskView, build, check_rows, from_rows
+from swarmscope.core.model.views import AgentView, LinkView, TaskView
 
 __all__ = [
     "AgentView",
-    "COUNTERS",
     "LinkView",
     "MAX_AGENTS",
     "MAX_DONE_TASKS",
@@ -50,8 +55,6 @@ any string an agent sends: a flood of new names must not grow every viewer's mem
 OTHER_KINDS = "(other kinds)"
 MAX_RECENT_ERRORS = 200
 RATE_WINDOW_S = 60
-COUNTERS = ("events", "gaps", "reordered", "restarts", "refused", "now")
-"""The model's plain counters, as snapshots and pushes carry them."""
 
 
 class SwarmModel(KindReducers):
@@ -101,9 +104,8 @@ class SwarmModel(KindReducers):
             for ev in batch:
                 self.apply(ev)
             return
-        with (
-            bulk_allocation()
-        ):  # the fold's per-event objects die within it: a pass here only walks the batch
+        # the fold's per-event objects die within it: a collector pass here only walks the batch
+        with bulk_allocation():
             self._fold(batch)
             self._count_batch(batch)
 
@@ -277,7 +279,8 @@ class SwarmModel(KindReducers):
     def errors(self) -> int:
         return self.by_kind.get("error", 0)
 
-    # -- snapshots --------------------------------------------------------------
+    # -- snapshots ---------------------------------------------------------------
+    # Every field's part in these is in fields.py, the one list of them.
 
     def snapshot(self) -> dict[str, Any]:
         """The whole model as plain data (msgpack- and JSON-friendly), for keyframes.
@@ -286,41 +289,14 @@ class SwarmModel(KindReducers):
         rate buckets) is copied, the rest (states, blockers, errors: values the
         model only ever replaces) is shared, so a later event cannot change it.
         """
-        return {
-            "agents": {k: _agent_plain(a) for k, a in self.agents.items()},
-            "tasks": [dict(zip(_TASK_FIELDS, _task_row(t))) for t in self.tasks.values()],
-            "links": [
-                [s, d, dict(zip(_LINK_FIELDS, _link_row(link)))]
-                for (s, d), link in self.links.items()
-            ],
-            "recent_errors": list(self.recent_errors),
-            "by_kind": dict(self.by_kind),
-            "counters": {k: getattr(self, k) for k in COUNTERS},
-            "rate": [list(b) for b in self.rate],
-        }
+        return snapshot_of(self)
 
     @classmethod
     def restore(cls, snap: dict[str, Any]) -> SwarmModel:
         """The inverse of snapshot(): `restore(m.snapshot())` behaves as `m`."""
         m = cls()
-        m.agents = {k: build(AgentView, _AGENT_NAMES, a) for k, a in snap["agents"].items()}
-        m.tasks = OrderedDict((t["id"], build(TaskView, _TASK_NAMES, t)) for t in snap["tasks"])
+        fill_from_snapshot(m, snap)
         m._file_finished(t.id for t in m.tasks.values() if t.result is not None)
-        m.links = {(s, d): build(LinkView, _LINK_NAMES, link) for s, d, link in snap["links"]}
-        for cls, row, views in (
-            (AgentView, _agent_row, m.agents),
-            (TaskView, _task_row, m.tasks),
-            (LinkView, _link_row, m.links),
-        ):
-            check_rows(cls, map(row, views.values()))
-        for a in m.agents.values():  # the one field the model changes in place: not the snapshot's
-            a.metrics = dict(a.metrics)
-        m.recent_errors.extend(snap["recent_errors"])
-        m.by_kind.update(snap["by_kind"])
-        for k in COUNTERS:
-            setattr(m, k, snap["counters"][k])
-        m.rate.extend([list(b) for b in snap["rate"]])
-        m.state_items = sum(a.state_items for a in m.agents.values())
         return m
 
     def compact(self) -> dict[str, Any]:
@@ -328,45 +304,17 @@ class SwarmModel(KindReducers):
         snapshot() and quicker to pack, unpack and restore. Exact: it keeps the order
         finished tasks will be forgotten in, which snapshot() leaves out. It shares
         what the model changes in place (metrics): pack it before the model moves on."""
-        return {
-            "af": _AGENT_FIELDS,
-            "a": [_agent_row(a) for a in self.agents.values()],
-            "tf": _TASK_FIELDS,
-            "t": list(map(_task_row, self.tasks.values())),
-            "l": [(s, d, *_link_row(link)) for (s, d), link in self.links.items()],
-            "e": list(self.recent_errors),
-            "k": dict(self.by_kind),
-            "c": [getattr(self, k) for k in COUNTERS],
-            "r": [list(b) for b in self.rate],
-            "d": list(self._done),
-            "f": list(self._failed),
-        }
+        return compact_of(self)
 
     @classmethod
     def from_compact(cls, rows: dict[str, Any]) -> SwarmModel:
         """The inverse of compact()."""
         m = cls()
-        agents = from_rows(AgentView, _AGENT_FIELDS, rows["af"], rows["a"])
-        for a in agents:
-            a.metrics = dict(a.metrics)  # changed in place: never shared with the rows
-        m.agents = {a.id: a for a in agents}
-        m.tasks = OrderedDict(
-            (t.id, t) for t in from_rows(TaskView, _TASK_FIELDS, rows["tf"], rows["t"])
-        )
-        if "f" in rows:
-            m._done.extend(rows["d"])
-            m._failed.extend(rows["f"])
-        else:  # a format 1.1 keyframe: one list of every finished task
-            m._file_finished(rows["d"])
-        check_rows(LinkView, rows["l"], ids=2)
-        m.links = {(s, d): LinkView(*rest) for s, d, *rest in rows["l"]}
-        _check_tallies(rows)
-        m.recent_errors.extend(rows["e"])
-        m.by_kind.update(rows["k"])
-        for k, v in zip(COUNTERS, rows["c"], strict=True):
-            setattr(m, k, v)
-        m.rate.extend([list(b) for b in rows["r"]])
-        m.state_items = sum(a.state_items for a in m.agents.values())
+        fill_from_compact(m, rows)
+        if "f" not in rows:  # a format 1.1 keyframe: "d" lists every finished task
+            finished = list(m._done)
+            m._done.clear()
+            m._file_finished(finished)
         return m
 
     def _file_finished(self, ids: Iterable[str]) -> None:
@@ -385,23 +333,9 @@ class SwarmModel(KindReducers):
         first through apply() gets its own. Views are read-only outside the model.
         """
         m = SwarmModel()
-        new_agent, new_link = AgentView, LinkView
-        agents = m.agents
-        for k, a in self.agents.items():
-            b = agents[k] = new_agent(*_agent_row(a))
-            b.metrics = dict(b.metrics)
-        m.tasks = self.tasks.copy()
+        fill_copy(m, self)
         m._shared = set(self.tasks)
         self._shared = set(m._shared)
-        m._done.extend(self._done)
-        m._failed.extend(self._failed)
-        m.links = {k: new_link(*_link_row(link)) for k, link in self.links.items()}
-        m.recent_errors.extend(self.recent_errors)
-        m.by_kind = self.by_kind.copy()
-        for k in COUNTERS:
-            setattr(m, k, getattr(self, k))
-        m.rate.extend([list(b) for b in self.rate])
-        m.state_items = self.state_items
         return m
 
     def to_dict(self, now_ns: int | None = None) -> dict[str, Any]:
@@ -411,33 +345,3 @@ class SwarmModel(KindReducers):
         for agent_id, a in snap["agents"].items():
             a["health"] = self.agents[agent_id].health(now).value
         return snap
-
-
-_AGENT_FIELDS = tuple(f.name for f in fields(AgentView))
-_TASK_FIELDS = tuple(f.name for f in fields(TaskView))
-_LINK_FIELDS = tuple(f.name for f in fields(LinkView))
-_AGENT_NAMES, _TASK_NAMES, _LINK_NAMES = (
-    frozenset(_AGENT_FIELDS),
-    frozenset(_TASK_FIELDS),
-    frozenset(_LINK_FIELDS),
-)
-_agent_row = attrgetter(*_AGENT_FIELDS)
-_task_row = attrgetter(*_TASK_FIELDS)
-_link_row = attrgetter(*_LINK_FIELDS)
-
-
-def _agent_plain(a: AgentView) -> dict[str, Any]:
-    plain = dict(zip(_AGENT_FIELDS, _agent_row(a)))
-    plain["metrics"] = dict(a.metrics)
-    return plain
-
-
-def _check_tallies(rows: dict[str, Any]) -> None:
-    """ValueError unless the counters, rate buckets and recent errors are what screens compute
-    with."""
-    if not (
-        {int}.issuperset(map(type, rows["c"]))
-        and {dict}.issuperset(map(type, rows["e"]))
-        and all(len(b) == 2 and {int}.issuperset(map(type, b)) for b in rows["r"])
-    ):
-        raise ValueError("counters, rate or recent errors of the wrong type")

@@ -8,7 +8,8 @@ folding to a keyframer process that follows its file (keyframer.py).
 from __future__ import annotations
 
 from swarmscope.core.events import Event
-from swarmscope.core.model.swarm import COUNTERS, SwarmModel
+from swarmscope.core.model.fields import restart_counts
+from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session import format as fmt
 
 KEYFRAME_EVERY = 1024
@@ -79,14 +80,8 @@ def carried_over(model: SwarmModel) -> SwarmModel:
     """A copy of `model` for a session that continues where it left off: what the swarm is
     (agents, tasks, who talks to whom, the recorded clock, each agent's seqs so a gap across
     the seam still shows) stays; what a session counts (events, errors, gaps, restarts, tasks
-    done, events by kind, the rate, recent errors) starts at zero."""
+    done, events by kind, the rate, recent errors: the fields core/model/fields.py marks
+    counted) starts at zero."""
     m = model.copy()
-    for counter in COUNTERS:
-        if counter != "now":  # the recorded clock goes on
-            setattr(m, counter, 0)
-    m.by_kind.clear()
-    m.rate.clear()
-    m.recent_errors.clear()
-    for a in m.agents.values():
-        a.events = a.errors = a.tasks_ok = a.tasks_failed = a.gaps = a.restarts = 0
+    restart_counts(m)
     return m
