@@ -437,7 +437,7 @@ class SessionIndex:
     """Where everything is: what a clean close stores, and what a scan rebuilds."""
 
     blocks: list[tuple[int, EventsInfo]]
-    """(file offset, prefix) of every EVENTS block, in order."""
+    """(file offset, prefix) of every EVENTS and MESSAGES block, in order."""
     keyframes: list[tuple[int, KeyframeInfo]]
     bookmarks: list[tuple[int, str, int]]
     """(event index, label, recorded clock)."""

@@ -114,8 +114,8 @@ class _Session:
 
 
 def main() -> int:
-    """The keyframer process (`python -m swarmscope.core.keyframer`): folds every session its writer
-    starts, until its requests end."""
+    """The keyframer process (`python -m swarmscope.core.session.keyframer`): folds every session
+    its writer starts, until its requests end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C at the terminal is the writer's to act on
     requests = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
     sessions: dict[int, _Session] = {}

@@ -1,8 +1,8 @@
 """A recording hub's session writer: wire messages to disk as they came, keyframes from another
 process.
 
-It does what a SessionWriter does for the file (blocks flushed every 100 ms
-at most, so `kill -9` loses at most that window; an index, summary and
+It does what a SessionWriter does for the file (blocks flushed within
+FLUSH_INTERVAL of their oldest message, so `kill -9` loses at most that window; an index, summary and
 trailer at a clean close) but folds nothing itself: each block holds the
 messages the hub kept (messages.py), and the model, keyframes and
 summary come from a keyframer process following the file (keyframer.py).

@@ -215,7 +215,8 @@ class SessionFile:
         got = self._read_block(offset)
         if got is None or got[0] not in kinds:
             raise SessionError(
-                f"{self.path.name} is damaged: the {fmt.BLOCK_NAMES[kinds[0]]} block at "
+                f"{self.path.name} is damaged: the {' or '.join(map(fmt.BLOCK_NAMES.get, kinds))} "
+                f"block at "
                 f"offset {offset} fails its check"
             )
         return got[0], got[1]

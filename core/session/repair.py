@@ -1,8 +1,9 @@
 """Rewriting a session file's end: a repair, and a bookmark put on a closed file.
 
 Repair gives a crashed or damaged file a proper end, keeping every event
-that is intact: the file is checked block by block (CRC and decoding,
-trailer ignored), cut after the last good block, and closed as the writer
+before the damage: the file is checked block by block (CRC and decoding,
+trailer ignored), cut after the last good block before the first bad one
+(blocks after it are not trusted to follow on), and closed as the writer
 would have closed it: an END block with the index and a summary computed by
 replaying the events, then the trailer. A file that was already clean is
 left alone.

@@ -449,7 +449,7 @@ _VERBS = (
     ),
     (
         "repair",
-        "give a crashed session file a proper end, keeping every intact event",
+        "give a crashed session file a proper end, keeping every event before its first damage",
         _repair_args,
         run_repair,
     ),
