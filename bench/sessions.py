@@ -263,9 +263,8 @@ def _record_messages(path: Path, batches: list[bytes]) -> tuple[float, float]:
     """Seconds until every event is on disk, and until the file is closed (keyframes all in)."""
     path.unlink(missing_ok=True)
     w = MessageWriter(path)
-    w.keyframer.model(
-        0, timeout=30
-    )  # its keyframer is up, as in a recorder already running (it starts in ~0.2 s)
+    # its keyframer is up, as in a recorder already running (it starts in ~0.2 s)
+    w.keyframer.model(0, timeout=30)
     t0 = time.perf_counter()
     for k in range(0, len(batches), TAP_PASS):  # as a hub's tap hands them over
         w.append([keep(payload) for payload in batches[k : k + TAP_PASS]])

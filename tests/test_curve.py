@@ -131,9 +131,8 @@ def test_the_hub_warns_of_an_open_feed_other_hosts_can_reach(tmp_path, curve):
         args += ["--curve", "--keys", str(tmp_path / "keys")]
     hub = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(
-            lambda: (tmp_path / "out").exists(), timeout=30
-        )  # bound: it has said what it had to
+        # bound: it has said what it had to
+        wait_for(lambda: (tmp_path / "out").exists(), timeout=30)
         hub.send_signal(signal.SIGINT)
         _, err = hub.communicate(timeout=30)
     finally:

@@ -70,12 +70,10 @@ def test_a_forwarding_hub_delivers_every_event_to_the_central_one(tmp_path):
         finally:
             forwarder.stop()
     counts = {k: (a.events, a.gaps) for k, a in at_central.agents.items()}
-    assert counts == {
-        k: (a.events, a.gaps) for k, a in at_local.agents.items()
-    }  # all, and only, what the local hub had
-    assert all(events == 10_002 and gaps == 0 for events, gaps in counts.values()), (
-        counts
-    )  # hello, 10,000, bye
+    # all, and only, what the local hub had
+    assert counts == {k: (a.events, a.gaps) for k, a in at_local.agents.items()}
+    # hello, 10,000, bye
+    assert all(events == 10_002 and gaps == 0 for events, gaps in counts.values()), counts
     assert sum(central.stats.gaps.values()) == 0
 
 

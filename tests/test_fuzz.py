@@ -218,9 +218,8 @@ def test_a_damaged_session_opens_reads_seeks_and_repairs_up_to_the_damage(tmp_pa
         assert before == 0  # only a damaged header keeps a file from opening
     else:
         with s:
-            assert (
-                len(s) >= before and s.events(0, before) == intact[:before]
-            )  # every event before the damage
+            # every event before the damage
+            assert len(s) >= before and s.events(0, before) == intact[:before]
             try:
                 for i in range(0, len(s), max(1, len(s) // 15)):
                     s.state_at(i)

@@ -78,13 +78,14 @@ REFUSED = [  # payload, the field named, words the refusal says
         "msgpack",
         "exceeds max_array_len",
     ),
+    # an array as a map key
     (
         msgpack.packb([WIRE_VERSION, [[1, "a", 0, "k", {}, 0]]]).replace(
             b"\x80", b"\x81\x92\x01\x02\x03"
         ),
         "msgpack",
         "unhashable",
-    ),  # an array as a map key
+    ),
     # the four classes that stopped a recording hub (issue 13), and their kin
     (_columns(ts=5), "ts", "a column that is not an array"),
     (_columns(ts=[2**64 - 1, 5, 5]), "ts", "out of range"),

@@ -146,9 +146,8 @@ def test_events_the_answer_holds_are_folded_once_whichever_socket_brings_them_fi
     server.bind(f"ipc://{tmp_path}/history")
     now = [0.0]
     join = LateJoin(f"ipc://{tmp_path}/history", ctx, clock=lambda: now[0])
-    join.take(
-        [Event(i, "a", i, "progress", {"fraction": i / 10}, 1) for i in (3, 4, 5)]
-    )  # while waiting
+    # while waiting
+    join.take([Event(i, "a", i, "progress", {"fraction": i / 10}, 1) for i in (3, 4, 5)])
     caller, _ = server.recv_multipart()
     server.send_multipart([caller, answer(lambda: (hub_model, None))])
     wait_for(lambda: server.poll(0) or join.answer() is not None or not join.waiting)
@@ -259,9 +258,8 @@ def test_the_answer_names_the_hub_s_file_only_to_a_viewer_on_the_same_host(tmp_p
     elsewhere = msgpack.packb([version, model, {**where, "host": "another-host"}])
     gone = msgpack.packb([version, model, {**where, "session": str(tmp_path / "gone.swarm")}])
     assert _read(elsewhere)[1] is None and _read(gone)[1] is None
-    assert (
-        _read(msgpack.packb([HISTORY_VERSION, None]))[1] is None
-    )  # an older hub says nothing of it
+    # an older hub says nothing of it
+    assert _read(msgpack.packb([HISTORY_VERSION, None]))[1] is None
 
 
 def test_every_joiner_that_asks_at_once_is_answered(recording_hub):
@@ -289,9 +287,8 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
     with Emitter("early", recording_hub.in_endpoint, role="planner", auto_heartbeat=False) as early:
         early.status("running")
         early.state({"plan": "split the goal"})
-        wait_for(
-            lambda: recording_hub.stats.decode.events >= 3
-        )  # then silent: only the hub knows it
+        # then silent: only the hub knows it
+        wait_for(lambda: recording_hub.stats.decode.events >= 3)
         # the hub's keyframer is up and has folded them: from here on it answers at once, well
         # within the late recorder's first flush window (while it starts, an answer comes later)
         ready = LateJoin(history_endpoint(recording_hub.out_endpoint), hold=False)
@@ -331,14 +328,12 @@ def test_a_recorder_that_joins_late_starts_its_session_as_the_hub_said_the_swarm
         assert start.agents["early"].role == "planner" and start.agents["early"].state == {
             "plan": "split the goal"
         }
-        assert (
-            start.events == 0 and s.summary()["agents"]["early"]["events"] == 0
-        )  # its events are the hub's
+        # its events are the hub's
+        assert start.events == 0 and s.summary()["agents"]["early"]["events"] == 0
         end = s.state_at(len(s) - 1)
         assert end.agents["later"].role == "coder" and end.agents["early"].status == "running"
-        assert all(
-            e.agent == "later" for e in s.events(0, len(s))
-        )  # nothing the answer held is written twice
+        # nothing the answer held is written twice
+        assert all(e.agent == "later" for e in s.events(0, len(s)))
 
 
 @pytest.mark.parametrize(
@@ -363,9 +358,8 @@ def test_a_late_recorder_holds_what_comes_for_the_hubs_answer_then_leaves_out_on
     if starts_from_it:
         assert rec._after_answer(join, held, since) is None  # still on its way: held
     else:
-        assert (
-            rec._after_answer(join, held, since) == held
-        )  # too late: what was held goes as it came
+        # too late: what was held goes as it came
+        assert rec._after_answer(join, held, since) == held
     server.send_multipart([caller, answer(lambda: (hub_model, None))])
     got = []
     wait_for(lambda: got.append(rec._after_answer(join, held, since)) or got[-1] is not None)

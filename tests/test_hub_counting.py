@@ -67,14 +67,14 @@ def _stream(seed):
 
 
 def test_per_batch_gap_counting_matches_event_by_event(tmp_path, monkeypatch):
-    hub = Hub(
-        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
-    )  # never started: only its worker's counting
+    # never started: only its worker's counting
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")
     decoded = Counter()
+    # count the messages decoded, wherever the hub decodes them
     for module in (
         hub_gaps,
         wire_store,
-    ):  # count the messages decoded, wherever the hub decodes them
+    ):
         monkeypatch.setattr(module, "decode", _counting(gate.decode, decoded))
     batches = _stream(seed=4)
     for batch in batches:
@@ -135,17 +135,14 @@ def test_a_stopping_hub_records_what_it_passed_before_it_stopped(
         for b in range(50):
             sock.send_multipart(_batch("a", range(b * 100, b * 100 + 100)))
             if b == 0:
-                wait_for(
-                    entered.is_set
-                )  # the worker is stuck in the first message; the tap takes the rest in
-        drain(
-            feed, lambda events: len(events) >= 5000
-        )  # a viewer has them all: the proxy passed every one
+                # the worker is stuck in the first message; the tap takes the rest in
+                wait_for(entered.is_set)
+        # a viewer has them all: the proxy passed every one
+        drain(feed, lambda events: len(events) >= 5000)
         stopping = threading.Thread(target=hub.stop)
         stopping.start()
-        wait_for(
-            hub._stop.is_set
-        )  # the proxy has stopped; the worker is still stuck in the first batch
+        # the proxy has stopped; the worker is still stuck in the first batch
+        wait_for(hub._stop.is_set)
         release.set()
         stopping.join(30)
         sock.close(linger=0)
@@ -182,9 +179,8 @@ def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_i
     with hub:
         sock = _publisher(hub)
         sock.send_multipart(batch("a"))
-        wait_for(
-            entered.is_set
-        )  # the worker is stuck; the rest wait in the intake, then are dropped
+        # the worker is stuck; the rest wait in the intake, then are dropped
+        wait_for(entered.is_set)
         for b in range(1, 200):
             sock.send_multipart(batch("ab"[b % 2]))
         wait_for(lambda: hub.stats.messages_in == 200)
@@ -198,9 +194,8 @@ def test_a_worker_that_falls_behind_drops_past_its_bound_and_says_each_loss_in_i
         )
         sock.close(linger=0)
     st, intake = hub.stats, hub.intake
-    assert (
-        st.messages_in == 200 == st.decode.messages + intake.dropped_messages
-    )  # each message counted once
+    # each message counted once
+    assert st.messages_in == 200 == st.decode.messages + intake.dropped_messages
     lost = [e for e in got if e.kind == "lost"]
     assert sorted(e.agent for e in lost) == ["a", "b"]  # one run per agent: dropped in a row
     assert (
@@ -258,9 +253,8 @@ def test_a_jump_no_agent_could_lose_is_not_believed_as_lost_events(tmp_path):
     from swarmscope.core.model.sequence import MAX_GAP
     from swarmscope.core.model.swarm import SwarmModel
 
-    hub = Hub(
-        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
-    )  # never started: only its worker's counting
+    # never started: only its worker's counting
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")
     hub._count(SEEDS["seqs 0 and 2**62"])
     hub._count(_batch("a", [2**62 + 1, 2**62 + 5]))  # a real hole after it is still counted
     assert sum(hub.stats.gaps.values()) == 3 and hub.stats.restarts == 1
@@ -315,9 +309,8 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
     model = SwarmModel()
     model.apply_many(got)
     kept = [e for e in got if e.kind != "lost"]
-    assert (
-        len(kept) == 300 and len(kept) + model.agents["a"].gaps == 1000
-    )  # each event kept, or counted lost
+    # each event kept, or counted lost
+    assert len(kept) == 300 and len(kept) + model.agents["a"].gaps == 1000
     assert got[-1].data["first"] == 300 and "never reached" in got[-1].data["why"]
 
 
@@ -329,9 +322,8 @@ def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
 
     tally = Tally()
     tally.reached("seen", 1, 10)
-    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [
-        ("seen", 1, 10, 11)
-    ]  # not yet whole
+    # not yet whole
+    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [("seen", 1, 10, 11)]
     parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1, hub=3)
     assert len(parts) == 1
     assert tally.lost(*ledger_rows(parts[0][1])) == [] and tally.whole  # they were there before
@@ -339,15 +331,13 @@ def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
         ("new", 1, 0, 2),
         ("before", 1, 50, 51),
     ]
-    assert (
-        tally.lost([("seen", 2, 4)]) == []
-    )  # another incarnation: older or newer, a ledger cannot say
+    # another incarnation: older or newer, a ledger cannot say
+    assert tally.lost([("seen", 2, 4)]) == []
     late = Tally()
     halves = [(k, [(f"agent-{k}", 1, 5)]) for k in range(2)]
     late.lost(halves[0][1], (7, 0, 2))
-    assert (
-        not late.whole and late.lost([("agent-1", 1, 5)]) == []
-    )  # half a whole ledger judges nothing
+    # half a whole ledger judges nothing
+    assert not late.whole and late.lost([("agent-1", 1, 5)]) == []
     late.lost(halves[1][1], (7, 1, 2))
     assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [
         ("agent-2", 1, 0, 0)

@@ -148,9 +148,8 @@ def test_a_session_the_keyframer_cannot_read_is_lost_alone(tmp_path):
         w = MessageWriter(tmp_path / "fine.swarm", keyframers=keyframers, **SMALL)
         for batch in batches:
             w.append([keep(encode_batch(batch))])
-        assert (
-            w.close()["events"] == 1000 and w.index.keyframes
-        )  # folded by the same process, which went on
+        # folded by the same process, which went on
+        assert w.close()["events"] == 1000 and w.index.keyframes
         assert w.keyframer.process is lost.process
     finally:
         keyframers.close()

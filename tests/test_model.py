@@ -151,9 +151,8 @@ def test_snapshot_restore_continues_identically():
 
 def test_rate_and_sparkline_on_the_feed_clock():
     m = SwarmModel()
-    m.apply_many(
-        ev(i, "heartbeat", ts=T0 + (i // 10) * S) for i in range(100)
-    )  # 10 events a second
+    # 10 events a second
+    m.apply_many(ev(i, "heartbeat", ts=T0 + (i // 10) * S) for i in range(100))
     assert m.events_per_second(T0 + 10 * S, window_s=5) == 10
     assert m.rate_series(T0 + 9 * S, seconds=3) == [10, 10, 10]
 

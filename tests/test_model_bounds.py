@@ -46,9 +46,8 @@ def test_bye_abandons_what_the_agent_left_running_and_keeps_what_it_ended():
         "t3": "abandoned",
     }
     assert m.tasks["t1"].ended == s.events[-1].ts and m.agents["a"].running == []
-    assert (
-        m.agents["a"].task is None and m.agents["a"].tasks_failed == 0
-    )  # no task_end said it failed
+    # no task_end said it failed
+    assert m.agents["a"].task is None and m.agents["a"].tasks_failed == 0
 
 
 def test_a_restart_abandons_the_tasks_of_the_incarnation_before():
@@ -119,9 +118,8 @@ def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
         one_by_one.apply(ev)
     batched = folded(s.events)
     assert exact_state(batched) == exact_state(one_by_one)
-    assert (
-        len(batched.by_kind) == MAX_KINDS + 1 and batched.by_kind["checkpoint"] == 1
-    )  # kept by name
+    # kept by name
+    assert len(batched.by_kind) == MAX_KINDS + 1 and batched.by_kind["checkpoint"] == 1
     assert batched.errors == (MAX_KINDS + 300) // 100
     custom_by_name = len(batched.by_kind) - 3  # less error, checkpoint and the other kinds
     assert batched.by_kind[OTHER_KINDS] == MAX_KINDS + 300 - custom_by_name
@@ -130,9 +128,8 @@ def test_kinds_past_the_bound_count_together_and_errors_stay_errors():
 
 def test_the_hub_remembers_a_bounded_number_of_agents(tmp_path, monkeypatch):
     monkeypatch.setattr(hub_gaps, "MAX_AGENTS", 50)
-    hub = Hub(
-        f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
-    )  # never started: only its worker's counting
+    # never started: only its worker's counting
+    hub = Hub(f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out")
     for k in range(80):
         hub._count(
             [TOPIC_EVENTS, encode_batch([Event(1, f"agent-{k}", s, "log", {}, 1) for s in (0, 5)])]
@@ -167,9 +164,8 @@ def test_an_agents_state_past_its_bound_is_a_note_and_takes_no_patches_until_a_s
     assert m.state_items == a.state_items == 0
     s("a", "state", state={"small": 1})("a", "patch", patch={"x": 2})
     a = folded(s.events).agents["a"]
-    assert (
-        a.state == {"small": 1, "x": 2} and a.state_items == 3 + 3
-    )  # a patch counts as if it only added
+    # a patch counts as if it only added
+    assert a.state == {"small": 1, "x": 2} and a.state_items == 3 + 3
 
 
 def test_patches_that_replace_keys_keep_a_state_that_stays_small(monkeypatch):

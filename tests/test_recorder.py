@@ -99,9 +99,8 @@ def test_kill_9_loses_at_most_the_unflushed_window(tmp_path, hub, seed, first, b
     try:
         tee.run(swarm, first)
         flushed = len(tee.sent)
-        wait_for(
-            lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02
-        )  # flushed without any close
+        # flushed without any close
+        wait_for(lambda: len(_recorded(out)) >= flushed, timeout=20, poll=0.02)
         tee.run(swarm, burst)
         tee.pub.close()
     finally:
@@ -128,9 +127,8 @@ def test_a_clean_stop_closes_the_file_with_everything(tmp_path, hub):
     swarm.close()
     tee.pub.close()
     wait_for(lambda: len(_recorded(out)) >= len(tee.sent), timeout=20, poll=0.02)
-    garbage = zmq.Context.instance().socket(
-        zmq.XPUB
-    )  # an agent speaking a wire this build does not read
+    # an agent speaking a wire this build does not read
+    garbage = zmq.Context.instance().socket(zmq.XPUB)
     garbage.connect(hub.in_endpoint)
     garbage.recv()
     for _ in range(3):
@@ -227,9 +225,8 @@ def _give(recorder, events, messages):
 def test_policies_keep_failed_split_by_run_and_rotate(tmp_path, messages):
     split = Recorder(tmp_path / "split", policy=RecordPolicy(split_by_run=True, keep="failed"))
     _give(split, _script("r1") + _script("r2", failed=True), messages)
-    assert len(split.current) == 2 and len(keyframers_of(os.getpid())) == (
-        1 if messages else 0
-    )  # one for both
+    # one for both
+    assert len(split.current) == 2 and len(keyframers_of(os.getpid())) == (1 if messages else 0)
     kept = split.close()
     assert not running(keyframers_of(os.getpid()))
     assert split.discarded == 1 and len(kept) == 1

@@ -48,9 +48,8 @@ def test_state_at_equals_the_live_model_at_many_random_instants(recorded, sessio
     rng = random.Random(42)
     indices = sorted({0, 1, 899, 900, 901, len(events) - 1, *rng.sample(range(len(events)), 60)})
     expected = _live_states(events, indices)
-    for i in rng.sample(
-        indices, len(indices)
-    ):  # in random order: every seek from wherever the last one left
+    # in random order: every seek from wherever the last one left
+    for i in rng.sample(indices, len(indices)):
         assert session.state_at(i).to_dict() == expected[i], i
 
 
@@ -263,9 +262,8 @@ def test_a_bookmark_is_saved_in_a_closed_file_and_two_replays_keep_both(tmp_path
     with Session(path) as first, Session(path) as second:
         summary, end = first.summary(), first.file.end_offset
         assert first.add_bookmark(2_000, "here") is None
-        assert (
-            second.add_bookmark(100, "there") is None
-        )  # its idea of the END is stale: read again under the lock
+        # its idea of the END is stale: read again under the lock
+        assert second.add_bookmark(100, "there") is None
     with Session(path) as s:
         assert s.meta["closed"] and [b[:2] for b in s.bookmarks] == [
             (100, "there"),

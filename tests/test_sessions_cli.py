@@ -155,9 +155,8 @@ def test_exports(tmp_path):
     md = out["md"].getvalue()
     assert "## Health over time" in md and "| b | coder | running |" in md
     assert f"({path.stat().st_size} bytes, closed)" in md
-    assert (
-        md_row("a|b", 12_345, 0.5) == "| a\\|b | 12,345 | 0.5 |"
-    )  # counts read as everywhere else
+    # counts read as everywhere else
+    assert md_row("a|b", 12_345, 0.5) == "| a\\|b | 12,345 | 0.5 |"
 
 
 def cli(*args, home):
@@ -196,9 +195,8 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
         and len(list((home / "sessions").glob("*.swarm"))) == 2
     )
     protected = cli("cleanup", "--max-count", "1", "--keep-tag", "nightly", home=home)
-    assert (
-        "removed 0 sessions" in protected.stdout
-    )  # the tagged one does not count against the limit
+    # the tagged one does not count against the limit
+    assert "removed 0 sessions" in protected.stdout
     assert "removed 1 session," in cli("cleanup", "--max-count", "1", home=home).stdout
     assert [p.name for p in (home / "sessions").glob("*.swarm")] == [
         "20260102-000000-wf-bbbbbbbb.swarm"
@@ -241,9 +239,8 @@ def test_export_at_an_instant_writes_a_finding(home):
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Finding: wf (") and "at event 5 of 6" in out.stdout
     assert "## b's own state" in out.stdout and "## What changed since event 2" in out.stdout
-    by_clock = cli(
-        "export", "aaaaaaaa", "--at", "00:00:00.300", "--since", "+1", home=home
-    )  # T0 + 0.3 s
+    # T0 + 0.3 s
+    by_clock = cli("export", "aaaaaaaa", "--at", "00:00:00.300", "--since", "+1", home=home)
     assert (
         "at event 4 of 6" in by_clock.stdout and "## What changed since event 2" in by_clock.stdout
     )

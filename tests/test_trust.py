@@ -114,9 +114,8 @@ def test_a_restarted_hub_loses_nothing_its_recorder_could_have_had(tmp_path):
         wait_for(lambda: out.stat().st_size > 20_000, timeout=20)
         hub.send_signal(signal.SIGKILL)
         hub.wait(10)
-        time.sleep(
-            0.3
-        )  # the agents go on without a hub: what they emit waits, or is lost in flight
+        # the agents go on without a hub: what they emit waits, or is lost in flight
+        time.sleep(0.3)
         hub = _hub(ins, outs)  # holds 0.5 s: the recorder is back before anything passes
         time.sleep(1.0)
         swarm.stop()
@@ -136,9 +135,8 @@ def test_a_restarted_hub_loses_nothing_its_recorder_could_have_had(tmp_path):
         recorded, lost = accounted[agent]
         assert recorded + lost == emitted, (agent, emitted, recorded, lost)
         assert dropped == 0
-    assert (
-        sum(lost for _, lost in accounted.values()) < 20 * 20
-    )  # a moment in flight, not the outage
+    # a moment in flight, not the outage
+    assert sum(lost for _, lost in accounted.values()) < 20 * 20
 
 
 @pytest.mark.parametrize("rate", [200, 20_000], ids=["200-ev-s", "20000-ev-s"])
@@ -171,9 +169,8 @@ def test_kill_9_of_a_recorder_loses_at_most_its_window_whatever_the_rate(tmp_pat
             hub.wait(10)
     with Session(out) as s:
         mine = [e for e in s.events(0, len(s)) if e.agent == "steady" and e.kind == "progress"]
-    assert [e.seq for e in mine] == list(
-        range(1, len(mine) + 1)
-    )  # in order, none missing before the last
+    # in order, none missing before the last
+    assert [e.seq for e in mine] == list(range(1, len(mine) + 1))
     window_ns = killed - mine[-1].ts if mine else killed
     assert len(mine) > 0.8 * n * 0.5 and window_ns < 200_000_000, (len(mine), n, window_ns / 1e6)
 
@@ -201,11 +198,12 @@ def test_hostile_messages_stop_neither_a_recording_hub_nor_its_recorder(tmp_path
             sock.send_multipart(frames)
             sent += 1
         sock.send_multipart([TOPIC_EVENTS, encode_batch([Event(1, "storm-end", 0, "bye", {}, 1)])])
+        # its bye, or its loss said (by the hub's ledger), in each file
         wait_for(
             lambda: all(_said_bye(path, "storm-end", lost_too=True) for path in (out, hub_file)),
             timeout=120,
             poll=0.1,
-        )  # its bye, or its loss said (by the hub's ledger), in each file
+        )
         oversized.connect(ins)  # the storm is through both (it came on one connection, in order)
         oversized.recv()
         oversized.send_multipart(SEEDS["over the size limit"])

@@ -62,9 +62,8 @@ async def test_enter_on_an_error_in_the_log_shows_its_traceback_as_written():
         assert isinstance(app.screen, EventScreen) and app.screen.event == error
         shown = str(app.screen.query_one("#event").render())
         assert error.data["traceback"].strip().splitlines()[-1] in shown
-        assert (
-            "Traceback (most recent call last):\n" in shown
-        )  # its lines as written, not one squeezed line
+        # its lines as written, not one squeezed line
+        assert "Traceback (most recent call last):\n" in shown
         assert f"error from {error.agent}" in shown and '"type": "' in shown
         await pilot.press("escape")
         assert isinstance(app.screen, LiveScreen)
@@ -74,9 +73,8 @@ async def test_enter_opens_the_agent_and_escape_comes_back():
     app = frozen_app()
     async with app.run_test(size=(120, 35)) as pilot:
         grid = app.screen.query_one(AgentGrid)
-        await pilot.press(
-            "s", "s"
-        )  # sort by id: nothing chosen yet, so the cursor stays at the top
+        # sort by id: nothing chosen yet, so the cursor stays at the top
+        await pilot.press("s", "s")
         first = min(r.id for r in grid.rows)
         await pilot.press("enter")
         assert isinstance(app.screen, AgentDetailScreen) and app.screen.agent_id == first
@@ -182,9 +180,8 @@ async def test_the_header_says_why_frames_were_refused(hub):
     try:
         sock.connect(hub.in_endpoint)
         sock.recv()  # the hub subscribed
-        too_new = msgpack.packb(
-            [WIRE_VERSION + 2000, [[1, "a", 0, "log", {}, 1]]]
-        )  # an agent on wire 3.x
+        # an agent on wire 3.x
+        too_new = msgpack.packb([WIRE_VERSION + 2000, [[1, "a", 0, "log", {}, 1]]])
 
         def refused():
             sock.send_multipart([TOPIC_EVENTS, too_new])
@@ -300,9 +297,8 @@ async def test_the_grid_keeps_its_top_until_an_agent_is_chosen_then_keeps_that_a
         assert grid.cursor == 0 and grid.selected.id == min(r.id for r in grid.rows)
         await pilot.press("down")
         chosen, place = grid.selected.id, grid.cursor
-        await pilot.press(
-            "s", "s", "s"
-        )  # back to health: the chosen agent keeps the cursor, elsewhere
+        # back to health: the chosen agent keeps the cursor, elsewhere
+        await pilot.press("s", "s", "s")
         assert grid.selected.id == chosen and grid.cursor != place
 
 

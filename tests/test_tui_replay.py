@@ -72,9 +72,8 @@ async def test_a_jump_selects_the_agent_it_lands_on_and_the_grid_keeps_it_select
         chosen = grid.rows[len(grid.rows) // 2].id
         grid.select(chosen)
         places = set()
-        for _ in range(
-            20
-        ):  # the grid re-sorts by health as time moves: the cursor moves with its agent
+        # the grid re-sorts by health as time moves: the cursor moves with its agent
+        for _ in range(20):
             await pilot.press("shift+right")
             places.add(grid.cursor)
             assert grid.selected.id == chosen
@@ -236,9 +235,8 @@ async def test_browser_lists_sessions_and_opens_one(tmp_path):
         assert [r.name for r in app.screen.query_one("#sessions").rows] == ["short-run"]
         await pilot.press("enter")
         assert isinstance(app.screen, ReplayScreen) and len(app.screen.session) == 500
-        await pilot.press(
-            "slash", *"role:coder", "enter", "escape"
-        )  # escape clears the filter first
+        # escape clears the filter first
+        await pilot.press("slash", *"role:coder", "enter", "escape")
         assert isinstance(app.screen, ReplayScreen) and not app.screen.filters["grid"]
         await pilot.press("escape")  # then goes back to the list
         assert isinstance(app.screen, BrowserScreen)
@@ -428,7 +426,8 @@ def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone(
         "added": ["new"],
         "removed": ["old"],
     }
+    # b changed bookkeeping only; a is the one shown
     assert swarm_changes(diff, "a") == (
         "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
-    )  # b changed bookkeeping only; a is the one shown
+    )
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""

@@ -116,9 +116,8 @@ class SwarmscopeApp(App):
         seen, rows = set(), []
         for active in self.active_bindings.values():
             b = active.binding
-            if (
-                b.id and b.description and (b.action, b.description) not in seen
-            ):  # ours all have ids
+            # ours all have ids
+            if b.id and b.description and (b.action, b.description) not in seen:
                 seen.add((b.action, b.description))
                 rows.append((b.key_display or self.get_key_display(b), b.description))
         self.push_screen(HelpScreen(rows))

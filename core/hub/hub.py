@@ -208,9 +208,8 @@ class Hub:
         self._xsub.bind(f"inproc://{self._name}-in")  # for the worker's ledger (ledger.py)
         if self._listeners:
             self._xsub.send(b"\x01")  # a recording hub takes every agent's events, viewer or not
-        self._capture = ctx.socket(
-            zmq.PAIR
-        )  # full, it makes the proxy wait: nothing dropped unsaid
+        # full, it makes the proxy wait: nothing dropped unsaid
+        self._capture = ctx.socket(zmq.PAIR)
         self._capture.setsockopt(zmq.SNDHWM, TAP_QUEUE)
         self._capture.bind(f"inproc://{self._name}-capture")
         self._control = ctx.socket(zmq.PAIR)
@@ -284,9 +283,8 @@ class Hub:
             self._control.send(b"STATISTICS")
             while self._control.poll(1000):
                 reply = self._control.recv_multipart()
-                if (
-                    len(reply) == 8
-                ):  # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
+                # [in, bytes in, out, bytes out] of the agents' side, then the viewers'
+                if len(reply) == 8:
                     self.stats.frames_passed = (
                         struct.unpack("=Q", reply[0])[0] + struct.unpack("=Q", reply[4])[0]
                     )

@@ -205,9 +205,8 @@ class JoiningFeed(Feed):
 
     def _ask_once_connected(self) -> None:
         self.watch()
-        if (
-            self._join is None and self._ask and self.connected
-        ):  # subscribed: now ask for what came before
+        # subscribed: now ask for what came before
+        if self._join is None and self._ask and self.connected:
             self._join = LateJoin(self.history, hold=self._hold)
 
     @property

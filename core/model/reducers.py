@@ -118,9 +118,8 @@ class KindReducers:
             frac = from_counts(d)
         if frac is not None:
             f = float(frac)
-            a.progress = (
-                f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))
-            )  # the clamp also maps NaN, -0.0 to 0.0
+            # the clamp also maps NaN, -0.0 to 0.0
+            a.progress = f if 0.0 < f <= 1.0 else min(1.0, max(0.0, f))
         message = d.get("message")
         if isinstance(message, str):
             a.progress_msg = (
@@ -249,9 +248,8 @@ class KindReducers:
         delta = d.get("patch")
         if isinstance(delta, dict) and NOT_KEPT not in a.state:  # a state not kept takes no patches
             state = merge_patch(a.state, delta)
-            items = a.state_items + weight(
-                delta, MAX_STATE_ITEMS
-            )  # at most: a patch replaces as well as adds
+            # at most: a patch replaces as well as adds
+            items = a.state_items + weight(delta, MAX_STATE_ITEMS)
             self._keep_state(
                 a, state, items if items <= MAX_STATE_ITEMS else weight(state, MAX_STATE_ITEMS)
             )

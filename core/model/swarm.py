@@ -195,9 +195,8 @@ class SwarmModel(KindReducers):
     def _bound_kinds(self) -> None:
         """Fold the names counted past MAX_KINDS into OTHER_KINDS (the newest names go first)."""
         by_kind = self.by_kind
-        extra = [
-            k for k in list(by_kind)[MAX_KINDS - 1 :] if k not in KINDS
-        ]  # errors stay counted as such
+        # errors stay counted as such
+        extra = [k for k in list(by_kind)[MAX_KINDS - 1 :] if k not in KINDS]
         by_kind[OTHER_KINDS] = sum(by_kind.pop(k) for k in extra)
 
     def _count_agents(self, batch: list[Event]) -> None:

@@ -216,9 +216,8 @@ class Session:
         if b >= len(f.index.blocks):
             return len(self) - 1
         before = f.block_info(b - 1).clock_hi if b else 0
-        clocks = list(
-            accumulate(map(_TS, f.block_events(b)), max, initial=before)
-        )  # never goes back
+        # never goes back
+        clocks = list(accumulate(map(_TS, f.block_events(b)), max, initial=before))
         return f.block_info(b).first + bisect_right(clocks, ts_ns) - 2
 
     def diff(self, i: int, j: int) -> dict[str, Any]:

@@ -120,9 +120,8 @@ class Publisher:
         them)."""
         self._sock = self._ctx.socket(zmq.XPUB)
         self._sock.setsockopt(zmq.SNDHWM, SEND_QUEUE)
-        self._sock.setsockopt(
-            zmq.XPUB_NODROP, 1
-        )  # a full pipe to the hub says so (Again): we keep the events
+        # a full pipe to the hub says so (Again): we keep the events
+        self._sock.setsockopt(zmq.XPUB_NODROP, 1)
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
         curve = client_curve()
         if curve is not None:
@@ -137,9 +136,8 @@ class Publisher:
         flusher; a long queue yields the GIL to it (see the module's docstring)."""
         q = self.queue
         waiting = len(q)
-        if (
-            waiting >= self.queue_size and item[3] not in LIFECYCLE_KINDS
-        ):  # a hello or bye always goes
+        # a hello or bye always goes
+        if waiting >= self.queue_size and item[3] not in LIFECYCLE_KINDS:
             self.dropped += 1
             return
         q.append(item)
@@ -165,9 +163,8 @@ class Publisher:
         self._thread.join(self.close_timeout + 1.0)
         if not self._closed.is_set():
             return  # the flusher is stuck in a send; the daemon thread dies with the process
-        self._sock.close(
-            linger=int(self.close_timeout * 1000)
-        )  # as long as close_timeout is now, not was
+        # as long as close_timeout is now, not was
+        self._sock.close(linger=int(self.close_timeout * 1000))
         if self._own_ctx:
             # returns once ZeroMQ has sent what it held, or close_timeout has passed
             self._ctx.term()

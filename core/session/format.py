@@ -305,9 +305,8 @@ def decode_events(payload: bytes) -> list[Event]:
 def _unpacked_events(body: bytes) -> tuple[Any, bool]:
     """An EVENTS block's columns, and whether its data is clean (see gate.decode)."""
     try:
-        return msgpack.unpackb(body, **LIMITS), within_depth(
-            body, MAX_DEPTH + 2
-        )  # columns, data, its map
+        # columns, data, its map
+        return msgpack.unpackb(body, **LIMITS), within_depth(body, MAX_DEPTH + 2)
     except MSGPACK_ERRORS:
         pass
     try:

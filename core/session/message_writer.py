@@ -1,11 +1,10 @@
 """A recording hub's session writer: wire messages to disk as they came, keyframes from another
 process.
 
-It does what a SessionWriter does for the file (blocks flushed within
-FLUSH_INTERVAL of their oldest message, so `kill -9` loses at most that window; an index, summary and
-trailer at a clean close) but folds nothing itself: each block holds the
-messages the hub kept (messages.py), and the model, keyframes and
-summary come from a keyframer process following the file (keyframer.py).
+It does what a SessionWriter does for the file (blocks flushed within FLUSH_INTERVAL of their
+oldest message, so `kill -9` loses at most that window; an index, summary and trailer at a clean
+close) but folds nothing itself: each block holds the messages the hub kept (messages.py), and the
+model, keyframes and summary come from a keyframer process following the file (keyframer.py).
 So the hub's tap spends ~0.5 us/event on recording (checking, compressing,
 writing) where folding, encoding and keyframes in line cost 3.2, and a
 burst leaves the keyframes behind for a while rather than the events.

@@ -52,9 +52,8 @@ def decode_messages(payload: bytes) -> list[Event]:
     body = fmt.decompress(payload[fmt.EVENTS_PREFIX.size :])
     try:
         messages = msgpack.unpackb(body, **LIMITS)
-        clean = type(messages) is list and within_depth(
-            body, MAX_DEPTH + 3
-        )  # block, message, data, map
+        # block, message, data, map
+        clean = type(messages) is list and within_depth(body, MAX_DEPTH + 3)
     except (ValueError, TypeError):
         messages, clean = None, False
     try:

@@ -256,10 +256,11 @@ class Recorder:
         track.first_ts = track.last_ts = first_ts
         ended, track.ended = track.ended, None
         if ended is None and self._hub_said is not None:
+            # joined late: start as the hub said it stood
             ended, self._hub_said = (
                 ("", self._hub_said),
                 None,
-            )  # joined late: start as the hub said it stood
+            )
         if self._rng.random() >= self.policy.sample:
             return  # and the part after starts afresh: nothing folds what this one leaves out
         name = self.name or track.run or "session"

@@ -86,9 +86,8 @@ def _refusal(payload: bytes) -> Refused:
         decode(payload)
     except Refused as exc:
         return exc
-    return Refused(
-        "msgpack", "a message only a full decode reads"
-    )  # never seen: keep steps where decode reads
+    # never seen: keep steps where decode reads
+    return Refused("msgpack", "a message only a full decode reads")
 
 
 def _kind_count(table: list, kinds: list, name: str) -> int:

@@ -37,9 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.compare and not args.session:
         raise ConfigError("--compare needs a first session: swarmscope replay A --compare B")
     directory = sessions_dir(args.dir)
-    first = (
-        open_session(args.session, directory) if args.session else None
-    )  # errors before any screen
+    # errors before any screen
+    first = open_session(args.session, directory) if args.session else None
     other = open_session(args.compare, directory) if args.compare else None
     report = compare(first, other) if other is not None else None  # reads both: damage is said here
     from swarmscope.tui.app import SwarmscopeApp  # Textual is imported only when a screen is wanted

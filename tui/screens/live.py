@@ -43,16 +43,14 @@ class LiveScreen(SwarmScreen):
         with src.reading() as model:
             view = self.read_model(model, src.now())
             new_events, self._log_seen = src.newest(self._log_seen, LOG_INTAKE)
-            unfolded = (
-                model.refused
-            )  # events with fields the model could not use, or past MAX_AGENTS
+            # events with fields the model could not use, or past MAX_AGENTS
+            unfolded = model.refused
         self._log.extend(log_rows(new_events, self.filters["log"]))
         self.query_one(EventLog).set_rows(list(self._log))
         refused = {**src.refused, **({"not-folded": unfolded} if unfolded else {})}
         self.show(view, mode="LIVE", status=src.status, refused=refused, recording=src.recording)
-        if (
-            src.turned_away and src.turned_away != self._told
-        ):  # the header has room for only its start
+        # the header has room for only its start
+        if src.turned_away and src.turned_away != self._told:
             self._told = src.turned_away
             self.notify(
                 src.turned_away, title="turned away by the hub", severity="error", timeout=60

@@ -156,9 +156,8 @@ class ReplayScreen(SwarmScreen):
         log.follow = log.counts_new = False
         super().on_mount()
         self._start_scan()
-        note = (
-            None if self.live else unclosed_note(self.session)
-        )  # a rewind's file is still being written
+        # a rewind's file is still being written
+        note = None if self.live else unclosed_note(self.session)
         if note:
             self.notify(note, severity="warning", timeout=10)
 

@@ -315,9 +315,8 @@ class SwarmScreen(Screen):
     def action_panel(self, panel: str) -> None:
         if panel != "grid":
             self.query_one(TabbedContent).active = f"tab-{panel}"
-        self.set_focus(
-            self.query_one(f"#{panel}")
-        )  # at once, not after a refresh: a `/` typed next filters it
+        # at once, not after a refresh: a `/` typed next filters it
+        self.set_focus(self.query_one(f"#{panel}"))
 
     def action_next_panel(self) -> None:
         focused = self.focused.id if self.focused else "grid"
