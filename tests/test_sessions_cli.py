@@ -18,6 +18,7 @@ from swarmscope.core.replay.export import export, md_row
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session.catalog import DB_NAME, Catalog
 from swarmscope.core.session.retention import Retention, plan_cleanup
+from swarmscope.core.session.store import resolve
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 DAY = 86400 * NS
@@ -211,6 +212,8 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
         (["compare", "aaaaaaaa", "nope"], "no session 'nope'"),
         (["repair", "junk.swarm"], "is not a swarmscope session file"),
         (["cleanup"], "say what to remove"),
+        (["inspect", "wf~2"], "'wf~2' is 2 back, but"),
+        (["export", "latest~9"], "'latest~9' is 9 back, but"),
         (["export", "aaaaaaaa", "--at", "99"], "--at 99: the session has 6 events"),
         (
             ["export", "aaaaaaaa", "--at", "3", "--agent", "zed"],
@@ -232,6 +235,17 @@ def test_errors_are_one_line_and_delete_nothing(home, args, says):
     assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in (home / "sessions").iterdir()) == before
+
+
+NEWER, OLDER = "20260102-000000-wf-bbbbbbbb.swarm", "20260101-000000-wf-aaaaaaaa.swarm"
+
+
+@pytest.mark.parametrize(
+    "ref, file", [("wf", NEWER), ("wf~1", OLDER), ("latest", NEWER), ("latest~1", OLDER)]
+)
+def test_a_session_is_named_by_its_name_or_as_the_latest_counting_back(home, ref, file):
+    (home / "sessions" / "mine.swarm").write_bytes(b"a file named by hand: no start time")
+    assert resolve(ref, home / "sessions").name == file
 
 
 def test_export_at_an_instant_writes_a_finding(home):

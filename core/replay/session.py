@@ -47,8 +47,8 @@ dragging back near where it has been starts close by instead of at the keyframe.
 
 
 def open_session(ref: str | Path, directory: str | Path | None = None) -> Session:
-    """A session by path, id (or id prefix) or file name; SessionError if there is none or it is
-    unreadable."""
+    """A session by path, file name, name (`demo`, `demo~1`), `latest` or id (or id prefix);
+    SessionError if there is none or it is unreadable."""
     return Session(resolve(str(ref), sessions_dir(directory)))
 
 

@@ -2,8 +2,9 @@
 
 The directory is `--dir` if given, else `$SWARMSCOPE_HOME/sessions`, else
 platformdirs' user data dir for "swarmscope" plus `sessions`. A session is
-named on the command line by its path, its id (or an unambiguous prefix of
-it), or its file name.
+named on the command line by its path, its file name, its name (`demo`: the newest session of
+that name; `demo~1` the one before it), `latest` (`latest~1`, ...), or its id (or an unambiguous
+prefix of it). Names come from file names, so naming a session reads no header.
 """
 
 from __future__ import annotations
@@ -39,11 +40,24 @@ def new_session_path(
     return directory / f"{stamp}-{safe}-{session_id[:8]}{SUFFIX}"
 
 
-def resolve(ref: str, directory: Path) -> Path:
-    """The file `ref` names: a path, a session id or id prefix, or a file name in `directory`.
+LATEST = "latest"
+_FILE_NAME = re.compile(r"\d{8}-\d{6}-(?P<name>.+)-[0-9a-f]{8}")
+_BACK = re.compile(r"(?P<name>.+?)~(?P<back>\d+)")
 
-    File names hold the first 8 characters of the id, so a short reference
-    is matched by name; only failing that are headers read.
+
+def session_name(path: Path) -> str | None:
+    """The name a session file was given (`demo` in `20260101-120000-demo-3f2a9c1e.swarm`), or
+    None for a file named some other way."""
+    m = _FILE_NAME.fullmatch(path.stem)
+    return m["name"] if m else None
+
+
+def resolve(ref: str, directory: Path) -> Path:
+    """The file `ref` names: a path, a file name in `directory`, a session name or `latest` (each
+    with `~N` for the Nth before), or a session id or id prefix.
+
+    File names hold the name and the first 8 characters of the id, so a short reference is
+    matched by file name; only failing that are headers read.
     """
     for path in (Path(ref).expanduser(), directory / ref):
         if path.is_file():
@@ -51,6 +65,9 @@ def resolve(ref: str, directory: Path) -> Path:
     if os.sep in ref or ref.endswith(SUFFIX):
         raise SessionError(f"no session file {ref}")
     files = session_files(directory)
+    named = _by_name(ref, files, directory)
+    if named is not None:
+        return named
     matches = [p for p in files if ref in p.name] or [
         p for p in files if _header_id(p).startswith(ref)
     ]
@@ -61,6 +78,26 @@ def resolve(ref: str, directory: Path) -> Path:
             f"{ref!r} matches {len(matches)} sessions in {directory}; give more of the id"
         )
     return matches[0]
+
+
+def _by_name(ref: str, files: list[Path], directory: Path) -> Path | None:
+    """The session `ref` names as `NAME` or `NAME~N` (newest first; `latest` names them all), or
+    None when no session has that name (`ref` may then be an id)."""
+    back = _BACK.fullmatch(ref)
+    name, steps = (back["name"], int(back["back"])) if back else (ref, 0)
+    if name == LATEST:  # by the start time in their names (a file from --out has none)
+        named = [p for p in files if session_name(p) is not None]
+    else:
+        named = [p for p in files if session_name(p) == name]
+        if not named:
+            return None
+    if steps >= len(named):
+        what = "sessions" if name == LATEST else f"sessions named {name!r}"
+        raise SessionError(
+            f"{ref!r} is {steps} back, but {directory} holds {len(named)} {what} "
+            f"(see: swarmscope sessions list)"
+        )
+    return named[-1 - steps]
 
 
 def _header_id(path: Path) -> str:

@@ -74,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-record", action="store_true", help="do not record the demo as a session")
     p.add_argument(
+        "--name",
+        default="demo",
+        metavar="N",
+        help="the session's name: `swarmscope replay N` opens the newest (default %(default)s)",
+    )
+    p.add_argument(
         "--dir",
         metavar="DIR",
         help="where the demo's session goes (default $SWARMSCOPE_HOME/sessions, "
@@ -88,28 +94,24 @@ def _config(args: argparse.Namespace) -> SimConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in (
-        ENV_HUB_KEY,
-        ENV_KEY,
-    ):  # the demo's own hub is on loopback, without CURVE: no client may use it
+    # the demo's own hub is on loopback, without CURVE: no client may use it
+    for name in (ENV_HUB_KEY, ENV_KEY):
         os.environ.pop(name, None)
-    history = (
-        None if args.no_record else history_endpoint(args.out_endpoint)
-    )  # a recording hub answers late joiners
+    # a recording hub answers late joiners
+    history = None if args.no_record else history_endpoint(args.out_endpoint)
     demo = Demo(
         _config(args), args.in_endpoint, args.out_endpoint, duration=args.duration, history=history
     )
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not
         recorder = Recorder(
-            sessions_dir(args.dir), name=f"demo-seed{args.seed}", tags=["demo"], source="demo"
+            sessions_dir(args.dir), name=args.name, tags=["demo", f"seed{args.seed}"], source="demo"
         )
         recorder.attach(demo.hub)
     try:
         if not args.headless:
-            from swarmscope.tui.live import (
-                run_demo_ui,
-            )  # Textual is imported only when a screen is wanted
+            # Textual is imported only when a screen is wanted
+            from swarmscope.tui.live import run_demo_ui
 
             return run_demo_ui(args, demo, recorder)
         return run_headless(args, demo)

@@ -18,7 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Open a session file or id (see `swarmscope sessions list`); with none, "
         "a browser of every session. --compare opens two side by side.",
     )
-    p.add_argument("session", nargs="?", help="a session file, id or id prefix (default: browse)")
+    p.add_argument(
+        "session",
+        nargs="?",
+        help="a name (demo, demo~1), latest, an id or its start, or a file (default: browse)",
+    )
     p.add_argument("--compare", metavar="OTHER", help="a second session to compare against")
     p.add_argument(
         "--at", metavar="WHERE", help=f"open there: {AT_HELP} (default: the first event)"

@@ -170,7 +170,11 @@ def _size(n: int | None) -> str:
 
 
 def _session_arg(p: argparse.ArgumentParser, name: str = "session") -> None:
-    p.add_argument(name, metavar=name.upper(), help="path, id (or id prefix) or file name")
+    p.add_argument(
+        name,
+        metavar=name.upper(),
+        help="a name (demo, demo~1), latest (latest~1), an id or its start, or a file",
+    )
 
 
 def _inspect_args(p: argparse.ArgumentParser) -> None:
