@@ -27,7 +27,7 @@ from typing import Any
 import zmq
 
 from swarmscope.bench.hostile import CUT_BY_ZEROMQ, SEEDS, mutated
-from swarmscope.bench.report import Report
+from swarmscope.bench.report import Report, at_least, at_most
 from swarmscope.core.model.sequence import LOST
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.session import Session
@@ -246,7 +246,7 @@ def bench_hostile(
             mb,
             "MB",
             None,
-            f"bound {RSS_BOUNDS_MB[name]} MB: {'met' if mb <= RSS_BOUNDS_MB[name] else 'NOT met'}",
+            at_most(RSS_BOUNDS_MB[name], "MB", f"bound {RSS_BOUNDS_MB[name]} MB"),
         )
     return {
         "hostile_messages": n,
@@ -315,7 +315,7 @@ def bench_soak(
             r["agents_ok"],
             "agents",
             None,
-            f"of {agents:,}: {'met' if r['agents_ok'] == agents else 'NOT met'}",
+            at_least(agents, "agents", f"of {agents:,}"),
         )
     return {"soak": results}
 
