@@ -13,6 +13,11 @@ class ConfigError(SwarmscopeError):
     """A setting, argument or endpoint is wrong; the message says how to mend it."""
 
 
+class ConfigWarning(UserWarning):
+    """A setting an agent's Emitter cannot use: the agent runs on, its events dropped and counted
+    (the SDK never raises into an agent)."""
+
+
 class WireError(SwarmscopeError):
     """A frame from the network could not be decoded; `reason` is a short key for counters."""
 

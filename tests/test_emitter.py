@@ -2,6 +2,7 @@
 
 import pytest
 
+from swarmscope.core.errors import ConfigWarning
 from swarmscope.core.live.sim import MemorySink
 from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.sdk.redact import MASK
@@ -106,12 +107,29 @@ def test_a_hello_and_a_bye_are_queued_even_when_the_queue_is_full(tmp_path):
     em.close()
 
 
-def test_an_agent_id_the_wire_cannot_carry_is_said_at_once():
-    from swarmscope.core.errors import ConfigError
-
-    for bad in ("", "a" * 257, None):
-        with pytest.raises(ConfigError, match="an agent id is text of 1 to 256 characters"):
-            Emitter(bad, publisher=MemorySink())
+@pytest.mark.parametrize(
+    "agent, endpoint, env, says",
+    [
+        ("", None, {}, "an agent id is text of 1 to 256 characters"),
+        ("a" * 257, None, {}, "an agent id is text of 1 to 256 characters"),
+        (None, None, {}, "an agent id is text of 1 to 256 characters"),
+        ("a", "tcp://nonsense", {}, "'tcp://nonsense' is not a ZeroMQ address"),
+        ("a", None, {"SWARMSCOPE_ENDPOINT": "tcp//typo:7770"}, "is not a ZeroMQ address"),
+        ("a", "tcp://127.0.0.1:99999", {}, "a TCP port is 1 to 65535, not 99999"),
+        ("a", None, {"SWARMSCOPE_HUB_KEY": "/nonexistent/hub.key"}, "set both"),
+    ],
+)
+def test_a_setting_the_emitter_cannot_use_is_said_once_and_the_agent_runs_on(
+    monkeypatch, agent, endpoint, env, says
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.warns(ConfigWarning, match=says) as warned:
+        em = Emitter(agent, endpoint)
+    with em:
+        em.status("running")
+        em.error(ValueError("still here"))
+    assert len(warned) == 1 and em.dropped == 4  # hello, status, error, bye
 
 
 def test_secrets_are_masked_before_they_leave(sink):

@@ -13,13 +13,14 @@ import random
 import socket
 import time
 import traceback as tb
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from swarmscope.core.errors import ConfigError
+from swarmscope.core.errors import ConfigError, ConfigWarning
 from swarmscope.core.events import FINAL_STATUSES, URGENT_KINDS
-from swarmscope.core.sdk.publisher import Publisher
+from swarmscope.core.sdk.publisher import Publisher, Unsent
 from swarmscope.core.sdk.redact import DEFAULT_SECRET_PATTERN, Redactor
 from swarmscope.core.sdk.resources import ResourceSampler
 from swarmscope.core.wire.endpoints import agent_endpoint
@@ -31,6 +32,27 @@ _REDACTED_KINDS = frozenset({"state", "patch", "log", "error", "hello"})
 BEAT_EARLY = 0.9
 """Beats go a tenth of the interval early: one asked of a quiet agent waits a flusher pass (50 ms),
 and a viewer judges health by when it arrives against the announced interval."""
+
+
+def _publisher(
+    agent: Any, endpoint: str | None, given: Publisher | None, options: dict[str, Any]
+) -> Publisher | Unsent:
+    """`given`, or a publisher of `agent`'s own; if the agent id, the endpoint or the key files are
+    wrong, one that drops and counts every event, with a warning that says what to mend: a typo in
+    an environment variable must not stop the agent it was meant to watch."""
+    try:
+        if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_LEN:
+            raise ConfigError(
+                f"an agent id is text of 1 to {MAX_AGENT_LEN} characters, not {agent!r:.60}"
+            )
+        return given if given is not None else Publisher(agent_endpoint(endpoint), **options)
+    except ConfigError as exc:
+        warnings.warn(
+            f"swarmscope: {exc}; this agent's events are dropped (counted in Emitter.dropped)",
+            ConfigWarning,
+            stacklevel=4,
+        )
+        return Unsent()
 
 
 class Emitter:
@@ -69,10 +91,6 @@ class Emitter:
         `publisher` lets many emitters share one socket; `incarnation` replaces the
         random id that tells this run of the agent from its restarts; `host` and
         `pid` replace this process's own (an agent run elsewhere, or simulated)."""
-        if not isinstance(agent, str) or not 0 < len(agent) <= MAX_AGENT_LEN:
-            raise ConfigError(
-                f"an agent id is text of 1 to {MAX_AGENT_LEN} characters, not {agent!r:.60}"
-            )
         self.agent = agent
         self.inc = random.getrandbits(62) if incarnation is None else incarnation
         self.heartbeat_interval = heartbeat
@@ -80,7 +98,7 @@ class Emitter:
         self._seq = itertools.count()
         self._redact = Redactor(redact)
         self._own_publisher = publisher is None
-        self._pub = publisher or Publisher(agent_endpoint(endpoint), **publisher_options)
+        self._pub = _publisher(agent, endpoint, publisher, publisher_options)
         self._sampler = ResourceSampler() if resources else None
         self._closed = False
         self._status: str | None = None

@@ -40,6 +40,7 @@ from operator import itemgetter
 import msgpack
 import zmq
 
+from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import LIFECYCLE_KINDS
 from swarmscope.core.wire.format import MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES, TOPIC_EVENTS, message
 from swarmscope.core.wire.keys import client_curve
@@ -123,13 +124,26 @@ class Publisher:
         # a full pipe to the hub says so (Again): we keep the events
         self._sock.setsockopt(zmq.XPUB_NODROP, 1)
         self._sock.setsockopt(zmq.LINGER, int(close_timeout * 1000))
-        curve = client_curve()
-        if curve is not None:
-            curve.apply(self._sock)
-        self._sock.connect(endpoint)
+        self._connect(endpoint)
         self._thread = threading.Thread(target=self._run, name="swarmscope-flusher", daemon=True)
         self._thread.start()
         _live.add(self)
+
+    def _connect(self, endpoint: str) -> None:
+        """Connect with the client's CURVE keys, if any; ConfigError (the socket closed again)
+        for keys that cannot be read or an endpoint ZeroMQ refuses."""
+        try:
+            curve = client_curve()
+            if curve is not None:
+                curve.apply(self._sock)
+            self._sock.connect(endpoint)
+        except (ConfigError, zmq.ZMQError) as exc:
+            self._sock.close(linger=0)
+            if self._own_ctx:
+                self._ctx.term()
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"cannot publish to {endpoint}: {exc.strerror}") from None
 
     def put(self, item: tuple, urgent: bool = False) -> None:
         """Queue one event; never waits on the network. Urgent kinds (error, bye) wake the
@@ -264,3 +278,21 @@ def _unsendable(item: tuple, size: int) -> tuple:
         {"unsent": f"data of {size:,} bytes, over the {MAX_MESSAGE_BYTES:,} a message may carry"},
         inc,
     )
+
+
+class Unsent:
+    """Stands where a Publisher stands for an Emitter that cannot publish (a mistyped endpoint or
+    key file): takes every event and counts it dropped, so the agent runs on (Emitter says why,
+    once)."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+
+    def put(self, item: tuple, urgent: bool = False) -> None:
+        self.dropped += 1
+
+    def add_ticker(self, tick: Callable[[float], None]) -> None:
+        """Nothing is sent: no heartbeats either."""
+
+    def close(self) -> None:
+        """Nothing to send or close."""

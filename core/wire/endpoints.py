@@ -22,11 +22,14 @@ _LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 
 def check_endpoint(endpoint: str, what: str = "endpoint") -> str:
     """Return `endpoint` if ZeroMQ can use it, else raise a one-line ConfigError."""
-    if not _ENDPOINT.match(endpoint or ""):
+    m = _ENDPOINT.match(endpoint or "")
+    if not m:
         raise ConfigError(
             f"{what} {endpoint!r} is not a ZeroMQ address; "
             "use tcp://HOST:PORT (e.g. tcp://127.0.0.1:7770) or ipc:///path/to/socket"
         )
+    if m[2] not in (None, "*") and not 0 < int(m[2]) < 65536:
+        raise ConfigError(f"{what} {endpoint!r}: a TCP port is 1 to 65535, not {m[2]}")
     return endpoint
 
 
