@@ -23,6 +23,7 @@ def run(*args, timeout=60):
     [
         (["hub", "--in", "localhost:7770"], "is not a ZeroMQ address"),
         (["hub", "--stats-every", "0"], "must be above zero"),
+        (["hub", "--out", "tcp://127.0.0.1:99999"], "a TCP port is 1 to 65535, not 99999"),
         (["demo", "--agents", "many"], "is not a whole number"),
         (["demo", "--headless", "--rate", "-5"], "must be above zero"),
         (["nonsense"], "invalid choice"),
@@ -34,6 +35,27 @@ def test_a_bad_argument_gets_one_line_and_no_traceback(args, says):
     assert result.returncode == 2
     assert says in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "endpoints, says",
+    [
+        (
+            ("ipc://{tmp}/same", "ipc://{tmp}/same"),
+            "cannot bind --out ipc://{tmp}/same: --in is there",
+        ),
+        (
+            ("tcp://192.0.2.1:7790", "ipc://{tmp}/out"),
+            "no network interface of this machine has that",
+        ),
+    ],
+)
+def test_a_hub_that_cannot_bind_says_why_not_only_another_hub(tmp_path, endpoints, says):
+    ins, out = (e.format(tmp=tmp_path) for e in endpoints)
+    result = run("hub", "--in", ins, "--out", out)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "cannot bind" in line]
+    assert says.format(tmp=tmp_path) in error and "another hub" not in error
 
 
 def test_help_for_every_command():

@@ -96,6 +96,17 @@ would otherwise pay both for every message."""
 DROPPED_WHY = "dropped by the hub: the recorder fell behind"
 
 
+def _one_each(binds: list[tuple[zmq.Socket, str, str]], endpoint: str, flag: str) -> str | None:
+    """Why `flag` cannot bind `endpoint`, if an earlier socket of the hub has it: ZeroMQ would
+    refuse it as "in use", which reads as another hub."""
+    for _, other, other_flag in binds:
+        if other_flag == flag:
+            return None
+        if other == endpoint:
+            return f"{other_flag} is there too"
+    return None
+
+
 class _Ask:
     """Late joiners waiting for the swarm as it stands, queued after what had passed when they
     asked."""
@@ -197,12 +208,11 @@ class Hub:
             binds.append((self._history, self.history_endpoint, "--history"))
         for sock, endpoint, flag in binds:
             sock.setsockopt(zmq.LINGER, 0)
-            refused = bind(sock, endpoint)
+            refused = _one_each(binds, endpoint, flag) or bind(sock, endpoint)
             if refused:
                 self._release()
                 raise ConfigError(
-                    f"cannot bind {flag} {endpoint}: {refused}; "
-                    f"is another hub running? choose another address with {flag}"
+                    f"cannot bind {flag} {endpoint}: {refused}; choose another address with {flag}"
                 )
         self._xpub.bind(self.inproc_out)  # for a Forwarder in this process (forward.py)
         self._xsub.bind(f"inproc://{self._name}-in")  # for the worker's ledger (ledger.py)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import socket
@@ -65,13 +66,22 @@ def ipc_in_use(endpoint: str) -> bool:
     return True
 
 
+_WHY = {
+    errno.EADDRINUSE: "is another hub running?",
+    errno.EADDRNOTAVAIL: "no network interface of this machine has that address",
+    errno.ENODEV: "no network interface of this machine has that name",
+    errno.EACCES: "ports below 1024 need privileges",
+}
+
+
 def bind(sock: zmq.Socket, endpoint: str) -> str | None:
-    """Bind `sock`, or say why it cannot be (an ipc path another process listens on, a taken
-    port)."""
+    """Bind `sock`, or say why it cannot be, and what is likely behind it (an ipc path another
+    process listens on, a taken port, an address this machine does not have)."""
     if ipc_in_use(endpoint):
-        return "another process is listening there"
+        return "another process is listening there: is another hub running?"
     try:
         sock.bind(endpoint)
     except zmq.ZMQError as exc:
-        return exc.strerror
+        said, hint = zmq.strerror(exc.errno), _WHY.get(exc.errno)  # pyzmq's own repeats the address
+        return f"{said}: {hint}" if hint else said
     return None
