@@ -182,7 +182,7 @@ def test_a_second_hub_on_a_taken_ipc_path_is_refused_and_the_first_keeps_its_age
     hub, feed, tmp_path
 ):
     with pytest.raises(
-        ConfigError, match="another process is listening there; is another hub running"
+        ConfigError, match="another process is listening there \\(is another hub running"
     ):
         Hub(hub.in_endpoint, f"ipc://{tmp_path}/other-out").start()
     with Emitter("still-here", hub.in_endpoint, auto_heartbeat=False) as em:

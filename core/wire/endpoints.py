@@ -78,10 +78,10 @@ def bind(sock: zmq.Socket, endpoint: str) -> str | None:
     """Bind `sock`, or say why it cannot be, and what is likely behind it (an ipc path another
     process listens on, a taken port, an address this machine does not have)."""
     if ipc_in_use(endpoint):
-        return "another process is listening there: is another hub running?"
+        return "another process is listening there (is another hub running?)"
     try:
         sock.bind(endpoint)
     except zmq.ZMQError as exc:
         said, hint = zmq.strerror(exc.errno), _WHY.get(exc.errno)  # pyzmq's own repeats the address
-        return f"{said}: {hint}" if hint else said
+        return f"{said} ({hint})" if hint else said
     return None
