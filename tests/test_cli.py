@@ -1,17 +1,36 @@
 """The `swarmscope` command as a user meets it: real subprocesses, real signals."""
 
 import json
+import os
+import select
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 from helpers import wait_for
 
 from swarmscope.core.hub.feed import Feed
+from swarmscope.core.hub.hub import Hub
 from swarmscope.core.sdk.emitter import Emitter
 
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
+
+
+def lines_of(pipe, timeout: float = 30) -> Iterator[str]:
+    """A process's lines as it says them; AssertionError if the next takes over `timeout` s."""
+    buffer = b""
+    while True:
+        while b"\n" not in buffer:
+            ready, _, _ = select.select([pipe], [], [], timeout)
+            assert ready, f"nothing more said within {timeout} s (so far: {buffer!r})"
+            chunk = os.read(pipe.fileno(), 4096)
+            if not chunk:
+                return
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
+        yield line.decode()
 
 
 def run(*args, timeout=60):
@@ -145,3 +164,23 @@ def test_a_recording_that_cannot_be_written_is_said_before_it_starts(tmp_path):
         f"cannot record into {blocker}" in result.stderr
         and len(result.stderr.strip().splitlines()) == 1
     )
+
+
+def test_a_recorder_says_it_waits_for_its_hub_and_when_the_hub_comes_and_goes(tmp_path):
+    ins, outs = f"ipc://{tmp_path}/in", f"ipc://{tmp_path}/out"
+    record = subprocess.Popen(
+        [*CLI, "record", "--connect", outs, "--dir", str(tmp_path / "sessions")],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    said = lines_of(record.stderr)
+    try:
+        assert "waiting for a hub there" in next(said)
+        with Hub(ins, outs):
+            assert f"the hub at {outs} is there: recording" in next(said)
+        assert f"the hub at {outs} went away: waiting for it to come back" in next(said)
+        record.send_signal(signal.SIGINT)
+        record.communicate(timeout=30)
+    finally:
+        record.kill()
+    assert record.returncode == 0

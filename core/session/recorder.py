@@ -364,11 +364,13 @@ class Recorder:
         stop: Callable[[], bool],
         on_ready: Callable[[], None] | None = None,
         history: str | None = None,
+        on_link: Callable[[bool], None] | None = None,
     ) -> None:
         """Record what a hub's viewer side delivers until stop() holds; ConfigError if the hub turns
         it away. A recording hub is asked how the swarm stood (`history`, default next to
         `endpoint`, see hub/latejoin.py): what arrives meanwhile waits (JOIN_HOLD_S at most), so the
-        first session starts from the answer and leaves out what it holds."""
+        first session starts from the answer and leaves out what it holds. on_link(connected) is
+        told each time the hub comes or goes."""
         with JoiningFeed(
             endpoint,
             history,
@@ -383,10 +385,14 @@ class Recorder:
                 on_ready()
             held: list[Kept] = []
             since = 0.0
+            linked = False
             while not stop():
                 kept = feed.poll_kept(int(self._flush_in() * 1000))
                 if feed.turned_away:
                     raise ConfigError(feed.turned_away)
+                if feed.connected != linked and on_link:
+                    linked = feed.connected
+                    on_link(linked)
                 join = feed.answering
                 if join is not None:  # the hub's answer may still come: what arrives waits for it
                     since = since if held else time.monotonic()

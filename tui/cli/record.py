@@ -45,20 +45,27 @@ def run(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"record {args.connect}", out=args.out)
     where = args.out or recorder.directory
+
+    def say(note: str) -> None:
+        print(f"swarmscope record: {note}", file=sys.stderr, flush=True)
+
+    def link(connected: bool) -> None:
+        if connected:
+            say(f"the hub at {args.connect} is there: recording")
+        else:
+            say(f"the hub at {args.connect} went away: waiting for it to come back")
+
     try:
         recorder.run_feed(
             args.connect,
             stop.is_set,
-            on_ready=lambda: print(
-                f"swarmscope record: {args.connect} -> {where} (ctrl+c to stop)",
-                file=sys.stderr,
-                flush=True,
+            on_ready=lambda: say(
+                f"{args.connect} -> {where}; waiting for a hub there (ctrl+c to stop)"
             ),
             history=args.history,
+            on_link=link,
         )
     finally:
-        recorder.close(
-            say=lambda note: print(f"swarmscope record: {note}", file=sys.stderr, flush=True)
-        )
+        recorder.close(say=say)
     print(report(recorder), flush=True)
     return 0
