@@ -13,6 +13,8 @@ import time
 from itertools import islice
 from typing import Any, NamedTuple
 
+from swarmscope.core.words import counted
+
 KINDS = (
     "hello",
     "bye",
@@ -124,7 +126,8 @@ def summarize(ev: Event) -> str:
         case "checkpoint":
             return str(d.get("label"))
         case "lost":
-            return f"{d.get('events')} events lost: {d.get('why')}"
+            lost = d.get("events")
+            return f"{counted(lost, 'event') if type(lost) is int else lost} lost: {d.get('why')}"
         case "metric":
             return f"{series(str(d.get('name')), d.get('labels'))} = {d.get('value')}"
         case "state" | "patch":

@@ -77,6 +77,11 @@ def test_a_hub_that_cannot_bind_says_why_not_only_another_hub(tmp_path, endpoint
     assert says.format(tmp=tmp_path) in error and "another hub" not in error
 
 
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("swarmscope 0.")
+
+
 def test_help_for_every_command():
     for command in ([], ["hub"], ["demo"], ["bench"]):
         result = run(*command, "--help")

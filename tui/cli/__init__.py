@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import NoReturn
 
 from swarmscope.core.errors import SwarmscopeError
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="swarmscope",
         description="Watch AI agent swarms live, and scrub through recorded runs like a video.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"swarmscope {version('swarmscope')}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in COMMANDS:

@@ -17,6 +17,7 @@ from swarmscope.core.session.recorder import Recorder
 from swarmscope.core.session.store import sessions_dir
 from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY
+from swarmscope.core.words import counted
 from swarmscope.tui.cli.args import add_view_options, endpoint, positive
 from swarmscope.tui.cli.record_args import report
 from swarmscope.tui.cli.signals import stop_on_signals
@@ -145,7 +146,8 @@ def status_line(model: SwarmModel, now_ns: int, refused: int) -> str:
     counts = model.health_counts(now_ns)
     health = " ".join(f"{h.glyph}{counts.get(h, 0)}" for h in Health)
     return (
-        f"{model.events} events ({model.events_per_second(now_ns):.0f}/s), "
-        f"{len(model.agents)} agents [{health}], {model.errors} errors, {model.gaps} lost, "
+        f"{counted(model.events, 'event')} ({model.events_per_second(now_ns):.0f}/s), "
+        f"{counted(len(model.agents), 'agent')} [{health}], {counted(model.errors, 'error')}, "
+        f"{model.gaps} lost, "
         f"{refused} refused"
     )

@@ -19,6 +19,7 @@ from swarmscope.core.wire.keys import (
     client_curve,
     keys_dir,
 )
+from swarmscope.core.words import counted
 from swarmscope.tui.cli.args import endpoint, non_negative, positive
 from swarmscope.tui.cli.keys import DIR_HELP
 from swarmscope.tui.cli.record_args import add_record_args, make_recorder, report
@@ -176,10 +177,10 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
     refused_by_curve = stats["refused_clients"]
     unrecorded = stats["unrecorded_at_stop"]
     print(
-        f"{'stopped' if final else 'hub'}: {stats['messages_in']:,} messages, "
-        f"{stats['events_in']:,} events in"
+        f"{'stopped' if final else 'hub'}: {counted(stats['messages_in'], 'message')}, "
+        f"{counted(stats['events_in'], 'event')} in"
         f"{_refused(stats)}{_dropped(stats, recording)}; {stats['gaps']:,} lost before the hub; "
-        f"{stats['publishers']} agent connections, {stats['viewers']} viewers"
+        f"{counted(stats['publishers'], 'agent connection')}, {counted(stats['viewers'], 'viewer')}"
         f"{f', {refused_by_curve:,} refused by CURVE' if refused_by_curve else ''}"
         f"{f'; {unrecorded:,} messages left unrecorded at stop' if unrecorded else ''}"
         f"{_behind(stats['behind'], final)}{_failures(stats)}",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from swarmscope.core.session.recorder import KEEP, Recorder, RecordPolicy
 from swarmscope.core.session.store import sessions_dir
+from swarmscope.core.words import counted
 from swarmscope.tui.cli.args import positive
 
 
@@ -100,7 +101,7 @@ def report(recorder: Recorder) -> str:
         extra += (
             f"; {recorder.failures:,} failures of swarmscope's own, the last: {recorder.failure}"
         )
-    return f"recorded {recorder.events:,} events; sessions kept: {kept}{extra}"
+    return f"recorded {counted(recorder.events, 'event')}; sessions kept: {kept}{extra}"
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from swarmscope.core.session.catalog import Catalog
 from swarmscope.core.session.repair import repair, unclosed_note
 from swarmscope.core.session.retention import Retention, plan_cleanup
 from swarmscope.core.session.store import resolve, sessions_dir
+from swarmscope.core.words import counted
 from swarmscope.tui.cli.args import AT_HELP, instant, positive
 from swarmscope.tui.render import count, shown
 
@@ -197,16 +198,17 @@ def run_inspect(args: argparse.Namespace) -> int:
     print(f"session   {meta['id']}  {meta['name']}  (format {meta['format']})")
     print(
         f"file      {meta['path']}  {_size(meta['bytes'])}, "
-        f"{meta['blocks']} blocks, {meta['keyframes']} keyframes"
+        f"{counted(meta['blocks'], 'block')}, {counted(meta['keyframes'], 'keyframe')}"
     )
     print(
         f"started   {_stamp(meta['started'])} on {meta.get('host')}; "
         f"tags: {', '.join(meta['tags']) or '-'}"
     )
     print(
-        f"events    {summary['events']:,} over {span:,.1f} s; {summary['errors']} errors, "
-        f"{summary['checkpoints']} checkpoints, {summary['gaps']} lost, "
-        f"{summary['restarts']} restarts"
+        f"events    {summary['events']:,} over {span:,.1f} s; "
+        f"{counted(summary['errors'], 'error')}, "
+        f"{counted(summary['checkpoints'], 'checkpoint')}, {summary['gaps']} lost, "
+        f"{counted(summary['restarts'], 'restart')}"
     )
     print(f"outcome   {summary['outcome']}; runs: {', '.join(summary['runs']) or '-'}")
     if meta.get("continues"):
@@ -220,7 +222,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     for agent_id, a in sorted(summary["agents"].items()):
         print(
             f"  {agent_id:<20} {a['role'] or '':<12} {a['status'] or '':<9} {a['health']:<9} "
-            f"{a['events']:>8,} events {a['errors']:>4} errors"
+            f"{counted(a['events'], 'event'):>14} {counted(a['errors'], 'error'):>10}"
         )
     return 0
 

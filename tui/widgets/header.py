@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from swarmscope.core.model.health import Health
+from swarmscope.core.words import counted
 from swarmscope.tui.render import duration, sparkline
 
 
@@ -87,7 +88,7 @@ class Header(Widget):
         note = (
             (f"⚠ {s.status}", style("header--warn"))
             if s.status != "live"
-            else (f"{s.agents} agents", None)
+            else (counted(s.agents, "agent"), None)
         )
         width = self.content_size.width
         top.append_text(Text.assemble(s.name, "  ", note))
