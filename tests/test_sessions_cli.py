@@ -5,6 +5,8 @@ import csv
 import io
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -273,3 +275,28 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(home):
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(60) == 128 + signal.SIGPIPE and err == b""
+
+
+def test_an_unclosed_file_is_told_with_a_repair_command_that_works_as_shown(home, tmp_path):
+    inside = home / "sessions" / "20260102-000000-wf-bbbbbbbb.swarm"
+    outside = tmp_path / "elsewhere" / "crashed run.swarm"
+    outside.parent.mkdir()
+    outside.write_bytes((home / "sessions" / "20260101-000000-wf-aaaaaaaa.swarm").read_bytes())
+    for path in (inside, outside):
+        whole = path.read_bytes()
+        path.write_bytes(whole[:-40])  # the trailer and the END's last bytes: a crash's file
+        said = cli("inspect", str(path), home=home).stdout
+        [command] = re.findall(r"`(swarmscope sessions repair [^`]+)`", said)
+        name = shlex.split(command)[-1]
+        assert (name == str(path)) == (path == outside)
+        repaired = cli("repair", name, home=home)
+        assert repaired.returncode == 0 and "repaired" in repaired.stdout, repaired.stderr
+
+
+def test_copies_of_one_session_are_named_by_their_file(home):
+    sessions = home / "sessions"
+    original = sessions / "20260101-000000-wf-aaaaaaaa.swarm"
+    (sessions / "copy-of-aaaaaaaa.swarm").write_bytes(original.read_bytes())
+    result = cli("inspect", "aaaaaaaa", home=home)
+    assert result.returncode == 1 and "name one by its file" in result.stderr
+    assert "copy-of-aaaaaaaa.swarm" in result.stderr and original.name in result.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -28,17 +29,20 @@ from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session import format as fmt
 from swarmscope.core.session.reader import SessionFile
+from swarmscope.core.session.store import sessions_dir
 from swarmscope.core.session.summary import summarize
 
 
 def unclosed_note(meta: dict) -> str | None:
     """What to say of a file its recorder did not close (a crash, a damaged end), wherever it is
-    shown."""
+    shown: with the command that mends it, naming the file by its id only where an id finds it."""
     if meta["closed"]:
         return None
+    path = Path(meta["path"])
+    name = meta["id"][:8] if path.parent == sessions_dir() else shlex.quote(str(path))
     return (
         f"not closed cleanly ({meta['damage'] or 'no end block'}); "
-        f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end"
+        f"`swarmscope sessions repair {name}` gives it a proper end"
     )
 
 

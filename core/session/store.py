@@ -74,6 +74,12 @@ def resolve(ref: str, directory: Path) -> Path:
     if not matches:
         raise SessionError(f"no session {ref!r} in {directory} (see: swarmscope sessions list)")
     if len(matches) > 1:
+        ids = {_header_id(p) for p in matches}
+        if len(ids) == 1:  # copies of one session: more of the id cannot tell them apart
+            raise SessionError(
+                f"{ref!r}: {len(matches)} files hold session {ids.pop()[:8]} in {directory} "
+                f"({', '.join(p.name for p in matches)}); name one by its file"
+            )
         raise SessionError(
             f"{ref!r} matches {len(matches)} sessions in {directory}; give more of the id"
         )
