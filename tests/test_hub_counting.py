@@ -17,6 +17,7 @@ from swarmscope.core.hub import gaps as hub_gaps
 from swarmscope.core.hub import hub as hub_module
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
+from swarmscope.core.hub.intake import MESSAGE_BYTES, Intake
 from swarmscope.core.model.sequence import LOST, advance
 from swarmscope.core.wire import gate
 from swarmscope.core.wire import kept as wire_store
@@ -387,3 +388,13 @@ def test_a_stopping_reader_writes_what_it_took_in_or_says_it_lost_it(endpoints, 
     assert len(events) - len(lost) == written
     assert sum(e.data["events"] for e in lost) == 2000 - written
     assert feed.intake.given_up == (0 if written else 20)
+
+
+def test_an_intake_bounds_memory_for_a_flood_of_tiny_messages():
+    """What a message costs is more than its frames: 100,000 tiny ones must not pass as 300 kB."""
+    intake = Intake(100_000)
+    for _ in range(100_000):
+        intake.put([TOPIC_EVENTS, b"x"])
+    assert intake.dropped_messages > 0
+    held = 100_000 - intake.dropped_messages
+    assert held * (len(TOPIC_EVENTS) + 1 + MESSAGE_BYTES) <= 100_000

@@ -278,7 +278,7 @@ def test_the_headless_demo_records_a_session_by_default(tmp_path, sessions_home)
     (path,) = session_files(sessions_home / "sessions")
     assert str(path) in result.stderr
     with Session(path) as s:
-        assert s.meta["closed"] and s.meta["tags"] == ["demo"] and len(s) > 50
+        assert s.meta["closed"] and s.meta["tags"] == ["demo", "seed7"] and len(s) > 50
         recorded = len(s)
     final = result.stdout.strip().splitlines()[-1]  # the viewer, there from the first hello
     assert final.startswith(f"final: {recorded} events "), final

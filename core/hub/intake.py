@@ -20,6 +20,7 @@ drops costs memory in proportion to what is queued, not to what is dropped.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -35,6 +36,10 @@ from swarmscope.core.wire.gate import BatchHead, columns_head
 
 LOST_BYTES = 64
 """What a Lost run counts for against the limit (it is never itself dropped)."""
+MESSAGE_BYTES = sys.getsizeof([b"", b""]) + 2 * sys.getsizeof(b"") + 8
+"""What a queued message costs in memory beyond its frames' bytes (its list, two bytes objects and
+a slot in the queue): counted against the limit too, so the limit bounds memory even for a flood
+of tiny messages, where it would otherwise be exceeded several times over."""
 OTHER_AGENTS = "(other agents)"
 """Where drops are counted past MAX_AGENTS agents (a flood of made-up ids must not grow the
 counter)."""
@@ -56,6 +61,10 @@ class Lost:
 
 
 Item = list[bytes] | Lost
+
+
+def _weight(frames: list[bytes]) -> int:
+    return sum(map(len, frames)) + MESSAGE_BYTES
 
 
 class Intake:
@@ -93,7 +102,7 @@ class Intake:
 
     def put(self, frames: list[bytes]) -> None:
         """Queue one message, or drop and count it if `limit` bytes are waiting already."""
-        size = sum(map(len, frames))
+        size = _weight(frames)
         with self._ready:
             self.put_count += 1
             if self._bytes + size > self.limit and self._queue:
@@ -167,7 +176,7 @@ class Intake:
                 self._ready.wait(timeout)
             items = [self._queue.popleft() for _ in range(min(most, len(self._queue)))]
             for item in items:
-                self._bytes -= sum(map(len, item)) if type(item) is list else LOST_BYTES
+                self._bytes -= _weight(item) if type(item) is list else LOST_BYTES
             if self._last_of:
                 taken = set(map(id, items))
                 self._last_of = {a: i for a, i in self._last_of.items() if id(i) not in taken}
