@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
+from textual.color import Color
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
@@ -431,3 +432,19 @@ def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone(
         "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
     )
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""
+
+
+async def test_the_colorblind_theme_draws_failures_in_vermillion_not_crimson(session_path):
+    app = replay_app(session_path, theme="colorblind")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert near(app.get_css_variables()["error"], "#D55E00")  # Okabe-Ito's vermillion
+        await pilot.press("t")  # the next theme has its own
+        await pilot.pause()
+        assert not near(app.get_css_variables()["error"], "#D55E00")
+
+
+def near(color: str, wanted: str) -> bool:
+    """Within rounding (Textual's colour arithmetic moves a channel by one)."""
+    got, want = Color.parse(color).rgb, Color.parse(wanted).rgb
+    return all(abs(a - b) <= 2 for a, b in zip(got, want))

@@ -12,7 +12,7 @@ THEMES: dict[str, str] = {
     "dark": "textual-dark",
     "light": "textual-light",
     "ansi": "ansi-dark",
-    "colorblind": "textual-dark",
+    "colorblind": "swarmscope-okabe-ito",  # textual_themes.py
 }
 """swarmscope theme -> the Textual theme that supplies its base palette."""
 

@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from swarmscope.core.live.source import Source
 from swarmscope.themes import THEMES, stylesheets
+from swarmscope.themes.textual_themes import OWN_THEMES
 from swarmscope.tui import collector
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
@@ -58,6 +59,8 @@ class SwarmscopeApp(App):
 
     def on_mount(self) -> None:
         collector.start()
+        for theme in OWN_THEMES:
+            self.register_theme(theme)
         self.apply_theme(self.ss_theme)
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
