@@ -13,7 +13,9 @@ from swarmscope.tui.render import bar, fit, human_bytes, status_glyph
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.line_list import LineList
 
-CARD_WIDTH = 40
+CARD_WIDTH = 38
+"""At 120 columns (less a scrollbar) three cards a row, each still wide enough for a 14-character id
+beside its role and status."""
 CARD_LINES = 3
 COMPACT_BELOW = 100
 """Narrower than this, every agent gets one line (80x24 over SSH)."""
