@@ -22,9 +22,13 @@ class Terminal:
         size = ["-x", str(width), "-y", str(height)]
         subprocess.run([*self.tmux, "new-session", "-d", "-s", name, *size, command], check=True)
 
-    def screen(self) -> str:
+    def screen(self, escapes: bool = False) -> str:
+        """What the terminal shows; with `escapes`, with the escape codes that style it."""
+        styled = ["-e"] if escapes else []
         out = subprocess.run(
-            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", *styled, "-t", self.name],
+            capture_output=True,
+            text=True,
         )
         return out.stdout
 

@@ -12,6 +12,9 @@ import pytest
 from helpers import wait_for
 from terminal import Terminal
 
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
+"""An SGR code that sets a foreground or background colour."""
+
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
@@ -23,6 +26,8 @@ def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
     try:
         term.shows("LIVE")
         term.shows("12 agents")
+        if "NO_COLOR" in env:  # no colour at all, not even greys: only weight and reverse video
+            assert not COLOUR.search(term.screen(escapes=True))
         term.keys("?")
         term.shows("swarmscope keys")
         term.keys("Escape")

@@ -18,6 +18,7 @@ THEMES: dict[str, str] = {
 
 
 def stylesheets() -> list[Path]:
-    """Every theme's stylesheet; all are loaded, the App's class picks which applies."""
+    """Every theme's stylesheet, and NO_COLOR's; all are loaded, the App's classes pick which
+    apply."""
     here = Path(__file__).parent
-    return [here / f"{name}.tcss" for name in THEMES]
+    return [*(here / f"{name}.tcss" for name in THEMES), here / "no-color.tcss"]

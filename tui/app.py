@@ -46,7 +46,9 @@ class SwarmscopeApp(App):
         start: Callable[[], Screen] | None = None,
     ) -> None:
         """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
-        super().__init__()
+        # With NO_COLOR, Textual drops colour altogether only for an app in ANSI colours (else it
+        # sends greys): no-color.tcss marks by reverse video what colour marked
+        super().__init__(ansi_color="NO_COLOR" in os.environ)
         self.source = source
         self._start = start or (lambda: LiveScreen(source, name))
         self.swarm_name = name
@@ -61,6 +63,7 @@ class SwarmscopeApp(App):
         collector.start()
         for theme in OWN_THEMES:
             self.register_theme(theme)
+        self.set_class(self.no_color, "-no-color")
         self.apply_theme(self.ss_theme)
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
