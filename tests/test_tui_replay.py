@@ -93,13 +93,30 @@ async def test_at_80_columns_all_six_tabs_fit(session_path):
 async def test_x_writes_down_a_finding_where_the_cursor_is(session_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = replay_app(session_path, start=100)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
         await pilot.press("d", "shift+right", "x")
+        await pilot.pause()
         session_id = app.screen.session.id[:8]
+        said = toasts(app)
     written = list(tmp_path.glob("finding-*.md"))
     assert [p.name for p in written] == [f"finding-{session_id}-201.md"]
+    assert any(f"wrote {written[0]}" in toast for toast in said), said
     text = written[0].read_text()
     assert "at event 201 of 6,000" in text and "## What changed since event 101" in text
+
+
+async def test_findings_go_where_the_setting_says_or_say_why_they_cannot(session_path, tmp_path):
+    (tmp_path / "a-file").write_text("where a folder would be")
+    for folder, wrote in ((tmp_path / "notes", True), (tmp_path / "a-file", False)):
+        app = replay_app(session_path, start=100, findings=folder)
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await pilot.press("x")
+            await pilot.pause()
+            said = " ".join(toasts(app))
+        if wrote:
+            assert [p.name for p in folder.glob("finding-*.md")] and str(folder) in said
+        else:
+            assert "cannot write the finding into" in said and "--findings" in said
 
 
 async def test_the_grid_shows_the_swarm_as_it_was(session_path):

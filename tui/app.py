@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -42,6 +43,7 @@ class SwarmscopeApp(App):
         refresh: float = 0.1,
         theme: str = "dark",
         readonly: bool = False,
+        findings: str | Path = ".",
         keymap: dict[str, str] | None = None,
         start: Callable[[], Screen] | None = None,
     ) -> None:
@@ -55,6 +57,8 @@ class SwarmscopeApp(App):
         self.refresh_s = refresh
         self.ss_theme = theme
         self.readonly = readonly
+        self.findings = Path(findings)
+        """Where a replay's `x` writes its findings."""
         self._user_keymap = keymap or {}  # not `_keymap`: App keeps its own under that name
         self.on_hang_up: list[Callable[[], object]] = []
         """Run, newest first, when the terminal goes away (SIGHUP)."""

@@ -18,6 +18,7 @@ def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: t
         refresh=args.refresh,
         theme=args.theme,
         readonly=args.readonly,
+        findings=args.findings,
         keymap=load_keymap(),
     )
     app.on_hang_up.extend([*cleanups, source.stop])

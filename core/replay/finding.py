@@ -33,7 +33,9 @@ class Finding:
 
 
 def write_finding(session: Session, finding: Finding, directory: Path) -> Path:
-    """Write the finding as `finding-<session>-<event>.md` in `directory`; returns its path."""
+    """Write the finding as `finding-<session>-<event>.md` in `directory` (made if need be);
+    returns its path."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
     path = Path(directory) / f"finding-{session.id[:8]}-{finding.index + 1}.md"
     path.write_text(finding_markdown(session, finding), encoding="utf-8")
     return path

@@ -90,3 +90,9 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--readonly", action="store_true", help="refuse every action that writes (replay bookmarks)"
     )
+    p.add_argument(
+        "--findings",
+        metavar="DIR",
+        default=".",
+        help="where `x` in a replay writes its findings (default: the working directory)",
+    )

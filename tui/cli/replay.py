@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         refresh=args.refresh,
         theme=args.theme,
         readonly=args.readonly,
+        findings=args.findings,
         keymap=load_keymap(),
         start=start,
     )

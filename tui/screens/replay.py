@@ -429,16 +429,20 @@ class ReplayScreen(SwarmScreen):
 
     @steady
     def action_export(self) -> None:
-        """Write what the screen shows at the cursor as markdown, in the working directory."""
+        """Write what the screen shows at the cursor as markdown, where --findings says."""
         finding = Finding(self.cursor.pos, self._selected_agent(), self.pinned)
+        folder = getattr(self.app, "findings", Path("."))
         try:
-            path = write_finding(self.session, finding, Path.cwd())
+            path = write_finding(self.session, finding, folder)
         except OSError as exc:
             self.notify(
-                f"cannot write the finding here: {exc.strerror}", severity="error", timeout=5
+                f"cannot write the finding into {folder.resolve()}: {exc.strerror} (--findings "
+                "chooses where)",
+                severity="error",
+                timeout=5,
             )
             return
-        self.notify(f"wrote {path}", timeout=5)
+        self.notify(f"wrote {path.resolve()}", timeout=5)
 
     def action_view(self) -> None:
         if self.cursor.event is not None:
