@@ -93,8 +93,12 @@ def machine(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "SWARMSCOPE_HOME": str(base / "home"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    demo = ["swarmscope", "demo", "--headless", "--duration", "3"]
-    subprocess.run(demo, env=env, check=True, capture_output=True, timeout=120)
+    ipc = f"ipc://{base}/demo"
+    demo = ["swarmscope", "demo", "--headless", "--duration", "3", "--in", ipc + "-in"]
+    ran = subprocess.run(
+        [*demo, "--out", ipc + "-out"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
     agent = PYTHON_BLOCK.search((ROOT / "README.md").read_text())[1]
     return {"base": base, "env": env, "agent": agent, "blocks": {}}
 

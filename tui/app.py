@@ -50,7 +50,7 @@ class SwarmscopeApp(App):
         """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
         # With NO_COLOR, Textual drops colour altogether only for an app in ANSI colours (else it
         # sends greys): no-color.tcss marks by reverse video what colour marked
-        super().__init__(ansi_color="NO_COLOR" in os.environ)
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.source = source
         self._start = start or (lambda: LiveScreen(source, name))
         self.swarm_name = name
