@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
+from textual.containers import VerticalScroll
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
@@ -431,3 +432,14 @@ def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone(
         "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
     )
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""
+
+
+async def test_the_replay_help_shows_every_key_at_80x24(session_path):
+    """The replay has the most keys of any screen: they fit too, in columns, without scrolling."""
+    app = replay_app(session_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one(VerticalScroll)
+        assert len(app.screen.bindings) > 30 and box.max_scroll_y == 0
+        assert box.region.y >= 0 and box.region.bottom <= app.size.height
