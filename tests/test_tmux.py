@@ -30,6 +30,7 @@ def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
             assert not COLOUR.search(term.screen(escapes=True))
         term.keys("?")
         term.shows("swarmscope keys")
+        term.shows("ctrl+p")  # the last key of the help, in sight without scrolling
         term.keys("Escape")
         wait_for(lambda: "swarmscope keys" not in term.screen(), timeout=10, poll=0.1)
         term.keys("/")

@@ -1,8 +1,11 @@
 """The live screen driven by keys, against a seeded swarm frozen at one instant."""
 
 import msgpack
+import pytest
 import zmq
 from helpers import tab_title, toasts, wait_for
+from rich.cells import cell_len
+from textual.containers import VerticalScroll
 from tui_fixtures import frozen_app
 
 from swarmscope.core.events import Event
@@ -19,6 +22,7 @@ from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
+from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.panels import LinkList
 
 
@@ -106,6 +110,57 @@ async def test_help_lists_the_keys_and_closes():
         assert isinstance(app.screen, LiveScreen)
 
 
+async def help_box(app: SwarmscopeApp, pilot) -> VerticalScroll:
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert isinstance(app.screen, HelpScreen)
+    return app.screen.query_one(VerticalScroll)
+
+
+async def every_key_is_in_sight(app: SwarmscopeApp, pilot) -> None:
+    """Every key of the help is on screen at once: the box needs no scrolling, and it fits."""
+    box = await help_box(app, pilot)
+    assert box.max_scroll_y == 0 and app.screen.columns > 1
+    assert box.region.y >= 0 and box.region.bottom <= app.size.height
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_help_shows_every_key_at_once(size: tuple[int, int]):
+    app = frozen_app()
+    async with app.run_test(size=size) as pilot:
+        await every_key_is_in_sight(app, pilot)
+
+
+async def test_help_too_tall_for_the_terminal_scrolls_by_keyboard_and_says_so():
+    app = frozen_app()
+    async with app.run_test(size=(40, 14)) as pilot:
+        box = await help_box(app, pilot)
+        assert box.max_scroll_y > 0 and "pgdn scroll" in str(
+            app.screen.query_one("#help-title").render()
+        )
+        for _ in range(box.max_scroll_y):  # a bound: each pgdn moves at least a line
+            if box.scroll_y == box.max_scroll_y:
+                break
+            await pilot.press("pagedown")
+        assert box.scroll_y == box.max_scroll_y  # the last key (ctrl+p) in sight
+        await pilot.press("up")
+        assert box.scroll_y == box.max_scroll_y - 1
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100, 120])
+async def test_the_key_bar_shows_whole_keys_quit_and_help_always(width: int):
+    app = frozen_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        line = str(app.screen.query_one(KeyBar).render())
+        assert cell_len(line) <= width
+        assert "q Quit" in line and "? Help" in line
+        shown = [f" {k.display} {k.description} " for k in app.screen.query_one(KeyBar).shown()]
+        assert line == "".join(shown)  # nothing cut in half
+        if width >= 80:
+            assert "⏎ Open" in line and "/ Filter" in line and "r Rewind" in line
+
+
 async def test_pause_theme_and_panel_keys():
     app = frozen_app()
     async with app.run_test(size=(120, 35)) as pilot:
@@ -145,18 +200,66 @@ async def test_the_messages_tab_says_who_talks_to_whom():
         assert len(narrowed) < len(rows) and app.screen.filters["grid"].text == ""
 
 
-async def test_an_agent_going_failed_raises_an_alert():
-    source = Source("test", clock=lambda: now[0])
+def silent_swarm(*agents: str) -> tuple[SwarmscopeApp, list[int]]:
+    """An app over agents that said hello (1 s heartbeats) and then nothing, and its clock: move
+    the clock on and call app.frame() to age them (over 2 intervals critical, over 3 failed)."""
     now = [10**18]
-    source._fold([Event(now[0], "a", 0, "hello", {"heartbeat": 1.0}, 1)])
-    app = SwarmscopeApp(source)
+    source = Source("test", clock=lambda: now[0])
+    source._fold([Event(now[0], a, 0, "hello", {"heartbeat": 1.0}, 1) for a in agents])
+    return SwarmscopeApp(source), now
+
+
+async def age(app: SwarmscopeApp, pilot, now: list[int], seconds: float) -> None:
+    now[0] += int(seconds * 1e9)
+    app.frame()
+    await pilot.pause()
+
+
+async def test_an_agent_going_failed_raises_an_alert():
+    app, now = silent_swarm("a")
     async with app.run_test(size=(120, 35), notifications=True) as pilot:
-        now[0] += 5 * 10**9  # five intervals of silence
-        app.frame()
-        await pilot.pause()
+        await age(app, pilot, now, 5)  # five intervals of silence
         alerts = app.screen.query_one("#alerts").rows
         assert alerts and alerts[0].agent == "a" and alerts[0].now is Health.FAILED
         assert any("FAILED" in toast for toast in toasts(app))
+
+
+async def test_only_a_failed_agent_pops_up_and_one_toast_at_a_time():
+    """At 80x24 a toast hides the events being read: a critical agent is said in the header and
+    the Alerts tab only, and a second failure replaces the first toast instead of piling on."""
+    app, now = silent_swarm("a", "b")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await age(app, pilot, now, 2.5)  # both critical
+        assert len(app.screen.query_one("#alerts").rows) == 2
+        assert "Alerts [4] 2" in tab_title(app.screen, "tab-alerts")
+        assert toasts(app) == []
+        app.notify("an answer to a key")
+        await pilot.pause()
+        await age(app, pilot, now, 1)  # both failed in the same frame: one toast says both
+        assert len(toasts(app)) == 1 and "FAILED (and 1 more)" in toasts(app)[0]
+
+
+async def test_no_toast_over_help_and_the_one_held_shows_when_it_closes():
+    app, now = silent_swarm("a")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await age(app, pilot, now, 5)
+        assert toasts(app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen) and toasts(app) == []
+        app.notify("said while help was open")
+        await pilot.pause()
+        assert toasts(app) == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert toasts(app) == ["said while help was open"]
+
+
+async def test_alert_toasts_can_be_turned_off():
+    app, now = silent_swarm("a")
+    app.alert_toasts = False  # --no-alert-toasts, or alert_toasts = false in settings.toml
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await age(app, pilot, now, 5)
+        assert app.screen.query_one("#alerts").rows and toasts(app) == []
 
 
 async def test_a_missing_hub_is_said_on_screen(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
 from textual.color import Color
+from textual.containers import VerticalScroll
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
@@ -465,3 +466,14 @@ def near(color: str, wanted: str) -> bool:
     """Within rounding (Textual's colour arithmetic moves a channel by one)."""
     got, want = Color.parse(color).rgb, Color.parse(wanted).rgb
     return all(abs(a - b) <= 2 for a, b in zip(got, want))
+
+
+async def test_the_replay_help_shows_every_key_at_80x24(session_path):
+    """The replay has the most keys of any screen: they fit too, in columns, without scrolling."""
+    app = replay_app(session_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one(VerticalScroll)
+        assert len(app.screen.bindings) > 30 and box.max_scroll_y == 0
+        assert box.region.y >= 0 and box.region.bottom <= app.size.height

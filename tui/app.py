@@ -11,11 +11,13 @@ import os
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.screen import Screen
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 
 from swarmscope.core.live.source import Source
 from swarmscope.themes import THEMES, stylesheets
@@ -46,6 +48,7 @@ class SwarmscopeApp(App):
         findings: str | Path = ".",
         keymap: dict[str, str] | None = None,
         start: Callable[[], Screen] | None = None,
+        alert_toasts: bool = True,
     ) -> None:
         """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
         # With NO_COLOR, Textual drops colour altogether only for an app in ANSI colours (else it
@@ -60,6 +63,10 @@ class SwarmscopeApp(App):
         self.findings = Path(findings)
         """Where a replay's `x` writes its findings."""
         self._user_keymap = keymap or {}  # not `_keymap`: App keeps its own under that name
+        self.alert_toasts = alert_toasts
+        """Pop up a toast when an agent fails (--no-alert-toasts, settings.toml turn it off)."""
+        self._held: dict[str, Any] | None = None
+        """The newest toast asked for while a modal was up, shown when it closes."""
         self.on_hang_up: list[Callable[[], object]] = []
         """Run, newest first, when the terminal goes away (SIGHUP)."""
 
@@ -71,6 +78,7 @@ class SwarmscopeApp(App):
         self.apply_theme(self.ss_theme)
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         self.push_screen(self._start())
         self.set_interval(self.refresh_s, self.frame)
         try:
@@ -102,6 +110,37 @@ class SwarmscopeApp(App):
     def collect_after_paint(self) -> None:
         """Collect garbage once the frame being drawn is on screen (see collector.py)."""
         self.call_after_refresh(self.set_timer, collector.AFTER_PAINT_S, collector.collect_due)
+
+    # -- toasts --------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """One toast at a time, the newest, and never over a modal (help, the palette, a dialog):
+        toasts land bottom right, on what is being read, and a pile of them hides a panel."""
+        toast = {"title": title, "severity": severity, "timeout": timeout, "markup": markup}
+        if self._modal_on_top():
+            self._held = {"message": message, **toast}
+            return
+        self.clear_notifications()
+        super().notify(message, **toast)
+
+    def _modal_on_top(self) -> bool:
+        return bool(self.screen_stack) and isinstance(self.screen, ModalScreen)
+
+    def _screen_changed(self, screen: Screen) -> None:
+        """A modal hides the toast under it; the toast held while it was up shows when it goes."""
+        if isinstance(screen, ModalScreen):
+            self.clear_notifications()
+        elif self._held is not None:
+            held, self._held = self._held, None
+            self.notify(held.pop("message"), **held)
 
     # -- themes ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from swarmscope.core.live.process import ProcessSource
 from swarmscope.core.session.recorder import Recorder
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.keymap import load_keymap
+from swarmscope.tui.settings import alert_toasts
 
 
 def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: tuple = ()) -> int:
@@ -20,6 +21,7 @@ def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: t
         readonly=args.readonly,
         findings=args.findings,
         keymap=load_keymap(),
+        alert_toasts=alert_toasts(args.no_alert_toasts),
     )
     app.on_hang_up.extend([*cleanups, source.stop])
     try:

@@ -88,6 +88,12 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
         "--no-mouse", action="store_true", help="leave the mouse to the terminal (select and copy)"
     )
     p.add_argument(
+        "--no-alert-toasts",
+        action="store_true",
+        help="no pop-up when an agent fails: the header and the Alerts tab still say it "
+        "(or alert_toasts = false under [view] in settings.toml)",
+    )
+    p.add_argument(
         "--readonly", action="store_true", help="refuse every action that writes (replay bookmarks)"
     )
     p.add_argument(

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from swarmscope.tui.screens.browser import BrowserScreen
     from swarmscope.tui.screens.compare import CompareScreen
     from swarmscope.tui.screens.replay import ReplayScreen
+    from swarmscope.tui.settings import alert_toasts
 
     if other is not None:
         start = lambda: CompareScreen(first, other, report)  # noqa: E731
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         findings=args.findings,
         keymap=load_keymap(),
         start=start,
+        alert_toasts=alert_toasts(args.no_alert_toasts),
     )
     app.run(mouse=not args.no_mouse)
     return app.return_code or 0

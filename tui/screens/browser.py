@@ -11,13 +11,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.model.filters import Filter, parse_filter
 from swarmscope.core.replay.session import open_session
 from swarmscope.core.session.catalog import Catalog
 from swarmscope.tui.render import duration, fit, human_bytes
+from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
 
 SESSION_FIELDS = ("name", "tag", "outcome", "host", "id")
@@ -139,7 +140,7 @@ class BrowserScreen(Screen):
             id="browser-filter",
             placeholder="filter sessions: words, or name:… tag:… outcome:failed",
         )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_reload()

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
@@ -17,6 +17,7 @@ from swarmscope.tui.render import shown
 from swarmscope.tui.rows import AgentRows
 from swarmscope.tui.screens.scrubbing import damage_note, steady, step_bindings
 from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
 
 AGENT_FIELDS = ("status", "tasks_ok", "tasks_failed", "errors", "restarts", "gaps")
@@ -68,7 +69,7 @@ class CompareScreen(Screen):
                     grid = AgentGrid(id=f"grid-{side}")
                     grid.yielded_actions = frozenset({"step", "jump"})
                     yield grid
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.action_divergence()

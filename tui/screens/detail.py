@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from swarmscope.core.live.source import Source
 from swarmscope.core.model.filters import Filter
 from swarmscope.tui.render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.event_log import EventLog, log_rows
+from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.state_tree import fill_tree
 
@@ -61,7 +62,7 @@ class AgentDetailScreen(Screen):
                 log = EventLog(id="agent-log")
                 log.border_title = "recent events"
                 yield log
-        yield Footer()
+        yield KeyBar()
 
     @on(LineList.Opened, "#agent-log")
     def _open_event(self, event: LineList.Opened) -> None:

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from swarmscope.core.events import Event, in_full, summarize, utc_stamp
+from swarmscope.tui.widgets.keybar import KeyBar
 
 MAX_CHARS = 200_000
 """Of one field's text: past this, the rest is counted, not shown (an agent can send megabytes)."""
@@ -62,7 +63,7 @@ class EventScreen(Screen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="scroll"):
             yield Static(event_text(self.event, self.index), id="event")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#scroll").focus()

@@ -18,9 +18,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from swarmscope.core.model.filters import Filter, parse_filter
+from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.tui.rows import (
     AGENT_FIELDS,
@@ -43,6 +44,7 @@ from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.agent_grid import COMPACT_BELOW, AgentGrid
 from swarmscope.tui.widgets.event_log import LOG_FIELDS, EventLog
 from swarmscope.tui.widgets.header import Header, Summary
+from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.panels import AlertList, LinkList, TaskList
 
@@ -160,7 +162,7 @@ class SwarmScreen(Screen):
             id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)"
         )
         yield from self.compose_bottom()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(AgentGrid).focus()
@@ -294,17 +296,15 @@ class SwarmScreen(Screen):
             tab.label = label
 
     def _raise_alerts(self, alerts: list[Alert]) -> None:
+        """Every alert goes to the Alerts tab (and the header counts the agents by health); only
+        a failed agent, which needs a person, pops up a toast, and one toast says them all."""
         for alert in alerts:
             self._alerts.appendleft(alert)
-        if not alerts:
+        failed = [a for a in alerts if a.now is Health.FAILED]
+        if not failed or not getattr(self.app, "alert_toasts", True):
             return
-        first = alerts[0]
-        more = f" (and {len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        self.notify(
-            f"{first.agent} is {first.now.value.upper()}{more}",
-            severity="error" if first.now.value == "failed" else "warning",
-            timeout=4,
-        )
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        self.notify(f"{failed[0].agent} is FAILED{more}", severity="error", timeout=4)
 
     # -- actions ----------------------------------------------------------------------------
 
