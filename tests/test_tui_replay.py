@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
+from textual.app import App
+from textual.widgets import Static
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
@@ -19,7 +21,7 @@ from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
-from swarmscope.tui.widgets.inspector import Inspector
+from swarmscope.tui.widgets.inspector import Inspection, Inspector
 
 S = 1_000_000_000
 
@@ -431,3 +433,20 @@ def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone(
         "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
     )
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""
+
+
+class _Inspecting(App):
+    def compose(self):
+        yield Inspector()
+
+
+async def test_the_pinned_diff_reads_in_words_not_python():
+    app = _Inspecting()
+    async with app.run_test(size=(80, 24)) as pilot:
+        diff = {"health": ("healthy", "failed"), "task": ("fetch", None), "checkpoint": (None, "x")}
+        app.query_one(Inspector).show(Inspection("a", 9, {}, pinned=0, pinned_diff=diff))
+        await pilot.pause()
+        notes = str(app.query_one("#inspect-notes", Static).render())
+        assert "health: healthy → failed" in notes and "task: fetch → —" in notes
+        assert "checkpoint: — → x" in notes
+        assert "'" not in notes and "None" not in notes, notes
