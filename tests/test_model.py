@@ -317,3 +317,38 @@ def test_a_keyframe_with_tallies_of_the_wrong_type_does_not_restore(section, val
     rows[section] = value
     with pytest.raises(ValueError, match="wrong type"):
         SwarmModel.from_compact(rows)
+
+
+def test_an_agent_remembers_the_task_it_failed_and_where_until_it_starts_another():
+    m = SwarmModel()
+    m.apply_many(
+        [
+            hello(),
+            ev(1, "task_start", task="t1", name="fetch"),
+            ev(2, "progress", task="t1", fraction=0.75),
+            ev(3, "task_end", task="t1", result="failed"),
+            ev(4, "status", status="failed"),
+        ]
+    )
+    a = m.agents["a"]
+    assert (a.task, a.failed_task, a.progress) == (None, "fetch", 0.75)
+    m.apply(ev(5, "task_start", task="t2", name="retry"))
+    assert m.agents["a"].failed_task is None
+    m.apply(ev(6, "bye", status="failed"))  # gone with its task unfinished: it failed on that
+    assert (m.agents["a"].task, m.agents["a"].failed_task) == (None, "retry")
+    m.apply(ev(0, "hello", inc=2, heartbeat=2.0))  # a new start has failed nothing yet
+    assert m.agents["a"].failed_task is None
+
+
+def test_a_task_that_ends_ok_or_cancelled_is_not_one_it_failed():
+    m = SwarmModel()
+    m.apply_many(
+        [
+            hello(),
+            ev(1, "task_start", task="t1", name="fetch"),
+            ev(2, "task_end", task="t1", result="ok"),
+            ev(3, "task_start", task="t2", name="plan"),
+            ev(4, "task_end", task="t2", result="cancelled"),
+        ]
+    )
+    assert m.agents["a"].failed_task is None

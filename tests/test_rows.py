@@ -3,7 +3,7 @@
 from swarmscope.core.events import Event
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.tui.rows import RateMeter, link_rows
+from swarmscope.tui.rows import AgentRows, RateMeter, link_rows
 
 S = 1_000_000_000
 
@@ -43,3 +43,48 @@ def test_links_newest_first_with_the_receivers_health():
     ]
     assert rows[0].dst_health is Health.FAILED  # b's last beat was 9 intervals ago
     assert rows[1].dst_health is None  # never seen: nobody is there to answer
+
+
+def _agents(*events: Event) -> SwarmModel:
+    model = SwarmModel()
+    model.apply_many(list(events))
+    return model
+
+
+def _beat(agent: str, seq: int, t: int) -> Event:
+    return Event(t * S, agent, seq, "heartbeat", {"cpu": 70.0, "rss": 512 << 20}, 1)
+
+
+def test_cpu_and_rss_are_shown_only_while_the_heartbeats_say_how_an_agent_is_now():
+    model = _agents(
+        Event(1 * S, "busy", 0, "hello", {"heartbeat": 1.0}, 1),
+        Event(1 * S, "done", 0, "hello", {"heartbeat": 1.0}, 1),
+        Event(1 * S, "bye", 0, "hello", {"heartbeat": 1.0}, 1),
+        Event(1 * S, "silent", 0, "hello", {"heartbeat": 1.0}, 1),
+        _beat("busy", 1, 9),
+        _beat("done", 1, 9),
+        Event(9 * S, "done", 2, "status", {"status": "done"}, 1),
+        _beat("bye", 1, 9),
+        Event(9 * S, "bye", 2, "bye", {"status": "ok"}, 1),
+        _beat("silent", 1, 5),
+    )
+    rows = {r.id: r for r in AgentRows()(model, 10 * S)}
+    assert (rows["busy"].cpu, rows["busy"].rss) == (70.0, 512 << 20)
+    for gone in ("done", "bye", "silent"):  # finished, said bye, silent for 5 intervals
+        assert (rows[gone].cpu, rows[gone].rss) == (None, None), gone
+
+
+def test_a_failed_agent_shows_the_task_it_failed_on_as_failed_not_in_flight():
+    model = _agents(
+        Event(1 * S, "a", 0, "hello", {}, 1),
+        Event(1 * S, "a", 1, "task_start", {"task": "t1", "name": "fetch sources"}, 1),
+        Event(2 * S, "a", 2, "progress", {"task": "t1", "fraction": 0.75}, 1),
+        Event(3 * S, "a", 3, "task_end", {"task": "t1", "result": "failed"}, 1),
+        Event(3 * S, "a", 4, "status", {"status": "failed"}, 1),
+        Event(1 * S, "b", 0, "hello", {}, 1),
+        Event(1 * S, "b", 1, "task_start", {"task": "t2", "name": "plan"}, 1),
+        Event(2 * S, "b", 2, "progress", {"task": "t2", "fraction": 0.5}, 1),
+    )
+    rows = {r.id: r for r in AgentRows()(model, 3 * S)}
+    assert (rows["a"].task, rows["a"].progress, rows["a"].failed) == ("fetch sources", 0.75, True)
+    assert (rows["b"].task, rows["b"].failed) == ("plan", False)

@@ -15,7 +15,7 @@ import pytest
 from replay_fixtures import write_session
 from session_helpers import NS, T0, Script
 
-from swarmscope.core.replay.compare import compare
+from swarmscope.core.replay.compare import compare, divergence_text
 from swarmscope.core.replay.export import export, md_row
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session.catalog import DB_NAME, Catalog
@@ -178,6 +178,24 @@ def home(tmp_path):
     _run(BASE, d / "20260101-000000-wf-aaaaaaaa.swarm", tags=("nightly",))
     _run(BASE[:5], d / "20260102-000000-wf-bbbbbbbb.swarm")
     return tmp_path / "home"
+
+
+def test_compare_says_in_words_where_one_side_ended(home):
+    full, short = sorted((home / "sessions").glob("*.swarm"))  # BASE, and BASE less its last
+    out = cli("compare", str(full), str(short), home=home).stdout
+    said = next(line for line in out.splitlines() if line.startswith("first divergence"))
+    assert said == (
+        "first divergence: agent b, its step 3: a has a task_end (event 6), "
+        "b ends here (no more events from b)"
+    )
+    assert "None" not in out and "'" not in out, out
+
+
+def test_a_divergence_reads_without_python_reprs():
+    differs = {"agent": "b", "step": 2, "index_a": 5, "index_b": 6, "field": "data.result"}
+    assert divergence_text({**differs, "a": "ok", "b": None}) == (
+        "first divergence: agent b, its step 3 (a: event 6, b: event 7), data.result: a ok · b —"
+    )
 
 
 def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):

@@ -24,6 +24,7 @@ from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.panels import LinkList
+from swarmscope.tui.widgets.state_tree import StateTree
 
 
 async def test_grid_shows_every_agent_sorted_worst_first():
@@ -436,3 +437,71 @@ async def test_r_rewinds_into_the_file_a_recording_hub_named(tmp_path):
         source.hub_session = write_session(tmp_path / "hub.swarm")
         await pilot.press("r")
         assert isinstance(app.screen, ReplayScreen)
+
+
+def _failed_and_finished(now: int) -> list[Event]:
+    """`a` failed at 75% of "fetch sources" and is still beating; `b` finished and said bye."""
+    beat = {"cpu": 70.0, "rss": 512 << 20}
+    return [
+        Event(now, "a", 0, "hello", {}, 1),
+        Event(now, "a", 1, "task_start", {"task": "t1", "name": "fetch sources"}, 1),
+        Event(now, "a", 2, "progress", {"task": "t1", "fraction": 0.75}, 1),
+        Event(now, "a", 3, "task_end", {"task": "t1", "result": "failed"}, 1),
+        Event(now, "a", 4, "status", {"status": "failed"}, 1),
+        Event(now, "a", 5, "heartbeat", beat, 1),
+        Event(now, "b", 0, "hello", {}, 1),
+        Event(now, "b", 1, "heartbeat", beat, 1),
+        Event(now, "b", 2, "status", {"status": "done"}, 1),
+        Event(now, "b", 3, "bye", {"status": "done"}, 1),
+    ]
+
+
+def _line(widget, y: int) -> str:
+    return "".join(segment.text for segment in widget.render_line(y))
+
+
+async def test_a_failed_agent_shows_where_it_failed_and_a_finished_one_no_live_resources():
+    now = 10**18
+    app = SwarmscopeApp(FrozenSource(_failed_and_finished(now), now))
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        await pilot.pause()
+        failed = _line(grid, [r.id for r in grid.rows].index("a"))
+        assert "fetch sources" in failed and "✖░  75%" in failed, failed
+        await pilot.press("enter")  # the failed agent, worst first: its cpu is still current
+        facts = str(app.screen.query_one("#facts").render())
+        assert "task fetch sources" in facts and "failed at 75%" in facts
+        assert "cpu 70% rss 512M" in facts
+        await pilot.press("escape")
+        grid.select("b")
+        await pilot.press("enter")
+        facts = str(app.screen.query_one("#facts").render())
+        assert "cpu — rss —" in facts and "70%" not in facts
+
+
+async def test_a_card_shows_cpu_for_an_agent_still_beating_and_none_for_one_that_finished():
+    now = 10**18
+    app = SwarmscopeApp(FrozenSource(_failed_and_finished(now), now))
+    async with app.run_test(size=(120, 35)) as pilot:
+        grid = app.screen.query_one(AgentGrid)
+        await pilot.pause()
+        assert [r.id for r in grid.rows] == ["a", "b"]  # side by side, a first
+        beats = _line(grid, 2)  # the cards' third lines: heartbeat, cpu and rss
+        assert beats.count("cpu") == 1 and beats.index("cpu") < beats.index("♥", 3), beats
+
+
+async def test_the_state_tree_cuts_a_long_value_with_an_ellipsis_and_no_quotes():
+    now = 10**18
+    state = {"plan": "finish " + "the long task " * 10, "note": None, "memory": ["did x"]}
+    events = [Event(now, "a", 0, "hello", {}, 1), Event(now, "a", 1, "state", {"state": state}, 1)]
+    app = SwarmscopeApp(FrozenSource(events, now))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        tree = app.screen.query_one(StateTree)
+        await pilot.pause()
+        lines = [_line(tree, y).rstrip() for y in range(4)]
+        plan = next(line for line in lines if "plan:" in line)
+        assert plan.endswith("…") and "'" not in plan and "plan: finish the long task" in plan
+        assert len(plan) <= tree.scrollable_content_region.width
+        assert any(line.endswith("note: —") for line in lines), lines
+        assert tree.virtual_size.width <= tree.scrollable_content_region.width  # nothing hidden

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from helpers import tab_title, toasts
 from replay_fixtures import EVENTS, replay_app, write_session
+from textual.app import App
 from textual.color import Color
 from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
@@ -21,7 +23,7 @@ from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
-from swarmscope.tui.widgets.inspector import Inspector
+from swarmscope.tui.widgets.inspector import Inspection, Inspector
 
 S = 1_000_000_000
 
@@ -477,3 +479,20 @@ async def test_the_replay_help_shows_every_key_at_80x24(session_path):
         box = app.screen.query_one(VerticalScroll)
         assert len(app.screen.bindings) > 30 and box.max_scroll_y == 0
         assert box.region.y >= 0 and box.region.bottom <= app.size.height
+
+
+class _Inspecting(App):
+    def compose(self):
+        yield Inspector()
+
+
+async def test_the_pinned_diff_reads_in_words_not_python():
+    app = _Inspecting()
+    async with app.run_test(size=(80, 24)) as pilot:
+        diff = {"health": ("healthy", "failed"), "task": ("fetch", None), "checkpoint": (None, "x")}
+        app.query_one(Inspector).show(Inspection("a", 9, {}, pinned=0, pinned_diff=diff))
+        await pilot.pause()
+        notes = str(app.query_one("#inspect-notes", Static).render())
+        assert "health: healthy → failed" in notes and "task: fetch → —" in notes
+        assert "checkpoint: — → x" in notes
+        assert "'" not in notes and "None" not in notes, notes

@@ -44,12 +44,6 @@ def sparkline(values: list[int] | list[float], width: int) -> str:
     return "".join(SPARKS[min(7, int(v / top * 7.999))] for v in values)
 
 
-def shown(value: object) -> str:
-    """A value as a report prints it: counts with thousands separators, the rest as Python writes
-    them."""
-    return f"{value:,}" if type(value) is int else repr(value)
-
-
 def count(n: int, noun: str) -> str:
     """'1 session', '2 sessions'."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"

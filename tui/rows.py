@@ -12,7 +12,7 @@ from itertools import islice
 
 from swarmscope.core.model.filters import Filter
 from swarmscope.core.model.health import Health
-from swarmscope.core.model.swarm import SwarmModel, TaskView
+from swarmscope.core.model.swarm import AgentView, SwarmModel, TaskView
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")
@@ -39,10 +39,13 @@ class AgentRow:
     """Heartbeat age in intervals (0 = just beat; 3+ = failed)."""
     error: str
     cpu: float | None
+    """None once its heartbeats no longer say how it is now (AgentView.reporting)."""
     rss: int | None
     events: int
     gaps: int
     last_seen: int
+    failed: bool = False
+    """Its task and progress are where it failed, not a task in flight."""
 
 
 class AgentRows:
@@ -62,25 +65,32 @@ class AgentRows:
             beat = round(a.beat_ratio(now_ns) * 16) / 16
             row = cache.get(a.id)
             if row is None or row.events != a.events or row.beat != beat:
-                err = a.last_error
-                row = cache[a.id] = AgentRow(
-                    a.id,
-                    a.role or "",
-                    a.status or "",
-                    a.task_name or "",
-                    a.progress,
-                    a.health(now_ns),
-                    beat,
-                    f"{err['type']}: {err['message']}" if err else "",
-                    a.cpu,
-                    a.rss,
-                    a.events,
-                    a.gaps,
-                    a.last_seen,
-                )
+                row = cache[a.id] = _agent_row(a, now_ns, beat)
             rows.append(row)
         rows.sort(key=_SORT_KEYS[sort])
         return rows
+
+
+def _agent_row(a: AgentView, now_ns: int, beat: float) -> AgentRow:
+    """What is true of `a` now: a task it failed shown as failed, not as in flight; no cpu or rss
+    once they are no longer current."""
+    err, reporting = a.last_error, a.reporting(now_ns)
+    return AgentRow(
+        a.id,
+        a.role or "",
+        a.status or "",
+        a.task_name or a.failed_task or "",
+        a.progress,
+        a.health(now_ns),
+        beat,
+        f"{err['type']}: {err['message']}" if err else "",
+        a.cpu if reporting else None,
+        a.rss if reporting else None,
+        a.events,
+        a.gaps,
+        a.last_seen,
+        a.at_failure(),
+    )
 
 
 def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:

@@ -77,6 +77,7 @@ AGENT = ViewFields(
         "said_bye",
         "task",
         "task_name",
+        "failed_task",
         "progress",
         "progress_msg",
         "blockers",

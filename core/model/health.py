@@ -48,6 +48,10 @@ _RANK = {
 }
 
 
+SILENT_AFTER = 3.0
+"""Heartbeat intervals of silence past which an agent counts as FAILED."""
+
+
 def beat_ratio(last_beat_ns: int, interval_s: float, now_ns: int) -> float:
     """Heartbeat age in units of the announced interval (0 = just beat)."""
     return max(0, now_ns - last_beat_ns) / (max(interval_s, 1e-3) * 1e9)
@@ -66,6 +70,6 @@ def health_of(
         return Health.HEALTHY
     if ratio <= 2.0:
         return Health.DEGRADED
-    if ratio <= 3.0:
+    if ratio <= SILENT_AFTER:
         return Health.CRITICAL
     return Health.FAILED

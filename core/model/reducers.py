@@ -86,13 +86,15 @@ class KindReducers:
         if interval and interval > 0:
             a.interval = float(interval)
         a.status, a.said_bye = "starting", False
-        a.task = a.task_name = a.progress = None
+        a.task = a.task_name = a.failed_task = a.progress = None
         self._abandon(a, ts)  # a (re)started agent runs none of what it ran before
 
     def _on_bye(self, a: AgentView, d: dict, ts: int) -> None:
         a.said_bye = True
         a.status = as_str(d.get("status"), "done")
         if a.running:
+            if a.status == "failed" and a.task is not None:
+                a.failed_task = a.task_name  # it went with its task unfinished
             a.task = a.task_name = None
             self._abandon(a, ts)
 
@@ -150,6 +152,7 @@ class KindReducers:
             0.0,
             None,
         )
+        a.failed_task = None
         before = self.tasks.get(task_id)
         if before is not None and before.result is None and before.agent != a.id:
             self._not_running(before.agent, task_id)  # taken over by another agent
@@ -181,6 +184,8 @@ class KindReducers:
         else:
             a.tasks_failed += 1
         if a.task == task_id:
+            if result == "failed":
+                a.failed_task = a.task_name  # its progress stays where it failed
             a.task = a.task_name = None
             a.progress = 1.0 if result == "ok" else a.progress
         task = self.tasks.get(task_id or "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any
 
-from swarmscope.core.model.health import Health, beat_ratio, health_of
+from swarmscope.core.model.health import SILENT_AFTER, Health, beat_ratio, health_of
 
 DEFAULT_INTERVAL_S = 5.0
 
@@ -34,6 +34,9 @@ class AgentView:
     said_bye: bool = False
     task: str | None = None
     task_name: str | None = None
+    failed_task: str | None = None
+    """The name of the task it last failed, until it starts another: where an agent that failed
+    stopped, once its own task is no longer running."""
     progress: float | None = None
     progress_msg: str | None = None
     blockers: list = field(default_factory=list)
@@ -68,6 +71,20 @@ class AgentView:
 
     def beat_ratio(self, now_ns: int) -> float:
         return beat_ratio(self.last_seen, self.interval, now_ns)
+
+    def at_failure(self) -> bool:
+        """Whether its task and progress are where it failed rather than in flight (it says it
+        failed, or its last task failed and it started none since): a screen must not show them
+        as if it were still working."""
+        return self.status == "failed" or (self.task_name is None and self.failed_task is not None)
+
+    def reporting(self, now_ns: int) -> bool:
+        """Whether its last heartbeat's cpu and rss still say how it is now: not once it said bye
+        or done (they are what it used before it finished), nor once silent for long enough to
+        count as failed."""
+        return (
+            not self.said_bye and self.status != "done" and self.beat_ratio(now_ns) <= SILENT_AFTER
+        )
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 from swarmscope.core.events import Event
 from swarmscope.core.model.diff import diff_values
 from swarmscope.core.replay.session import Session
+from swarmscope.core.words import plain
 
 SKIP_KINDS = frozenset({"heartbeat"})
 IGNORE_FIELDS = {"hello": frozenset({"pid", "host"})}
@@ -110,3 +111,30 @@ def _divergence(
         "a": va,
         "b": vb,
     }
+
+
+def divergence_text(
+    d: dict[str, Any], names: tuple[str, str] = ("a", "b"), numbers: bool = True
+) -> str:
+    """A divergence in words, for the command line and the compare screen alike: values as people
+    read them, event numbers as `--at` and `g` take them (from 1; left out with `numbers` False,
+    for a screen that jumps there), and a side whose agent sent nothing more said to end there
+    rather than shown as an event None."""
+    a, b = names
+    where = f"first divergence: agent {d['agent']}, its step {d['step'] + 1:,}"
+    if d["field"] == "missing":
+        return f"{where}: {_ended(d, names)}"
+    if numbers:
+        where += f" ({a}: event {d['index_a'] + 1:,}, {b}: event {d['index_b'] + 1:,})"
+    return f"{where}, {d['field']}: {a} {plain(d['a'])} · {b} {plain(d['b'])}"
+
+
+def _ended(d: dict[str, Any], names: tuple[str, str]) -> str:
+    """One side's agent went on where the other's sent nothing more."""
+    (a, b), side = names, 0 if d["index_b"] is None else 1
+    more, ended = (a, b) if side == 0 else (b, a)
+    index, kind = (d["index_a"], d["a"]) if side == 0 else (d["index_b"], d["b"])
+    return (
+        f"{more} has a {plain(kind)} (event {index + 1:,}), "
+        f"{ended} ends here (no more events from {d['agent']})"
+    )

@@ -18,6 +18,7 @@ from swarmscope.core.model.diff import behaviour
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.export import md_cell, md_row
 from swarmscope.core.replay.session import Session
+from swarmscope.core.words import plain
 
 WINDOW = 20
 """Events listed up to and including the instant."""
@@ -155,7 +156,4 @@ def _bookmarks(session: Session) -> str:
 
 
 def _short(value: object, limit: int = 80) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    text = json.dumps(value, default=str) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"{value:.4g}" if isinstance(value, float) else plain(value, limit)

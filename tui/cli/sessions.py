@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from swarmscope.core.errors import ConfigError, SessionError
-from swarmscope.core.replay.compare import compare
+from swarmscope.core.replay.compare import compare, divergence_text
 from swarmscope.core.replay.export import FORMATS, export
 from swarmscope.core.replay.finding import Finding, finding_markdown
 from swarmscope.core.replay.session import Session, open_session
@@ -28,9 +28,9 @@ from swarmscope.core.session.catalog import Catalog
 from swarmscope.core.session.repair import repair, unclosed_note
 from swarmscope.core.session.retention import Retention, plan_cleanup
 from swarmscope.core.session.store import resolve, sessions_dir
-from swarmscope.core.words import counted
+from swarmscope.core.words import counted, plain
 from swarmscope.tui.cli.args import AT_HELP, instant, positive
-from swarmscope.tui.render import count, shown
+from swarmscope.tui.render import count
 
 SORTS = {
     "started": "started",
@@ -247,7 +247,7 @@ def run_compare(args: argparse.Namespace) -> int:
         f"b: {result['b']['id'][:8]} {result['b']['path']}"
     )
     for field, (va, vb) in result["meta"].items():
-        print(f"  {field:<12} a: {shown(va)}   b: {shown(vb)}")
+        print(f"  {field:<12} a: {plain(va, counts=True)}   b: {plain(vb, counts=True)}")
     for side in ("a", "b"):
         if result[f"only_in_{side}"]:
             print(f"only in {side}: {', '.join(result[f'only_in_{side}'])}")
@@ -255,11 +255,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if d is None:
         print("no divergence: every agent did the same things in the same order")
     else:
-        print(
-            f"first divergence: agent {d['agent']}, its event #{d['step']} "
-            f"(a: event {d['index_a']}, b: event {d['index_b']}), "
-            f"{d['field']}: a={d['a']!r} b={d['b']!r}"
-        )
+        print(divergence_text(d))
     return 0
 
 

@@ -11,9 +11,9 @@ from textual.widgets import Static
 
 from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.replay.compare import compare
+from swarmscope.core.replay.compare import compare, divergence_text
 from swarmscope.core.replay.session import Session
-from swarmscope.tui.render import shown
+from swarmscope.core.words import NOTHING, plain
 from swarmscope.tui.rows import AgentRows
 from swarmscope.tui.screens.scrubbing import damage_note, steady, step_bindings
 from swarmscope.tui.widgets.agent_grid import AgentGrid
@@ -81,20 +81,18 @@ class CompareScreen(Screen):
         d = r["divergence"]
         if d:
             text.append(
-                f"first divergence: {d['agent']} at its step {d['step'] + 1}, {d['field']}: "
-                f"A {d['a']!r} vs B {d['b']!r}  (v jumps there)\n",
-                style="bold",
+                f"{divergence_text(d, ('A', 'B'), numbers=False)}  (v jumps there)\n", style="bold"
             )
         else:
             text.append(
                 "no divergence: every agent did the same things in the same order\n", style="bold"
             )
         for field, (va, vb) in list(r["meta"].items())[:6]:
-            text.append(f"  {field}: A {shown(va)} · B {shown(vb)}\n")
+            text.append(f"  {field}: A {plain(va, counts=True)} · B {plain(vb, counts=True)}\n")
         if r["only_in_a"] or r["only_in_b"]:
             text.append(
-                f"  only in A: {', '.join(r['only_in_a']) or '-'} "
-                f"· only in B: {', '.join(r['only_in_b']) or '-'}\n"
+                f"  only in A: {', '.join(r['only_in_a']) or NOTHING} "
+                f"· only in B: {', '.join(r['only_in_b']) or NOTHING}\n"
             )
         diffs = (
             agent_differences(self.a.state_at(len(self.a) - 1), self.b.state_at(len(self.b) - 1))
@@ -102,7 +100,9 @@ class CompareScreen(Screen):
             else []
         )
         for agent, field, va, vb in diffs[:8]:
-            text.append(f"  {agent}.{field}: A {shown(va)} · B {shown(vb)}\n")
+            text.append(
+                f"  {agent}.{field}: A {plain(va, counts=True)} · B {plain(vb, counts=True)}\n"
+            )
         if len(diffs) > 8:
             text.append(f"  … and {len(diffs) - 8} more agent differences\n")
         return text

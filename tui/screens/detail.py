@@ -16,12 +16,15 @@ from textual.widgets import Static, Tree
 
 from swarmscope.core.live.source import Source
 from swarmscope.core.model.filters import Filter
-from swarmscope.tui.render import bar, count, duration, human_bytes, shown, sparkline, status_glyph
+from swarmscope.core.model.health import Health
+from swarmscope.core.model.views import AgentView
+from swarmscope.core.words import NOTHING, clip, plain
+from swarmscope.tui.render import bar, count, duration, human_bytes, sparkline, status_glyph
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.event_log import EventLog, log_rows
 from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
-from swarmscope.tui.widgets.state_tree import fill_tree
+from swarmscope.tui.widgets.state_tree import StateTree, fill_tree
 
 HISTORY = 120
 """Frames of health history kept while the screen is open."""
@@ -54,7 +57,7 @@ class AgentDetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="facts")
         with Horizontal(id="body"):
-            tree: Tree = Tree("state", id="state")
+            tree = StateTree("state", id="state")
             tree.border_title = "own state"
             yield tree
             with Vertical(id="side"):
@@ -98,28 +101,27 @@ class AgentDetailScreen(Screen):
             self._state = state
             self._show_state(state)
 
-    def _facts(self, a, health, beat: float, now: int) -> Text:
-        done, todo = bar(a.progress, 20)
-        progress = "" if a.progress is None else f"{a.progress:.0%}"
+    def _facts(self, a: AgentView, health: Health, beat: float, now: int) -> Text:
         text = Text.assemble(
             (f"{health.glyph} {a.id}", "bold"),
-            f"  {a.role or '-'}  {status_glyph(a.status)} {a.status or '?'}  ",
+            f"  {plain(a.role)}  {status_glyph(a.status)} {a.status or '?'}  ",
             f"health {health.value} (beat {beat:.1f}x of {a.interval:g}s)  ",
-            f"host {a.host or '-'} pid {a.pid or '-'}  up {duration((now - a.first_seen) / 1e9)}\n",
-            f"task {a.task_name or '-'} {done}{todo} {progress}  ",
+            f"host {plain(a.host)} pid {plain(a.pid)}  ",
+            f"up {duration((now - a.first_seen) / 1e9)}\n",
+            *_task(a),
             (
-                f"tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  "
+                f"  tasks ok {a.tasks_ok} failed {a.tasks_failed}  errors {a.errors}  "
                 f"lost {a.gaps}  restarts {a.restarts}  "
             ),
-            f"cpu {'-' if a.cpu is None else f'{a.cpu:.0f}%'} rss {human_bytes(a.rss)}",
+            _resources(a, now),
         )
         if a.type or a.tags:
             tags = (
-                " ".join(f"{k}={v}" for k, v in a.tags.items())
+                " ".join(f"{k}={plain(v)}" for k, v in a.tags.items())
                 if isinstance(a.tags, dict)
-                else shown(a.tags)
+                else plain(a.tags)
             )
-            text.append(f"\ntype {a.type or '-'}  tags {tags[:200]}")
+            text.append(f"\ntype {plain(a.type)}  tags {clip(tags, 200)}")
         if a.metrics:
             names = sorted(a.metrics)
             more = f"  … {len(names) - SHOWN_METRICS} more" if len(names) > SHOWN_METRICS else ""
@@ -148,3 +150,30 @@ class AgentDetailScreen(Screen):
         tree.clear()
         tree.root.expand()
         fill_tree(tree.root, state)
+
+
+def _task(a: AgentView) -> tuple[str | tuple[str, str], ...]:
+    """Its task and progress; a task it failed with the bar stopped at a ✖, in red, so it does
+    not read as one still in flight."""
+    pct = "" if a.progress is None else f" {a.progress:.0%}"
+    name = plain(a.task_name or a.failed_task)
+    if not a.at_failure():
+        done, todo = bar(a.progress, 20)
+        return (f"task {name} {done}{todo}{pct}",)
+    done, todo = bar(a.progress, 19)
+    return (
+        f"task {name} ",
+        (f"{done}✖", "red"),
+        todo,
+        (f" failed at{pct}" if pct else " failed", "bold red"),
+    )
+
+
+def _resources(a: AgentView, now: int) -> str:
+    """cpu and rss while its heartbeats say how it is now; none after its bye or done, when they
+    would be what it used before it finished."""
+    if not a.reporting(now) or a.cpu is None and a.rss is None:
+        return f"cpu {NOTHING} rss {NOTHING}"
+    cpu = NOTHING if a.cpu is None else f"{a.cpu:.0f}%"
+    rss = NOTHING if a.rss is None else human_bytes(a.rss)
+    return f"cpu {cpu} rss {rss}"

@@ -34,6 +34,7 @@ class AgentGrid(LineList):
         "status--idle",
         "bar--done",
         "bar--todo",
+        "bar--failed",
         "grid--error",
         "grid--role",
     }
@@ -51,6 +52,7 @@ class AgentGrid(LineList):
     AgentGrid > .status--idle { color: $text-muted; }
     AgentGrid > .bar--done { color: $primary; }
     AgentGrid > .bar--todo { color: $text-disabled; }
+    AgentGrid > .bar--failed { color: $error; }
     AgentGrid > .grid--error { color: $error; }
     AgentGrid > .grid--role { color: $text-muted; }
     """
@@ -83,9 +85,20 @@ class AgentGrid(LineList):
         status = row.status or "unknown"  # a viewer that joined after the agent's hello
         return Text(fit(f"{status_glyph(row.status)} {status}", width), style=style)
 
-    def _bar(self, fraction: float | None, width: int) -> Text:
-        done, todo = bar(fraction, width)
-        return Text.assemble((done, self.cstyle("bar--done")), (todo, self.cstyle("bar--todo")))
+    def _bar(self, row: AgentRow, width: int) -> Text:
+        """A failed task's bar stops at a ✖ where it failed, in the error colour: the same
+        fraction in the usual colour would read as a task still in flight."""
+        if not row.failed:
+            done, todo = bar(row.progress, width)
+            return Text.assemble((done, self.cstyle("bar--done")), (todo, self.cstyle("bar--todo")))
+        done, todo = bar(row.progress, width - 1)
+        failed = self.cstyle("bar--failed")
+        return Text.assemble((done, failed), ("✖", failed), (todo, self.cstyle("bar--todo")))
+
+    def _pct(self, row: AgentRow) -> Text:
+        fraction = row.progress
+        pct = "   -" if fraction is None else f"{fraction * 100:3.0f}%"
+        return Text(pct, style=self.cstyle("bar--failed") if row.failed else "")
 
     def _beat(self, row: AgentRow, width: int) -> Text:
         """Freshness: full just after a beat, empty at 3x the interval (FAILED)."""
@@ -96,10 +109,6 @@ class AgentGrid(LineList):
             (done, self.cstyle(f"health--{row.health.value}")),
             (todo, self.cstyle("bar--todo")),
         )
-
-    @staticmethod
-    def _pct(fraction: float | None) -> str:
-        return "   -" if fraction is None else f"{fraction * 100:3.0f}%"
 
     def _line(self, row: AgentRow, width: int) -> Text:
         task_w = max(6, min(24, width - 62))
@@ -112,9 +121,9 @@ class AgentGrid(LineList):
             " ",
             fit(row.task or "-", task_w),
             " ",
-            self._bar(row.progress, 8),
+            self._bar(row, 8),
             " ",
-            self._pct(row.progress),
+            self._pct(row),
             " ",
             self._beat(row, 4),
             " ",
@@ -141,9 +150,9 @@ class AgentGrid(LineList):
             "  ",
             fit(row.task or "-", max(4, width - 17)),
             " ",
-            self._bar(row.progress, 9),
+            self._bar(row, 9),
             " ",
-            self._pct(row.progress),
+            self._pct(row),
         )
 
     def _card_health(self, row: AgentRow, width: int) -> Text:

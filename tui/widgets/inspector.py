@@ -17,7 +17,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static, Tree
 
-from swarmscope.tui.widgets.state_tree import fill_tree, short
+from swarmscope.core.words import plain
+from swarmscope.tui.widgets.state_tree import StateTree, fill_tree
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Inspector(Horizontal, can_focus=False):
         self.inspection: Inspection | None = None
 
     def compose(self) -> ComposeResult:
-        yield Tree("state", id="inspect-tree")
+        yield StateTree("state", id="inspect-tree")
         with VerticalScroll(id="inspect-side"):
             yield Static("select an agent and press enter", id="inspect-notes")
 
@@ -96,7 +97,7 @@ class Inspector(Horizontal, can_focus=False):
             if not ins.pinned_diff:
                 text.append(f"\n  {ins.agent}: no change" if ins.others else "no change")
             for path, (before, after) in sorted(ins.pinned_diff.items()):
-                text.append(f"\n  {path}: {short(before)} → {short(after)}")
+                text.append(f"\n  {path}: {plain(before, 60)} → {plain(after, 60)}")
             text.append("\n")
         if ins.blame:
             b = ins.blame
