@@ -20,6 +20,7 @@ from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspector
+from swarmscope.tui.widgets.timeline import Timeline
 
 S = 1_000_000_000
 
@@ -431,3 +432,34 @@ def test_what_else_changed_since_the_pin_names_agents_changed_appeared_and_gone(
         "other agents changed: c0, c1, c2, c3, c4 and 2 more; appeared: new; gone: old"
     )
     assert swarm_changes({"agents": {"a": {"task": (1, 2)}}, "added": [], "removed": []}, "a") == ""
+
+
+async def test_e_right_after_a_rewind_finds_the_error_the_timeline_marks(tmp_path):
+    """A rewound live view and its scan read the growing file each on their own: the scan can
+    have marked an error (drawn on the timeline) that the screen's session has not taken in yet.
+    `e` must land on it, not stop short at the last event it knew of."""
+    from swarmscope.core.session.writer import SessionWriter
+
+    errors = indices("error")
+    path, cut = tmp_path / "growing.swarm", errors[1] + 2
+    writer = SessionWriter(path)
+    writer.append(EVENTS[:cut])
+    writer.flush()
+    # no frame timer: the session here grows only when the screen itself follows the file
+    app = SwarmscopeApp(name="g", refresh=3600, start=lambda: ReplayScreen.for_live(path, "g"))
+    try:
+        async with app.run_test(size=(120, 35), notifications=True) as pilot:
+            screen = app.screen
+            await app.workers.wait_for_complete()
+            assert screen.cursor.pos == cut - 1
+            writer.append(EVENTS[cut : errors[2] + 10])
+            writer.flush()
+            screen._start_scan()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert errors[2] in screen.query_one(Timeline).data.scan.errors.index
+            await pilot.press("e")
+            assert screen.cursor.pos == errors[2]
+            assert not any("no next error" in toast for toast in toasts(app))
+    finally:
+        writer.close()
