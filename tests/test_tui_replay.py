@@ -243,6 +243,34 @@ async def test_browser_lists_sessions_and_opens_one(tmp_path):
         assert isinstance(app.screen, BrowserScreen)
 
 
+async def test_the_browser_tells_a_session_being_recorded_from_one_not_closed(tmp_path):
+    """A file without an end is either still being written or left by a recorder that died:
+    only the second wants a repair, and the browser says which (the writer's lock tells)."""
+    from swarmscope.core.session.writer import SessionWriter, being_recorded, new_header
+
+    write_session(tmp_path / "done.swarm", EVENTS[:300], name="done")
+    writer = SessionWriter(tmp_path / "now.swarm", new_header("now"))
+    writer.append(EVENTS[:300])
+    writer.flush()
+    # the same bytes with no writer behind them: what a killed recorder leaves
+    shutil.copy(tmp_path / "now.swarm", tmp_path / "crashed.swarm")
+    try:
+        assert being_recorded(tmp_path / "now.swarm")
+        assert not being_recorded(tmp_path / "crashed.swarm")
+        app = SwarmscopeApp(start=lambda: BrowserScreen(tmp_path))
+        async with app.run_test(size=(120, 35)):
+            listing = app.screen.query_one("#sessions")
+            shown = {
+                Path(r.path).stem: listing.render_row(r, 120, 0, False).plain for r in listing.rows
+            }
+        assert shown["now"].startswith("● recording")
+        assert shown["crashed"].startswith("⚠ not closed")
+        assert shown["done"].startswith("✖ failed")  # a closed file says its outcome
+    finally:
+        writer.close()
+    assert not being_recorded(tmp_path / "now.swarm")
+
+
 async def test_escape_in_a_replay_opened_directly_stays(session_path):
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)) as pilot:

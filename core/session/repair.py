@@ -36,6 +36,8 @@ def unclosed_note(meta: dict) -> str | None:
     shown."""
     if meta["closed"]:
         return None
+    if meta.get("recording"):
+        return "still being recorded: its end is written when the recorder stops"
     return (
         f"not closed cleanly ({meta['damage'] or 'no end block'}); "
         f"`swarmscope sessions repair {meta['id'][:8]}` gives it a proper end"
