@@ -491,3 +491,20 @@ async def test_e_right_after_a_rewind_finds_the_error_the_timeline_marks(tmp_pat
             assert not any("no next error" in toast for toast in toasts(app))
     finally:
         writer.close()
+
+
+async def test_compare_at_100_columns_shows_whole_task_names(session_path):
+    """Each side of a compare is half the terminal: the grid's lines size their columns to the
+    ids and tasks they show, and what other columns repeat (bar, heartbeat, status word) gives
+    way before a task name is cut."""
+    app = SwarmscopeApp(
+        start=lambda: CompareScreen(open_session(session_path), open_session(session_path))
+    )
+    async with app.run_test(size=(100, 35)) as pilot:
+        await pilot.press("end")
+        grid = app.screen.query_one("#grid-a", AgentGrid)
+        width = grid.scrollable_content_region.width
+        assert width < 50 and grid.rows
+        for row in grid.rows:
+            line = grid.render_row(row, width, 0, False)
+            assert line.cell_len <= width and f" {row.task or '-'} " in line.plain, line.plain
