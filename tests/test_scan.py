@@ -4,7 +4,7 @@ grows too."""
 from session_helpers import write_events
 
 from swarmscope.core.events import Event
-from swarmscope.core.replay.scan import SessionScan
+from swarmscope.core.replay.scan import Marks, ScanResult, SessionScan
 from swarmscope.core.replay.session import open_session
 
 S = 1_000_000_000
@@ -74,3 +74,15 @@ def test_a_scan_closed_mid_run_lets_go_of_the_file_when_the_run_ends(tmp_path):
     scan.run(pause=scan.close)  # closed from "another thread" after the first block
     assert 0 < scan.result.blocks < 5 and scan._session is None
     assert not scan.run()  # closed for good
+
+
+def test_a_mark_past_the_callers_session_is_not_an_answer_for_it():
+    """A scan that read further than the caller's session knows an error the caller cannot seek
+    to yet: pointing there would land short, on the caller's last event."""
+    errors = Marks()
+    errors.add(5, 50)
+    errors.add(30, 300)
+    result = ScanResult(blocks=4, events=40, errors=errors)
+    assert result.find(errors, 10, True, 40) == 30
+    assert result.find(errors, 10, True, 20) is None
+    assert result.find(errors, 10, False, 20) == 5

@@ -201,6 +201,24 @@ async def test_the_messages_tab_says_who_talks_to_whom():
         assert len(narrowed) < len(rows) and app.screen.filters["grid"].text == ""
 
 
+async def test_message_counts_keep_their_column_and_say_1_message():
+    """A pair that sends its first message must not push its row's size, age and topic a column
+    left of the others' ("1 msg" beside "12 msgs")."""
+    from dataclasses import replace
+
+    app = frozen_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("5")
+        links = app.screen.query_one(LinkList)
+        row = links.rows[0]
+        lines = [
+            links.render_row(replace(row, count=n), 118, 0, False).plain for n in (1, 12, 1234)
+        ]
+    assert "      1 message  " in lines[0] and "     12 messages " in lines[1]
+    tails = {line.index(" messages" if "messages" in line else " message") for line in lines}
+    assert len(tails) == 1 and len({len(line.rstrip()) for line in lines}) == 1, lines
+
+
 def silent_swarm(*agents: str) -> tuple[SwarmscopeApp, list[int]]:
     """An app over agents that said hello (1 s heartbeats) and then nothing, and its clock: move
     the clock on and call app.frame() to age them (over 2 intervals critical, over 3 failed)."""

@@ -24,6 +24,7 @@ from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspection, Inspector
+from swarmscope.tui.widgets.timeline import Timeline
 
 S = 1_000_000_000
 
@@ -263,6 +264,34 @@ async def test_browser_lists_sessions_and_opens_one(tmp_path):
         assert isinstance(app.screen, BrowserScreen)
 
 
+async def test_the_browser_tells_a_session_being_recorded_from_one_not_closed(tmp_path):
+    """A file without an end is either still being written or left by a recorder that died:
+    only the second wants a repair, and the browser says which (the writer's lock tells)."""
+    from swarmscope.core.session.writer import SessionWriter, being_recorded, new_header
+
+    write_session(tmp_path / "done.swarm", EVENTS[:300], name="done")
+    writer = SessionWriter(tmp_path / "now.swarm", new_header("now"))
+    writer.append(EVENTS[:300])
+    writer.flush()
+    # the same bytes with no writer behind them: what a killed recorder leaves
+    shutil.copy(tmp_path / "now.swarm", tmp_path / "crashed.swarm")
+    try:
+        assert being_recorded(tmp_path / "now.swarm")
+        assert not being_recorded(tmp_path / "crashed.swarm")
+        app = SwarmscopeApp(start=lambda: BrowserScreen(tmp_path))
+        async with app.run_test(size=(120, 35)):
+            listing = app.screen.query_one("#sessions")
+            shown = {
+                Path(r.path).stem: listing.render_row(r, 120, 0, False).plain for r in listing.rows
+            }
+        assert shown["now"].startswith("● recording")
+        assert shown["crashed"].startswith("⚠ not closed")
+        assert shown["done"].startswith("✖ failed")  # a closed file says its outcome
+    finally:
+        writer.close()
+    assert not being_recorded(tmp_path / "now.swarm")
+
+
 async def test_escape_in_a_replay_opened_directly_stays(session_path):
     app = replay_app(session_path, start=100)
     async with app.run_test(size=(120, 35)) as pilot:
@@ -496,3 +525,51 @@ async def test_the_pinned_diff_reads_in_words_not_python():
         assert "health: healthy → failed" in notes and "task: fetch → —" in notes
         assert "checkpoint: — → x" in notes
         assert "'" not in notes and "None" not in notes, notes
+
+
+async def test_e_right_after_a_rewind_finds_the_error_the_timeline_marks(tmp_path):
+    """A rewound live view and its scan read the growing file each on their own: the scan can
+    have marked an error (drawn on the timeline) that the screen's session has not taken in yet.
+    `e` must land on it, not stop short at the last event it knew of."""
+    from swarmscope.core.session.writer import SessionWriter
+
+    errors = indices("error")
+    path, cut = tmp_path / "growing.swarm", errors[1] + 2
+    writer = SessionWriter(path)
+    writer.append(EVENTS[:cut])
+    writer.flush()
+    # no frame timer: the session here grows only when the screen itself follows the file
+    app = SwarmscopeApp(name="g", refresh=3600, start=lambda: ReplayScreen.for_live(path, "g"))
+    try:
+        async with app.run_test(size=(120, 35), notifications=True) as pilot:
+            screen = app.screen
+            await app.workers.wait_for_complete()
+            assert screen.cursor.pos == cut - 1
+            writer.append(EVENTS[cut : errors[2] + 10])
+            writer.flush()
+            screen._start_scan()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert errors[2] in screen.query_one(Timeline).data.scan.errors.index
+            await pilot.press("e")
+            assert screen.cursor.pos == errors[2]
+            assert not any("no next error" in toast for toast in toasts(app))
+    finally:
+        writer.close()
+
+
+async def test_compare_at_100_columns_shows_whole_task_names(session_path):
+    """Each side of a compare is half the terminal: the grid's lines size their columns to the
+    ids and tasks they show, and what other columns repeat (bar, heartbeat, status word) gives
+    way before a task name is cut."""
+    app = SwarmscopeApp(
+        start=lambda: CompareScreen(open_session(session_path), open_session(session_path))
+    )
+    async with app.run_test(size=(100, 35)) as pilot:
+        await pilot.press("end")
+        grid = app.screen.query_one("#grid-a", AgentGrid)
+        width = grid.scrollable_content_region.width
+        assert width < 50 and grid.rows
+        for row in grid.rows:
+            line = grid.render_row(row, width, 0, False)
+            assert line.cell_len <= width and f" {row.task or '-'} " in line.plain, line.plain

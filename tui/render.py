@@ -6,6 +6,8 @@ the screen reads the same with NO_COLOR set or to a colour-blind eye.
 
 from __future__ import annotations
 
+from swarmscope.core.words import counted
+
 STATUS_GLYPHS = {
     "idle": "·",
     "starting": "◌",
@@ -47,6 +49,14 @@ def sparkline(values: list[int] | list[float], width: int) -> str:
 def count(n: int, noun: str) -> str:
     """'1 session', '2 sessions'."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def count_cell(n: int, noun: str, digits: int = 7) -> str:
+    """`n noun` for a column: the number right-aligned in `digits` and the noun padded to its
+    plural's width, so "1 message" and "12 messages" keep their numbers (and what follows) in
+    place row after row."""
+    plural = counted(2, noun).split(" ", 1)[1]
+    return f"{n:>{digits},} {noun if n == 1 else plural:<{len(plural)}}"
 
 
 def human_bytes(n: int | None) -> str:

@@ -59,11 +59,14 @@ class ScanResult:
 
     def find(self, marks: Marks, pos: int, forward: bool, total: int) -> int | None:
         """The first mark after `pos` (or the last before it) by bisection, without reading a block;
-        None if there is none, UNKNOWN if the scan has not covered where one could be."""
+        None if there is none, UNKNOWN if the scan has not covered where one could be.
+
+        The scan reads the file on its own and may be ahead of the caller's session of `total`
+        events: a mark past those is not there yet for the caller (a seek would stop short)."""
         covered, index = self.events, marks.index
         if forward:
             k = bisect_right(index, pos)
-            if k < len(index):
+            if k < len(index) and index[k] < total:
                 return index[k]
             return None if covered >= total else UNKNOWN
         if pos > covered:

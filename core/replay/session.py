@@ -32,6 +32,7 @@ from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.repair import write_bookmark
 from swarmscope.core.session.store import resolve, sessions_dir
 from swarmscope.core.session.summary import summarize
+from swarmscope.core.session.writer import being_recorded
 
 SPEEDS = (0.25, 16.0)
 FOLD_GAPS_S = 2.0
@@ -81,7 +82,8 @@ class Session:
 
     @property
     def meta(self) -> dict[str, Any]:
-        """Header fields plus where the file stands: size, clean close, damage, summary."""
+        """Header fields plus where the file stands: size, clean close (or a writer still at it),
+        damage, summary."""
         f = self.file
         return {
             **f.header,
@@ -90,6 +92,7 @@ class Session:
             "events": len(self),
             "bytes": f.size,
             "closed": f.closed_cleanly,
+            "recording": not f.closed_cleanly and being_recorded(f.path),
             "dropped_bytes": f.dropped,
             "damage": f.damage,
             "blocks": len(f.index.blocks),

@@ -16,6 +16,7 @@ from typing import Any
 from swarmscope.core.errors import SessionError
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session.store import session_files
+from swarmscope.core.session.writer import being_recorded
 
 DB_NAME = "catalog.sqlite"
 _COLUMNS = (
@@ -136,9 +137,12 @@ def _entry(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as stored, plus whether a writer is at it now: asked of the file at each listing,
+    never cached (a recorder that dies leaves the file, its size and mtime as they were)."""
     row["tags"], row["runs"], row["closed"] = (
         json.loads(row["tags"]),
         json.loads(row["runs"]),
         bool(row["closed"]),
     )
+    row["recording"] = not row["closed"] and being_recorded(row["path"])
     return row

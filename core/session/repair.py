@@ -38,6 +38,8 @@ def unclosed_note(meta: dict) -> str | None:
     shown: with the command that mends it, naming the file by its id only where an id finds it."""
     if meta["closed"]:
         return None
+    if meta.get("recording"):
+        return "still being recorded: its end is written when the recorder stops"
     path = Path(meta["path"])
     name = meta["id"][:8] if path.parent == sessions_dir() else shlex.quote(str(path))
     return (

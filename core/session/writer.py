@@ -21,6 +21,7 @@ header counts.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import time
@@ -255,11 +256,37 @@ class SessionWriter(BlockAppender):
 
 
 def _create(path: Path) -> int:
-    """Open a new file for appending; never overwrite a session."""
+    """Open a new file for appending; never overwrite a session. The writer holds a lock on it
+    until it closes the file (see being_recorded)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
     except FileExistsError:
         raise SessionError(f"{path} already exists; choose another --out or remove it") from None
     except OSError as exc:
         raise SessionError(f"cannot create {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a reader probing this very instant, or a file system without locks: record anyway
+    return fd
+
+
+def being_recorded(path: str | Path) -> bool:
+    """Whether a writer has `path` open now. A file without an end is either being recorded or
+    left by a recorder that died; only the writer's lock tells them apart, because the kernel
+    drops it with the process (kill -9 too), where a pid in the header may have been reused.
+    Files written before writers took the lock, or on another machine's mount, read False."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # with it goes the shared lock the probe took
+    return False

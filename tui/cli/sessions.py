@@ -98,6 +98,15 @@ def _list_args(p: argparse.ArgumentParser) -> None:
     _json_flag(p)
 
 
+def _flag(e: dict) -> str:
+    """What a listing says of a file without a proper end: being recorded now is no damage."""
+    if e["closed"]:
+        return ""
+    if e["outcome"] == "unreadable":
+        return "  (damaged)"
+    return "  (recording)" if e["recording"] else "  (not closed)"
+
+
 def run_list(args: argparse.Namespace) -> int:
     with Catalog(sessions_dir(args.dir)) as cat:
         entries = cat.rebuild() if args.rebuild else cat.sync()
@@ -116,11 +125,7 @@ def run_list(args: argparse.Namespace) -> int:
         f"{'OUTCOME':<10} {'SIZE':>8}"
     )
     for e in keep:
-        flag = (
-            ""
-            if e["closed"]
-            else ("  (damaged)" if e["outcome"] == "unreadable" else "  (not closed)")
-        )
+        flag = _flag(e)
         print(
             f"{(e['id'] or '?')[:8]:<8}  {_stamp(e['started'])}  {(e['name'] or '')[:20]:<20} "
             f"{e['events'] or 0:>9,} {e['agents'] or 0:>6} {e['errors'] or 0:>6}  "

@@ -39,6 +39,9 @@ class SessionRow:
     duration_s: float | None
     tags: tuple[str, ...]
     damage: str
+    closed: bool = True
+    recording: bool = False
+    """Not closed, and its writer still at it (a session not closed otherwise crashed)."""
 
     @classmethod
     def of(cls, e: dict) -> SessionRow:
@@ -58,6 +61,8 @@ class SessionRow:
             span,
             tuple(e.get("tags") or ()),
             e.get("damage") or "",
+            bool(e.get("closed")),
+            bool(e.get("recording")),
         )
 
 
@@ -75,28 +80,22 @@ class SessionList(LineList):
         "session--failed",
         "session--ok",
         "session--damaged",
+        "session--recording",
     }
     DEFAULT_CSS = """
     SessionList > .session--failed { color: $error; text-style: bold; }
     SessionList > .session--ok { color: $success; }
     SessionList > .session--damaged { color: $warning; }
+    SessionList > .session--recording { color: $accent; text-style: bold; }
     """
 
     def render_row(self, row: SessionRow, width: int, line: int, selected: bool) -> Text:
-        outcome = row.outcome or "?"
-        style = self.cstyle(
-            "session--failed"
-            if outcome == "failed"
-            else "session--damaged"
-            if row.damage
-            else "session--ok"
-        )
+        glyph, label, kind = _standing(row)
         started = (
             time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
         )
-        glyph = "✖" if outcome == "failed" else "⚠" if row.damage else "✔"
         return Text.assemble(
-            (f"{glyph} {fit(outcome, 10)}", style),
+            (f"{glyph} {fit(label, 10)}", self.cstyle(f"session--{kind}")),
             " ",
             fit(row.name, 22),
             " ",
@@ -107,6 +106,21 @@ class SessionList(LineList):
             f"{human_bytes(row.bytes):>7}  ",
             (" ".join(row.tags), self.cstyle("list--muted")),
         )
+
+
+def _standing(row: SessionRow) -> tuple[str, str, str]:
+    """(glyph, label, style) of the first column. A file without an end is said to be one first:
+    its outcome is only what was written so far, and one being recorded now needs no repair."""
+    outcome = row.outcome or "?"
+    if row.recording:
+        return "●", "recording", "recording"
+    if not row.closed and outcome != "unreadable":
+        return "⚠", "not closed", "damaged"
+    if outcome == "failed":
+        return "✖", outcome, "failed"
+    if row.damage:
+        return "⚠", outcome, "damaged"
+    return "✔", outcome, "ok"
 
 
 class BrowserScreen(Screen):

@@ -19,7 +19,14 @@ from swarmscope.core.model.filters import Filter
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.views import AgentView
 from swarmscope.core.words import NOTHING, clip, plain
-from swarmscope.tui.render import bar, count, duration, human_bytes, sparkline, status_glyph
+from swarmscope.tui.render import (
+    bar,
+    count_cell,
+    duration,
+    human_bytes,
+    sparkline,
+    status_glyph,
+)
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.event_log import EventLog, log_rows
 from swarmscope.tui.widgets.keybar import KeyBar
@@ -142,7 +149,7 @@ class AgentDetailScreen(Screen):
         lines = []
         for (src, dst), n, topic in sorted(links, key=lambda link: -link[1])[:6]:
             arrow = f"→ {dst}" if src == self.agent_id else f"← {src}"
-            lines.append(f"{arrow:<24} {count(n, 'msg'):>10}  last topic {topic or '-'}")
+            lines.append(f"{arrow:<24} {count_cell(n, 'message')}  last topic {topic or '-'}")
         return Text("\n".join(lines))
 
     def _show_state(self, state: Any) -> None:

@@ -172,11 +172,26 @@ class ReplayScreen(SwarmScreen):
         drew."""
         try:
             if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
-                self.app.call_from_thread(self._show_timeline)
+                self.app.call_from_thread(self._scanned)
         except SwarmscopeError as exc:
             self.app.call_from_thread(
                 self.notify, f"timeline marks are approximate: {exc}", severity="warning"
             )
+
+    def _scanned(self) -> None:
+        """The scan read its own copy of the file, which may have grown past this screen's: follow
+        first, so the timeline never marks an error the session here does not hold yet."""
+        if not self._follow():
+            self._show_timeline()
+
+    def _follow(self) -> bool:
+        """A rewound live view takes in what was appended since; True if there was any. Done
+        before every jump too: a key answers from the same blocks the timeline shows."""
+        if not (self.live and self.session.refresh()):
+            return False
+        self._show_timeline()
+        self._start_scan()
+        return True
 
     def _show_timeline(self) -> None:
         try:
@@ -191,9 +206,7 @@ class ReplayScreen(SwarmScreen):
 
     @steady
     def frame(self) -> None:
-        if self.live and self.session.refresh():
-            self._show_timeline()
-            self._start_scan()
+        self._follow()
         self.playback.tick(time.monotonic())
         cur = self.cursor
         state = (
@@ -373,6 +386,7 @@ class ReplayScreen(SwarmScreen):
 
     @steady
     def action_jump(self, what: str) -> None:
+        self._follow()
         found = self._find_scanned(what)
         if found == UNKNOWN:
             found = getattr(self.cursor, what)()  # reads blocks until it finds one

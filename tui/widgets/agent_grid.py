@@ -6,6 +6,9 @@ ones cost. Health and status each show a glyph next to their colour.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
@@ -13,6 +16,9 @@ from swarmscope.tui.render import bar, fit, human_bytes, status_glyph
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.line_list import LineList
 
+ID_MIN, ID_MAX = 8, 24
+TASK_MIN, TASK_MAX = 12, 40
+"""Bounds of the id and task columns of a one-line row, which are sized to the longest."""
 CARD_WIDTH = 38
 """At 120 columns (less a scrollbar) three cards a row, each still wide enough for a 14-character id
 beside its role and status."""
@@ -59,6 +65,15 @@ class AgentGrid(LineList):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(empty="no agents yet: waiting for the first event", **kwargs)
+        self._content = (ID_MAX, TASK_MAX)
+        """The longest id and task among the rows (capped): what a line's columns are sized to."""
+
+    def set_rows(self, rows: Sequence[AgentRow]) -> None:
+        content = _content_widths(rows)
+        if content != self._content:
+            self._content = content
+            self.clear_cache()  # lines drawn for other column widths would no longer line up
+        super().set_rows(rows)
 
     def row_key(self, row: AgentRow) -> str:
         """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that
@@ -83,7 +98,8 @@ class AgentGrid(LineList):
     def _status(self, row: AgentRow, width: int) -> Text:
         style = self.cstyle(f"status--{row.status}") if row.status in _STYLED_STATUS else None
         status = row.status or "unknown"  # a viewer that joined after the agent's hello
-        return Text(fit(f"{status_glyph(row.status)} {status}", width), style=style)
+        word = f" {status}" if width > 1 else ""  # a narrow line keeps the glyph only
+        return Text(fit(f"{status_glyph(row.status)}{word}", width), style=style)
 
     def _bar(self, row: AgentRow, width: int) -> Text:
         """A failed task's bar stops at a ✖ where it failed, in the error colour: the same
@@ -111,23 +127,25 @@ class AgentGrid(LineList):
         )
 
     def _line(self, row: AgentRow, width: int) -> Text:
-        task_w = max(6, min(24, width - 62))
+        cols = line_columns(width, *self._content)
         text = Text.assemble(
             self._health(row),
             " ",
-            fit(row.id, 14),
+            fit(row.id, cols.id),
             " ",
-            self._status(row, 10),
+            self._status(row, cols.status),
             " ",
-            fit(row.task or "-", task_w),
-            " ",
-            self._bar(row, 8),
-            " ",
-            self._pct(row),
-            " ",
-            self._beat(row, 4),
+            fit(row.task or "-", cols.task),
             " ",
         )
+        if cols.bar:
+            text.append_text(self._bar(row, 8))
+            text.append(" ")
+        text.append_text(self._pct(row))
+        text.append(" ")
+        if cols.beat:
+            text.append_text(self._beat(row, 4))
+            text.append(" ")
         rest = width - text.cell_len
         if rest > 2 and row.error:
             text.append(fit("✖ " + row.error, rest), style=self.cstyle("grid--error"))
@@ -167,6 +185,43 @@ class AgentGrid(LineList):
         elif row.gaps:
             text.append(f"{row.gaps} lost", style=self.cstyle("grid--error"))
         return text
+
+
+def _content_widths(rows: Sequence[AgentRow]) -> tuple[int, int]:
+    ids = max((len(r.id) for r in rows), default=ID_MIN)
+    tasks = max((len(r.task or "-") for r in rows), default=TASK_MIN)
+    return max(ID_MIN, min(ID_MAX, ids)), max(TASK_MIN, min(TASK_MAX, tasks))
+
+
+class LineColumns(NamedTuple):
+    id: int
+    status: int
+    task: int
+    bar: bool
+    beat: bool
+
+
+def line_columns(width: int, id_w: int, task_w: int) -> LineColumns:
+    """The columns of a one-line row `width` cells wide, for ids and tasks whose longest are
+    `id_w` and `task_w`.
+
+    Every column takes the room its content needs (a compare screen's half of 100 columns cut
+    every task to five characters beside empty space). Where that is more than there is, what
+    another column says too gives way first: the progress bar (the percentage stays), the
+    heartbeat (the health glyph stays), the status word (its glyph stays); then the id shrinks
+    to ID_MIN, and only then the task."""
+    over = 2 + id_w + 1 + 10 + 1 + task_w + 1 + 9 + 5 + 6 - width
+    status = 10
+    bar = over <= 0
+    over -= 0 if bar else 9
+    beat = over <= 0
+    over -= 0 if beat else 6
+    if over > 0:
+        status, over = 1, over - 9
+    if over > 0:
+        give = min(over, id_w - ID_MIN)
+        id_w, over = id_w - give, over - give
+    return LineColumns(id_w, status, max(1, task_w - max(0, over)), bar, beat)
 
 
 _STYLED_STATUS = {"running", "waiting", "blocked", "failed", "done", "idle"}

@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
-from swarmscope.tui.render import bar, count, duration, fit, human_bytes
+from swarmscope.tui.render import bar, count_cell, duration, fit, human_bytes
 from swarmscope.tui.rows import Alert, LinkRow, TaskRow
 from swarmscope.tui.widgets.line_list import LineList
 
@@ -102,7 +102,7 @@ class LinkList(LineList):
             " → ",
             (f"{glyph} ", self.cstyle("link--dead") if dead else ""),
             fit(row.dst, 14),
-            f" {count(row.count, 'msg'):>11} ",
+            f" {count_cell(row.count, 'message')} ",
             fit(human_bytes(row.bytes), 6),
             " ",
             fit(f"{duration(row.age_s)} ago", 9),
