@@ -51,14 +51,17 @@ def test_replay(snap_compare, sessions, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 def test_inspector_with_a_pinned_diff(snap_compare, sessions, size):
-    async def choose_coder(pilot) -> None:
+    async def pin_and_move(pilot) -> None:
         pilot.app.screen.query_one(AgentGrid).select("coder-02")
+        await pilot.press("s", "s", "d", "shift+right", "shift+right")
+        await pilot.pause()
+        # the pin's toast lasts seconds: whether it is still up would be the machine's speed
+        pilot.app.clear_notifications()
 
     assert snap_compare(
         replay_app(sessions / "sim-3.swarm", start=2000),
         terminal_size=size,
-        run_before=choose_coder,
-        press=["s", "s", "d", "shift+right", "shift+right"],
+        run_before=pin_and_move,
     )
 
 
