@@ -50,12 +50,12 @@ def figure(
     value: float,
     unit: str,
     floor: float | None = None,
-    target: Target | None = None,
+    target: Target | str | None = None,
 ) -> None:
     """One figure as the benches print it: value, unit, its ratio to a floor from the same run,
-    and its target, met or NOT met (a miss is kept in MISSED, printed or not)."""
-    verdict = ""
-    if target is not None:
+    and its target, met or NOT met (a miss is kept in MISSED, printed or not), or a note."""
+    verdict = target if isinstance(target, str) else ""
+    if isinstance(target, Target):
         met = target.met(value, floor)
         verdict = f"{target}: {'met' if met else 'NOT met'}"
         if not met:

@@ -38,6 +38,11 @@ def test_a_line_says_met_or_not_met(value, floor, target, says):
     assert report.MISSED == ([] if says.endswith(": met") else ["figure"])
 
 
+def test_a_note_in_the_target_place_is_printed_as_it_is():
+    [line] = lines_of("figure", 2.0, "ev/s", 1.0, "0.50 s after the last was on disk")
+    assert line.rstrip().endswith("0.50 s after the last was on disk") and report.MISSED == []
+
+
 def test_a_miss_is_kept_when_only_json_is_printed():
     figure(None, "quiet", 3.0, "x", 1.0, at_most(2.5, "x"))
     assert report.MISSED == ["quiet"]
