@@ -8,7 +8,7 @@ from collections.abc import Callable
 from swarmscope.core.errors import ConfigError
 from swarmscope.core.replay.position import position_of
 from swarmscope.core.replay.session import Session
-from swarmscope.core.wire.endpoints import check_endpoint
+from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, check_endpoint
 
 
 def positive(kind: type = float) -> Callable[[str], float]:
@@ -65,6 +65,22 @@ def endpoint(text: str) -> str:
         return check_endpoint(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_hub_endpoints(p: argparse.ArgumentParser, agents: str, viewers: str) -> None:
+    """--in and --out of a hub (the hub's own, or the demo's embedded one)."""
+    for flag, dest, default, what in (
+        ("--in", "in_endpoint", DEFAULT_IN, agents),
+        ("--out", "out_endpoint", DEFAULT_OUT, viewers),
+    ):
+        p.add_argument(
+            flag,
+            dest=dest,
+            type=endpoint,
+            default=default,
+            metavar="ENDPOINT",
+            help=f"{what} (default {default})",
+        )
 
 
 def add_view_options(p: argparse.ArgumentParser) -> None:

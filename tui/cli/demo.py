@@ -15,10 +15,9 @@ from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session.recorder import Recorder
 from swarmscope.core.session.store import sessions_dir
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY
 from swarmscope.core.words import counted
-from swarmscope.tui.cli.args import add_view_options, endpoint, positive
+from swarmscope.tui.cli.args import add_hub_endpoints, add_view_options, positive
 from swarmscope.tui.cli.record_args import report
 from swarmscope.tui.cli.signals import stop_on_signals
 
@@ -52,22 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="stop after this long (default: until quit)",
     )
-    p.add_argument(
-        "--in",
-        dest="in_endpoint",
-        type=endpoint,
-        default=DEFAULT_IN,
-        metavar="ENDPOINT",
-        help=f"the embedded hub's agent side (default {DEFAULT_IN})",
-    )
-    p.add_argument(
-        "--out",
-        dest="out_endpoint",
-        type=endpoint,
-        default=DEFAULT_OUT,
-        metavar="ENDPOINT",
-        help=f"the embedded hub's viewer side (default {DEFAULT_OUT})",
-    )
+    add_hub_endpoints(p, "the embedded hub's agent side", "the embedded hub's viewer side")
     p.add_argument(
         "--headless",
         action="store_true",

@@ -9,7 +9,7 @@ import sys
 from swarmscope.core.hub.forward import Forwarder
 from swarmscope.core.hub.hub import HOLD_S, Hub
 from swarmscope.core.hub.latejoin import history_endpoint
-from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, is_loopback
+from swarmscope.core.wire.endpoints import is_loopback
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
 from swarmscope.core.wire.keys import (
     CLIENTS,
@@ -20,7 +20,7 @@ from swarmscope.core.wire.keys import (
     keys_dir,
 )
 from swarmscope.core.words import counted
-from swarmscope.tui.cli.args import endpoint, non_negative, positive
+from swarmscope.tui.cli.args import add_hub_endpoints, endpoint, non_negative, positive
 from swarmscope.tui.cli.keys import DIR_HELP
 from swarmscope.tui.cli.record_args import add_record_args, make_recorder, report
 from swarmscope.tui.cli.signals import stop_on_signals
@@ -32,22 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run a hub that agents publish to and viewers watch",
         description="Proxy events from agents (XSUB on --in) to viewers (XPUB on --out).",
     )
-    p.add_argument(
-        "--in",
-        dest="in_endpoint",
-        type=endpoint,
-        default=DEFAULT_IN,
-        metavar="ENDPOINT",
-        help=f"where agents publish (default {DEFAULT_IN})",
-    )
-    p.add_argument(
-        "--out",
-        dest="out_endpoint",
-        type=endpoint,
-        default=DEFAULT_OUT,
-        metavar="ENDPOINT",
-        help=f"where viewers subscribe (default {DEFAULT_OUT})",
-    )
+    add_hub_endpoints(p, "where agents publish", "where viewers subscribe")
     p.add_argument(
         "--max-message",
         type=positive(int),
