@@ -46,11 +46,6 @@ def sparkline(values: list[int] | list[float], width: int) -> str:
     return "".join(SPARKS[min(7, int(v / top * 7.999))] for v in values)
 
 
-def count(n: int, noun: str) -> str:
-    """'1 session', '2 sessions'."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def count_cell(n: int, noun: str, digits: int = 7) -> str:
     """`n noun` for a column: the number right-aligned in `digits` and the noun padded to its
     plural's width, so "1 message" and "12 messages" keep their numbers (and what follows) in

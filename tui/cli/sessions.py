@@ -30,7 +30,6 @@ from swarmscope.core.session.retention import Retention, plan_cleanup
 from swarmscope.core.session.store import resolve, sessions_dir
 from swarmscope.core.words import counted, plain
 from swarmscope.tui.cli.args import AT_HELP, instant, positive
-from swarmscope.tui.render import count
 
 SORTS = {
     "started": "started",
@@ -342,13 +341,13 @@ def run_stats(args: argparse.Namespace) -> int:
         _emit(totals)
         return 0
     print(
-        f"{count(totals['sessions'], 'session')}, {_size(totals['bytes'])}, "
+        f"{counted(totals['sessions'], 'session')}, {_size(totals['bytes'])}, "
         f"{totals['events']:,} events: {totals['ok']} ok, {totals['failed']} failed, "
         f"{totals['unreadable']} unreadable"
     )
     for name, row in totals["by_workflow"].items():
         print(
-            f"  {name:<24} {count(row['sessions'], 'session'):>14}  "
+            f"  {name:<24} {counted(row['sessions'], 'session'):>14}  "
             f"{row.get('ok', 0):>4} ok  {row.get('failed', 0):>4} failed"
             f"  {_size(row['bytes']):>10}"
         )
@@ -413,7 +412,9 @@ def run_cleanup(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_
             f"{verb} {(e['id'] or '?')[:8]}  {_stamp(e['started'])}  {e['name']}  "
             f"{_size(e['bytes'])}  {e['outcome']}"
         )
-    print(f"{verb} {count(len(doomed), 'session')}, {_size(sum(e['bytes'] or 0 for e in doomed))}")
+    print(
+        f"{verb} {counted(len(doomed), 'session')}, {_size(sum(e['bytes'] or 0 for e in doomed))}"
+    )
     return 0
 
 
