@@ -165,3 +165,20 @@ def _flip(path, offset):
         byte = f.read(1)
         f.seek(offset)
         f.write(bytes([byte[0] ^ 0x10]))
+
+
+def test_a_file_still_being_recorded_is_not_repaired(tmp_path):
+    """Its end is not missing, only not written yet: a repair would cut it under its writer."""
+    from swarmscope.core.session.repair import repair
+    from swarmscope.core.session.writer import SessionWriter, new_header
+
+    path = tmp_path / "now.swarm"
+    writer = SessionWriter(path, new_header("now"))
+    writer.append(simulate(SimConfig(agents=3, seed=1), 300))
+    writer.flush()
+    try:
+        with pytest.raises(SessionError, match="still being recorded"):
+            repair(path)
+    finally:
+        writer.close()
+    assert repair(path).was_clean

@@ -31,6 +31,7 @@ from swarmscope.core.session import format as fmt
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.store import sessions_dir
 from swarmscope.core.session.summary import summarize
+from swarmscope.core.session.writer import being_recorded
 
 
 def unclosed_note(meta: dict) -> str | None:
@@ -58,7 +59,13 @@ class RepairReport:
 
 
 def repair(path: str | Path) -> RepairReport:
-    """Cut `path` after its last good block and close it properly (stop its recorder first)."""
+    """Cut `path` after its last good block and close it properly; SessionError while a recorder
+    still writes it (its end is not missing, only not written yet)."""
+    if being_recorded(path):
+        raise SessionError(
+            f"{Path(path).name} is still being recorded: its recorder writes its end when it "
+            "stops; repair only a file whose recorder has died"
+        )
     f = SessionFile(path, verify=True)
     try:
         if f.closed_cleanly and not f.dropped:
