@@ -94,18 +94,43 @@ class SessionList(LineList):
         started = (
             time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
         )
-        return Text.assemble(
-            (f"{glyph} {fit(label, 10)}", self.cstyle(f"session--{kind}")),
-            " ",
+        cells = (
             fit(row.name, 22),
-            " ",
             started,
-            " ",
-            f"{row.events:>10,} ev {row.agents:>5} agents {row.errors:>5} err ",
-            fit(duration(row.duration_s), 8),
-            f"{human_bytes(row.bytes):>7}  ",
-            (" ".join(row.tags), self.cstyle("list--muted")),
+            f"{row.events:,}",
+            f"{row.agents:,}",
+            f"{row.errors:,}",
+            duration(row.duration_s),
+            human_bytes(row.bytes),
         )
+        text = Text(f"{glyph} {fit(label, 10)} ", style=self.cstyle(f"session--{kind}"))
+        text.append(" ".join(map(_cell, cells, COLUMNS[1:-1])) + " ")
+        text.append(" ".join(row.tags), style=self.cstyle("list--muted"))
+        return text
+
+
+COLUMNS = (
+    ("state", 12, "<"),
+    ("session", 22, "<"),
+    ("started (UTC)", 17, "<"),
+    ("events", 10, ">"),
+    ("agents", 6, ">"),
+    ("errors", 6, ">"),
+    ("duration", 8, ">"),
+    ("size", 7, ">"),
+    ("tags", 0, "<"),
+)
+"""The list's columns: heading, width and alignment; the headings line up with the rows."""
+
+
+def _cell(text: str, column: tuple[str, int, str]) -> str:
+    _, width, align = column
+    return f"{fit(text, width).rstrip():{align}{width}}" if width else text
+
+
+def column_headings() -> str:
+    """The line above the list: each heading over its column (render_row's layout)."""
+    return " ".join(_cell(column[0], column) for column in COLUMNS)
 
 
 def _standing(row: SessionRow) -> tuple[str, str, str]:
@@ -134,6 +159,7 @@ class BrowserScreen(Screen):
     ]
     DEFAULT_CSS = """
     BrowserScreen #title { height: 1; background: $panel; padding: 0 1; }
+    BrowserScreen #columns { height: 1; color: $text-muted; text-style: bold; }
     BrowserScreen #browser-filter { dock: bottom; display: none; }
     BrowserScreen #browser-filter.-open { display: block; }
     """
@@ -147,6 +173,7 @@ class BrowserScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
+        yield Static(column_headings(), id="columns")
         yield SessionList(
             id="sessions", empty=f"no sessions in {self.directory} yet: run `swarmscope demo`"
         )
