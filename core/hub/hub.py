@@ -60,12 +60,14 @@ so one slow viewer cannot grow the hub without limit."""
 CLIENTS_RELOAD_S = 2.0
 """How often a CURVE hub reads its clients/ folder again: a key copied there is let in this soon."""
 
-TAP_QUEUE = 1_000
+TAP_QUEUE = 10_000
 """Messages ZeroMQ holds for the tap thread, which only moves them into the intake. Past it the
 proxy waits for the tap (the capture socket is a PAIR, which blocks rather than drops), and the
 agents, their queue to the hub full, keep their events: a tap without the CPU for a moment slows
-the hub down, and loses nothing. ZeroMQ counts messages, not bytes, so this is kept small: what
-it holds is memory beside the intake's bound (docs/trust.md)."""
+the hub down, and loses nothing. ZeroMQ counts messages, not bytes: what it holds is memory beside
+the intake's bound (docs/trust.md). Not smaller: at 1,000 the proxy pushed back on agents so often
+under overload that agents which ended then lost what ZeroMQ still held for them, uncounted (the
+soak bench, docs/benchmarks.md)."""
 
 TAP_BYTES = 128 * 1024 * 1024
 """Bytes of messages waiting for the worker: past this, messages are dropped and counted per agent
