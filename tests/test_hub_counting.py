@@ -398,3 +398,25 @@ def test_an_intake_bounds_memory_for_a_flood_of_tiny_messages():
     assert intake.dropped_messages > 0
     held = 100_000 - intake.dropped_messages
     assert held * (len(TOPIC_EVENTS) + 1 + MESSAGE_BYTES) <= 100_000
+
+
+def test_a_reader_counts_a_whole_ledger_once_its_last_part_has_come(endpoints):
+    """What a stopping recorder waits for (recorder.LEDGER_WAIT_S): a whole ledger after the stop,
+    which says any tail ZeroMQ dropped for it."""
+    from swarmscope.core.hub.ledger import ledger_messages
+
+    rows = [("a", 1, 5)]
+    moved_only, whole = ledger_messages(rows, None, 7), ledger_messages(rows, 1, 7)
+    with zmq.Context() as ctx, ctx.socket(zmq.PUB) as pub:
+        pub.bind(endpoints[1])
+        with Feed(endpoints[1], intake=1_000_000) as feed:
+
+            def sent_and_taken(messages: list) -> bool:
+                for frames in messages:
+                    pub.send_multipart(frames)
+                feed.poll_kept(20)
+                return feed.stats.ledgers > 0
+
+            wait_for(lambda: sent_and_taken(moved_only))  # the subscription is up
+            assert feed.whole_ledgers == 0  # a ledger of the agents that moved only
+            wait_for(lambda: sent_and_taken(whole) and feed.whole_ledgers >= 1)

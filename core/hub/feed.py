@@ -115,6 +115,8 @@ class Feed:
         self.tally = Tally()
         """How far each agent's messages have come to this reader: what the hub's ledger is held
         against."""
+        self.whole_ledgers = 0
+        """Whole ledgers (every part) taken by poll_kept: a recorder's stop waits for one more."""
         self._closing = threading.Event()
         self._receiver: threading.Thread | None = None
         if self.intake is not None:
@@ -152,6 +154,8 @@ class Feed:
                 self.tally.reached(item.agent, item.inc, item.last + 1)
             elif item[0] == TOPIC_LEDGER:
                 self.stats.ledgers += 1
+                rows, whole, hub = ledger_rows(item[-1])
+                self.whole_ledgers += whole is not None and whole[1] == whole[2] - 1
                 kept += [
                     kept_of(
                         [
@@ -160,7 +164,7 @@ class Feed:
                             )
                         ]
                     )
-                    for run in self.tally.lost(*ledger_rows(item[-1]))
+                    for run in self.tally.lost(rows, whole, hub)
                 ]
             else:
                 got = keep_counted(self.stats, item)

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from swarmscope.core.hub.feed import READER_BYTES
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.hub.intake import Intake
 from swarmscope.core.hub.latejoin import JoiningFeed, LateJoin
+from swarmscope.core.hub.ledger import LEDGER_ALL, LEDGER_S
 from swarmscope.core.model.reducers import MAX_NAME
 from swarmscope.core.model.swarm import MAX_AGENTS, SwarmModel
 from swarmscope.core.session.keyframer import Keyframers
@@ -44,6 +44,9 @@ KEEP = ("all", "failed")
 SAY_BEHIND = 100_000
 """Events a keyframer may have left to fold at close before the wait is worth a word (~0.4 s of
 folding)."""
+LEDGER_WAIT_S = LEDGER_S * LEDGER_ALL + 1.0
+"""At a stop, how long a recorder reads on for the hub's next whole ledger: what ZeroMQ dropped of
+an agent's last events is said only by a ledger that comes after them (hub/ledger.py)."""
 STOP_DRAIN_S = 10.0
 """At a stop, how long the recorder may go on writing what it took in before it stopped; what is
 left then is written as lost events."""
@@ -404,9 +407,24 @@ class Recorder:
                 if kept:
                     self._guarded(kept)
                 self.tick()
-            for kept in chain([held], feed.last_kept(STOP_DRAIN_S)):
+            if held:
+                self._guarded(held)
+            self._until_whole_ledger(feed)
+            for kept in feed.last_kept(STOP_DRAIN_S):
                 if kept:
                     self._guarded(kept)
+
+    def _until_whole_ledger(self, feed: JoiningFeed) -> None:
+        """Record on until the hub's next whole ledger, LEDGER_WAIT_S at most, so a tail of an
+        agent that ZeroMQ dropped for this recorder is written as lost, not left unsaid. Only
+        behind a hub that has sent whole ledgers: a recorder with no hub stops at once."""
+        seen, deadline = feed.whole_ledgers, time.monotonic() + LEDGER_WAIT_S
+        if not seen or not feed.connected:
+            return
+        while feed.whole_ledgers == seen and time.monotonic() < deadline:
+            kept = feed.poll_kept(100)
+            if kept:
+                self._guarded(kept)
 
     def _after_answer(self, join: LateJoin, held: list[Kept], since: float) -> list[Kept] | None:
         """What of `held` to record once the hub's answer is in (the first session starts from it,
