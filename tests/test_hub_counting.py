@@ -420,3 +420,22 @@ def test_a_reader_counts_a_whole_ledger_once_its_last_part_has_come(endpoints):
             wait_for(lambda: sent_and_taken(moved_only))  # the subscription is up
             assert feed.whole_ledgers == 0  # a ledger of the agents that moved only
             wait_for(lambda: sent_and_taken(whole) and feed.whole_ledgers >= 1)
+
+
+def test_a_full_intake_keeps_room_for_the_hubs_ledger_but_not_without_bound():
+    """A reader judges what it lost by the ledger: dropped while the reader is full, the ledger
+    would leave the reader judging agents late. Anyone can send on its topic, so the room is
+    bounded too."""
+    from swarmscope.core.hub.intake import LEDGER_SPARE
+    from swarmscope.core.hub.ledger import TOPIC_LEDGER
+
+    intake = Intake(10_000)
+    intake.put([TOPIC_EVENTS, b"x" * 9_000])
+    intake.put([TOPIC_EVENTS, b"x" * 9_000])
+    assert intake.dropped_messages == 1
+    ledger = [TOPIC_LEDGER, b"y" * 1_000_000]
+    for _ in range(LEDGER_SPARE // 1_000_000 + 5):
+        intake.put(ledger)
+    taken = intake.take(10**6, 0)
+    # past the limit, as many as the spare room holds, then dropped as any message
+    assert sum(i[0] == TOPIC_LEDGER for i in taken) == LEDGER_SPARE // 1_000_000

@@ -30,10 +30,15 @@ from dataclasses import dataclass
 import zmq
 
 from swarmscope.core.events import Event
+from swarmscope.core.hub.ledger import TOPIC_LEDGER
 from swarmscope.core.model.sequence import LOST
 from swarmscope.core.model.swarm import MAX_AGENTS
 from swarmscope.core.wire.gate import BatchHead, columns_head
 
+LEDGER_SPARE = 8 * 1024 * 1024
+"""Bytes past the limit a hub's ledger may still take: the ledger says what a reader lost, and a
+reader that drops it while full judges agents late (a whole ledger first tells it which agents
+were there before it), so it keeps room of its own; bounded, as anyone can send on its topic."""
 LOST_BYTES = 64
 """What a Lost run counts for against the limit (it is never itself dropped)."""
 MESSAGE_BYTES = sys.getsizeof([b"", b""]) + 2 * sys.getsizeof(b"") + 8
@@ -101,11 +106,13 @@ class Intake:
         return len(self._queue)
 
     def put(self, frames: list[bytes]) -> None:
-        """Queue one message, or drop and count it if `limit` bytes are waiting already."""
+        """Queue one message, or drop and count it if `limit` bytes are waiting already (a hub's
+        ledger: LEDGER_SPARE more)."""
         size = _weight(frames)
+        limit = self.limit + LEDGER_SPARE if frames[0] == TOPIC_LEDGER else self.limit
         with self._ready:
             self.put_count += 1
-            if self._bytes + size > self.limit and self._queue:
+            if self._bytes + size > limit and self._queue:
                 self._drop(frames)
             else:
                 self._queue.append(frames)
