@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from swarmscope.core.errors import ConfigError
-from swarmscope.tui.settings import alert_toasts, load_settings
+from swarmscope.tui.config import alert_toasts, load_settings
 
 
 def test_no_file_means_the_defaults(tmp_path: Path):

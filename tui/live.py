@@ -8,8 +8,7 @@ from swarmscope.core.live.demo import Demo
 from swarmscope.core.live.process import ProcessSource
 from swarmscope.core.session.recorder import Recorder
 from swarmscope.tui.app import SwarmscopeApp
-from swarmscope.tui.keymap import load_keymap
-from swarmscope.tui.settings import alert_toasts
+from swarmscope.tui.config import alert_toasts, load_keymap
 
 
 def _run(source: ProcessSource, args: argparse.Namespace, name: str, cleanups: tuple = ()) -> int:

@@ -46,11 +46,10 @@ def run(args: argparse.Namespace) -> int:
     other = open_session(args.compare, directory) if args.compare else None
     report = compare(first, other) if other is not None else None  # reads both: damage is said here
     from swarmscope.tui.app import SwarmscopeApp  # Textual is imported only when a screen is wanted
-    from swarmscope.tui.keymap import load_keymap
+    from swarmscope.tui.config import alert_toasts, load_keymap
     from swarmscope.tui.screens.browser import BrowserScreen
     from swarmscope.tui.screens.compare import CompareScreen
     from swarmscope.tui.screens.replay import ReplayScreen
-    from swarmscope.tui.settings import alert_toasts
 
     if other is not None:
         start = lambda: CompareScreen(first, other, report)  # noqa: E731
