@@ -355,9 +355,12 @@ def _soak_once(
             _Ends(lambda: _only(pipe.sessions), sentinels),
         ]
         waited = time.monotonic()
-        while not all([e.ended() for e in ends]) and time.monotonic() < waited + 600:
+        growing = _Growth([lambda: pipe.record_file, lambda: _only(pipe.sessions)])
+        ended = False
+        while not ended and time.monotonic() < waited + 600 and growing.recently(STILL_S):
             pipe.sample()
             time.sleep(0.5)
+            ended = all([e.ended() for e in ends])
         waited = time.monotonic() - waited
         said = pipe.stop()
         files = {"hub": _accounted(_only(pipe.sessions)), "record": _accounted(pipe.record_file)}
@@ -383,7 +386,7 @@ def _soak_once(
         )
         report(
             f"  both files had every sentinel {waited:.0f} s after the agents stopped "
-            f"({'timed out' if waited >= 600 else 'in time'}); the hub left "
+            f"({'in time' if ended else 'never: both files had stopped growing'}); the hub left "
             f"{final.get('unrecorded_at_stop', 0):,} messages unrecorded at its stop"
         )
     return {
@@ -393,6 +396,31 @@ def _soak_once(
         "hub": final,
         "rss_mb": pipe.rss,
     }
+
+
+STILL_S = 60.0
+"""A soak stops waiting for its sentinels once neither file has grown for this long: what has not
+come by then is not coming (the wait used to run its whole 600 s)."""
+
+
+class _Growth:
+    """Whether any of some growing files grew within the last so many seconds."""
+
+    def __init__(self, paths: list[Callable[[], Path]]) -> None:
+        self.paths, self.sizes, self.grew = paths, [-1] * len(paths), time.monotonic()
+
+    def recently(self, seconds: float) -> bool:
+        sizes = [_size(path()) for path in self.paths]
+        if sizes != self.sizes:
+            self.sizes, self.grew = sizes, time.monotonic()
+        return time.monotonic() - self.grew < seconds
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 class _Ends:
