@@ -6,7 +6,7 @@ the screen reads the same with NO_COLOR set or to a colour-blind eye.
 
 from __future__ import annotations
 
-from swarmscope.core.words import counted
+from swarmscope.core.words import clip, counted
 
 STATUS_GLYPHS = {
     "idle": "·",
@@ -77,9 +77,5 @@ def duration(seconds: float | None) -> str:
 
 
 def fit(text: str, width: int) -> str:
-    """`text` cut to `width` cells with an ellipsis, or padded to it."""
-    if width <= 0:
-        return ""
-    if len(text) > width:
-        return text[: width - 1] + "…"
-    return text.ljust(width)
+    """`text` cut to `width` cells with an ellipsis (words.clip), or padded to it."""
+    return clip(text, max(0, width)).ljust(max(0, width))
