@@ -18,6 +18,7 @@ from swarmscope.core.hub import hub as hub_module
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.hub.intake import MESSAGE_BYTES, Intake
+from swarmscope.core.hub.ledger import ledger_messages
 from swarmscope.core.model.sequence import LOST, advance
 from swarmscope.core.wire import gate
 from swarmscope.core.wire import kept as wire_store
@@ -315,70 +316,150 @@ def test_a_recorders_lost_tail_is_said_from_the_hubs_ledger(endpoints):
     assert got[-1].data["first"] == 300 and "never reached" in got[-1].data["why"]
 
 
-def test_a_reader_judges_agents_it_never_saw_only_after_a_whole_ledger():
-    """Agents in the first whole ledger were there before the reader: nothing of theirs is claimed.
-    One that shows after it, or a new incarnation, the reader lost from its first seq. A whole
-    ledger counts only once every part has come."""
-    from swarmscope.core.hub.ledger import Tally, ledger_messages, ledger_rows
+def _baseline(rows: list, nonce: str = "me", hub: int = 3, parts: int = 1) -> list:
+    """A hub's baseline for the reader with this nonce, read as the reader reads it."""
+    from swarmscope.core.hub.ledger import read_ledger
 
-    tally = Tally()
-    tally.reached("seen", 1, 10)
-    # not yet whole
-    assert tally.lost([("before", 1, 50), ("seen", 1, 12)]) == [("seen", 1, 10, 11)]
-    parts = ledger_messages([("before", 1, 50), ("other", 1, 7)], whole=1, hub=3)
-    assert len(parts) == 1
-    assert tally.lost(*ledger_rows(parts[0][1])) == [] and tally.whole  # they were there before
-    assert tally.lost([("new", 1, 3), ("before", 1, 52), ("before", 1, 52)], hub=3) == [
-        ("new", 1, 0, 2),
-        ("before", 1, 50, 51),
+    ledger = read_ledger(ledger_messages(rows, 1, hub, [nonce])[0][1])
+    return [ledger._replace(whole=(1, k, parts)) for k in range(parts)]
+
+
+def test_a_reader_judges_agents_it_never_saw_only_after_its_baseline():
+    """What the hub held when the reader subscribed was there before it: nothing of it is claimed.
+    Agents the baseline did not hold, the reader lost from where they began at the hub. Another
+    reader's baseline judges nothing here; half a baseline judges nothing either."""
+    from swarmscope.core.hub.ledger import Ledger, Tally
+
+    tally = Tally("me")
+    tally.delivered("seen", 1, 0, 10)
+    # no baseline yet: a seen agent's tail, and nothing else
+    assert tally.lost(Ledger([("before", 1, 50, 0), ("seen", 1, 12, 0)], hub=3)) == [
+        ("seen", 1, 10, 11, False)
     ]
+    (others,) = _baseline([("before", 1, 50, 0)], nonce="another")
+    assert tally.lost(others) == [] and not tally.whole
+    (mine,) = _baseline([("before", 1, 50, 0), ("other", 1, 7, 0)])
+    assert tally.lost(mine) == [] and tally.whole  # they were there before
+    new = [("new", 1, 3, 0), ("before", 1, 52, 0), ("before", 1, 52, 0)]
+    assert tally.lost(Ledger(new, hub=3)) == [("new", 1, 0, 2, False), ("before", 1, 50, 51, False)]
     # another incarnation: older or newer, a ledger cannot say
-    assert tally.lost([("seen", 2, 4)]) == []
-    late = Tally()
-    halves = [(k, [(f"agent-{k}", 1, 5)]) for k in range(2)]
-    late.lost(halves[0][1], (7, 0, 2))
-    # half a whole ledger judges nothing
-    assert not late.whole and late.lost([("agent-1", 1, 5)]) == []
-    late.lost(halves[1][1], (7, 1, 2))
-    assert late.whole and late.lost([("agent-1", 1, 5), ("agent-2", 1, 1)]) == [
-        ("agent-2", 1, 0, 0)
+    assert tally.lost(Ledger([("seen", 2, 4, 0)], hub=3)) == []
+    halves = Tally("me")
+    first, second = _baseline([("agent-0", 1, 5, 0)], parts=2)
+    halves.lost(first)
+    assert not halves.whole and halves.lost(Ledger([("agent-1", 1, 5, 0)], hub=3)) == []
+    halves.lost(second._replace(rows=[("agent-1", 1, 5, 0)]))
+    assert halves.whole
+    assert halves.lost(Ledger([("agent-1", 1, 6, 0), ("agent-2", 1, 1, 0)], hub=3)) == [
+        ("agent-1", 1, 5, 5, False),
+        ("agent-2", 1, 0, 0, False),
     ]
 
 
-def test_behind_a_chain_each_hubs_first_whole_ledger_is_a_baseline_of_its_own():
-    """A central hub's and a host hub's ledgers both reach a reader behind the chain. The host's
-    names agents whose events never reached the central hub before the reader joined: its first
-    whole ledger claims nothing of them, as the central hub's first claimed nothing of its own."""
-    from swarmscope.core.hub.ledger import Tally, ledger_messages, ledger_rows
+def test_a_reader_that_lost_an_agents_start_says_so_once_it_can_tell():
+    """A reader whose first event of an agent is seq 40 cannot tell, then, a start it lost from one
+    that came before it. Its baseline tells (the agent stood at 30 when it came: 30..39 lost), or,
+    for an agent that began after it, a ledger's first seq does (0..39). Said after later events,
+    the loss is `late`, and a model counts it on its own."""
+    from swarmscope.core.hub.intake import Lost, lost_event
+    from swarmscope.core.hub.ledger import Ledger, Tally
+    from swarmscope.core.model.swarm import SwarmModel
+
+    tally = Tally("me")
+    assert tally.delivered("early", 1, 40, 45) == []  # before its baseline came
+    (mine,) = _baseline([("early", 1, 30, 0), ("quiet", 1, 8, 0)])
+    assert tally.lost(mine) == [("early", 1, 30, 39, True)]
+    assert tally.delivered("quiet", 1, 12, 13) == [("quiet", 1, 8, 11, False)]  # said before it
+    assert tally.delivered("fresh", 1, 40, 41) == []
+    assert tally.lost(Ledger([("fresh", 1, 41, 0)], hub=3)) == [("fresh", 1, 0, 39, True)]
+    assert tally.lost(Ledger([("fresh", 1, 43, 0)], hub=3)) == [("fresh", 1, 41, 42, False)]
+    assert tally.delivered("zero", 1, 0, 5) == []  # began at 0: nothing before it to judge
+    assert tally.lost(Ledger([("zero", 1, 5, 0)], hub=3)) == []
+
+    model = SwarmModel()
+    model.apply_many([Event(1, "fresh", seq, "log", {}, 1) for seq in (40, 41)])
+    late = lost_event(Lost("fresh", 1, 0, 39, 40, 2, late=True), "never reached")
+    model.apply_many([late, Event(3, "fresh", 42, "log", {}, 1)])
+    assert model.agents["fresh"].gaps == 40 and model.agents["fresh"].next_seq == 43
+
+
+def test_behind_a_chain_each_hubs_baseline_judges_its_own_agents():
+    """A central hub's and a host hub's ledgers both reach a reader behind the chain, and each
+    answers the reader's subscription (it travels up the chain) with a baseline of its own."""
+    from swarmscope.core.hub.ledger import Ledger, Tally
 
     central, host = 11, 22
-    tally = Tally()
-    (first,) = ledger_messages([("known", 1, 5)], whole=1, hub=central)
-    assert tally.lost(*ledger_rows(first[1])) == []
-    assert tally.lost([("early", 1, 14)], hub=host) == []  # the host's baseline has not come
-    (hosts,) = ledger_messages([("early", 1, 14)], whole=1, hub=host)
-    assert tally.lost(*ledger_rows(hosts[1])) == []  # passed the host before the reader joined
+    tally = Tally("me")
+    (first,) = _baseline([("known", 1, 5, 0)], hub=central)
+    assert tally.lost(first) == []
+    assert tally.lost(Ledger([("early", 1, 14, 0)], hub=host)) == []  # the host's not yet come
+    (hosts,) = _baseline([("early", 1, 14, 0)], hub=host)
+    assert tally.lost(hosts) == []  # passed the host before the reader joined
     assert tally.wholes == {central, host}
-    assert tally.lost([("late", 1, 2)], hub=host) == [("late", 1, 0, 1)]  # came after: lost here
-    assert tally.lost([("early", 1, 16)], hub=central) == [("early", 1, 14, 15)]
+    assert tally.lost(Ledger([("late", 1, 2, 0)], hub=host)) == [("late", 1, 0, 1, False)]
+    assert tally.lost(Ledger([("early", 1, 16, 0)], hub=central)) == [("early", 1, 14, 15, False)]
 
 
-def test_a_ledger_without_a_hub_number_reads_as_hub_0():
+def test_a_ledger_reads_as_far_as_it_reads():
     import msgpack
 
-    from swarmscope.core.hub.ledger import ledger_rows
+    from swarmscope.core.hub.ledger import LEDGER_VERSION, Ledger, read_ledger
 
-    assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None])) == ([("a", 1, 2)], None, 0)
-    assert ledger_rows(msgpack.packb([1, [["a", 1, 2]], None, "x"]))[2] == 0
+    assert read_ledger(msgpack.packb([LEDGER_VERSION, [["a", 1, 2, 0]], None])) == Ledger(
+        [("a", 1, 2, 0)]
+    )
+    odd = [LEDGER_VERSION, [["a", 1, 2, 3], ["b", 1, 2]], None, "x", ["n", 7]]
+    assert read_ledger(msgpack.packb(odd)) == Ledger([], None, 0, ("n",))
+    assert read_ledger(msgpack.packb([1, [["a", 1, 2]], None])) == Ledger([])  # an older hub's
+
+
+def test_a_reader_that_lost_an_agents_start_at_the_hub_says_so(endpoints):
+    """End to end: a reader that misses an agent's first 100 events at the hub (here it is
+    unsubscribed from the events meanwhile, keeping the ledger) writes them as lost, late, once the
+    hub's ledger says where the agent began."""
+    from swarmscope.core.hub.ledger import TOPIC_LEDGER
+    from swarmscope.core.model.swarm import SwarmModel
+
+    hub = Hub(*endpoints)
+    hub.add_listener(lambda kept: None)
+    with hub, Feed(hub.out_endpoint, intake=1_000_000) as feed:
+        sock = _publisher(hub)
+        wait_for(lambda: feed.poll_kept(50) == [] and feed.tally.whole)  # its baseline came
+        feed._sock.setsockopt(zmq.SUBSCRIBE, TOPIC_LEDGER)
+        feed._sock.setsockopt(zmq.UNSUBSCRIBE, TOPIC_EVENTS)
+        wait_for(lambda: hub.stats.subscriptions >= 4)
+        for b in range(10):
+            sock.send_multipart(_batch("b", range(b * 10, b * 10 + 10)))
+        wait_for(lambda: hub.stats.decode.messages >= 10)
+        feed._sock.setsockopt(zmq.SUBSCRIBE, TOPIC_EVENTS)
+        wait_for(lambda: hub.stats.subscriptions >= 5)
+        got: list = []
+        for b in range(10, 20):
+            sock.send_multipart(_batch("b", range(b * 10, b * 10 + 10)))
+
+        def told() -> bool:
+            got.extend(ev for k in feed.poll_kept(50) for ev in events_kept(k))
+            return any(ev.kind == LOST for ev in got)
+
+        wait_for(told, timeout=20)
+        sock.close(linger=0)
+    model = SwarmModel()
+    model.apply_many(got)
+    (late,) = [e for e in got if e.kind == LOST]
+    assert late.data["late"] and (late.data["first"], late.seq) == (0, 99)
+    assert len(got) - 1 + model.agents["b"].gaps == 200
 
 
 @pytest.mark.parametrize("within, written", [(10.0, 2000), (0.0, 0)], ids=["in-time", "given-up"])
-def test_a_stopping_reader_writes_what_it_took_in_or_says_it_lost_it(endpoints, within, written):
+def test_a_stopping_reader_writes_what_it_took_in_or_says_it_lost_it(
+    endpoints, monkeypatch, within, written
+):
     """A recorder told to stop with messages in its intake and at its socket writes them, as long as
     `within` allows; the rest come as lost events in their place, never as nothing."""
+    monkeypatch.setattr(hub_module, "LEDGER_S", 3600)  # no ledger but the feed's baseline
     with Hub(*endpoints) as hub, Feed(hub.out_endpoint, intake=64 * 1024 * 1024) as feed:
         sock = _publisher(hub)
-        wait_for(lambda: hub.stats.subscriptions >= 1)  # the feed's: the proxy delivers to it
+        wait_for(lambda: feed.poll_kept(20) == [] and feed.tally.whole)  # it is delivered to
         for b in range(20):
             sock.send_multipart(_batch("a", range(b * 100, b * 100 + 100)))
         wait_for(lambda: feed.intake.put_count >= 20)  # taken in, not yet read by anyone

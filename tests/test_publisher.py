@@ -34,3 +34,23 @@ def test_an_agent_emitting_in_a_tight_loop_loses_nothing_to_its_own_flusher(hub,
     assert em.dropped == 0
     events = drain(feed, lambda evs: evs and evs[-1].kind == "bye", timeout=60)
     assert len(events) == n + 2
+
+
+def test_a_reader_leaving_a_recording_hub_does_not_silence_its_agents(endpoints):
+    """A recording hub subscribes to everything itself, and passes its readers' subscriptions up to
+    the agents: a reader that leaves unsubscribes its topics, which must not read to an agent as
+    the hub no longer listening (it would keep its events, and lose them at exit)."""
+    from swarmscope.core.hub.feed import Feed
+    from swarmscope.core.hub.hub import Hub
+
+    hub = Hub(*endpoints)
+    got: list = []
+    hub.add_listener(got.extend)
+    with hub, Emitter("steady", hub.in_endpoint, auto_heartbeat=False) as em:
+        with Feed(hub.out_endpoint, intake=1_000_000):
+            wait_for(lambda: b"ev" in em._pub._topics)  # the reader's topic came up the chain
+        wait_for(lambda: b"ev" not in em._pub._topics)  # and went
+        assert em._pub.listening  # the hub's own subscription stands
+        em.log("info", "after the reader left")
+    wait_for(lambda: sum(k.count for k in got) == 3)  # hello, log, bye
+    assert em.dropped == 0

@@ -13,6 +13,7 @@ kind `lost`, rather than dropped by ZeroMQ without a word.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from zmq.utils.monitor import recv_monitor_message
 from swarmscope.core.events import Event
 from swarmscope.core.gcpause import bulk_allocation
 from swarmscope.core.hub.intake import Intake, Lost, lost_event, queued
-from swarmscope.core.hub.ledger import TOPIC_LEDGER, Tally, ledger_rows
+from swarmscope.core.hub.ledger import TOPIC_BASELINE, TOPIC_LEDGER, Claim, Tally, read_ledger
 from swarmscope.core.wire.endpoints import DEFAULT_OUT, check_endpoint
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES, TOPIC_EVENTS
 from swarmscope.core.wire.gate import DecodeStats
@@ -68,11 +69,15 @@ _WATCHED = (
 """What a monitored feed reports: connections, and whether the hub's handshake let it in."""
 
 
-def _subscribe(sock: zmq.Socket, endpoint: str, queue: int) -> None:
+def _subscribe(sock: zmq.Socket, endpoint: str, queue: int, nonce: str) -> None:
+    """Subscribe to the events, then (with a nonce) to this reader's baseline: the hub answers the
+    second where the first has begun to deliver (ledger.py)."""
     sock.setsockopt(zmq.RCVHWM, queue)
     sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SUBSCRIBE, TOPIC_EVENTS)
+    if nonce:
+        sock.setsockopt(zmq.SUBSCRIBE, TOPIC_BASELINE + nonce.encode())
     curve = client_curve()  # from the environment: see keys.py
     if curve is not None:
         curve.apply(sock)
@@ -108,11 +113,12 @@ class Feed:
             self.monitor = self._sock.get_monitor_socket(
                 _WATCHED, addr=f"inproc://feed-monitor-{monitor}"
             )
-        _subscribe(self._sock, endpoint, queue)
+        nonce = os.urandom(8).hex() if intake else ""  # a recorder's: it keeps a tally
+        _subscribe(self._sock, endpoint, queue, nonce)
         self.intake = Intake(intake) if intake else None
         self._why_lost = f"dropped by {who}: it fell behind"
         self._why_ledger = f"passed the hub, never reached {who}: it fell behind"
-        self.tally = Tally()
+        self.tally = Tally(nonce)
         """How far each agent's messages have come to this reader: what the hub's ledger is held
         against."""
         self.whole_ledgers = 0
@@ -150,28 +156,38 @@ class Feed:
         kept: list[Kept] = []
         for item in self._waiting(timeout_ms):
             if type(item) is Lost:
+                kept += self._said(
+                    self.tally.delivered(item.agent, item.inc, item.first, item.last + 1)
+                )
                 kept.append(kept_of([lost_event(item, self._why_lost)]))
-                self.tally.reached(item.agent, item.inc, item.last + 1)
             elif item[0] == TOPIC_LEDGER:
                 self.stats.ledgers += 1
-                rows, whole, hub = ledger_rows(item[-1])
-                self.whole_ledgers += whole is not None and whole[1] == whole[2] - 1
-                kept += [
-                    kept_of(
-                        [
-                            lost_event(
-                                Lost(*run, run[3] - run[2] + 1, time.time_ns()), self._why_ledger
-                            )
-                        ]
-                    )
-                    for run in self.tally.lost(rows, whole, hub)
-                ]
+                ledger = read_ledger(item[-1])
+                self.whole_ledgers += (
+                    ledger.whole is not None and ledger.whole[1] == ledger.whole[2] - 1
+                )
+                kept += self._said(self.tally.lost(ledger))
             else:
                 got = keep_counted(self.stats, item)
                 if got is not None:
+                    events = events_kept(got) if got.head is None else ()
+                    kept += self._said(self.tally.note(got.head, events))
                     kept.append(got)
-                    self.tally.note(got.head, events_kept(got) if got.head is None else ())
         return kept
+
+    def _said(self, claims: list[Claim]) -> list[Kept]:
+        """What the tally says this reader lost, as `lost` events (each a message of its own)."""
+        now = time.time_ns()
+        return [
+            kept_of(
+                [
+                    lost_event(
+                        Lost(agent, inc, first, last, last - first + 1, now, late), self._why_ledger
+                    )
+                ]
+            )
+            for agent, inc, first, last, late in claims
+        ]
 
     def last_kept(self, within: float) -> Iterator[list[Kept]]:
         """At a recorder's stop, what the feed took in and what waits at its socket, as `poll_kept`

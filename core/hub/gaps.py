@@ -1,6 +1,7 @@
 """Per-agent gaps and restarts as a hub counts them, from batch heads or from events.
 
-Each agent's incarnation and next expected seq is remembered (up to MAX_AGENTS agents);
+Each agent's incarnation, next expected seq and the first seq of its incarnation that passed is
+remembered (up to MAX_AGENTS agents);
 a batch that continues where the agent left off is counted in one step, anything else
 event by event with the same rule a viewer's model uses (sequence.advance).
 """
@@ -21,13 +22,14 @@ class GapTally:
     def __init__(self, stats: HubStats) -> None:
         self.stats = stats
         self.seqs: dict[str, list[int]] = {}
-        """Each agent's [incarnation, seq expected next]."""
+        """Each agent's [incarnation, seq expected next, first seq of the incarnation that
+        passed]."""
         self._moved: set[str] = set()
         """Agents whose seq expected next has moved since `moved()` was last asked."""
 
-    def moved(self, every: bool = False) -> list[tuple[str, int, int]]:
-        """(agent, incarnation, seq expected next) of each agent that moved since last asked (or of
-        `every` agent): what a ledger says (ledger.py)."""
+    def moved(self, every: bool = False) -> list[tuple[str, int, int, int]]:
+        """(agent, incarnation, seq expected next, first seq) of each agent that moved since last
+        asked (or of `every` agent): what a ledger says (ledger.py)."""
         agents = self.seqs if every else self._moved
         rows = [(agent, *self.seqs[agent]) for agent in agents if agent in self.seqs]
         self._moved = set()
@@ -49,8 +51,7 @@ class GapTally:
             self.count_events(_decoded(payload))
             return
         _, lost, restarted, _ = advance(inc, expected, head.inc, head.first)
-        self.seqs[head.agent] = [head.inc, head.last + 1]
-        self._moved.add(head.agent)
+        self._move(head.agent, head.inc, head.first, head.last + 1)
         if lost:
             self.stats.gaps[head.agent] += lost
         elif restarted:
@@ -65,8 +66,7 @@ class GapTally:
         if known is None:
             return
         _, lost, restarted, _ = advance(known[0], known[1], inc, first)
-        self.seqs[agent] = [inc, last + 1]
-        self._moved.add(agent)
+        self._move(agent, inc, first, last + 1)
         if lost:
             self.stats.gaps[agent] += lost
         elif restarted:
@@ -93,12 +93,21 @@ class GapTally:
             return
         inc, expected = known
         nxt, lost, restarted, _ = advance(inc, expected, ev.inc, ev.seq, ev.kind, ev.data)
-        self.seqs[ev.agent] = [ev.inc, nxt]
-        self._moved.add(ev.agent)
+        self._move(ev.agent, ev.inc, _first_of(ev), nxt)
         if lost:
             self.stats.gaps[ev.agent] += lost
         if restarted:
             self.stats.restarts += 1
+
+    def _move(self, agent: str, inc: int, first: int, after: int) -> None:
+        """The agent's seq expected next is now `after`; `first`: where what just passed began,
+        which starts the incarnation if it is a new one."""
+        known = self.seqs.get(agent)
+        if known is None or known[0] != inc:
+            self.seqs[agent] = [inc, after, first]
+        else:
+            known[1] = after
+        self._moved.add(agent)
 
     def _known(self, agent: str) -> tuple[int | None, int] | None:
         """The agent's incarnation and the seq expected next ((None, 0) for a new one); None past
@@ -107,6 +116,12 @@ class GapTally:
         if known is None:
             return None if len(self.seqs) >= MAX_AGENTS else (None, 0)
         return known[0], known[1]
+
+
+def _first_of(ev: Event) -> int:
+    """The first seq an event accounts for: a `lost` event's first, any other its own."""
+    first = ev.data.get("first") if ev.kind == LOST and isinstance(ev.data, dict) else None
+    return first if type(first) is int and 0 <= first <= ev.seq else ev.seq
 
 
 def _decoded(payload: bytes) -> list[Event]:

@@ -45,7 +45,16 @@ from swarmscope.core.errors import ConfigError
 from swarmscope.core.hub.gaps import GapTally
 from swarmscope.core.hub.intake import Intake, Lost, lost_event, queued
 from swarmscope.core.hub.latejoin import Standing, answer
-from swarmscope.core.hub.ledger import LEDGER_ALL, LEDGER_S, TOPIC_LEDGER, ledger_messages
+from swarmscope.core.hub.ledger import (
+    BASELINE_S,
+    LEDGER_ALL,
+    LEDGER_S,
+    MAX_BASELINES,
+    MAX_NONCE,
+    TOPIC_BASELINE,
+    TOPIC_LEDGER,
+    ledger_messages,
+)
 from swarmscope.core.hub.stats import HubStats
 from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT, bind, check_endpoint
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
@@ -110,6 +119,14 @@ def _one_each(binds: list[tuple[zmq.Socket, str, str]], endpoint: str, flag: str
     return None
 
 
+class _Baseline:
+    """A reader subscribed to its baseline here (ledger.py): its nonce, in its place in the
+    stream."""
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+
+
 class _Ask:
     """Late joiners waiting for the swarm as it stands, queued after what had passed when they
     asked."""
@@ -157,6 +174,9 @@ class Hub:
         """This hub's number in its ledgers, which readers behind a chain of hubs tell apart."""
         self._stop = threading.Event()
         self._tap_done = threading.Event()
+        self._baselines: list[str] = []
+        """Nonces of readers whose baseline the next whole ledger is (the worker's)."""
+        self._wholes_said = 0
         self._replies: deque[tuple[list[bytes], bytes]] = deque()
         self.keys = keys
         self._auth: ThreadAuthenticator | None = None
@@ -394,6 +414,9 @@ class Hub:
             st.frames_taken += len(frames)
             if len(frames) == 1 and frames[0][:1] in (b"\x00", b"\x01"):
                 st.subscriptions += 1  # a viewer's (un)subscription on its way upstream
+                if frames[0].startswith(b"\x01" + TOPIC_BASELINE):
+                    nonce = frames[0][1 + len(TOPIC_BASELINE) :][:MAX_NONCE]
+                    self.intake.put_marker(_Baseline(nonce.decode(errors="replace")))
                 continue
             if frames[0] == TOPIC_LEDGER:
                 st.ledgers += 1  # the worker's own, on its way to viewers
@@ -433,7 +456,7 @@ class Hub:
         say = self._ctx.socket(zmq.PUB)
         say.setsockopt(zmq.LINGER, 0)
         say.connect(f"inproc://{self._name}-in")
-        deadline, next_ledger, ledgers = None, time.monotonic() + LEDGER_S, 0
+        deadline, next_ledger, ledgers, next_baseline = None, time.monotonic() + LEDGER_S, 0, 0.0
         try:
             while True:
                 items = self.intake.take(TAP_PASS, 0.1)
@@ -441,13 +464,13 @@ class Hub:
                     self._pass(items, wake)
                 elif self._tap_done.is_set():
                     return
-                if time.monotonic() >= next_ledger and not self._stop.is_set():
-                    next_ledger, ledgers = time.monotonic() + LEDGER_S, ledgers + 1
-                    whole = ledgers if ledgers % LEDGER_ALL == 1 else None
-                    for frames in ledger_messages(
-                        self._gaps.moved(every=whole is not None), whole, self.ledger_hub
-                    ):
-                        say.send_multipart(frames, zmq.NOBLOCK)
+                now = time.monotonic()
+                if now >= next_ledger and not self._stop.is_set():
+                    next_ledger, ledgers = now + LEDGER_S, ledgers + 1
+                    self._say_ledger(say, every=ledgers % LEDGER_ALL == 1)
+                elif self._baselines and now >= next_baseline:
+                    next_baseline = now + BASELINE_S
+                    self._say_ledger(say, every=True)
                 if self._stop.is_set():
                     deadline = deadline or time.monotonic() + DRAIN_S
                     now = time.monotonic()
@@ -459,11 +482,26 @@ class Hub:
             wake.close(linger=0)
             say.close(linger=0)
 
+    def _say_ledger(self, say: zmq.Socket, every: bool) -> None:
+        """Say how far the agents that moved have got (`every` agent: a whole ledger, and the
+        baseline of the readers that subscribed since the last)."""
+        whole, baselines = None, []
+        if every:
+            self._wholes_said += 1
+            whole, baselines, self._baselines = self._wholes_said, self._baselines, []
+        rows = self._gaps.moved(every=every)
+        for frames in ledger_messages(rows, whole, self.ledger_hub, baselines):
+            say.send_multipart(frames, zmq.NOBLOCK)
+
     def _pass(self, items: list, wake: zmq.Socket) -> None:
         """One pass: each message counted and kept, each loss made a `lost` event; listeners told
         once."""
         kept: list[Kept] = []
         for item in items:
+            if type(item) is _Baseline:
+                if len(self._baselines) < MAX_BASELINES and item.nonce not in self._baselines:
+                    self._baselines.append(item.nonce)
+                continue
             if type(item) is _Ask:
                 self._tell(kept)
                 kept = []

@@ -63,6 +63,8 @@ class Lost:
     """Events dropped here (the rest of first..last never reached us)."""
     ts: int
     """When the first was dropped (wall clock, ns): where a session places the loss."""
+    late: bool = False
+    """Said after later events of the agent (sequence.py counts such a loss on its own)."""
 
 
 Item = list[bytes] | Lost
@@ -149,8 +151,11 @@ class Intake:
         self._last_of[head.agent] = run
 
     def put_marker(self, marker: object) -> None:
-        """Queue something for the taker in its place among the messages (never dropped)."""
+        """Queue something for the taker in its place among the messages (dropped only past the
+        limit and the ledger's room too: anyone who can connect can send what makes markers)."""
         with self._ready:
+            if self._bytes + LOST_BYTES > self.limit + LEDGER_SPARE:
+                return
             self._queue.append(marker)
             self._bytes += LOST_BYTES
             self._ready.notify()
@@ -199,14 +204,10 @@ class Intake:
 def lost_event(lost: Lost, why: str) -> Event:
     """A run of dropped messages as an event of kind `lost` (sequence.py): seq the last lost, data
     the first."""
-    return Event(
-        lost.ts,
-        lost.agent,
-        lost.last,
-        LOST,
-        {"first": lost.first, "events": lost.events, "why": why},
-        lost.inc,
-    )
+    data = {"first": lost.first, "events": lost.events, "why": why}
+    if lost.late:
+        data["late"] = True
+    return Event(lost.ts, lost.agent, lost.last, LOST, data, lost.inc)
 
 
 def queued(sock: zmq.Socket) -> Iterator[list[bytes]]:

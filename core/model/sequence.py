@@ -7,7 +7,11 @@ count the same way.
 An event of kind `lost` is a loss said outright (intake.py, and any publisher
 that knows what it dropped): its seq is the last seq lost and its data's
 `first` the first, and it counts every seq from where the agent was up to
-its own as lost, the way the next event after a silent loss would.
+its own as lost, the way the next event after a silent loss would. One
+whose data also says `late` names seqs before the first event a reader had
+of that agent, learned only after later ones (hub/ledger.py): it counts
+them on their own and moves nothing, since every count above has already
+passed them.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ def _advance_lost(
     first = data.get("first") if isinstance(data, dict) else None
     if type(first) is not int or not 0 <= first <= last:
         first = last
+    if known_inc == inc and isinstance(data, dict) and data.get("late") is True:
+        lost = last - first + 1
+        return expected, lost if lost <= MAX_GAP else 0, False, False
     if known_inc != inc:
         lost = last - first + 1
         return last + 1, lost if lost <= MAX_GAP else 0, known_inc is not None, False

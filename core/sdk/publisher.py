@@ -104,6 +104,8 @@ class Publisher:
         self.batches = 0
         self.listening = False
         """True while the hub is subscribed; until then events wait in the queue."""
+        self._topics: set[bytes] = set()
+        """The topics subscribed that our events match (prefixes of theirs)."""
         self._tickers: list[Callable[[float], None]] = []
         self._wake = threading.Event()
         self._kicked = False
@@ -209,13 +211,18 @@ class Publisher:
             self._closed.set()
 
     def _watch_subscriptions(self) -> None:
-        """XPUB hands us b'\\x01topic' / b'\\x00topic' as peers come and go."""
+        """XPUB hands us b'\\x01topic' when a topic gains its first subscriber and b'\\x00topic'
+        when it loses its last. Only topics our events match count (a reader's baseline topic
+        passes by too, and its going must not silence us while the hub still listens)."""
         while self._sock.poll(0):
             msg = self._sock.recv()
-            if msg[:1] == b"\x01":
-                self.listening = True
-            elif msg[:1] == b"\x00":
-                self.listening = False
+            topic = msg[1:]
+            if msg[:1] in (b"\x00", b"\x01") and TOPIC_EVENTS.startswith(topic):
+                if msg[:1] == b"\x01":
+                    self._topics.add(topic)
+                else:
+                    self._topics.discard(topic)
+                self.listening = bool(self._topics)
 
     def _send_queued(self) -> None:
         """Send what is queued, a message per agent's incarnation (columns, the cheapest for every
