@@ -54,3 +54,32 @@ def test_a_reader_leaving_a_recording_hub_does_not_silence_its_agents(endpoints)
         em.log("info", "after the reader left")
     wait_for(lambda: sum(k.count for k in got) == 3)  # hello, log, bye
     assert em.dropped == 0
+
+
+def test_an_agent_that_ends_while_the_hub_is_behind_loses_nothing(tmp_path):
+    """A hub whose queue for an agent is full stops reading its connection; if the agent then
+    ends, ZeroMQ on the hub's side dropped what was still in the connection, unread and uncounted
+    (24 of 40 messages here). The agent's close now waits, within its timeout, until the hub has
+    read every byte."""
+    import threading
+
+    import zmq
+
+    endpoint = f"ipc://{tmp_path}/in"
+    with zmq.Context() as ctx, ctx.socket(zmq.XSUB) as hub:
+        hub.setsockopt(zmq.RCVHWM, 10)  # a hub behind: its queue for the agent fills at 10
+        hub.bind(endpoint)
+        em = Emitter(
+            "last-words", endpoint, auto_heartbeat=False, batch_size=1, close_timeout=30
+        )
+        wait_for(lambda: hub.send(b"\x01") or em._pub.listening)
+        for k in range(40):
+            em.log("info", f"{k:04d}" + "x" * 1000)  # a message each, past what the queue holds
+        closing = threading.Thread(target=em.close)
+        closing.start()
+        closing.join(2)  # an agent that does not wait has ended by now, and the rest is lost
+        got = []
+        while hub.poll(1000):
+            got.append(hub.recv_multipart())
+        closing.join()
+    assert len([m for m in got if len(m) == 2]) == 42  # hello, 40 logs, bye

@@ -30,6 +30,9 @@ waits on nothing but our own CPU work, which it would pay for anyway.
 from __future__ import annotations
 
 import atexit
+import os
+import stat
+import struct
 import threading
 import time
 import weakref
@@ -53,6 +56,12 @@ YIELD_AFTER_BATCHES = 4
 MAX_BATCH_BYTES = MAX_MESSAGE_BYTES // 4
 """Messages aim to stay under this: a quarter of what the hub accepts before it cuts the sender
 off."""
+
+try:  # where the kernel says how much of a socket's sends its peer has not read yet
+    from fcntl import ioctl
+    from termios import TIOCOUTQ
+except ImportError:
+    ioctl, TIOCOUTQ = None, 0
 
 _live: weakref.WeakSet[Publisher] = weakref.WeakSet()
 
@@ -106,6 +115,8 @@ class Publisher:
         """True while the hub is subscribed; until then events wait in the queue."""
         self._topics: set[bytes] = set()
         """The topics subscribed that our events match (prefixes of theirs)."""
+        self._hub_fd: int | None = None
+        """The file descriptor of the connection the hub last subscribed over (see close)."""
         self._tickers: list[Callable[[float], None]] = []
         self._wake = threading.Event()
         self._kicked = False
@@ -171,7 +182,14 @@ class Publisher:
 
     def close(self) -> None:
         """Send what is queued and stop: waits at most close_timeout for the hub to take the queue,
-        then as long again for ZeroMQ to hand over the last of it."""
+        as long again for ZeroMQ to hand over the last of it, and as long again for the hub to
+        read it off the connection.
+
+        The last wait is for ZeroMQ's sake: a hub whose queue for this agent is full stops
+        reading the connection, and if the connection closes meanwhile (an ipc one), ZeroMQ on
+        the hub's side drops what is still in it, unread and uncounted (libzmq's engine takes the
+        hang-up for an error while its input is stopped). So the connection is kept open, by a
+        duplicate of its descriptor, until the kernel says the hub has read every byte."""
         if self._closing:
             return
         self._closing = True
@@ -180,10 +198,13 @@ class Publisher:
         if not self._closed.is_set():
             return  # the flusher is stuck in a send; the daemon thread dies with the process
         # as long as close_timeout is now, not was
+        held = _held(self._hub_fd) if self._own_ctx else None
         self._sock.close(linger=int(self.close_timeout * 1000))
         if self._own_ctx:
             # returns once ZeroMQ has sent what it held, or close_timeout has passed
             self._ctx.term()
+        if held is not None:
+            _until_read(held, time.monotonic() + self.close_timeout)
         _live.discard(self)
 
     # -- flusher thread -------------------------------------------------
@@ -215,11 +236,13 @@ class Publisher:
         when it loses its last. Only topics our events match count (a reader's baseline topic
         passes by too, and its going must not silence us while the hub still listens)."""
         while self._sock.poll(0):
-            msg = self._sock.recv()
+            frame = self._sock.recv(copy=False)
+            msg = frame.bytes
             topic = msg[1:]
             if msg[:1] in (b"\x00", b"\x01") and TOPIC_EVENTS.startswith(topic):
                 if msg[:1] == b"\x01":
                     self._topics.add(topic)
+                    self._hub_fd = _source_fd(frame)
                 else:
                     self._topics.discard(topic)
                 self.listening = bool(self._topics)
@@ -257,6 +280,42 @@ class Publisher:
         self.sent += n
         self.batches += 1
         return True
+
+
+def _source_fd(frame: zmq.Frame) -> int | None:
+    """The descriptor of the connection a message came over (ZeroMQ's SRCFD), if it says."""
+    try:
+        return frame.get(zmq.SRCFD)
+    except (zmq.ZMQError, AttributeError):
+        return None
+
+
+def _held(fd: int | None) -> int | None:
+    """A duplicate of the connection's descriptor, so it stays open after ZeroMQ closes its own;
+    None if it is not a socket any more."""
+    if fd is None or ioctl is None:
+        return None
+    try:
+        if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return os.dup(fd)
+    except OSError:
+        pass
+    return None
+
+
+def _until_read(fd: int, deadline: float) -> None:
+    """Wait until the peer has read everything sent over the socket `fd` (the kernel's send queue
+    is empty), or the deadline; then close it."""
+    try:
+        while time.monotonic() < deadline:
+            queued = struct.unpack("i", ioctl(fd, TIOCOUTQ, b"\0\0\0\0"))[0]
+            if queued <= 0:
+                return
+            time.sleep(0.005)
+    except OSError:
+        return  # not a socket the kernel can say this of: nothing to wait for
+    finally:
+        os.close(fd)
 
 
 _AGENT_AND_INC = itemgetter(1, 5)
