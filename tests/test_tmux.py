@@ -18,7 +18,9 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]")
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-@pytest.mark.parametrize("size, env", [((80, 24), "NO_COLOR=1"), ((120, 35), "")])
+@pytest.mark.parametrize(
+    "size, env", [((80, 24), "NO_COLOR=1"), ((120, 35), ""), ((80, 24), "LANG=C TERM=vt100")]
+)
 def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
     term = Terminal.running(
         tmp_path, f"demo --no-mouse --in ipc://{tmp_path}/in --out ipc://{tmp_path}/out", size, env
@@ -28,8 +30,12 @@ def test_demo_in_a_real_terminal(tmp_path: Path, size, env):
         term.shows("12 agents")
         if "NO_COLOR" in env:  # no colour at all, not even greys: only weight and reverse video
             assert not COLOUR.search(term.screen(escapes=True))
+        if "LANG=C" in env:  # what a vt100 can show: ASCII, bars and borders included
+            assert term.screen().isascii(), term.screen()
         term.keys("?")
         term.shows("swarmscope keys")
+        if "LANG=C" in env:
+            assert term.screen().isascii(), term.screen()
         term.shows("ctrl+p")  # the last key of the help, in sight without scrolling
         term.keys("Escape")
         wait_for(lambda: "swarmscope keys" not in term.screen(), timeout=10, poll=0.1)

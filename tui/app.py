@@ -23,6 +23,7 @@ from swarmscope.core.live.source import Source
 from swarmscope.themes import THEMES, stylesheets
 from swarmscope.themes.textual_themes import OWN_THEMES
 from swarmscope.tui import collector
+from swarmscope.tui.ascii import ascii_driver
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.screens.swarm import SwarmScreen, allowed
@@ -53,7 +54,10 @@ class SwarmscopeApp(App):
         """Shows the live view of `source`, or the screen `start` builds (a replay, the browser)."""
         # With NO_COLOR, Textual drops colour altogether only for an app in ANSI colours (else it
         # sends greys): no-color.tcss marks by reverse video what colour marked
-        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        driver = ascii_driver(os.environ)
+        super().__init__(driver_class=driver, ansi_color=True if "NO_COLOR" in os.environ else None)
+        self.ascii = driver is not None
+        """Drawing for a terminal that shows ASCII only (tui/ascii.py)."""
         self.source = source
         self._start = start or (lambda: LiveScreen(source, name))
         self.swarm_name = name
@@ -69,6 +73,12 @@ class SwarmscopeApp(App):
         """The newest toast asked for while a modal was up, shown when it closes."""
         self.on_hang_up: list[Callable[[], object]] = []
         """Run, newest first, when the terminal goes away (SIGHUP)."""
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as Textual shows it, or by its name where that is a glyph ASCII cannot show
+        (`enter`, not a stand-in for ⏎)."""
+        shown = super().get_key_display(binding)
+        return binding.key if self.ascii and not shown.isascii() else shown
 
     def on_mount(self) -> None:
         collector.start()
