@@ -94,6 +94,19 @@ async def test_at_80_columns_all_six_tabs_fit(session_path):
         assert tabs.get_tab("tab-inspector").region.right <= 80
 
 
+async def test_at_60_columns_every_tab_is_in_sight_without_its_key(session_path):
+    app = replay_app(session_path, start=len(EVENTS) - 1)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        tabs = app.screen.query_one("#tabs")
+        assert tabs.get_tab("tab-inspector").region.right <= 60
+        assert tab_title(app.screen, "tab-log") == "Events"
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.3)
+        assert tab_title(app.screen, "tab-log") == "Events [3]"
+        assert tab_title(app.screen, "tab-inspector") == "Inspector [6]"
+
+
 async def test_x_writes_down_a_finding_where_the_cursor_is(session_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = replay_app(session_path, start=100)
@@ -290,6 +303,30 @@ async def test_the_browser_tells_a_session_being_recorded_from_one_not_closed(tm
     finally:
         writer.close()
     assert not being_recorded(tmp_path / "now.swarm")
+
+
+async def test_a_session_still_being_recorded_grows_in_a_replay_opened_from_the_list(tmp_path):
+    """Another recorder's file, opened from the list, is followed as it grows (as a rewound live
+    view is), and the replay says so rather than asking for a repair."""
+    from swarmscope.core.session.writer import SessionWriter, new_header
+
+    writer = SessionWriter(tmp_path / "now.swarm", new_header("now"))
+    writer.append(EVENTS[:300])
+    writer.flush()
+    app = SwarmscopeApp(refresh=3600, start=lambda: BrowserScreen(tmp_path))
+    try:
+        async with app.run_test(size=(120, 35), notifications=True) as pilot:
+            await pilot.press("enter")
+            screen = app.screen
+            assert isinstance(screen, ReplayScreen) and len(screen.session) == 300
+            assert any("grows with it" in toast for toast in toasts(app))
+            writer.append(EVENTS[300:500])
+            writer.flush()
+            screen.frame()
+            assert len(screen.session) == 500
+            assert screen.query_one(Timeline).data.events == 500
+    finally:
+        writer.close()
 
 
 async def test_escape_in_a_replay_opened_directly_stays(session_path):

@@ -3,7 +3,9 @@
 Everything the live screen shows, drawn from the model at the cursor (health
 as it was then), plus the timeline, transport keys and the state inspector.
 A rewound live view is this screen over the session still being recorded:
-it follows the file as it grows, and `l` goes back to live.
+it follows the file as it grows, and `l` goes back to live. A session some
+other recorder is still writing, opened from the list or by name, grows the
+same way.
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ class ReplayScreen(SwarmScreen):
         super().__init__(name)
         self.session = session
         self.live = live
+        self.follows = live or session.meta["recording"]
+        """The file is still being recorded: the screen takes in what is appended."""
         self.opened_from_list = opened_from_list
         """Pushed over the session browser: escape goes back to it."""
         self.cursor = session.cursor(len(session) - 1 if start is None else start)
@@ -185,9 +189,9 @@ class ReplayScreen(SwarmScreen):
             self._show_timeline()
 
     def _follow(self) -> bool:
-        """A rewound live view takes in what was appended since; True if there was any. Done
-        before every jump too: a key answers from the same blocks the timeline shows."""
-        if not (self.live and self.session.refresh()):
+        """A file still being recorded: take in what was appended since; True if there was any.
+        Done before every jump too: a key answers from the same blocks the timeline shows."""
+        if not (self.follows and self.session.refresh()):
             return False
         self._show_timeline()
         self._start_scan()
@@ -220,6 +224,7 @@ class ReplayScreen(SwarmScreen):
             self._selected_agent(),
             id(self._blame),
             self.shown_tab(),
+            self.size.width,  # titles and labels are worded for the width
         )
         if state == self._drawn:
             return

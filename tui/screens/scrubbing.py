@@ -96,9 +96,10 @@ def damage_note(exc: SessionError, where: int) -> str:
 def unclosed_note(session: Session) -> str | None:
     """What to say on opening a file its recorder did not close: what it shows, and the mend."""
     meta = session.meta
+    if meta["recording"]:
+        return "still being recorded: the replay grows with it"
     note = session_repair.unclosed_note(meta)
-    so_far = "written so far" if meta["recording"] else "before that"
-    return note and f"{note}. The {len(session):,} events {so_far} replay as usual"
+    return note and f"{note}. The {len(session):,} events before that replay as usual"
 
 
 def timeline_data(

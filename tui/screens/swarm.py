@@ -7,6 +7,7 @@ owns sorting, filtering, alerts and moving between panels.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ from swarmscope.tui.widgets.panels import AlertList, LinkList, TaskList
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
 MAX_ALERTS = 500
+KEYS_FROM = 80
+"""Columns from which tab titles carry their keys (`Events [3]`)."""
+KEY_HINT = re.compile(r" \[\d\]")
+FIXED_TITLES = {"tab-messages": "Messages [5]", "tab-inspector": "Inspector [6]"}
+"""Titles of tabs without figures, said again when the width drops their keys (or brings
+them back)."""
 PANELS = ("grid", "tasks", "log", "alerts", "messages")
 FILTERABLE = {
     "grid": (AGENT_FIELDS, "filter agents: words, or id:… role:… status:… task:… health:…"),
@@ -253,6 +260,9 @@ class SwarmScreen(Screen):
         """Tab titles carry the panels' figures: tasks in flight, failed and per minute; new events
         below."""
         pending = self.query_one(EventLog).pending
+        for pane in self.query(TabPane):
+            if pane.id in FIXED_TITLES:  # said again only for a width that drops the keys
+                self._set_label(pane.id, FIXED_TITLES[pane.id])
         self._set_label("tab-tasks", self._tasks_label(view))
         self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
         self._set_label(
@@ -282,9 +292,14 @@ class SwarmScreen(Screen):
         lays the whole screen out again (see LineList._relayout), and these
         figures change on most frames and every replay key.
 
+        Narrower than KEYS_FROM columns, titles leave out their keys (`[3]`; help and the footer
+        say them), so every tab stays in sight at 60 columns.
+
         In place means Static's public `update(..., layout=False)`, past Tab.update (which always
         lays out): the tab shows the new title, and its `label` keeps the last title of another
         width. What a tab shows is its `render()`."""
+        if self.size.width < KEYS_FROM:
+            label = KEY_HINT.sub("", label)
         old = self._labels.get(pane)
         if old == label:
             return
