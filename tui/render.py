@@ -6,7 +6,7 @@ the screen reads the same with NO_COLOR set or to a colour-blind eye.
 
 from __future__ import annotations
 
-from swarmscope.core.words import clip, counted
+from swarmscope.core.words import NOTHING, clip, counted
 
 STATUS_GLYPHS = {
     "idle": "·",
@@ -56,7 +56,7 @@ def count_cell(n: int, noun: str, digits: int = 7) -> str:
 
 def human_bytes(n: int | None) -> str:
     if n is None:
-        return "-"
+        return NOTHING
     for unit in ("B", "K", "M", "G", "T"):
         if abs(n) < 1024 or unit == "T":
             return f"{n:.0f}{unit}" if unit == "B" or n >= 100 else f"{n:.1f}{unit}"
@@ -65,9 +65,9 @@ def human_bytes(n: int | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Compact duration: 45s, 3m05s, 2h04m, or '-' when unknown."""
+    """Compact duration: 45s, 3m05s, 2h04m, or NOTHING when unknown."""
     if seconds is None or seconds < 0:
-        return "-"
+        return NOTHING
     s = int(seconds)
     if s < 60:
         return f"{s}s"

@@ -17,6 +17,7 @@ from swarmscope.core.errors import SwarmscopeError
 from swarmscope.core.model.filters import Filter, parse_filter
 from swarmscope.core.replay.session import open_session
 from swarmscope.core.session.catalog import Catalog
+from swarmscope.core.words import NOTHING
 from swarmscope.tui.render import duration, fit, human_bytes
 from swarmscope.tui.widgets.keybar import KeyBar
 from swarmscope.tui.widgets.line_list import LineList
@@ -92,7 +93,9 @@ class SessionList(LineList):
     def render_row(self, row: SessionRow, width: int, line: int, selected: bool) -> Text:
         glyph, label, kind = _standing(row)
         started = (
-            time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9)) if row.started else "-"
+            time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(row.started / 1e9))
+            if row.started
+            else NOTHING
         )
         cells = (
             fit(row.name, 22),

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
+from swarmscope.core.words import NOTHING
 from swarmscope.tui.render import bar, fit, human_bytes, status_glyph
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.line_list import LineList
@@ -113,7 +114,7 @@ class AgentGrid(LineList):
 
     def _pct(self, row: AgentRow) -> Text:
         fraction = row.progress
-        pct = "   -" if fraction is None else f"{fraction * 100:3.0f}%"
+        pct = f"   {NOTHING}" if fraction is None else f"{fraction * 100:3.0f}%"
         return Text(pct, style=self.cstyle("bar--failed") if row.failed else "")
 
     def _beat(self, row: AgentRow, width: int) -> Text:
@@ -135,7 +136,7 @@ class AgentGrid(LineList):
             " ",
             self._status(row, cols.status),
             " ",
-            fit(row.task or "-", cols.task),
+            fit(row.task or NOTHING, cols.task),
             " ",
         )
         if cols.bar:
@@ -166,7 +167,7 @@ class AgentGrid(LineList):
     def _card_task(self, row: AgentRow, width: int) -> Text:
         return Text.assemble(
             "  ",
-            fit(row.task or "-", max(4, width - 17)),
+            fit(row.task or NOTHING, max(4, width - 17)),
             " ",
             self._bar(row, 9),
             " ",
@@ -189,7 +190,7 @@ class AgentGrid(LineList):
 
 def _content_widths(rows: Sequence[AgentRow]) -> tuple[int, int]:
     ids = max((len(r.id) for r in rows), default=ID_MIN)
-    tasks = max((len(r.task or "-") for r in rows), default=TASK_MIN)
+    tasks = max((len(r.task or NOTHING) for r in rows), default=TASK_MIN)
     return max(ID_MIN, min(ID_MAX, ids)), max(TASK_MIN, min(TASK_MAX, tasks))
 
 
