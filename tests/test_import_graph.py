@@ -8,6 +8,7 @@ import ast
 import importlib.util
 import pkgutil
 
+import swarmscope.adapters
 import swarmscope.bench
 import swarmscope.core
 import swarmscope.tui
@@ -16,7 +17,7 @@ import swarmscope.tui
 def _modules() -> dict[str, str]:
     """Every module of the product: its name and its source file."""
     found = {}
-    for package in (swarmscope.core, swarmscope.tui, swarmscope.bench):
+    for package in (swarmscope.core, swarmscope.tui, swarmscope.bench, swarmscope.adapters):
         for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
             found[info.name] = importlib.util.find_spec(info.name).origin
     return found

@@ -1,0 +1,143 @@
+"""OpenTelemetry in process: the spans a program already makes, as its agents' events, live.
+
+    from opentelemetry import trace
+    from swarmscope.adapters.otel import SwarmscopeSpanProcessor
+    trace.get_tracer_provider().add_span_processor(SwarmscopeSpanProcessor())
+
+An agent span (GenAI `invoke_agent`, OpenInference `AGENT`) is a turn of the agent it names: the
+agent is running, and the turn is a task. A tool or model span is a task of its agent: the one it
+names, else its parent span's, else the program's (its `service.name`). A span that ends in error
+fails its task and is an `error` of its agent (with the exception the span recorded); tokens a span
+used are `metric`s (`tokens.input`, `tokens.output`). Events go out as the spans start and end, from
+the threads that make them: the processor never blocks and never raises into the program.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import StatusCode
+
+from swarmscope.adapters import spans
+from swarmscope.adapters.pool import AgentPool
+
+MAX_OPEN = 100_000
+"""Spans remembered between their start and end (the oldest forgotten past it: a program that
+never ends its spans must not grow us)."""
+
+
+class SwarmscopeSpanProcessor(SpanProcessor):
+    """Sends spans to a swarmscope hub as the events of the agents they are about."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        agent: str | None = None,
+        pool: AgentPool | None = None,
+    ) -> None:
+        """`endpoint` as Emitter takes it; `agent`: whose a span is that names no agent and has no
+        parent that does (default: the tracer's `service.name`); `pool`: share another adapter's
+        agents."""
+        self.pool = pool or AgentPool(endpoint)
+        self.agent = agent
+        self.failed = 0
+        """Spans that could not be sent (a bug of ours, counted, never raised)."""
+        self._open: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        """(agent, kind) of each span started and not yet ended, by span id."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        try:
+            self._started(span)
+        except Exception:  # noqa: BLE001 - never into the program that traces
+            self.failed += 1
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            self._ended(span)
+        except Exception:  # noqa: BLE001
+            self.failed += 1
+
+    def shutdown(self) -> None:
+        self.pool.close()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True  # the publisher sends as it goes; what waits goes at close
+
+    # -- mapping ------------------------------------------------------------------------
+
+    def _started(self, span: Span) -> None:
+        attrs = span.attributes or {}
+        agent, kind = self._whose(span, attrs), spans.kind_of(attrs)
+        self._open[span.context.span_id] = (agent, kind)
+        if len(self._open) > MAX_OPEN:
+            self._open.popitem(last=False)
+        if kind == spans.OTHER:
+            return
+        em = self.pool.get(agent)
+        if em is None:
+            return
+        if kind == spans.AGENT:
+            em.status("running")
+        em.task_start(_task_id(span), spans.work_name(span.name, attrs), span=span.name)
+
+    def _ended(self, span: ReadableSpan) -> None:
+        attrs = span.attributes or {}
+        agent, kind = self._open.pop(span.context.span_id, None) or (
+            self._whose(span, attrs),
+            spans.kind_of(attrs),
+        )
+        em = self.pool.get(agent)
+        if em is None:
+            return
+        failed = span.status.status_code is StatusCode.ERROR
+        if failed:
+            em.error(**_failure(span, attrs))
+        model = spans.model_of(attrs)
+        for direction, used in spans.tokens_of(attrs).items():
+            em.metric(f"tokens.{direction}", used, **({"model": model} if model else {}))
+        if kind == spans.OTHER:
+            return
+        duration = (span.end_time - span.start_time) / 1e9 if span.end_time else None
+        em.task_end(_task_id(span), "failed" if failed else "ok", duration_s=duration)
+        if kind == spans.AGENT:
+            em.status("failed" if failed else "idle")
+
+    def _whose(self, span: ReadableSpan, attrs: Mapping[str, Any]) -> str:
+        """The agent the span names, else its parent's, else the program's."""
+        named = spans.agent_of(attrs)
+        if named:
+            return named
+        parent = span.parent.span_id if span.parent is not None else None
+        if parent in self._open:
+            return self._open[parent][0]
+        service = span.resource.attributes.get("service.name") if span.resource else None
+        return self.agent or (service if isinstance(service, str) and service else "otel")
+
+
+def _task_id(span: ReadableSpan) -> str:
+    return f"{span.context.span_id:016x}"
+
+
+def _failure(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """What an `error` says of a span that failed: the exception it recorded, else its status."""
+    for event in span.events:
+        if event.name == "exception":
+            got = event.attributes or {}
+            return {
+                "error": spans.text(got, "exception.message") or span.status.description or "",
+                "type": spans.text(got, "exception.type") or spans.error_type(attrs),
+                "traceback": got.get("exception.stacktrace")
+                if isinstance(got.get("exception.stacktrace"), str)
+                else None,
+                "span": span.name,
+            }
+    return {
+        "error": span.status.description or f"{span.name} failed",
+        "type": spans.error_type(attrs),
+        "span": span.name,
+    }
