@@ -15,7 +15,7 @@ from typing import Any
 
 from swarmscope.bench.report import Report, figure
 
-SECTIONS = ("emit", "e2e", "sessions", "ui", "replay")
+SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp")
 """What `swarmscope bench` runs by default, each section in a process of its own."""
 TRUST_SECTIONS = ("hostile", "soak")
 """Minutes each: run only when asked for by name (`--only hostile`)."""
@@ -25,6 +25,7 @@ _RUNNERS = {
     "sessions": ("sessions", "bench_sessions"),
     "ui": ("ui", "bench_ui"),
     "replay": ("replay", "bench_replay"),
+    "otlp": ("otlp", "bench_otlp"),
     "hostile": ("trust", "bench_hostile"),
     "soak": ("trust", "bench_soak"),
 }

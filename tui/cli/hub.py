@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from swarmscope.core.errors import ConfigError
 from swarmscope.core.hub.forward import Forwarder
 from swarmscope.core.hub.hub import HOLD_S, Hub
 from swarmscope.core.hub.latejoin import history_endpoint
@@ -24,6 +26,9 @@ from swarmscope.tui.cli.args import add_hub_endpoints, endpoint, non_negative, p
 from swarmscope.tui.cli.keys import DIR_HELP
 from swarmscope.tui.cli.record_args import add_record_args, make_recorder, report
 from swarmscope.tui.cli.signals import stop_on_signals
+
+DEFAULT_OTLP = "127.0.0.1:4318"
+"""The OTLP/HTTP port every exporter sends to by default."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +87,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="pass everything on to another hub's agent side (chaining: a hub per host, one "
         "central hub that viewers watch); CURVE keys as an agent's, from the environment",
     )
+    p.add_argument(
+        "--otlp",
+        nargs="?",
+        const=DEFAULT_OTLP,
+        metavar="HOST:PORT",
+        help="also take OpenTelemetry over OTLP/HTTP (/v1/traces, /v1/logs, /v1/metrics) as "
+        f"agents' events (default {DEFAULT_OTLP}; needs: pip install 'swarmscope[otlp]')",
+    )
     add_record_args(p)
     p.set_defaults(run=run)
 
@@ -102,9 +115,11 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     keys = keys_dir(args.keys) if args.curve else None
+    otlp_class = _otlp_receiver() if args.otlp else None
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
     forwarder: Forwarder | None = None
+    otlp = None
     hub = Hub(
         args.in_endpoint,
         args.out_endpoint,
@@ -130,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            if otlp_class:
+                otlp = _start_otlp(otlp_class, args.otlp, args.in_endpoint)
             if keys:
                 print(
                     "swarmscope hub: CURVE on; "
@@ -142,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
                 hub.count_passed()
                 _report(hub, args.json, recording=recorder is not None)
     finally:
+        if otlp:
+            otlp.stop()
+            print(f"swarmscope hub: OTLP {_otlp_counts(otlp.stats)}", file=sys.stderr, flush=True)
         if forwarder:
             forwarder.stop()
         if recorder:
@@ -152,6 +172,43 @@ def run(args: argparse.Namespace) -> int:
     if recorder and not args.json:
         print(report(recorder), flush=True)
     return 0
+
+
+def _otlp_receiver() -> type:
+    """The receiver's class, or one line on what to install (its protobuf is an extra)."""
+    try:
+        from swarmscope.adapters.otlp import OtlpReceiver
+    except ImportError:
+        raise ConfigError(
+            "--otlp needs OpenTelemetry's protobuf messages: pip install 'swarmscope[otlp]'"
+        ) from None
+    return OtlpReceiver
+
+
+def _start_otlp(receiver: type, address: str, endpoint: str) -> Any:
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--otlp {address}: HOST:PORT with a port from 1 to 65535")
+    try:
+        otlp = receiver(address, endpoint).start()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen for OTLP on {address}: {exc.strerror}") from None
+    print(
+        f"swarmscope hub: OTLP/HTTP on http://{otlp.address} (/v1/traces, /v1/logs, /v1/metrics)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return otlp
+
+
+def _otlp_counts(stats: dict) -> str:
+    refused = sum(n for key, n in stats.items() if key.startswith("refused."))
+    return (
+        f"{counted(stats.get('requests', 0), 'request')}: "
+        f"{counted(stats.get('spans', 0), 'span')}, "
+        f"{counted(stats.get('log_records', 0), 'log record')}, "
+        f"{counted(stats.get('points', 0), 'metric point')}; {refused:,} refused"
+    )
 
 
 def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = False) -> None:

@@ -1,0 +1,370 @@
+"""An OTLP/HTTP receiver: what any OpenTelemetry exporter sends (spans, logs, metrics), as the
+events of the agents it is about, on a hub's agent side. `swarmscope hub --otlp` runs one.
+
+Spans are read as otel.py reads them in process (spans.py), with one difference: OTLP sends a
+span when it has ended, children before their parents, so a span's start and end go out together,
+each at its real time, ordered by time within a request. A span naming no agent is its parent's
+agent's when the parent came in the same request or earlier, else its service's. While a span's
+parent has not come, its trace is still open: its agent is at work and beats, so a long model call
+does not turn it FAILED. Log records (Claude Code's events among them) are `log` events of the
+agent their `session.id`, agent name or service names; an ERROR record is an `error` too. Sums and
+gauges are `metric` events.
+
+Every body passes otlp_body.py's gate first; what it refuses is answered as the OTLP spec says
+and counted by reason (`stats`). The server binds loopback by default, as the hub does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+from swarmscope.adapters import spans
+from swarmscope.adapters.otlp_body import MAX_BODY, Refused, answer, parse, read_body
+from swarmscope.adapters.pool import AgentPool
+
+MAX_CONNECTIONS = 64
+"""Requests served at once; more wait in the listen queue."""
+READ_TIMEOUT_S = 10.0
+"""A connection that sends nothing this long is closed (a slow client holds no thread for ever)."""
+MAX_REMEMBERED = 100_000
+"""Spans whose agent is remembered for their children, and parents awaited (oldest forgotten)."""
+OPEN_FOR_S = 3600.0
+"""A parent awaited longer than this is taken for lost: its agent stops beating for it."""
+BEAT_S = 2.0
+ERROR_SEVERITY = 17
+"""OTLP's SEVERITY_NUMBER_ERROR: records at or above it are errors."""
+
+Planned = tuple[int, str, str, dict[str, Any]]
+"""(ts, agent, kind, data): an event to send."""
+
+
+class OtlpReceiver:
+    """OTLP/HTTP on `host:port`, publishing to the hub at `endpoint`."""
+
+    def __init__(self, address: str, endpoint: str | None = None) -> None:
+        """`address`: HOST:PORT to listen on (port 0: any free one); `endpoint`: the hub's agent
+        side, as Emitter takes it."""
+        host, _, port = address.rpartition(":")
+        self.stats: Counter[str] = Counter()
+        """requests, spans, log_records, points, rejected, and refused.<reason>."""
+        self._clock = _Clock()
+        self.pool = AgentPool(endpoint, clock=self._clock, auto_heartbeat=False)
+        self._send = threading.Lock()
+        self._agent_of: OrderedDict[bytes, str] = OrderedDict()
+        """Agent of each span seen, by span id: what a child that names none is."""
+        self._awaited: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        """Parents not come yet (their traces open): whose, and since when."""
+        self._server = _Server((host.strip("[]") or "127.0.0.1", int(port)), _Handler)
+        self._server.receiver = self
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def address(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> OtlpReceiver:
+        for target in (self._server.serve_forever, self._beat):
+            thread = threading.Thread(target=target, name="swarmscope-otlp", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self.pool.close()
+
+    # -- what a request holds -------------------------------------------------------------
+
+    def take(self, path: str, body: bytes, content_type: str) -> tuple[bytes, str]:
+        """One export request: its events sent, its response (a partial success if some of it
+        could not be taken). Refused if the body is."""
+        if path == "/v1/traces":
+            request = parse(body, content_type, trace_pb.ExportTraceServiceRequest)
+            planned, rejected = self._spans(request)
+            response = trace_pb.ExportTraceServiceResponse()
+            if rejected:
+                response.partial_success.rejected_spans = rejected
+                response.partial_success.error_message = "spans without ids or times"
+        elif path == "/v1/logs":
+            planned = self._logs(parse(body, content_type, logs_pb.ExportLogsServiceRequest))
+            response, rejected = logs_pb.ExportLogsServiceResponse(), 0
+        elif path == "/v1/metrics":
+            planned = self._points(
+                parse(body, content_type, metrics_pb.ExportMetricsServiceRequest)
+            )
+            response, rejected = metrics_pb.ExportMetricsServiceResponse(), 0
+        else:
+            raise Refused(404, "path", f"{path[:60]!r}: /v1/traces, /v1/logs or /v1/metrics")
+        self.stats["rejected"] += rejected
+        self._emit(planned)
+        return answer(response, content_type)
+
+    def _spans(self, request: trace_pb.ExportTraceServiceRequest) -> tuple[list[Planned], int]:
+        found, rejected = [], 0
+        for rs in request.resource_spans:
+            service = spans.text(_attrs(rs.resource.attributes), "service.name")
+            for ss in rs.scope_spans:
+                for span in ss.spans:
+                    if not span.span_id or not span.start_time_unix_nano:
+                        rejected += 1
+                        continue
+                    found.append((span, _attrs(span.attributes), service))
+        self.stats["spans"] += len(found)
+        named = {s.span_id: spans.agent_of(a) for s, a, _ in found}
+        parent_of = {s.span_id: s.parent_span_id for s, _, _ in found}
+        planned: list[Planned] = []
+        for span, attrs, service in found:
+            agent = named[span.span_id] or self._ancestors_agent(span, named, parent_of)
+            agent = agent or service or "otlp"
+            self._remember(span, agent)
+            planned += _span_events(span, attrs, agent)
+        return planned, rejected
+
+    def _ancestors_agent(
+        self, span: Span, named: dict[bytes, str | None], parent_of: dict[bytes, bytes]
+    ) -> str | None:
+        """The agent of the nearest ancestor that names one: in this request, else one remembered
+        from an earlier request."""
+        parent = span.parent_span_id
+        for _ in range(64):  # a chain deeper than this, or a loop a hostile body made
+            if not parent:
+                return None
+            if named.get(parent):
+                return named[parent]
+            if parent in self._agent_of:
+                return self._agent_of[parent]
+            parent = parent_of.get(parent, b"")
+        return None
+
+    def _remember(self, span: Span, agent: str) -> None:
+        self._agent_of[span.span_id] = agent
+        self._awaited.pop(span.span_id, None)  # a parent some child waited for: its trace closed
+        if span.parent_span_id and span.parent_span_id not in self._agent_of:
+            self._awaited[span.parent_span_id] = (agent, time.monotonic())
+        for table in (self._agent_of, self._awaited):
+            while len(table) > MAX_REMEMBERED:
+                table.popitem(last=False)
+
+    def _logs(self, request: logs_pb.ExportLogsServiceRequest) -> list[Planned]:
+        planned: list[Planned] = []
+        for rl in request.resource_logs:
+            service = spans.text(_attrs(rl.resource.attributes), "service.name")
+            for sl in rl.scope_logs:
+                for record in sl.log_records:
+                    self.stats["log_records"] += 1
+                    planned += _log_events(record, service)
+        return planned
+
+    def _points(self, request: metrics_pb.ExportMetricsServiceRequest) -> list[Planned]:
+        planned: list[Planned] = []
+        for rm in request.resource_metrics:
+            service = spans.text(_attrs(rm.resource.attributes), "service.name")
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    points = metric.sum.data_points or metric.gauge.data_points
+                    for point in points:
+                        self.stats["points"] += 1
+                        planned.append(_point_event(metric.name, point, service))
+        return planned
+
+    def _emit(self, planned: list[Planned]) -> None:
+        """Send, in time order, each event at its own time (one request at a time: the clock
+        says a request's times on its thread)."""
+        planned.sort(key=lambda p: p[0])
+        with self._send:
+            for ts, agent, kind, data in planned:
+                em = self.pool.get(agent)
+                if em is not None:
+                    with self._clock.at(ts):
+                        em.emit(kind, **data)
+
+    def _beat(self) -> None:
+        """Agents with a trace open beat, so their silence while they work is not failure."""
+        while not self._stopping.wait(BEAT_S):
+            now = time.monotonic()
+            with self._send:
+                working = {a for a, since in self._awaited.values() if now - since < OPEN_FOR_S}
+                for agent in working:
+                    em = self.pool.get(agent)
+                    if em is not None:
+                        em.heartbeat()
+
+
+def _span_events(span: Span, attrs: dict[str, Any], agent: str) -> list[Planned]:
+    """A finished span's events, each at its time: its task (agents' turns and status too), its
+    failure, its tokens."""
+    kind = spans.kind_of(attrs)
+    start, end = span.start_time_unix_nano, max(span.end_time_unix_nano, span.start_time_unix_nano)
+    failed = span.status.code == Status.STATUS_CODE_ERROR
+    task = span.span_id.hex()
+    out: list[Planned] = []
+    if kind == spans.AGENT:
+        out.append((start, agent, "status", {"status": "running"}))
+    if kind != spans.OTHER:
+        name = spans.work_name(span.name, attrs)
+        out.append((start, agent, "task_start", {"task": task, "name": name, "span": span.name}))
+        result = "failed" if failed else "ok"
+        out.append((end, agent, "task_end", {"task": task, "result": result}))
+    if failed:
+        out.append((end, agent, "error", _failure(span, attrs)))
+    model = spans.model_of(attrs)
+    for direction, used in spans.tokens_of(attrs).items():
+        labels = {"model": model} if model else {}
+        out.append(
+            (end, agent, "metric", {"name": f"tokens.{direction}", "value": used, "labels": labels})
+        )
+    if kind == spans.AGENT:
+        out.append((end, agent, "status", {"status": "failed" if failed else "idle"}))
+    return out
+
+
+def _failure(span: Span, attrs: dict[str, Any]) -> dict[str, Any]:
+    for event in span.events:
+        if event.name == "exception":
+            got = _attrs(event.attributes)
+            return {
+                "type": spans.text(got, "exception.type") or spans.error_type(attrs),
+                "message": spans.text(got, "exception.message") or span.status.message,
+                "traceback": got.get("exception.stacktrace"),
+                "span": span.name,
+            }
+    return {
+        "type": spans.error_type(attrs),
+        "message": span.status.message or f"{span.name} failed",
+        "span": span.name,
+    }
+
+
+def _log_events(record: Any, service: str | None) -> list[Planned]:
+    attrs = _attrs(record.attributes)
+    agent = spans.text(attrs, "session.id") or spans.agent_of(attrs) or service or "otlp"
+    ts = record.time_unix_nano or record.observed_time_unix_nano or time.time_ns()
+    body = _value(record.body)
+    message = body if isinstance(body, str) else spans.text(attrs, "event.name") or ""
+    level = (record.severity_text or "info").lower()[:20]
+    out: list[Planned] = [(ts, agent, "log", {"level": level, "message": message, "fields": attrs})]
+    if record.severity_number >= ERROR_SEVERITY:
+        out.append((ts, agent, "error", {"type": spans.error_type(attrs), "message": message}))
+    return out
+
+
+def _point_event(name: str, point: Any, service: str | None) -> Planned:
+    labels = _attrs(point.attributes)
+    agent = spans.text(labels, "session.id") or spans.agent_of(labels) or service or "otlp"
+    which = point.WhichOneof("value")
+    value = point.as_double if which == "as_double" else point.as_int
+    ts = point.time_unix_nano or time.time_ns()
+    return ts, agent, "metric", {"name": name[:200], "value": value, "labels": labels}
+
+
+def _attrs(pairs: Any) -> dict[str, Any]:
+    return {kv.key[:200]: _value(kv.value) for kv in pairs}
+
+
+def _value(value: AnyValue, depth: int = 0) -> Any:
+    """An attribute's value as plain data (arrays and maps to a few levels)."""
+    which = value.WhichOneof("value")
+    if which in (None, "bytes_value"):
+        return None if which is None else value.bytes_value.hex()[:200]
+    if which == "array_value":
+        return [_value(v, depth + 1) for v in value.array_value.values] if depth < 4 else None
+    if which == "kvlist_value":
+        return _attrs(value.kvlist_value.values) if depth < 4 else None
+    return getattr(value, which)
+
+
+class _Clock:
+    """Emitters' clock: a request's event times while it sends them (on its thread), else now."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self) -> int:
+        return getattr(self._local, "at", None) or time.time_ns()
+
+    @contextmanager
+    def at(self, ts: int) -> Iterator[None]:
+        self._local.at = ts
+        try:
+            yield
+        finally:
+            self._local.at = None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    receiver: OtlpReceiver
+
+    def __init__(self, address: tuple[str, int], handler: type) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT_S
+    server: _Server
+
+    def do_POST(self) -> None:
+        receiver = self.server.receiver
+        receiver.stats["requests"] += 1
+        content_type = self.headers.get("Content-Type", "")
+        try:
+            chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            body = read_body(
+                self.rfile,
+                self.headers.get("Content-Length"),
+                chunked,
+                self.headers.get("Content-Encoding", ""),
+                MAX_BODY,
+            )
+            payload, kind = receiver.take(self.path.split("?", 1)[0], body, content_type)
+            self._answer(200, payload, kind)
+        except Refused as refused:
+            receiver.stats[f"refused.{refused.reason}"] += 1
+            self._answer(refused.status, str(refused).encode(), "text/plain", close=True)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours costs this request, never the server
+            receiver.stats["failures"] += 1
+            self._answer(500, f"{type(exc).__name__}".encode(), "text/plain", close=True)
+
+    def do_GET(self) -> None:
+        self._answer(405, b"OTLP/HTTP takes POST", "text/plain", close=True)
+
+    def _answer(self, status: int, body: bytes, kind: str, close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the counters say what came."""
