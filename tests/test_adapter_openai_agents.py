@@ -1,0 +1,132 @@
+"""The OpenAI Agents SDK, run for real and offline: a triage agent hands off to a researcher,
+which calls a tool (once failing, once with a secret in its input) and hands off to a writer. The
+model is scripted (no API key, no network); everything else is the SDK's own Runner and tracing,
+with swarmscope's processor, into a real hub, read back event by event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from helpers import drain
+
+agents = pytest.importorskip("agents")
+
+from agents import Agent, ModelResponse, Runner, Usage, function_tool  # noqa: E402
+from agents.models.interface import Model  # noqa: E402
+from agents.tracing import generation_span, set_trace_processors  # noqa: E402
+from openai.types.responses import (  # noqa: E402
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
+
+from swarmscope.adapters.openai_agents import SwarmscopeTracingProcessor  # noqa: E402
+from swarmscope.core.model.swarm import SwarmModel  # noqa: E402
+
+CALLS = iter(range(1_000_000))
+
+
+def _call(name: str, arguments: dict) -> ResponseFunctionToolCall:
+    n = next(CALLS)
+    return ResponseFunctionToolCall(
+        id=f"fc-{n}",
+        call_id=f"call-{n}",
+        type="function_call",
+        name=name,
+        arguments=json.dumps(arguments),
+    )
+
+
+def _say(text: str) -> ResponseOutputMessage:
+    return ResponseOutputMessage(
+        id="msg",
+        type="message",
+        role="assistant",
+        status="completed",
+        content=[ResponseOutputText(text=text, type="output_text", annotations=[])],
+    )
+
+
+class ScriptedModel(Model):
+    """Answers each call with the next output in its script, as a model implementation does: in a
+    generation span carrying its usage."""
+
+    def __init__(self, script: list) -> None:
+        self.script = list(script)
+
+    async def get_response(self, *args, **kwargs) -> ModelResponse:
+        output = self.script.pop(0)
+        usage = {"input_tokens": 100, "output_tokens": 20}
+        with generation_span(model="scripted", usage=usage):
+            pass
+        return ModelResponse(
+            output=[output],
+            usage=Usage(requests=1, input_tokens=100, output_tokens=20),
+            response_id=None,
+        )
+
+    def stream_response(self, *args, **kwargs):
+        raise NotImplementedError
+
+
+def test_a_handoff_swarm_shows_its_agents_tools_handoffs_tokens_and_error(hub, feed):
+    attempts = []
+
+    @function_tool
+    def search(query: str, api_key: str) -> str:
+        """Search the web."""
+        attempts.append(query)
+        if len(attempts) == 1:
+            raise TimeoutError("search timed out")
+        return f"3 results for {query}"
+
+    writer = Agent(name="writer", model=ScriptedModel([_say("Here is the report.")]))
+    researcher = Agent(
+        name="researcher",
+        tools=[search],
+        handoffs=[writer],
+        model=ScriptedModel(
+            [
+                _call("search", {"query": "agents", "api_key": "sk-secret"}),
+                _call("search", {"query": "agents again", "api_key": "sk-secret"}),
+                _call("transfer_to_writer", {}),
+            ]
+        ),
+    )
+    triage = Agent(
+        name="triage",
+        handoffs=[researcher],
+        model=ScriptedModel([_call("transfer_to_researcher", {})]),
+    )
+    processor = SwarmscopeTracingProcessor(hub.in_endpoint)
+    set_trace_processors([processor])  # ours alone: the SDK's default would export to OpenAI
+    try:
+        result = asyncio.run(Runner.run(triage, "write me a report on agents"))
+    finally:
+        set_trace_processors([])
+    assert result.final_output == "Here is the report."
+    processor.shutdown()
+    events = drain(feed, lambda evs: sum(e.kind == "bye" for e in evs) >= 3)
+
+    assert {e.agent for e in events} == {"triage", "researcher", "writer"}
+    handoffs = [(e.agent, e.data["to"]) for e in events if e.kind == "message"]
+    assert handoffs == [("triage", "researcher"), ("researcher", "writer")]
+    tools = [e for e in events if e.kind == "task_start" and e.data["name"] == "search"]
+    assert len(tools) == 2 and all(e.agent == "researcher" for e in tools)
+    ends = [e for e in events if e.kind == "task_end" and e.data["task"] == tools[1].data["task"]]
+    (done,) = ends
+    assert "agents again" in done.data["input"] and "sk-secret" not in done.data["input"]
+    assert done.data["output"] == "3 results for agents again" and done.data["result"] == "ok"
+    results = [e.data["result"] for e in events if e.kind == "task_end" and e.agent == "researcher"]
+    assert "failed" in results
+    errors = [e for e in events if e.kind == "error"]
+    assert errors and all(e.agent == "researcher" for e in errors)
+    tokens = [e for e in events if e.kind == "metric" and e.data["name"] == "tokens.input"]
+    assert {e.agent for e in tokens} == {"triage", "researcher", "writer"}
+
+    model = SwarmModel()
+    model.apply_many(events)
+    assert model.agents["writer"].status == "done"
+    assert processor.failed == 0
