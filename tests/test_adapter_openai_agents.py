@@ -111,7 +111,8 @@ def test_a_handoff_swarm_shows_its_agents_tools_handoffs_tokens_and_error(hub, f
     events = drain(feed, lambda evs: sum(e.kind == "bye" for e in evs) >= 3)
 
     assert {e.agent for e in events} == {"triage", "researcher", "writer"}
-    handoffs = [(e.agent, e.data["to"]) for e in events if e.kind == "message"]
+    messages = sorted((e for e in events if e.kind == "message"), key=lambda e: e.ts)
+    handoffs = [(e.agent, e.data["to"]) for e in messages]
     assert handoffs == [("triage", "researcher"), ("researcher", "writer")]
     tools = [e for e in events if e.kind == "task_start" and e.data["name"] == "search"]
     assert len(tools) == 2 and all(e.agent == "researcher" for e in tools)
