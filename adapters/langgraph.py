@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from swarmscope.adapters.pool import AgentPool
+from swarmscope.adapters.pool import AgentPool, Guarded
 from swarmscope.core.words import plain
 
 HANDOFF = "branch:to:"
@@ -46,13 +46,12 @@ def watch(parts: Iterable[Any], *, endpoint: str | None = None) -> Iterator[Any]
         watcher.close()
 
 
-class GraphWatcher:
+class GraphWatcher(Guarded):
     """What one stream's parts say, as events (see the module's docstring). Never raises: a part
     it cannot read is counted in `failed`."""
 
     def __init__(self, pool: AgentPool) -> None:
         self.pool = pool
-        self.failed = 0
         self._open: dict[str, tuple[str, tuple[str, ...]]] = {}
         """Tasks started and not ended: their agent and namespace, by task id."""
         self._ended: list[str] = []
@@ -61,11 +60,11 @@ class GraphWatcher:
         """A top-level task started since the last one ended."""
 
     def take(self, part: Any) -> None:
-        try:
-            kind, ns, data = part["type"], tuple(part["ns"]), part["data"]
-            getattr(self, f"_{kind}", _ignored)(ns, data)
-        except Exception:  # noqa: BLE001 - never into the graph's loop
-            self.failed += 1
+        self.guarded(self._take, part)
+
+    def _take(self, part: Any) -> None:
+        kind, ns, data = part["type"], tuple(part["ns"]), part["data"]
+        getattr(self, f"_{kind}", _ignored)(ns, data)
 
     def close(self) -> None:
         """End every task still open (cancelled), and every agent says bye."""

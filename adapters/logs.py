@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from swarmscope.adapters.pool import AgentPool, current_agent
+from swarmscope.adapters.pool import AgentPool, Guarded, current_agent
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -33,7 +33,7 @@ OURS = "swarmscope"
 """Loggers of this name and under it are swarmscope's own."""
 
 
-class SwarmscopeHandler(logging.Handler):
+class SwarmscopeHandler(logging.Handler, Guarded):
     """A logging handler that sends each record to a swarmscope hub as its agent's event."""
 
     def __init__(
@@ -53,8 +53,6 @@ class SwarmscopeHandler(logging.Handler):
         self.agent = agent or Path(sys.argv[0] or "python").stem or "python"
         self.prefix = prefix + "." if prefix else None
         self.pool = pool or AgentPool(endpoint)
-        self.failed = 0
-        """Records that could not be sent (a bug of ours, counted, never raised)."""
         self._busy = threading.local()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -62,13 +60,14 @@ class SwarmscopeHandler(logging.Handler):
             return
         self._busy.now = True
         try:
-            em = self.pool.get(self.whose(record))
-            if em is not None:
-                _send(em, record)
-        except Exception:  # noqa: BLE001 - never into the program that logged
-            self.failed += 1
+            self.guarded(self._send, record)
         finally:
             self._busy.now = False
+
+    def _send(self, record: logging.LogRecord) -> None:
+        em = self.pool.get(self.whose(record))
+        if em is not None:
+            _send(em, record)
 
     def whose(self, record: logging.LogRecord) -> str:
         """The agent a record is about (see the module's docstring)."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from agents.tracing import Span, Trace, TracingProcessor
 
-from swarmscope.adapters.pool import AgentPool
+from swarmscope.adapters.pool import AgentPool, Guarded
 from swarmscope.core.sdk.redact import Redactor
 from swarmscope.core.words import plain
 
@@ -41,7 +41,7 @@ SUMMARY = 200
 """Characters of a tool's input or output shown with its task."""
 
 
-class SwarmscopeTracingProcessor(TracingProcessor):
+class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
     """Sends the OpenAI Agents SDK's spans to a swarmscope hub as its agents' events."""
 
     def __init__(
@@ -51,8 +51,6 @@ class SwarmscopeTracingProcessor(TracingProcessor):
         (a tool called outside any agent); `pool`: share another adapter's agents."""
         self.pool = pool or AgentPool(endpoint, agent_type="openai-agents")
         self.agent = agent
-        self.failed = 0
-        """Spans that could not be sent (a bug of ours, counted, never raised)."""
         self._agent_of: OrderedDict[str, str] = OrderedDict()
         self._redact = Redactor()
 
@@ -65,16 +63,10 @@ class SwarmscopeTracingProcessor(TracingProcessor):
         """A run ended: its agents said so as their spans ended."""
 
     def on_span_start(self, span: Span[Any]) -> None:
-        try:
-            self._started(span)
-        except Exception:  # noqa: BLE001 - never into the agent's loop
-            self.failed += 1
+        self.guarded(self._started, span)
 
     def on_span_end(self, span: Span[Any]) -> None:
-        try:
-            self._ended(span)
-        except Exception:  # noqa: BLE001
-            self.failed += 1
+        self.guarded(self._ended, span)
 
     def shutdown(self) -> None:
         self.pool.close()

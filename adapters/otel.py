@@ -23,14 +23,14 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from swarmscope.adapters import spans
-from swarmscope.adapters.pool import AgentPool
+from swarmscope.adapters.pool import AgentPool, Guarded
 
 MAX_OPEN = 100_000
 """Spans remembered between their start and end (the oldest forgotten past it: a program that
 never ends its spans must not grow us)."""
 
 
-class SwarmscopeSpanProcessor(SpanProcessor):
+class SwarmscopeSpanProcessor(SpanProcessor, Guarded):
     """Sends spans to a swarmscope hub as the events of the agents they are about."""
 
     def __init__(
@@ -45,22 +45,14 @@ class SwarmscopeSpanProcessor(SpanProcessor):
         agents."""
         self.pool = pool or AgentPool(endpoint)
         self.agent = agent
-        self.failed = 0
-        """Spans that could not be sent (a bug of ours, counted, never raised)."""
         self._open: OrderedDict[int, tuple[str, str]] = OrderedDict()
         """(agent, kind) of each span started and not yet ended, by span id."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        try:
-            self._started(span)
-        except Exception:  # noqa: BLE001 - never into the program that traces
-            self.failed += 1
+        self.guarded(self._started, span)
 
     def on_end(self, span: ReadableSpan) -> None:
-        try:
-            self._ended(span)
-        except Exception:  # noqa: BLE001
-            self.failed += 1
+        self.guarded(self._ended, span)
 
     def shutdown(self) -> None:
         self.pool.close()

@@ -117,14 +117,11 @@ class OtlpReceiver:
 
     def _spans(self, request: trace_pb.ExportTraceServiceRequest) -> tuple[list[Planned], int]:
         found, rejected = [], 0
-        for rs in request.resource_spans:
-            service = spans.text(_attrs(rs.resource.attributes), "service.name")
-            for ss in rs.scope_spans:
-                for span in ss.spans:
-                    if not span.span_id or not span.start_time_unix_nano:
-                        rejected += 1
-                        continue
-                    found.append((span, _attrs(span.attributes), service))
+        for service, span in _each(request.resource_spans, "scope_spans", "spans"):
+            if not span.span_id or not span.start_time_unix_nano:
+                rejected += 1
+                continue
+            found.append((span, _attrs(span.attributes), service))
         self.stats["spans"] += len(found)
         named = {s.span_id: spans.agent_of(a) for s, a, _ in found}
         parent_of = {s.span_id: s.parent_span_id for s, _, _ in found}
@@ -163,24 +160,17 @@ class OtlpReceiver:
 
     def _logs(self, request: logs_pb.ExportLogsServiceRequest) -> list[Planned]:
         planned: list[Planned] = []
-        for rl in request.resource_logs:
-            service = spans.text(_attrs(rl.resource.attributes), "service.name")
-            for sl in rl.scope_logs:
-                for record in sl.log_records:
-                    self.stats["log_records"] += 1
-                    planned += _log_events(record, service)
+        for service, record in _each(request.resource_logs, "scope_logs", "log_records"):
+            self.stats["log_records"] += 1
+            planned += _log_events(record, service)
         return planned
 
     def _points(self, request: metrics_pb.ExportMetricsServiceRequest) -> list[Planned]:
         planned: list[Planned] = []
-        for rm in request.resource_metrics:
-            service = spans.text(_attrs(rm.resource.attributes), "service.name")
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    points = metric.sum.data_points or metric.gauge.data_points
-                    for point in points:
-                        self.stats["points"] += 1
-                        planned.append(_point_event(metric.name, point, service))
+        for service, metric in _each(request.resource_metrics, "scope_metrics", "metrics"):
+            for point in metric.sum.data_points or metric.gauge.data_points:
+                self.stats["points"] += 1
+                planned.append(_point_event(metric.name, point, service))
         return planned
 
     def _emit(self, planned: list[Planned]) -> None:
@@ -271,6 +261,15 @@ def _point_event(name: str, point: Any, service: str | None) -> Planned:
     value = point.as_double if which == "as_double" else point.as_int
     ts = point.time_unix_nano or time.time_ns()
     return ts, agent, "metric", {"name": name[:200], "value": value, "labels": labels}
+
+
+def _each(resources: Any, scopes: str, items: str) -> Iterator[tuple[str | None, Any]]:
+    """Every item of an export request (spans, log records, metrics) with its service's name."""
+    for resource in resources:
+        service = spans.text(_attrs(resource.resource.attributes), "service.name")
+        for scope in getattr(resource, scopes):
+            for item in getattr(scope, items):
+                yield service, item
 
 
 def _attrs(pairs: Any) -> dict[str, Any]:
