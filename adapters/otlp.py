@@ -3,12 +3,12 @@ events of the agents it is about, on a hub's agent side. `swarmscope hub --otlp`
 
 Spans are read as otel.py reads them in process (spans.py), with one difference: OTLP sends a
 span when it has ended, children before their parents, so a span's start and end go out together,
-each at its real time, ordered by time within a request. A span naming no agent is its parent's
-agent's when the parent came in the same request or earlier, else its service's. While a span's
-parent has not come, its trace is still open: its agent is at work and beats, so a long model call
-does not turn it FAILED. Log records (Claude Code's events among them) are `log` events of the
-agent their `session.id`, agent name or service names; an ERROR record is an `error` too. Sums and
-gauges are `metric` events.
+each at its real time, ordered by time within a request. A span naming no agent is its nearest
+ancestor's agent's; one whose parent has not come yet waits for it (HOLD_S at most), then goes
+out as its service's. While a span's parent has not come, its trace is still open: its agent is
+at work and beats, so a long model call does not turn it FAILED. Log records (Claude Code's
+events among them) are `log` events of the agent their `session.id`, agent name or service names;
+an ERROR record is an `error` too. Sums and gauges are `metric` events.
 
 Every body passes otlp_body.py's gate first; what it refuses is answered as the OTLP spec says
 and counted by reason (`stats`). The server binds loopback by default, as the hub does.
@@ -42,6 +42,11 @@ MAX_REMEMBERED = 100_000
 """Spans whose agent is remembered for their children, and parents awaited (oldest forgotten)."""
 OPEN_FOR_S = 3600.0
 """A parent awaited longer than this is taken for lost: its agent stops beating for it."""
+HOLD_S = 5.0
+"""How long a span that names no agent waits for its parent (OTLP sends children first, often in
+requests of their own) before it goes out as its service's."""
+MAX_HELD = 10_000
+"""Spans held at once; past it, a span whose parent has not come goes out as its service's."""
 BEAT_S = 2.0
 ERROR_SEVERITY = 17
 """OTLP's SEVERITY_NUMBER_ERROR: records at or above it are errors."""
@@ -66,6 +71,11 @@ class OtlpReceiver:
         """Agent of each span seen, by span id: what a child that names none is."""
         self._awaited: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
         """Parents not come yet (their traces open): whose, and since when."""
+        self._held: OrderedDict[bytes, list[tuple[Span, dict[str, Any], str | None, float]]] = (
+            OrderedDict()
+        )
+        """Spans that name no agent and whose parent has not come, by parent: they wait for it."""
+        self._held_count = 0
         self._server = _Server((host.strip("[]") or "127.0.0.1", int(port)), _Handler)
         self._server.receiver = self
         self._stopping = threading.Event()
@@ -84,35 +94,32 @@ class OtlpReceiver:
         return self
 
     def stop(self) -> None:
+        """Stop taking requests; what is held goes out, and every agent says bye."""
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        with self._send:
+            self._emit(self._release_held(0.0))
         self.pool.close()
 
     # -- what a request holds -------------------------------------------------------------
 
     def take(self, path: str, body: bytes, content_type: str) -> tuple[bytes, str]:
         """One export request: its events sent, its response (a partial success if some of it
-        could not be taken). Refused if the body is."""
-        if path == "/v1/traces":
-            request = parse(body, content_type, trace_pb.ExportTraceServiceRequest)
-            planned, rejected = self._spans(request)
-            response = trace_pb.ExportTraceServiceResponse()
-            if rejected:
-                response.partial_success.rejected_spans = rejected
-                response.partial_success.error_message = "spans without ids or times"
-        elif path == "/v1/logs":
-            planned = self._logs(parse(body, content_type, logs_pb.ExportLogsServiceRequest))
-            response, rejected = logs_pb.ExportLogsServiceResponse(), 0
-        elif path == "/v1/metrics":
-            planned = self._points(
-                parse(body, content_type, metrics_pb.ExportMetricsServiceRequest)
-            )
-            response, rejected = metrics_pb.ExportMetricsServiceResponse(), 0
-        else:
+        could not be taken). Refused if the body is. Requests come on threads of their own: each
+        is mapped and sent whole, one at a time (what spans came before says whose a span is)."""
+        if path not in _REQUESTS:
             raise Refused(404, "path", f"{path[:60]!r}: /v1/traces, /v1/logs or /v1/metrics")
+        request_type, response_type, read = _REQUESTS[path]
+        request = parse(body, content_type, request_type)
+        response = response_type()
+        with self._send:
+            planned, rejected = read(self, request)
+            self._emit(planned)
+        if rejected:
+            response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = "spans without ids or start times"
         self.stats["rejected"] += rejected
-        self._emit(planned)
         return answer(response, content_type)
 
     def _spans(self, request: trace_pb.ExportTraceServiceRequest) -> tuple[list[Planned], int]:
@@ -128,10 +135,40 @@ class OtlpReceiver:
         planned: list[Planned] = []
         for span, attrs, service in found:
             agent = named[span.span_id] or self._ancestors_agent(span, named, parent_of)
-            agent = agent or service or "otlp"
+            if agent is None and span.parent_span_id and self._held_count < MAX_HELD:
+                waiting = self._held.setdefault(span.parent_span_id, [])
+                waiting.append((span, attrs, service, time.monotonic()))
+                self._held_count += 1
+                continue
+            planned += self._place(span, attrs, agent or service or "otlp")
+        return planned, rejected
+
+    def _place(self, span: Span, attrs: dict[str, Any], agent: str) -> list[Planned]:
+        """A span's events as `agent`'s, and those of the spans held for it, as its agent's."""
+        planned: list[Planned] = []
+        todo = [(span, attrs, agent)]
+        while todo:
+            span, attrs, agent = todo.pop()
             self._remember(span, agent)
             planned += _span_events(span, attrs, agent)
-        return planned, rejected
+            for child, child_attrs, _, _ in self._held.pop(span.span_id, ()):
+                self._held_count -= 1
+                todo.append((child, child_attrs, spans.agent_of(child_attrs) or agent))
+        return planned
+
+    def _release_held(self, older_than: float) -> list[Planned]:
+        """Spans whose parent has not come within HOLD_S (or at all, `older_than` 0), as their
+        service's agent's."""
+        planned: list[Planned] = []
+        now = time.monotonic()
+        for parent, waiting in list(self._held.items()):
+            if now - waiting[0][3] < older_than:
+                break  # held in the order they came: the rest are younger
+            del self._held[parent]
+            self._held_count -= len(waiting)
+            for span, attrs, service, _ in waiting:
+                planned += self._place(span, attrs, service or "otlp")
+        return planned
 
     def _ancestors_agent(
         self, span: Span, named: dict[bytes, str | None], parent_of: dict[bytes, bytes]
@@ -158,37 +195,38 @@ class OtlpReceiver:
             while len(table) > MAX_REMEMBERED:
                 table.popitem(last=False)
 
-    def _logs(self, request: logs_pb.ExportLogsServiceRequest) -> list[Planned]:
+    def _logs(self, request: logs_pb.ExportLogsServiceRequest) -> tuple[list[Planned], int]:
         planned: list[Planned] = []
         for service, record in _each(request.resource_logs, "scope_logs", "log_records"):
             self.stats["log_records"] += 1
             planned += _log_events(record, service)
-        return planned
+        return planned, 0
 
-    def _points(self, request: metrics_pb.ExportMetricsServiceRequest) -> list[Planned]:
+    def _points(self, request: metrics_pb.ExportMetricsServiceRequest) -> tuple[list[Planned], int]:
         planned: list[Planned] = []
         for service, metric in _each(request.resource_metrics, "scope_metrics", "metrics"):
             for point in metric.sum.data_points or metric.gauge.data_points:
                 self.stats["points"] += 1
                 planned.append(_point_event(metric.name, point, service))
-        return planned
+        return planned, 0
 
     def _emit(self, planned: list[Planned]) -> None:
-        """Send, in time order, each event at its own time (one request at a time: the clock
-        says a request's times on its thread)."""
+        """Send, in time order, each event at its own time (under `_send`: the clock says the
+        times on this thread)."""
         planned.sort(key=lambda p: p[0])
-        with self._send:
-            for ts, agent, kind, data in planned:
-                em = self.pool.get(agent)
-                if em is not None:
-                    with self._clock.at(ts):
-                        em.emit(kind, **data)
+        for ts, agent, kind, data in planned:
+            em = self.pool.get(agent)
+            if em is not None:
+                with self._clock.at(ts):
+                    em.emit(kind, **data)
 
     def _beat(self) -> None:
-        """Agents with a trace open beat, so their silence while they work is not failure."""
+        """Agents with a trace open beat, so their silence while they work is not failure; spans
+        held too long for a parent go out."""
         while not self._stopping.wait(BEAT_S):
             now = time.monotonic()
             with self._send:
+                self._emit(self._release_held(HOLD_S))
                 working = {a for a, since in self._awaited.values() if now - since < OPEN_FOR_S}
                 for agent in working:
                     em = self.pool.get(agent)
@@ -286,6 +324,26 @@ def _value(value: AnyValue, depth: int = 0) -> Any:
     if which == "kvlist_value":
         return _attrs(value.kvlist_value.values) if depth < 4 else None
     return getattr(value, which)
+
+
+_REQUESTS = {
+    "/v1/traces": (
+        trace_pb.ExportTraceServiceRequest,
+        trace_pb.ExportTraceServiceResponse,
+        OtlpReceiver._spans,
+    ),
+    "/v1/logs": (
+        logs_pb.ExportLogsServiceRequest,
+        logs_pb.ExportLogsServiceResponse,
+        OtlpReceiver._logs,
+    ),
+    "/v1/metrics": (
+        metrics_pb.ExportMetricsServiceRequest,
+        metrics_pb.ExportMetricsServiceResponse,
+        OtlpReceiver._points,
+    ),
+}
+"""What each path takes, answers, and how its request is read."""
 
 
 class _Clock:

@@ -368,3 +368,56 @@ def test_the_otlp_bench_gives_its_figures():
 
     got = bench_otlp(quick=True, report=None)
     assert got["otlp_floor_spans_per_s"] > got["otlp_take_per_s"] > 0 and got["otlp_http_per_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def node_otel(tmp_path_factory):
+    """A folder with OpenTelemetry's JavaScript SDK and OTLP exporter from npm: a real client
+    none of us wrote. Skipped where node, npm or the registry is not there."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("node is not on this machine")
+    folder = tmp_path_factory.mktemp("node-otel")
+    packages = [
+        "@opentelemetry/api",
+        "@opentelemetry/sdk-trace-base",
+        "@opentelemetry/exporter-trace-otlp-proto",
+        "@opentelemetry/resources",
+    ]
+    done = subprocess.run(
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", *packages],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"npm could not install OpenTelemetry: {done.stderr[-300:]}")
+    shutil.copy(Path(__file__).parent / "node" / "otlp_spans.mjs", folder)
+    return folder
+
+
+def test_a_node_services_spans_land_on_its_agent(otlp, feed, node_otel):
+    """Each span in a request of its own, the tool's before its agent's turn: the tool waits for
+    its parent, and lands on the agent the turn names, not on the service."""
+    import subprocess
+
+    done = subprocess.run(
+        ["node", "otlp_spans.mjs", f"http://{otlp.address}/v1/traces"],
+        cwd=node_otel,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: otlp.stats["spans"] >= 2)
+    otlp.stop()
+    events = drain(feed, lambda evs: "node-planner" in _byes(evs))
+    assert {e.agent for e in events} == {"node-planner"}
+    names = [e.data["name"] for e in _of(events, "node-planner", "task_start")]
+    assert sorted(names) == ["invoke_agent planner", "lookup"]
+    (error,) = _of(events, "node-planner", "error")
+    assert error.data["message"] == "lookup failed" and error.data["span"] == "execute_tool lookup"
