@@ -181,3 +181,45 @@ def test_each_example_puts_its_agents_on_the_hub(hub, feed, example, agents):
     events = drain(feed, _byes(len(agents)))
     assert {e.agent for e in events} == agents
     assert any(e.kind == "error" for e in events)  # each shows a failure
+
+
+# -- swarmscope demo --framework
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("framework", ["otel", "openai-agents", "langgraph"])
+def test_demo_runs_each_frameworks_workflow_offline_through_its_adapter(tmp_path, framework):
+    """Three agents, their handoffs and the researcher's failing tool, with no key and no
+    network: the framework's own runner, graph or tracer, and its adapter."""
+    import subprocess
+    import sys
+
+    pytest.importorskip(
+        {"otel": "opentelemetry.sdk", "openai-agents": "agents"}.get(framework, framework)
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swarmscope.tui.cli",
+            "demo",
+            "--framework",
+            framework,
+            "--headless",
+            "--duration",
+            "8",
+            "--in",
+            f"ipc://{tmp_path}/in",
+            "--out",
+            f"ipc://{tmp_path}/out",
+            "--dir",
+            str(tmp_path / "sessions"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    final = done.stdout.strip().splitlines()[-1]
+    assert final.startswith("final:") and " 3 agents" in final and "0 lost, 0 refused" in final
+    assert "the workflow stopped" not in done.stderr

@@ -28,14 +28,20 @@ class Demo:
         embedded_hub: bool = True,
         duration: float | None = None,
         history: str | None = None,
+        drive: Callable[[str, Callable[[], bool]], None] | None = None,
     ) -> None:
-        """`history`: where the embedded hub answers late joiners (see Hub)."""
+        """`history`: where the embedded hub answers late joiners (see Hub); `drive`: what runs
+        instead of the simulated swarm (a framework's scripted workflow: drive(endpoint, stop)
+        publishes until stop() holds)."""
         self.cfg = cfg
         self.in_endpoint, self.out_endpoint = in_endpoint, out_endpoint
         self.hub = Hub(in_endpoint, out_endpoint, history=history) if embedded_hub else None
         self.duration = duration
+        self._drive_instead = drive
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failure = ""
+        """Why a framework's workflow stopped before it was told to, if it did."""
         self.finished = threading.Event()
         """Set when the swarm has run for `duration` (or was stopped)."""
         self.before_swarm: Callable[[], object] = lambda: None
@@ -52,11 +58,27 @@ class Demo:
         return self
 
     def _drive(self) -> None:
+        if self._drive_instead is not None:
+            self._drive_other(self._drive_instead)
+            return
         swarm = Swarm(self.cfg, self._publisher, start_ns=time.time_ns())
         try:
             run_paced(swarm, self._stop.is_set, self.duration)
         finally:
             swarm.close()
+            self.finished.set()
+
+    def _drive_other(self, drive: Callable[[str, Callable[[], bool]], None]) -> None:
+        """A framework's workflow until stopped, or for `duration`."""
+        ends = time.monotonic() + self.duration if self.duration else None
+        try:
+            drive(
+                self.in_endpoint,
+                lambda: self._stop.is_set() or (ends is not None and time.monotonic() >= ends),
+            )
+        except Exception as exc:  # noqa: BLE001 - said in one line by whoever runs the demo
+            self.failure = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
             self.finished.set()
 
     def stop(self) -> None:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.latejoin import history_endpoint
@@ -70,6 +71,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="where the demo's session goes (default $SWARMSCOPE_HOME/sessions, "
         "else the user data dir's swarmscope/sessions)",
     )
+    p.add_argument(
+        "--framework",
+        choices=("openai-agents", "langgraph", "otel"),
+        help="instead of the simulated swarm, a scripted multi-agent workflow of this framework "
+        "(offline, no API key) through its adapter; needs: pip install 'swarmscope[FRAMEWORK]'",
+    )
     add_view_options(p)
     p.set_defaults(run=run)
 
@@ -85,7 +92,12 @@ def run(args: argparse.Namespace) -> int:
     # a recording hub answers late joiners
     history = None if args.no_record else history_endpoint(args.out_endpoint)
     demo = Demo(
-        _config(args), args.in_endpoint, args.out_endpoint, duration=args.duration, history=history
+        _config(args),
+        args.in_endpoint,
+        args.out_endpoint,
+        duration=args.duration,
+        history=history,
+        drive=_framework(args),
     )
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not
@@ -101,9 +113,21 @@ def run(args: argparse.Namespace) -> int:
             return run_demo_ui(args, demo, recorder)
         return run_headless(args, demo)
     finally:
+        if demo.failure:
+            print(f"swarmscope demo: the workflow stopped: {demo.failure}", file=sys.stderr)
         if recorder is not None:
             recorder.close()
             print(f"swarmscope demo: {report(recorder)}", file=sys.stderr, flush=True)
+
+
+def _framework(args: argparse.Namespace) -> Callable[[str, Callable[[], bool]], None] | None:
+    """The framework's scripted workflow, for --framework (ConfigError if it is not installed)."""
+    if not args.framework:
+        return None
+    from swarmscope.adapters.demos import driver
+
+    workflow = driver(args.framework)
+    return lambda endpoint, stop: workflow(endpoint, stop, args.seed)
 
 
 def run_headless(args: argparse.Namespace, demo: Demo) -> int:
