@@ -15,6 +15,7 @@ from swarmscope.core.events import Event
 from swarmscope.core.replay.playback import Playback
 from swarmscope.core.replay.scan import SessionScan
 from swarmscope.core.replay.session import open_session
+from swarmscope.core.words import NOTHING
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
@@ -609,4 +610,4 @@ async def test_compare_at_100_columns_shows_whole_task_names(session_path):
         assert width < 50 and grid.rows
         for row in grid.rows:
             line = grid.render_row(row, width, 0, False)
-            assert line.cell_len <= width and f" {row.task or '-'} " in line.plain, line.plain
+            assert line.cell_len <= width and f" {row.task or NOTHING} " in line.plain, line.plain
