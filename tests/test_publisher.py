@@ -69,9 +69,7 @@ def test_an_agent_that_ends_while_the_hub_is_behind_loses_nothing(tmp_path):
     with zmq.Context() as ctx, ctx.socket(zmq.XSUB) as hub:
         hub.setsockopt(zmq.RCVHWM, 10)  # a hub behind: its queue for the agent fills at 10
         hub.bind(endpoint)
-        em = Emitter(
-            "last-words", endpoint, auto_heartbeat=False, batch_size=1, close_timeout=30
-        )
+        em = Emitter("last-words", endpoint, auto_heartbeat=False, batch_size=1, close_timeout=30)
         wait_for(lambda: hub.send(b"\x01") or em._pub.listening)
         for k in range(40):
             em.log("info", f"{k:04d}" + "x" * 1000)  # a message each, past what the queue holds
