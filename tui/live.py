@@ -43,7 +43,8 @@ def run_demo_ui(args: argparse.Namespace, demo: Demo, recorder: Recorder | None)
     demo.before_swarm = lambda: source.wait_connected(10)  # see every agent's hello
     with demo:
         cleanups = (recorder.close, demo.stop) if recorder else (demo.stop,)
-        return _run(source, args, f"demo · seed {demo.cfg.seed}", cleanups)
+        title = f"demo · {args.framework}" if args.framework else f"demo · seed {demo.cfg.seed}"
+        return _run(source, args, title, cleanups)
 
 
 def run_watch(args: argparse.Namespace, recorder: Recorder | None) -> int:

@@ -61,9 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-record", action="store_true", help="do not record the demo as a session")
     p.add_argument(
         "--name",
-        default="demo",
         metavar="N",
-        help="the session's name: `swarmscope replay N` opens the newest (default %(default)s)",
+        help="the session's name: `swarmscope replay N` opens the newest (default demo, or "
+        "demo-FRAMEWORK with --framework)",
     )
     p.add_argument(
         "--dir",
@@ -102,7 +102,10 @@ def run(args: argparse.Namespace) -> int:
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not
         recorder = Recorder(
-            sessions_dir(args.dir), name=args.name, tags=["demo", f"seed{args.seed}"], source="demo"
+            sessions_dir(args.dir),
+            name=args.name or (f"demo-{args.framework}" if args.framework else "demo"),
+            tags=["demo", f"seed{args.seed}"],
+            source="demo",
         )
         recorder.attach(demo.hub)
     try:
