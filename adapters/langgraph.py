@@ -21,12 +21,25 @@ subgraph's own nodes are that agent's tasks. From each kind of part:
 A subgraph's tasks still open when its node ends (a handoff that escaped it) are ended
 `cancelled`, and at the stream's end (or its failure) every task still open is, and every agent
 says bye. Other stream modes pass through untouched.
+
+For `invoke()`, which streams nothing, `SwarmscopeCallbackHandler` reads LangChain's callbacks
+instead: each node's run is a task of its agent (running, then idle or failed, with its error),
+and a node that returns `Command(goto=...)` sends a handoff `message` to each node it names.
+
+    handler = SwarmscopeCallbackHandler()
+    graph.invoke(inputs, {"callbacks": [handler]})
+    handler.close()  # every agent says bye (else at exit)
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langgraph.types import Command, Send
 
 from swarmscope.adapters.pool import AgentPool, Guarded
 from swarmscope.core.words import plain
@@ -155,6 +168,84 @@ class GraphWatcher(Guarded):
         for other, (_, ns) in list(self._open.items()):
             if ns and ns[0] == inside:
                 self._end(other, "cancelled")
+
+
+MAX_RUNS = 100_000
+"""Node runs remembered between their start and end (the oldest forgotten past it)."""
+
+
+class SwarmscopeCallbackHandler(BaseCallbackHandler, Guarded):
+    """LangChain callbacks of a graph's `invoke()`, as its nodes' events (see the module's
+    docstring). LangChain calls it on the graph's threads: it only queues, and never raises."""
+
+    def __init__(self, endpoint: str | None = None, *, pool: AgentPool | None = None) -> None:
+        self.pool = pool or AgentPool(endpoint, agent_type="langgraph")
+        self._runs: OrderedDict[UUID, tuple[str, str]] = OrderedDict()
+        """(agent, node) of each node run started and not ended."""
+
+    def on_chain_start(
+        self,
+        serialized: Any,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.guarded(self._started, run_id, kwargs.get("name"), metadata or {})
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.guarded(self._ended, run_id, outputs, None)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self.guarded(self._ended, run_id, None, error)
+
+    def close(self) -> None:
+        """Runs still open end `cancelled`; every agent says bye."""
+        for run in list(self._runs):
+            self._ended(run, None, None, "cancelled")
+        self.pool.close()
+
+    def _started(self, run: UUID, name: Any, metadata: dict[str, Any]) -> None:
+        node = metadata.get("langgraph_node")
+        if not isinstance(node, str) or name != node:
+            return  # not a node's own run (the graph's, or a runnable inside a node)
+        ns = str(metadata.get("langgraph_checkpoint_ns") or "")
+        agent = ns.split("|", 1)[0].split(":", 1)[0] or node
+        em = self.pool.get(agent)
+        if em is None:
+            return
+        self._runs[run] = (agent, node)
+        while len(self._runs) > MAX_RUNS:
+            self._runs.popitem(last=False)
+        if agent == node:
+            em.status("running")
+        em.task_start(str(run), node)
+
+    def _ended(
+        self, run: UUID, outputs: Any, error: BaseException | None, result: str = ""
+    ) -> None:
+        agent, node = self._runs.pop(run, (None, None))
+        em = self.pool.get(agent) if agent else None
+        if em is None:
+            return
+        if error is not None:
+            em.error(error, node=node)
+        em.task_end(str(run), result or ("failed" if error is not None else "ok"))
+        if agent != node:
+            return
+        em.status("failed" if error is not None else "idle")
+        for target in _goto(outputs):
+            if target != agent:
+                em.message(target, topic="handoff", summary=f"{agent} → {target}")
+
+
+def _goto(outputs: Any) -> list[str]:
+    """The nodes a node's `Command(goto=...)` names."""
+    if not isinstance(outputs, Command):
+        return []
+    goto = outputs.goto if isinstance(outputs.goto, list | tuple) else [outputs.goto]
+    return [g.node if isinstance(g, Send) else g for g in goto if isinstance(g, str | Send)]
 
 
 def _agent(ns: tuple[str, ...], name: str) -> str:

@@ -90,3 +90,33 @@ def test_a_supervisor_graph_shows_its_nodes_handoffs_progress_checkpoints_and_fa
     assert model.agents["writer"].status == "failed"
     assert model.agents["writer"].tasks_failed == 1
     assert model.agents["researcher"].tasks_ok == 2
+
+
+def test_invoke_with_the_callback_handler_shows_the_same_swarm(hub, feed):
+    """invoke() streams nothing: LangChain's callbacks tell the same story, and a node's
+    Command(goto=...) is its handoff."""
+    from swarmscope.adapters.langgraph import SwarmscopeCallbackHandler
+
+    handler = SwarmscopeCallbackHandler(hub.in_endpoint)
+    with pytest.raises(ValueError):
+        _graph().invoke(
+            {"notes": [], "step": 0}, {"configurable": {"thread_id": "t-2"}, "callbacks": [handler]}
+        )
+    handler.close()
+    events = drain(feed, lambda evs: sum(e.kind == "bye" for e in evs) >= 3)
+
+    assert {e.agent for e in events} == {"supervisor", "researcher", "writer"}
+    messages = sorted((e for e in events if e.kind == "message"), key=lambda e: e.ts)
+    assert [(e.agent, e.data["to"]) for e in messages] == [
+        ("supervisor", "researcher"),
+        ("supervisor", "writer"),
+    ]
+    names = [e.data["name"] for e in events if e.kind == "task_start" and e.agent == "researcher"]
+    assert names == ["researcher", "search"]
+    (error,) = [e for e in events if e.kind == "error"]
+    assert error.agent == "writer" and error.data["type"] == "ValueError"
+    model = SwarmModel()
+    model.apply_many(events)
+    assert model.agents["writer"].status == "failed"
+    assert model.agents["supervisor"].tasks_ok == 2 and model.agents["researcher"].tasks_ok == 2
+    assert handler.failed == 0
