@@ -60,16 +60,21 @@ class Guarded:
 class AgentPool:
     """Emitters by agent name, sharing one publisher. Thread-safe; never raises."""
 
-    def __init__(self, endpoint: str | None = None, **emitter_options: Any) -> None:
-        """`endpoint` as Emitter takes it (None: $SWARMSCOPE_HUB, else the default);
-        `emitter_options` go to every Emitter (role, heartbeat, redact...)."""
+    def __init__(
+        self, endpoint: str | None = None, *, queue_size: int = 10_000, **emitter_options: Any
+    ) -> None:
+        """`endpoint` as Emitter takes it (None: $SWARMSCOPE_ENDPOINT, else the default);
+        `queue_size`: events the shared publisher holds (Publisher's); `emitter_options` go to
+        every Emitter (role, heartbeat, redact...)."""
         self._options = emitter_options
         self._lock = threading.Lock()
         self._emitters: dict[str, Emitter] = {}
         self.refused = 0
         """Agents named past MAX_AGENTS (their events dropped)."""
         try:
-            self._publisher: Publisher | Unsent | None = Publisher(agent_endpoint(endpoint))
+            self._publisher: Publisher | Unsent | None = Publisher(
+                agent_endpoint(endpoint), queue_size=queue_size
+            )
         except ConfigError as exc:  # a typo must not stop the framework it was meant to watch
             warnings.warn(
                 f"swarmscope: {exc}; the agents' events are dropped", ConfigWarning, stacklevel=2

@@ -15,7 +15,7 @@ from typing import Any
 
 from swarmscope.bench.report import Report, figure
 
-SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp")
+SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp", "adapters")
 """What `swarmscope bench` runs by default, each section in a process of its own."""
 TRUST_SECTIONS = ("hostile", "soak")
 """Minutes each: run only when asked for by name (`--only hostile`)."""
@@ -26,6 +26,7 @@ _RUNNERS = {
     "ui": ("ui", "bench_ui"),
     "replay": ("replay", "bench_replay"),
     "otlp": ("otlp", "bench_otlp"),
+    "adapters": ("adapters", "bench_adapters"),
     "hostile": ("trust", "bench_hostile"),
     "soak": ("trust", "bench_soak"),
 }

@@ -223,3 +223,11 @@ def test_demo_runs_each_frameworks_workflow_offline_through_its_adapter(tmp_path
     final = done.stdout.strip().splitlines()[-1]
     assert final.startswith("final:") and " 3 agents" in final and "0 lost, 0 refused" in final
     assert "the workflow stopped" not in done.stderr
+
+
+def test_the_adapters_bench_gives_its_figures():
+    pytest.importorskip("opentelemetry.sdk")
+    from swarmscope.bench.adapters import bench_adapters
+
+    got = bench_adapters(quick=True, report=None)
+    assert got["otel_adapter_us"] > 0 and got["otel_floor_us"] > 0
