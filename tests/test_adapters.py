@@ -164,7 +164,11 @@ def test_log_records_become_their_agents_events(hub, feed):
 
 @pytest.mark.parametrize(
     "example, agents",
-    [("otel_agents.py", {"triage", "researcher"}), ("logging_agents.py", {"planner", "coder"})],
+    [
+        ("otel_agents.py", {"triage", "researcher"}),
+        ("logging_agents.py", {"planner", "coder"}),
+        ("langgraph_swarm.py", {"supervisor", "researcher", "writer"}),
+    ],
 )
 def test_each_example_puts_its_agents_on_the_hub(hub, feed, example, agents):
     import os
@@ -172,8 +176,9 @@ def test_each_example_puts_its_agents_on_the_hub(hub, feed, example, agents):
     import sys
     from pathlib import Path
 
-    if example.startswith("otel"):
-        pytest.importorskip("opentelemetry.sdk")
+    pytest.importorskip({"otel_agents.py": "opentelemetry.sdk"}.get(example, "logging"))
+    if example.startswith("langgraph"):
+        pytest.importorskip("langgraph")
     script = Path(__file__).parent.parent / "examples" / example
     env = {**os.environ, "SWARMSCOPE_ENDPOINT": hub.in_endpoint}
     done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True)
