@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,7 +31,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from swarmscope.adapters import spans
 from swarmscope.adapters.otlp_body import MAX_BODY, Refused, answer, parse, read_body
-from swarmscope.adapters.pool import AgentPool
+from swarmscope.adapters.pool import AgentPool, StampedClock
 
 MAX_CONNECTIONS = 64
 """Requests served at once; more wait in the listen queue."""
@@ -64,7 +63,7 @@ class OtlpReceiver:
         host, _, port = address.rpartition(":")
         self.stats: Counter[str] = Counter()
         """requests, spans, log_records, points, rejected, and refused.<reason>."""
-        self._clock = _Clock()
+        self._clock = StampedClock()
         self.pool = AgentPool(endpoint, clock=self._clock, auto_heartbeat=False)
         self._send = threading.Lock()
         self._agent_of: OrderedDict[bytes, str] = OrderedDict()
@@ -344,24 +343,6 @@ _REQUESTS = {
     ),
 }
 """What each path takes, answers, and how its request is read."""
-
-
-class _Clock:
-    """Emitters' clock: a request's event times while it sends them (on its thread), else now."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def __call__(self) -> int:
-        return getattr(self._local, "at", None) or time.time_ns()
-
-    @contextmanager
-    def at(self, ts: int) -> Iterator[None]:
-        self._local.at = ts
-        try:
-            yield
-        finally:
-            self._local.at = None
 
 
 class _Server(ThreadingHTTPServer):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -42,6 +43,25 @@ def working_for(agent: str | None) -> Iterator[None]:
         yield
     finally:
         current_agent.reset(token)
+
+
+class StampedClock:
+    """An Emitter's clock for adapters whose events come stamped (OTLP spans, CrewAI's events):
+    the stamp of the event being sent, on this thread, else now."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self) -> int:
+        return getattr(self._local, "at", None) or time.time_ns()
+
+    @contextmanager
+    def at(self, ts: int) -> Iterator[None]:
+        self._local.at = ts
+        try:
+            yield
+        finally:
+            self._local.at = None
 
 
 class Guarded:
