@@ -1,0 +1,82 @@
+"""CrewAI, run for real and offline where it is installed (it is not in the test extra: about 1 GB,
+and it pins its own openai, pydantic and rich): a researcher uses a tool, then a writer writes,
+with a scripted LLM, through swarmscope's listener into a real hub."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import drain
+
+pytest.importorskip("crewai")
+
+from crewai import Agent, Crew, Task  # noqa: E402
+from crewai.llms.base_llm import BaseLLM  # noqa: E402
+from crewai.tools import tool  # noqa: E402
+
+from swarmscope.adapters.crewai import SwarmscopeListener  # noqa: E402
+from swarmscope.core.model.swarm import SwarmModel  # noqa: E402
+
+
+class ScriptedLLM(BaseLLM):
+    """Answers in CrewAI's own format, from a script, one answer a call."""
+
+    script: list = []
+
+    def call(self, messages, tools=None, callbacks=None, available_functions=None, **kwargs):
+        return self.script.pop(0)
+
+    def supports_function_calling(self) -> bool:
+        return False
+
+
+@tool("search")
+def search(query: str) -> str:
+    """Search the web for a query."""
+    return f"3 results for {query}"
+
+
+def test_a_crew_shows_its_agents_tasks_and_tool_use(hub, feed):
+    listener = SwarmscopeListener(hub.in_endpoint)
+    researcher_llm = ScriptedLLM(model="scripted")
+    researcher_llm.script = [
+        'Thought: I should search.\nAction: search\nAction Input: {"query": "agent swarms"}',
+        "Thought: I now know the final answer\nFinal Answer: three sources on agent swarms",
+    ]
+    writer_llm = ScriptedLLM(model="scripted")
+    writer_llm.script = ["Thought: I now know the final answer\nFinal Answer: the report"]
+    researcher = Agent(
+        role="researcher",
+        goal="find sources",
+        backstory="careful",
+        llm=researcher_llm,
+        tools=[search],
+    )
+    writer = Agent(role="writer", goal="write", backstory="clear", llm=writer_llm)
+    crew = Crew(
+        agents=[researcher, writer],
+        tasks=[
+            Task(
+                description="find sources on agent swarms",
+                expected_output="sources",
+                agent=researcher,
+            ),
+            Task(description="write the report", expected_output="a report", agent=writer),
+        ],
+    )
+    result = crew.kickoff()
+    assert "report" in str(result)
+    from crewai.events import crewai_event_bus
+
+    crewai_event_bus.flush()
+    listener.close()
+    events = drain(feed, lambda evs: sum(e.kind == "bye" for e in evs) >= 2)
+
+    assert {e.agent for e in events} == {"researcher", "writer"}
+    names = [e.data["name"] for e in events if e.kind == "task_start" and e.agent == "researcher"]
+    assert "search" in names and any("find sources" in n for n in names)
+    (used,) = [e for e in events if e.kind == "task_end" and e.data.get("output")]
+    assert "3 results" in used.data["output"]
+    model = SwarmModel()
+    model.apply_many(events)
+    assert model.agents["writer"].tasks_ok == 1 and model.agents["researcher"].tasks_ok == 2
+    assert listener.failed == 0
