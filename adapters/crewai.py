@@ -20,7 +20,6 @@ is installed.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
@@ -39,11 +38,8 @@ from crewai.events.types.tool_usage_events import (
     ToolUsageStartedEvent,
 )
 
-from swarmscope.adapters.pool import AgentPool, Guarded, StampedClock
-from swarmscope.core.sdk.redact import Redactor
+from swarmscope.adapters.pool import AgentPool, Guarded, StampedClock, summary
 from swarmscope.core.words import plain
-
-SUMMARY = 200
 
 
 class SwarmscopeListener(BaseEventListener, Guarded):
@@ -58,7 +54,6 @@ class SwarmscopeListener(BaseEventListener, Guarded):
         self._tools: dict[tuple[str, str], list[str]] = {}
         """Tool uses under way, newest last, by agent and tool."""
         self._uses = 0
-        self._redact = Redactor()
         super().__init__()
 
     def close(self) -> None:
@@ -112,13 +107,13 @@ class SwarmscopeListener(BaseEventListener, Guarded):
         uses = self._tools.setdefault((agent, event.tool_name), [])
         if len(uses) < 64:  # a tool that never says it finished must not grow us
             uses.append(use)
-        em.task_start(use, event.tool_name, input=self._summary(event.tool_args))
+        em.task_start(use, event.tool_name, input=summary(event.tool_args))
 
     def _tool_finished(self, event: ToolUsageFinishedEvent) -> None:
         agent, em = self._agent(event.agent, event.agent_role)
         use = self._tool_use(agent, event.tool_name)
         if use:
-            em.task_end(use, "ok", output=self._summary(event.output))
+            em.task_end(use, "ok", output=summary(event.output))
 
     def _tool_failed(self, event: ToolUsageErrorEvent) -> None:
         agent, em = self._agent(event.agent, event.agent_role)
@@ -163,16 +158,6 @@ class SwarmscopeListener(BaseEventListener, Guarded):
         if em is None:
             raise LookupError("an event of no agent, or past the pool's bound")
         return plain(name, 200), em
-
-    def _summary(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        return plain(self._redact(value), SUMMARY)
 
 
 def _ns(event: Any) -> int:

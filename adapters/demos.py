@@ -114,17 +114,22 @@ def _openai_agents(endpoint: str, stop: Stop, seed: int) -> None:
             raise TimeoutError("web_search did not answer in time")
         return f"4 sources on {query}"
 
-    writer = Agent(name="writer", model=_scripted([_say("The report, with 4 sources.")]))
+    writer = Agent(name="writer", model=scripted_model([says("The report, with 4 sources.")]))
     researcher = Agent(
         name="researcher",
         tools=[web_search],
         handoffs=[writer],
-        model=_scripted(
-            [_call("web_search", {"query": "agent swarms"}), _call("transfer_to_writer", {})]
+        model=scripted_model(
+            [
+                tool_call("web_search", {"query": "agent swarms"}),
+                tool_call("transfer_to_writer", {}),
+            ]
         ),
     )
     triage = Agent(
-        name="triage", handoffs=[researcher], model=_scripted([_call("transfer_to_researcher", {})])
+        name="triage",
+        handoffs=[researcher],
+        model=scripted_model([tool_call("transfer_to_researcher", {})]),
     )
     processor = SwarmscopeTracingProcessor(endpoint)
     set_trace_processors([processor])
@@ -140,7 +145,9 @@ def _openai_agents(endpoint: str, stop: Stop, seed: int) -> None:
 _CALLS = iter(range(1 << 62))
 
 
-def _call(name: str, arguments: dict[str, Any]) -> Callable[[], Any]:
+def tool_call(name: str, arguments: dict[str, Any]) -> Callable[[], Any]:
+    """A scripted model's answer that calls a tool (or hands off: `transfer_to_<agent>`), with a
+    call id of its own each time (the SDK refuses one reused)."""
     from openai.types.responses import ResponseFunctionToolCall
 
     def made() -> ResponseFunctionToolCall:
@@ -156,7 +163,8 @@ def _call(name: str, arguments: dict[str, Any]) -> Callable[[], Any]:
     return made
 
 
-def _say(text: str) -> Callable[[], Any]:
+def says(text: str) -> Callable[[], Any]:
+    """A scripted model's final answer."""
     from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
     def made() -> ResponseOutputMessage:
@@ -180,8 +188,8 @@ def _scripted_model_class() -> type:
         """Answers each call with the next output of its script, round and round, after a pause
         as a model would take, in a generation span with its tokens as a model's would be."""
 
-        def __init__(self, script: list[Callable[[], Any]]) -> None:
-            self.script, self.turn = script, 0
+        def __init__(self, script: list[Callable[[], Any]], pause: float) -> None:
+            self.script, self.turn, self.pause = script, 0, pause
 
         async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
             made = self.script[self.turn % len(self.script)]()
@@ -189,7 +197,7 @@ def _scripted_model_class() -> type:
             with generation_span(
                 model="scripted", usage={"input_tokens": 900, "output_tokens": 120}
             ):
-                await asyncio.sleep(STEP_S)
+                await asyncio.sleep(self.pause)
             usage = Usage(requests=1, input_tokens=900, output_tokens=120)
             return ModelResponse(output=[made], usage=usage, response_id=None)
 
@@ -199,9 +207,10 @@ def _scripted_model_class() -> type:
     return ScriptedModel
 
 
-def _scripted(script: list[Callable[[], Any]]) -> Any:
-    """A scripted model (its class is made once the SDK is imported)."""
-    return _scripted_model_class()(script)
+def scripted_model(script: list[Callable[[], Any]], pause: float = STEP_S) -> Any:
+    """A model of the Agents SDK that answers from `script` (tool_call, says), round and round,
+    each after `pause` seconds (its class is made once the SDK is imported)."""
+    return _scripted_model_class()(script, pause)
 
 
 class State(TypedDict):

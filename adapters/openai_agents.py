@@ -22,14 +22,12 @@ a bug of ours is counted (`failed`), never raised.
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Any
 
 from agents.tracing import Span, Trace, TracingProcessor
 
-from swarmscope.adapters.pool import AgentPool, Guarded
-from swarmscope.core.sdk.redact import Redactor
+from swarmscope.adapters.pool import AgentPool, Guarded, summary
 from swarmscope.core.words import plain
 
 MAX_REMEMBERED = 100_000
@@ -37,8 +35,6 @@ MAX_REMEMBERED = 100_000
 MODEL_CALLS = ("generation", "response")
 """Spans of one model call: where tokens are counted (a turn's and a run's spans sum them
 again)."""
-SUMMARY = 200
-"""Characters of a tool's input or output shown with its task."""
 
 
 class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
@@ -52,7 +48,6 @@ class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
         self.pool = pool or AgentPool(endpoint, agent_type="openai-agents")
         self.agent = agent
         self._agent_of: OrderedDict[str, str] = OrderedDict()
-        self._redact = Redactor()
 
     # -- the SDK's interface ---------------------------------------------------------------
 
@@ -90,7 +85,7 @@ class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
             em.status("running")
             em.task_start(span.span_id, f"{agent} turn", tools=data.tools or [])
         else:
-            em.task_start(span.span_id, data.name, input=self._summary(data.input))
+            em.task_start(span.span_id, data.name, input=summary(data.input))
 
     def _ended(self, span: Span[Any]) -> None:
         data = span.span_data
@@ -109,13 +104,13 @@ class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
         if kind in ("agent", "function"):
             extra = {}
             if kind == "function":  # the SDK fills a tool's input in as it runs, not at its start
-                extra = {"input": self._summary(data.input), "output": self._summary(data.output)}
+                extra = {"input": summary(data.input), "output": summary(data.output)}
             em.task_end(span.span_id, "failed" if error else "ok", **extra)
         if kind == "agent":
             em.status("failed" if error else "done")
         elif kind == "handoff" and data.from_agent and data.to_agent:
-            summary = f"{data.from_agent} → {data.to_agent}"
-            em.message(data.to_agent, topic="handoff", summary=summary)
+            said = f"{data.from_agent} → {data.to_agent}"
+            em.message(data.to_agent, topic="handoff", summary=said)
         elif kind == "guardrail" and data.triggered:
             em.log("warning", f"guardrail {data.name} tripped", guardrail=data.name)
         elif kind in MODEL_CALLS:
@@ -131,17 +126,6 @@ class SwarmscopeTracingProcessor(TracingProcessor, Guarded):
         self._agent_of[span_id] = agent
         while len(self._agent_of) > MAX_REMEMBERED:
             self._agent_of.popitem(last=False)
-
-    def _summary(self, value: Any) -> str | None:
-        """A tool's input or output in a line: JSON read and its secrets masked, then cut."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        return plain(self._redact(value), SUMMARY)
 
 
 def _tokens(usage: Any) -> dict[str, int]:

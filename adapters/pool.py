@@ -11,6 +11,7 @@ the process. At exit, every agent says bye and the publisher flushes.
 from __future__ import annotations
 
 import atexit
+import json
 import threading
 import time
 import warnings
@@ -23,10 +24,15 @@ from typing import Any
 from swarmscope.core.errors import ConfigError, ConfigWarning
 from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.sdk.publisher import Publisher, Unsent
+from swarmscope.core.sdk.redact import Redactor
 from swarmscope.core.wire.endpoints import agent_endpoint
+from swarmscope.core.words import plain
 
 MAX_AGENTS = 10_000
 """Agents one pool keeps an Emitter for."""
+SUMMARY = 200
+"""Characters of a tool's input or output shown with its task."""
+_REDACT = Redactor()
 
 current_agent: ContextVar[str | None] = ContextVar("swarmscope_current_agent", default=None)
 """The agent a framework adapter is working for on this thread or task now (a log record made
@@ -43,6 +49,20 @@ def working_for(agent: str | None) -> Iterator[None]:
         yield
     finally:
         current_agent.reset(token)
+
+
+def summary(value: Any) -> str | None:
+    """A tool's input or output in a line: JSON read and its secrets masked (as the Emitter masks
+    state), then cut to SUMMARY characters. Task events are not masked by the Emitter: what an
+    adapter puts on them passes here."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    return plain(_REDACT(value), SUMMARY)
 
 
 class StampedClock:

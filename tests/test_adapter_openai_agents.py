@@ -1,74 +1,23 @@
 """The OpenAI Agents SDK, run for real and offline: a triage agent hands off to a researcher,
 which calls a tool (once failing, once with a secret in its input) and hands off to a writer. The
-model is scripted (no API key, no network); everything else is the SDK's own Runner and tracing,
-with swarmscope's processor, into a real hub, read back event by event."""
+model is scripted (no API key, no network: the demo's, adapters/demos.py); everything else is the
+SDK's own Runner and tracing, with swarmscope's processor, into a real hub, event by event."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from helpers import drain
 
 agents = pytest.importorskip("agents")
 
-from agents import Agent, ModelResponse, Runner, Usage, function_tool  # noqa: E402
-from agents.models.interface import Model  # noqa: E402
-from agents.tracing import generation_span, set_trace_processors  # noqa: E402
-from openai.types.responses import (  # noqa: E402
-    ResponseFunctionToolCall,
-    ResponseOutputMessage,
-    ResponseOutputText,
-)
+from agents import Agent, Runner, function_tool  # noqa: E402
+from agents.tracing import set_trace_processors  # noqa: E402
 
+from swarmscope.adapters.demos import says, scripted_model, tool_call  # noqa: E402
 from swarmscope.adapters.openai_agents import SwarmscopeTracingProcessor  # noqa: E402
 from swarmscope.core.model.swarm import SwarmModel  # noqa: E402
-
-CALLS = iter(range(1_000_000))
-
-
-def _call(name: str, arguments: dict) -> ResponseFunctionToolCall:
-    n = next(CALLS)
-    return ResponseFunctionToolCall(
-        id=f"fc-{n}",
-        call_id=f"call-{n}",
-        type="function_call",
-        name=name,
-        arguments=json.dumps(arguments),
-    )
-
-
-def _say(text: str) -> ResponseOutputMessage:
-    return ResponseOutputMessage(
-        id="msg",
-        type="message",
-        role="assistant",
-        status="completed",
-        content=[ResponseOutputText(text=text, type="output_text", annotations=[])],
-    )
-
-
-class ScriptedModel(Model):
-    """Answers each call with the next output in its script, as a model implementation does: in a
-    generation span carrying its usage."""
-
-    def __init__(self, script: list) -> None:
-        self.script = list(script)
-
-    async def get_response(self, *args, **kwargs) -> ModelResponse:
-        output = self.script.pop(0)
-        usage = {"input_tokens": 100, "output_tokens": 20}
-        with generation_span(model="scripted", usage=usage):
-            pass
-        return ModelResponse(
-            output=[output],
-            usage=Usage(requests=1, input_tokens=100, output_tokens=20),
-            response_id=None,
-        )
-
-    def stream_response(self, *args, **kwargs):
-        raise NotImplementedError
 
 
 def test_a_handoff_swarm_shows_its_agents_tools_handoffs_tokens_and_error(hub, feed):
@@ -82,23 +31,24 @@ def test_a_handoff_swarm_shows_its_agents_tools_handoffs_tokens_and_error(hub, f
             raise TimeoutError("search timed out")
         return f"3 results for {query}"
 
-    writer = Agent(name="writer", model=ScriptedModel([_say("Here is the report.")]))
+    writer = Agent(name="writer", model=scripted_model([says("Here is the report.")], pause=0))
     researcher = Agent(
         name="researcher",
         tools=[search],
         handoffs=[writer],
-        model=ScriptedModel(
+        model=scripted_model(
             [
-                _call("search", {"query": "agents", "api_key": "sk-secret"}),
-                _call("search", {"query": "agents again", "api_key": "sk-secret"}),
-                _call("transfer_to_writer", {}),
-            ]
+                tool_call("search", {"query": "agents", "api_key": "sk-secret"}),
+                tool_call("search", {"query": "agents again", "api_key": "sk-secret"}),
+                tool_call("transfer_to_writer", {}),
+            ],
+            pause=0,
         ),
     )
     triage = Agent(
         name="triage",
         handoffs=[researcher],
-        model=ScriptedModel([_call("transfer_to_researcher", {})]),
+        model=scripted_model([tool_call("transfer_to_researcher", {})], pause=0),
     )
     processor = SwarmscopeTracingProcessor(hub.in_endpoint)
     set_trace_processors([processor])  # ours alone: the SDK's default would export to OpenAI
