@@ -80,3 +80,17 @@ def test_a_crew_shows_its_agents_tasks_and_tool_use(hub, feed):
     model.apply_many(events)
     assert model.agents["writer"].tasks_ok == 1 and model.agents["researcher"].tasks_ok == 2
     assert listener.failed == 0
+
+
+def test_the_crewai_example_puts_its_crew_on_the_hub(hub, feed):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent.parent / "examples" / "crewai_crew.py"
+    env = {**os.environ, "SWARMSCOPE_ENDPOINT": hub.in_endpoint, "CREWAI_DISABLE_TELEMETRY": "true"}
+    done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    events = drain(feed, lambda evs: sum(e.kind == "bye" for e in evs) >= 2)
+    assert {e.agent for e in events} == {"researcher", "writer"}

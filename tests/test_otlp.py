@@ -333,10 +333,11 @@ def test_hub_otlp_records_what_an_exporter_sends(tmp_path):
         wait_for(lambda: any(e.kind == "task_end" for e in probe_events(path)), timeout=20)
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in err
     assert f"OTLP/HTTP on http://127.0.0.1:{port}" in err
-    assert "OTLP 1 request: 1 span, 0 log records, 0 metric points; 0 refused" in err
+    # the hub's last line counts what the receiver took
+    assert "OTLP 1 request: 1 span, 0 log records, 0 metric points; 0 refused" in out
 
 
 def test_hub_otlp_with_a_port_out_of_range_says_so_in_one_line(tmp_path):
@@ -421,3 +422,36 @@ def test_a_node_services_spans_land_on_its_agent(otlp, feed, node_otel):
     assert sorted(names) == ["invoke_agent planner", "lookup"]
     (error,) = _of(events, "node-planner", "error")
     assert error.data["message"] == "lookup failed" and error.data["span"] == "execute_tool lookup"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK's own LoggingHandler
+def test_the_sdks_own_log_exporter_puts_log_records_on_their_agents(otlp, feed):
+    """Log records through OTLPLogExporter, as a program that logs with OpenTelemetry sends them
+    (Claude Code's events name their session the same way)."""
+    import logging
+
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+
+    provider = LoggerProvider(resource=Resource({"service.name": "svc"}))
+    provider.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"http://{otlp.address}/v1/logs"))
+    )
+    log = logging.getLogger("test_otlp_logs")
+    log.propagate = False
+    log.addHandler(LoggingHandler(logger_provider=provider))
+    log.setLevel(logging.INFO)
+    log.info("tool_result", extra={"session.id": "session-7", "tool_name": "Read"})
+    log.error("api_error", extra={"session.id": "session-7", "error.type": "overloaded"})
+    log.warning("no session here")
+    provider.shutdown()
+    wait_for(lambda: otlp.stats["log_records"] >= 3)
+    otlp.stop()
+    events = drain(feed, lambda evs: {"session-7", "svc"} <= _byes(evs))
+
+    logs = [(e.data["level"], e.data["message"]) for e in _of(events, "session-7", "log")]
+    assert logs == [("info", "tool_result"), ("error", "api_error")]
+    assert _of(events, "session-7", "error")[0].data["type"] == "overloaded"
+    assert [e.data["message"] for e in _of(events, "svc", "log")] == ["no session here"]

@@ -157,18 +157,17 @@ def run(args: argparse.Namespace) -> int:
                 )
             while not stop.wait(args.stats_every):
                 hub.count_passed()
-                _report(hub, args.json, recording=recorder is not None)
+                _report(hub, args.json, recording=recorder is not None, otlp=otlp)
     finally:
         if otlp:
             otlp.stop()
-            print(f"swarmscope hub: OTLP {_otlp_counts(otlp.stats)}", file=sys.stderr, flush=True)
         if forwarder:
             forwarder.stop()
         if recorder:
             recorder.close(
                 say=lambda note: print(f"swarmscope hub: {note}", file=sys.stderr, flush=True)
             )
-    _report(hub, args.json, final=True, recording=recorder is not None)
+    _report(hub, args.json, final=True, recording=recorder is not None, otlp=otlp)
     if recorder and not args.json:
         print(report(recorder), flush=True)
     return 0
@@ -202,17 +201,24 @@ def _start_otlp(receiver: type, address: str, endpoint: str) -> Any:
 
 
 def _otlp_counts(stats: dict) -> str:
-    refused = sum(n for key, n in stats.items() if key.startswith("refused."))
+    """What the OTLP receiver took, and refused (by reason, most first)."""
+    refusals = {k[len("refused.") :]: n for k, n in stats.items() if k.startswith("refused.")}
+    why = ", ".join(f"{n:,} {k}" for k, n in sorted(refusals.items(), key=lambda r: -r[1]))
     return (
         f"{counted(stats.get('requests', 0), 'request')}: "
         f"{counted(stats.get('spans', 0), 'span')}, "
         f"{counted(stats.get('log_records', 0), 'log record')}, "
-        f"{counted(stats.get('points', 0), 'metric point')}; {refused:,} refused"
+        f"{counted(stats.get('points', 0), 'metric point')}; {sum(refusals.values()):,} refused"
+        f"{f' ({why})' if why else ''}"
     )
 
 
-def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = False) -> None:
+def _report(
+    hub: Hub, as_json: bool, final: bool = False, recording: bool = False, otlp: Any = None
+) -> None:
     stats = hub.stats.to_dict()
+    if otlp is not None:
+        stats["otlp"] = dict(otlp.stats)
     if as_json:
         print(json.dumps({"final": final, **stats}), flush=True)
         return
@@ -225,7 +231,8 @@ def _report(hub: Hub, as_json: bool, final: bool = False, recording: bool = Fals
         f"{counted(stats['publishers'], 'agent connection')}, {counted(stats['viewers'], 'viewer')}"
         f"{f', {refused_by_curve:,} refused by CURVE' if refused_by_curve else ''}"
         f"{f'; {unrecorded:,} messages left unrecorded at stop' if unrecorded else ''}"
-        f"{_behind(stats['behind'], final)}{_failures(stats)}",
+        f"{_behind(stats['behind'], final)}{_failures(stats)}"
+        f"{'; OTLP ' + _otlp_counts(stats['otlp']) if 'otlp' in stats else ''}",
         flush=True,
     )
 
