@@ -387,6 +387,9 @@ def node_otel(tmp_path_factory):
         "@opentelemetry/sdk-trace-base",
         "@opentelemetry/exporter-trace-otlp-proto",
         "@opentelemetry/resources",
+        "@opentelemetry/api-logs",
+        "@opentelemetry/sdk-logs",
+        "@opentelemetry/exporter-logs-otlp-proto",
     ]
     done = subprocess.run(
         ["npm", "install", "--silent", "--no-audit", "--no-fund", *packages],
@@ -397,7 +400,8 @@ def node_otel(tmp_path_factory):
     )
     if done.returncode != 0:
         pytest.skip(f"npm could not install OpenTelemetry: {done.stderr[-300:]}")
-    shutil.copy(Path(__file__).parent / "node" / "otlp_spans.mjs", folder)
+    for script in ("otlp_spans.mjs", "otlp_logs.mjs"):
+        shutil.copy(Path(__file__).parent / "node" / script, folder)
     return folder
 
 
@@ -455,3 +459,22 @@ def test_the_sdks_own_log_exporter_puts_log_records_on_their_agents(otlp, feed):
     assert logs == [("info", "tool_result"), ("error", "api_error")]
     assert _of(events, "session-7", "error")[0].data["type"] == "overloaded"
     assert [e.data["message"] for e in _of(events, "svc", "log")] == ["no session here"]
+
+
+def test_a_node_services_log_records_land_on_the_session_they_name(otlp, feed, node_otel):
+    import subprocess
+
+    done = subprocess.run(
+        ["node", "otlp_logs.mjs", f"http://{otlp.address}/v1/logs"],
+        cwd=node_otel,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: otlp.stats["log_records"] >= 1)
+    otlp.stop()
+    events = drain(feed, lambda evs: "node-session" in _byes(evs))
+    (log,) = _of(events, "node-session", "log")
+    assert log.data["level"] == "error" and log.data["message"] == "api_error"
+    assert _of(events, "node-session", "error")[0].data["type"] == "overloaded"
