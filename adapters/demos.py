@@ -220,6 +220,28 @@ class State(TypedDict):
     stage: int
 
 
+# -- CrewAI ----------------------------------------------------------------------------------------
+
+
+def scripted_llm(script: list[str]) -> Any:
+    """A CrewAI LLM that answers each call with the next of `script`, in CrewAI's own format
+    ("Thought: ...\nAction: ...", or "...\nFinal Answer: ...")."""
+    from crewai.llms.base_llm import BaseLLM
+
+    class ScriptedLLM(BaseLLM):
+        answers: list = []
+
+        def call(self, messages: Any, *args: Any, **kwargs: Any) -> str:
+            return self.answers.pop(0)
+
+        def supports_function_calling(self) -> bool:
+            return False
+
+    llm = ScriptedLLM(model="scripted")
+    llm.answers = list(script)
+    return llm
+
+
 # -- LangGraph ------------------------------------------------------------------------------------
 
 

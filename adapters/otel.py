@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from swarmscope.adapters import spans
-from swarmscope.adapters.pool import AgentPool, Guarded
+from swarmscope.adapters.pool import AgentPool, Guarded, send
 
 MAX_OPEN = 100_000
 """Spans remembered between their start and end (the oldest forgotten past it: a program that
@@ -45,8 +45,8 @@ class SwarmscopeSpanProcessor(SpanProcessor, Guarded):
         agents."""
         self.pool = pool or AgentPool(endpoint)
         self.agent = agent
-        self._open: OrderedDict[int, tuple[str, str]] = OrderedDict()
-        """(agent, kind) of each span started and not yet ended, by span id."""
+        self._open: OrderedDict[int, str] = OrderedDict()
+        """The agent of each span started and not yet ended, by span id."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         self.guarded(self._started, span)
@@ -64,40 +64,28 @@ class SwarmscopeSpanProcessor(SpanProcessor, Guarded):
 
     def _started(self, span: Span) -> None:
         attrs = span.attributes or {}
-        agent, kind = self._whose(span, attrs), spans.kind_of(attrs)
-        self._open[span.context.span_id] = (agent, kind)
+        agent = self._whose(span, attrs)
+        self._open[span.context.span_id] = agent
         if len(self._open) > MAX_OPEN:
             self._open.popitem(last=False)
-        if kind == spans.OTHER:
-            return
-        em = self.pool.get(agent)
-        if em is None:
-            return
-        if kind == spans.AGENT:
-            em.status("running")
-        em.task_start(_task_id(span), spans.work_name(span.name, attrs), span=span.name)
+        self._send(agent, spans.started(span.name, attrs, _task_id(span)))
 
     def _ended(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
-        agent, kind = self._open.pop(span.context.span_id, None) or (
-            self._whose(span, attrs),
-            spans.kind_of(attrs),
-        )
-        em = self.pool.get(agent)
-        if em is None:
-            return
-        failed = span.status.status_code is StatusCode.ERROR
-        if failed:
-            em.error(**_failure(span, attrs))
-        model = spans.model_of(attrs)
-        for direction, used in spans.tokens_of(attrs).items():
-            em.metric(f"tokens.{direction}", used, **({"model": model} if model else {}))
-        if kind == spans.OTHER:
-            return
-        duration = (span.end_time - span.start_time) / 1e9 if span.end_time else None
-        em.task_end(_task_id(span), "failed" if failed else "ok", duration_s=duration)
-        if kind == spans.AGENT:
-            em.status("failed" if failed else "idle")
+        agent = self._open.pop(span.context.span_id, None) or self._whose(span, attrs)
+        failed = None
+        if span.status.status_code is StatusCode.ERROR:
+            recorded = next(
+                (e.attributes or {} for e in span.events if e.name == "exception"), None
+            )
+            failed = spans.failure(span.name, attrs, recorded, span.status.description or "")
+        seconds = (span.end_time - span.start_time) / 1e9 if span.end_time else None
+        self._send(agent, spans.ended(attrs, _task_id(span), failed, seconds))
+
+    def _send(self, agent: str, said: list[spans.Said]) -> None:
+        em = self.pool.get(agent) if said else None
+        for kind, data in said if em is not None else ():
+            send(em, kind, data)
 
     def _whose(self, span: ReadableSpan, attrs: Mapping[str, Any]) -> str:
         """The agent the span names, else its parent's, else the program's."""
@@ -106,30 +94,10 @@ class SwarmscopeSpanProcessor(SpanProcessor, Guarded):
             return named
         parent = span.parent.span_id if span.parent is not None else None
         if parent in self._open:
-            return self._open[parent][0]
+            return self._open[parent]
         service = span.resource.attributes.get("service.name") if span.resource else None
         return self.agent or (service if isinstance(service, str) and service else "otel")
 
 
 def _task_id(span: ReadableSpan) -> str:
     return f"{span.context.span_id:016x}"
-
-
-def _failure(span: ReadableSpan, attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """What an `error` says of a span that failed: the exception it recorded, else its status."""
-    for event in span.events:
-        if event.name == "exception":
-            got = event.attributes or {}
-            return {
-                "error": spans.text(got, "exception.message") or span.status.description or "",
-                "type": spans.text(got, "exception.type") or spans.error_type(attrs),
-                "traceback": got.get("exception.stacktrace")
-                if isinstance(got.get("exception.stacktrace"), str)
-                else None,
-                "span": span.name,
-            }
-    return {
-        "error": span.status.description or f"{span.name} failed",
-        "type": spans.error_type(attrs),
-        "span": span.name,
-    }

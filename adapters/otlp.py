@@ -31,7 +31,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from swarmscope.adapters import spans
 from swarmscope.adapters.otlp_body import MAX_BODY, Refused, answer, parse, read_body
-from swarmscope.adapters.pool import AgentPool, StampedClock
+from swarmscope.adapters.pool import AgentPool, StampedClock, send
 
 MAX_CONNECTIONS = 64
 """Requests served at once; more wait in the listen queue."""
@@ -217,7 +217,7 @@ class OtlpReceiver:
             em = self.pool.get(agent)
             if em is not None:
                 with self._clock.at(ts):
-                    em.emit(kind, **data)
+                    send(em, kind, data)
 
     def _beat(self) -> None:
         """Agents with a trace open beat, so their silence while they work is not failure; spans
@@ -234,48 +234,16 @@ class OtlpReceiver:
 
 
 def _span_events(span: Span, attrs: dict[str, Any], agent: str) -> list[Planned]:
-    """A finished span's events, each at its time: its task (agents' turns and status too), its
-    failure, its tokens."""
-    kind = spans.kind_of(attrs)
+    """A finished span's events (spans.started and spans.ended), each at its time."""
     start, end = span.start_time_unix_nano, max(span.end_time_unix_nano, span.start_time_unix_nano)
-    failed = span.status.code == Status.STATUS_CODE_ERROR
-    task = span.span_id.hex()
-    out: list[Planned] = []
-    if kind == spans.AGENT:
-        out.append((start, agent, "status", {"status": "running"}))
-    if kind != spans.OTHER:
-        name = spans.work_name(span.name, attrs)
-        out.append((start, agent, "task_start", {"task": task, "name": name, "span": span.name}))
-        result = "failed" if failed else "ok"
-        out.append((end, agent, "task_end", {"task": task, "result": result}))
-    if failed:
-        out.append((end, agent, "error", _failure(span, attrs)))
-    model = spans.model_of(attrs)
-    for direction, used in spans.tokens_of(attrs).items():
-        labels = {"model": model} if model else {}
-        out.append(
-            (end, agent, "metric", {"name": f"tokens.{direction}", "value": used, "labels": labels})
-        )
-    if kind == spans.AGENT:
-        out.append((end, agent, "status", {"status": "failed" if failed else "idle"}))
-    return out
-
-
-def _failure(span: Span, attrs: dict[str, Any]) -> dict[str, Any]:
-    for event in span.events:
-        if event.name == "exception":
-            got = _attrs(event.attributes)
-            return {
-                "type": spans.text(got, "exception.type") or spans.error_type(attrs),
-                "message": spans.text(got, "exception.message") or span.status.message,
-                "traceback": got.get("exception.stacktrace"),
-                "span": span.name,
-            }
-    return {
-        "type": spans.error_type(attrs),
-        "message": span.status.message or f"{span.name} failed",
-        "span": span.name,
-    }
+    task, failed = span.span_id.hex(), None
+    if span.status.code == Status.STATUS_CODE_ERROR:
+        recorded = next((_attrs(e.attributes) for e in span.events if e.name == "exception"), None)
+        failed = spans.failure(span.name, attrs, recorded, span.status.message)
+    return [(start, agent, kind, data) for kind, data in spans.started(span.name, attrs, task)] + [
+        (end, agent, kind, data)
+        for kind, data in spans.ended(attrs, task, failed, (end - start) / 1e9)
+    ]
 
 
 def _log_events(record: Any, service: str | None) -> list[Planned]:

@@ -65,6 +65,15 @@ def summary(value: Any) -> str | None:
     return plain(_REDACT(value), SUMMARY)
 
 
+def send(em: Emitter, kind: str, data: dict[str, Any]) -> None:
+    """An event as (kind, data), through the Emitter; a status through status(), which the
+    agent's bye then repeats if it was final."""
+    if kind == "status":
+        em.status(**data)
+    else:
+        em.emit(kind, **data)
+
+
 class StampedClock:
     """An Emitter's clock for adapters whose events come stamped (OTLP spans, CrewAI's events):
     the stamp of the event being sent, on this thread, else now."""

@@ -6,7 +6,8 @@ Two vocabularies are in use and both are read: the OpenTelemetry GenAI semantic 
 `error.type`) and OpenInference's (`openinference.span.kind`, `agent.name`, `tool.name`,
 `llm.token_count.*`). Plain functions over a span's attributes (a mapping of str to str, number,
 bool or a sequence of them), so the in-process span processor (otel.py) and an OTLP receiver share
-them. Nothing here trusts a value's type: an attribute of the wrong type reads as absent.
+them, and what a span says as events (`started`, `ended`, `failure`) is written once here for
+both. Nothing here trusts a value's type: an attribute of the wrong type reads as absent.
 """
 
 from __future__ import annotations
@@ -93,3 +94,50 @@ def work_name(name: str, attrs: Mapping[str, Any]) -> str:
 
 def error_type(attrs: Mapping[str, Any], fallback: str = "Error") -> str:
     return text(attrs, "error.type", "exception.type") or fallback
+
+
+Said = tuple[str, dict[str, Any]]
+"""An event as (kind, data), for an Emitter to send (pool.send)."""
+
+
+def started(name: str, attrs: Mapping[str, Any], task: str) -> list[Said]:
+    """What a span says as it starts: an agent's turn is the agent running; work is a task."""
+    kind = kind_of(attrs)
+    said: list[Said] = [("status", {"status": "running"})] if kind == AGENT else []
+    if kind != OTHER:
+        said.append(("task_start", {"task": task, "name": work_name(name, attrs), "span": name}))
+    return said
+
+
+def ended(
+    attrs: Mapping[str, Any], task: str, failed: dict[str, Any] | None, seconds: float | None
+) -> list[Said]:
+    """What a span says as it ends: its failure (`failure`'s), its tokens, its task's end, and an
+    agent's turn over (idle, or failed)."""
+    kind, model = kind_of(attrs), model_of(attrs)
+    said: list[Said] = [("error", failed)] if failed is not None else []
+    for direction, used in tokens_of(attrs).items():
+        labels = {"model": model} if model else {}
+        said.append(("metric", {"name": f"tokens.{direction}", "value": used, "labels": labels}))
+    if kind != OTHER:
+        result = "failed" if failed is not None else "ok"
+        said.append(("task_end", {"task": task, "result": result, "duration_s": seconds}))
+    if kind == AGENT:
+        said.append(("status", {"status": "failed" if failed is not None else "idle"}))
+    return said
+
+
+def failure(
+    name: str, attrs: Mapping[str, Any], exception: Mapping[str, Any] | None, status: str
+) -> dict[str, Any]:
+    """An `error`'s data for a span that failed: the exception it recorded (its `exception`
+    event's attributes), else its status's description."""
+    if exception is None:
+        return {"type": error_type(attrs), "message": status or f"{name} failed", "span": name}
+    trace = exception.get("exception.stacktrace")
+    return {
+        "type": text(exception, "exception.type") or error_type(attrs),
+        "message": text(exception, "exception.message") or status or "",
+        "traceback": trace if isinstance(trace, str) else None,
+        "span": name,
+    }

@@ -5,24 +5,12 @@ Offline: the LLM here is scripted. With yours, leave out `llm=`; the two lines m
 swarmscope asks."""
 
 from crewai import Agent, Crew, Task
-from crewai.llms.base_llm import BaseLLM
 from crewai.tools import tool
 
 from swarmscope.adapters.crewai import SwarmscopeListener  # 1
+from swarmscope.adapters.demos import scripted_llm
 
 listener = SwarmscopeListener()  # 2
-
-
-class ScriptedLLM(BaseLLM):
-    """Answers in CrewAI's own format, one scripted answer a call."""
-
-    script: list = []
-
-    def call(self, messages, tools=None, callbacks=None, available_functions=None, **kwargs):
-        return self.script.pop(0)
-
-    def supports_function_calling(self) -> bool:
-        return False
 
 
 @tool("search")
@@ -31,13 +19,13 @@ def search(query: str) -> str:
     return f"3 results for {query}"
 
 
-finds = ScriptedLLM(model="scripted")
-finds.script = [
-    'Thought: I should search.\nAction: search\nAction Input: {"query": "agent swarms"}',
-    "Thought: I now know the final answer\nFinal Answer: three sources",
-]
-writes = ScriptedLLM(model="scripted")
-writes.script = ["Thought: I now know the final answer\nFinal Answer: the report"]
+finds = scripted_llm(
+    [
+        'Thought: I should search.\nAction: search\nAction Input: {"query": "agent swarms"}',
+        "Thought: I now know the final answer\nFinal Answer: three sources",
+    ]
+)
+writes = scripted_llm(["Thought: I now know the final answer\nFinal Answer: the report"])
 researcher = Agent(role="researcher", goal="find", backstory="careful", llm=finds, tools=[search])
 writer = Agent(role="writer", goal="write", backstory="clear", llm=writes)
 crew = Crew(

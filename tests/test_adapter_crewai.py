@@ -1,6 +1,7 @@
 """CrewAI, run for real and offline where it is installed (it is not in the test extra: about 1 GB,
 and it pins its own openai, pydantic and rich): a researcher uses a tool, then a writer writes,
-with a scripted LLM, through swarmscope's listener into a real hub."""
+with a scripted LLM (the example's, adapters/demos.py), through swarmscope's listener into a real
+hub."""
 
 from __future__ import annotations
 
@@ -10,23 +11,11 @@ from helpers import drain
 pytest.importorskip("crewai")
 
 from crewai import Agent, Crew, Task  # noqa: E402
-from crewai.llms.base_llm import BaseLLM  # noqa: E402
 from crewai.tools import tool  # noqa: E402
 
 from swarmscope.adapters.crewai import SwarmscopeListener  # noqa: E402
+from swarmscope.adapters.demos import scripted_llm  # noqa: E402
 from swarmscope.core.model.swarm import SwarmModel  # noqa: E402
-
-
-class ScriptedLLM(BaseLLM):
-    """Answers in CrewAI's own format, from a script, one answer a call."""
-
-    script: list = []
-
-    def call(self, messages, tools=None, callbacks=None, available_functions=None, **kwargs):
-        return self.script.pop(0)
-
-    def supports_function_calling(self) -> bool:
-        return False
 
 
 @tool("search")
@@ -37,13 +26,13 @@ def search(query: str) -> str:
 
 def test_a_crew_shows_its_agents_tasks_and_tool_use(hub, feed):
     listener = SwarmscopeListener(hub.in_endpoint)
-    researcher_llm = ScriptedLLM(model="scripted")
-    researcher_llm.script = [
-        'Thought: I should search.\nAction: search\nAction Input: {"query": "agent swarms"}',
-        "Thought: I now know the final answer\nFinal Answer: three sources on agent swarms",
-    ]
-    writer_llm = ScriptedLLM(model="scripted")
-    writer_llm.script = ["Thought: I now know the final answer\nFinal Answer: the report"]
+    researcher_llm = scripted_llm(
+        [
+            'Thought: I should search.\nAction: search\nAction Input: {"query": "agent swarms"}',
+            "Thought: I now know the final answer\nFinal Answer: three sources on agent swarms",
+        ]
+    )
+    writer_llm = scripted_llm(["Thought: I now know the final answer\nFinal Answer: the report"])
     researcher = Agent(
         role="researcher",
         goal="find sources",

@@ -405,19 +405,20 @@ def node_otel(tmp_path_factory):
     return folder
 
 
-def test_a_node_services_spans_land_on_its_agent(otlp, feed, node_otel):
-    """Each span in a request of its own, the tool's before its agent's turn: the tool waits for
-    its parent, and lands on the agent the turn names, not on the service."""
+def _node(folder, script: str, url: str) -> None:
+    """One of tests/node's scripts, exporting to `url`, run to its end."""
     import subprocess
 
     done = subprocess.run(
-        ["node", "otlp_spans.mjs", f"http://{otlp.address}/v1/traces"],
-        cwd=node_otel,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        ["node", script, url], cwd=folder, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_node_services_spans_land_on_its_agent(otlp, feed, node_otel):
+    """Each span in a request of its own, the tool's before its agent's turn: the tool waits for
+    its parent, and lands on the agent the turn names, not on the service."""
+    _node(node_otel, "otlp_spans.mjs", f"http://{otlp.address}/v1/traces")
     wait_for(lambda: otlp.stats["spans"] >= 2)
     otlp.stop()
     events = drain(feed, lambda evs: "node-planner" in _byes(evs))
@@ -462,16 +463,7 @@ def test_the_sdks_own_log_exporter_puts_log_records_on_their_agents(otlp, feed):
 
 
 def test_a_node_services_log_records_land_on_the_session_they_name(otlp, feed, node_otel):
-    import subprocess
-
-    done = subprocess.run(
-        ["node", "otlp_logs.mjs", f"http://{otlp.address}/v1/logs"],
-        cwd=node_otel,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    _node(node_otel, "otlp_logs.mjs", f"http://{otlp.address}/v1/logs")
     wait_for(lambda: otlp.stats["log_records"] >= 1)
     otlp.stop()
     events = drain(feed, lambda evs: "node-session" in _byes(evs))

@@ -177,6 +177,8 @@ class Feed:
 
     def _said(self, claims: list[Claim]) -> list[Kept]:
         """What the tally says this reader lost, as `lost` events (each a message of its own)."""
+        if not claims:  # nearly every message: nothing to make
+            return []
         now = time.time_ns()
         return [
             kept_of(
