@@ -20,7 +20,6 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
@@ -32,11 +31,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from swarmscope.adapters import spans
 from swarmscope.adapters.otlp_body import MAX_BODY, Refused, answer, parse, read_body
 from swarmscope.adapters.pool import AgentPool, StampedClock, send
+from swarmscope.core.wire.http import BoundedHTTPServer, QuietHandler
 
-MAX_CONNECTIONS = 64
-"""Requests served at once; more wait in the listen queue."""
-READ_TIMEOUT_S = 10.0
-"""A connection that sends nothing this long is closed (a slow client holds no thread for ever)."""
 MAX_REMEMBERED = 100_000
 """Spans whose agent is remembered for their children, and parents awaited (oldest forgotten)."""
 OPEN_FOR_S = 3600.0
@@ -313,28 +309,11 @@ _REQUESTS = {
 """What each path takes, answers, and how its request is read."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(BoundedHTTPServer):
     receiver: OtlpReceiver
 
-    def __init__(self, address: tuple[str, int], handler: type) -> None:
-        super().__init__(address, handler)
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._slots.acquire()
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = READ_TIMEOUT_S
+class _Handler(QuietHandler):
     server: _Server
 
     def do_POST(self) -> None:
@@ -351,26 +330,14 @@ class _Handler(BaseHTTPRequestHandler):
                 MAX_BODY,
             )
             payload, kind = receiver.take(self.path.split("?", 1)[0], body, content_type)
-            self._answer(200, payload, kind)
+            self.answer(200, payload, kind)
         except Refused as refused:
             receiver.stats[f"refused.{refused.reason}"] += 1
-            self._answer(refused.status, str(refused).encode(), "text/plain", close=True)
+            self.answer(refused.status, str(refused).encode(), "text/plain", close=True)
         except Exception as exc:  # noqa: BLE001 - a bug of ours costs this request, never the server
             receiver.stats["failures"] += 1
-            self._answer(500, f"{type(exc).__name__}".encode(), "text/plain", close=True)
+            self.answer(500, f"{type(exc).__name__}".encode(), "text/plain", close=True)
 
     def do_GET(self) -> None:
-        self._answer(405, b"OTLP/HTTP takes POST", "text/plain", close=True)
+        self.answer(405, b"OTLP/HTTP takes POST", "text/plain", close=True)
 
-    def _answer(self, status: int, body: bytes, kind: str, close: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the counters say what came."""

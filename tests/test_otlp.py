@@ -360,8 +360,8 @@ def test_hub_otlp_with_a_port_out_of_range_says_so_in_one_line(tmp_path):
         text=True,
         timeout=60,
     )
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "--otlp 127.0.0.1:99999: HOST:PORT with a port from 1 to 65535" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--otlp: '127.0.0.1:99999': HOST:PORT with a port from 1 to 65535" in done.stderr
 
 
 def test_the_otlp_bench_gives_its_figures():

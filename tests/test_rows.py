@@ -3,7 +3,8 @@
 from swarmscope.core.events import Event
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.tui.rows import AgentRows, RateMeter, link_rows
+from swarmscope.core.ops.alerts import RateMeter
+from swarmscope.tui.rows import AgentRows, link_rows
 
 S = 1_000_000_000
 

@@ -239,7 +239,7 @@ async def test_an_agent_going_failed_raises_an_alert():
     async with app.run_test(size=(120, 35), notifications=True) as pilot:
         await age(app, pilot, now, 5)  # five intervals of silence
         alerts = app.screen.query_one("#alerts").rows
-        assert alerts and alerts[0].agent == "a" and alerts[0].now is Health.FAILED
+        assert alerts and alerts[0].agent == "a" and alerts[0].health is Health.FAILED
         assert any("FAILED" in toast for toast in toasts(app))
 
 
@@ -440,7 +440,7 @@ async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
 
 
 def test_an_agent_seen_after_its_hello_shows_its_status_as_unknown():
-    row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, 0.1, "", None, None, 3, 0, 0)
+    row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, 0.1, "", None, None, 3, 0, 0, 0)
     assert AgentGrid()._status(row, 10).plain.strip() == "? unknown"
 
 

@@ -44,6 +44,7 @@ class AgentRow:
     events: int
     gaps: int
     last_seen: int
+    errors: int
     failed: bool = False
     """Its task and progress are where it failed, not a task in flight."""
 
@@ -89,6 +90,7 @@ def _agent_row(a: AgentView, now_ns: int, beat: float) -> AgentRow:
         a.events,
         a.gaps,
         a.last_seen,
+        a.errors,
         a.at_failure(),
     )
 
@@ -241,51 +243,6 @@ def link_rows(model: SwarmModel, now_ns: int) -> list[LinkRow]:
         )
         for (src, dst), link in latest
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    ts: int
-    agent: str
-    was: Health
-    now: Health
-
-
-class HealthWatch:
-    """Turns frame-to-frame health changes into alerts (worse than before, and bad)."""
-
-    ALERTING = (Health.CRITICAL, Health.FAILED)
-
-    def __init__(self) -> None:
-        self._last: dict[str, Health] = {}
-
-    def update(self, rows: list[AgentRow], now_ns: int) -> list[Alert]:
-        alerts = []
-        for row in rows:
-            before = self._last.get(row.id)
-            self._last[row.id] = row.health
-            if before is not None and row.health in self.ALERTING and row.health.rank < before.rank:
-                alerts.append(Alert(now_ns, row.id, before, row.health))
-        return alerts
-
-
-class RateMeter:
-    """Rate of a growing counter over the last few seconds of a clock (errors per second)."""
-
-    def __init__(self, window_s: float = 10.0) -> None:
-        self.window_ns = int(window_s * 1e9)
-        self._samples: list[tuple[int, int]] = []
-
-    def update(self, now_ns: int, count: int) -> float:
-        if self._samples:
-            last_ns, last_count = self._samples[-1]
-            if now_ns < last_ns or count < last_count or now_ns - last_ns > self.window_ns:
-                self._samples.clear()  # a replay moved back, or jumped past the window: start over
-        self._samples.append((now_ns, count))
-        while len(self._samples) > 2 and self._samples[1][0] <= now_ns - self.window_ns:
-            self._samples.pop(0)
-        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
-        return (c1 - c0) / ((t1 - t0) / 1e9) if t1 > t0 else 0.0
 
 
 def swarm_eta(tasks: list[TaskRow]) -> float | None:

@@ -10,6 +10,9 @@ the chain: until the central hub has subscribed, nothing is sent (ZeroMQ
 would drop it), and the local hub holds nothing for it either. Events keep
 their agent ids and sequence numbers, so the central hub counts each agent's
 gaps as if it were connected directly.
+
+The same proxy, bound instead of connected (`serve`), gives a process of this host a private
+viewer side: the hub's metrics process reads the feed there (core/ops/watch.py).
 """
 
 from __future__ import annotations
@@ -24,14 +27,20 @@ from swarmscope.core.wire.keys import client_curve
 FORWARD_HWM = 100_000
 """Messages held for the central hub while it is slow or away (past it, dropped: they show as
 gaps)."""
+SERVE_HWM = 1_000
+"""Messages held for a reader of a served side that falls behind (as a hub holds for a viewer):
+past it ZeroMQ drops for that reader alone, and its model counts the loss as gaps."""
 
 
 class Forwarder:
     """Passes what a hub delivers on `source` (an inproc endpoint in `context`) to the agent side
     `to`."""
 
-    def __init__(self, source: str, to: str, context: zmq.Context) -> None:
+    def __init__(self, source: str, to: str, context: zmq.Context, serve: bool = False) -> None:
+        """`serve`: bind `to` for readers of this host (no CURVE: keep it private), rather than
+        connect to another hub there."""
         self.source, self.to = source, check_endpoint(to, "--forward")
+        self._serve = serve
         self._ctx = context
         self._name = f"{source}-forward-control"
         self._thread: threading.Thread | None = None
@@ -41,15 +50,15 @@ class Forwarder:
         """Connect both ends and start passing; ConfigError if this process's CURVE keys are half
         set."""
         up, down = self._ctx.socket(zmq.XSUB), self._ctx.socket(zmq.XPUB)
-        curve = client_curve()
+        curve = None if self._serve else client_curve()
         if curve is not None:
             curve.apply(down)
         for sock in (up, down):
             sock.setsockopt(zmq.LINGER, 0)
         up.setsockopt(zmq.RCVHWM, FORWARD_HWM)
-        down.setsockopt(zmq.SNDHWM, FORWARD_HWM)
+        down.setsockopt(zmq.SNDHWM, SERVE_HWM if self._serve else FORWARD_HWM)
         up.connect(self.source)
-        down.connect(self.to)
+        (down.bind if self._serve else down.connect)(self.to)
         self._control = self._ctx.socket(zmq.PAIR)
         self._control.bind(f"inproc://{self._name}")
         self._thread = threading.Thread(

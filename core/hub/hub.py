@@ -192,6 +192,16 @@ class Hub:
         return self._ctx
 
     @property
+    def records(self) -> bool:
+        """Whether a listener (a recorder) takes every message, viewer or not."""
+        return bool(self._listeners)
+
+    @property
+    def proxying(self) -> bool:
+        """Whether the proxy passes messages (bound, and past its hold)."""
+        return self._proxying and not self._stop.is_set()
+
+    @property
     def inproc_out(self) -> str:
         """The viewer side again, for this process only (no CURVE handshake inside a process)."""
         return f"inproc://{self._name}-out"

@@ -10,8 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from swarmscope.core.errors import ConfigError
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.live.sim import SimConfig, Swarm, run_paced
+from swarmscope.core.ops.watch import HubWatch
+from swarmscope.core.ops.watcher import WatchSettings
 from swarmscope.core.sdk.publisher import Publisher
 from swarmscope.core.wire.endpoints import DEFAULT_IN, DEFAULT_OUT
 
@@ -29,13 +32,17 @@ class Demo:
         duration: float | None = None,
         history: str | None = None,
         drive: Callable[[str, Callable[[], bool]], None] | None = None,
+        watch: WatchSettings | None = None,
     ) -> None:
         """`history`: where the embedded hub answers late joiners (see Hub); `drive`: what runs
         instead of the simulated swarm (a framework's scripted workflow: drive(endpoint, stop)
-        publishes until stop() holds)."""
+        publishes until stop() holds); `watch`: the embedded hub's metrics and alerts
+        (core/ops/watch.py), started with it."""
         self.cfg = cfg
         self.in_endpoint, self.out_endpoint = in_endpoint, out_endpoint
         self.hub = Hub(in_endpoint, out_endpoint, history=history) if embedded_hub else None
+        self._watch_settings = watch
+        self.watch: HubWatch | None = None
         self.duration = duration
         self._drive_instead = drive
         self._stop = threading.Event()
@@ -51,6 +58,12 @@ class Demo:
     def start(self) -> Demo:
         if self.hub:
             self.hub.start()
+            if self._watch_settings is not None and self._watch_settings.wanted:
+                try:
+                    self.watch = HubWatch(self.hub, self._watch_settings).start()
+                except ConfigError:
+                    self.hub.stop()
+                    raise
         self.before_swarm()
         self._publisher = Publisher(self.in_endpoint, queue_size=200_000)
         self._thread = threading.Thread(target=self._drive, name="swarmscope-sim", daemon=True)
@@ -87,6 +100,8 @@ class Demo:
         if self._thread:
             self._thread.join(5)
             self._publisher.close()
+        if self.watch:
+            self.watch.stop()
         if self.hub:
             self.hub.stop()
 

@@ -127,12 +127,16 @@ class LiveSource(Source):
     """A model fed from a hub by a background thread; says when the hub is missing."""
 
     def __init__(
-        self, endpoint: str, clock: Callable[[], int] = time.time_ns, history: str | None = None
+        self,
+        endpoint: str,
+        clock: Callable[[], int] = time.time_ns,
+        history: str | None = None,
+        ask: bool = True,
     ) -> None:
         """`history`: where the hub answers late joiners (default: next to `endpoint`, see
-        hub/latejoin.py)."""
+        hub/latejoin.py); `ask`: False for a reader there from the hub's start."""
         super().__init__(endpoint, clock)
-        self._history = history
+        self._history, self._ask = history, ask
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="swarmscope-live", daemon=True)
         self._caught_up = False
@@ -164,7 +168,11 @@ class LiveSource(Source):
 
     def _run(self) -> None:
         with JoiningFeed(
-            self.endpoint, self._history, queue=VIEWER_QUEUE, monitor=f"live-{next(_names)}"
+            self.endpoint,
+            self._history,
+            queue=VIEWER_QUEUE,
+            monitor=f"live-{next(_names)}",
+            ask=self._ask,
         ) as feed:
             while not self._stop.is_set():
                 events = feed.poll(50)

@@ -252,6 +252,17 @@ class SwarmModel(KindReducers):
         else:
             rate.append([sec, 1])
 
+    def forget(self, agent_ids: Iterable[str]) -> None:
+        """Drop these agents and the links that name them, as a watcher that runs for months must
+        (the hub's metrics: retention); counters stay, as what happened still happened. An agent
+        heard from again is new. Its tasks go as any finished task goes."""
+        gone = set(agent_ids) & self.agents.keys()
+        for agent_id in gone:
+            self.state_items -= self.agents.pop(agent_id).state_items
+        if gone:
+            for key in [k for k in self.links if k[0] in gone or k[1] in gone]:
+                del self.links[key]
+
     # -- reading --------------------------------------------------------------
 
     def health(self, agent_id: str, now_ns: int | None = None) -> Health:

@@ -40,6 +40,16 @@ def non_negative(text: str) -> float:
     return value
 
 
+def host_port(text: str) -> str:
+    """HOST:PORT to listen on for HTTP (--otlp, --metrics): the port from 1 to 65535."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9464"
+        )
+    return text
+
+
 AT_HELP = (
     "an event number (1-based), hh:mm:ss[.fff] on the recorded clock, or +N / +Ns from the start"
 )

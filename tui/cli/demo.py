@@ -19,6 +19,7 @@ from swarmscope.core.session.store import sessions_dir
 from swarmscope.core.wire.keys import ENV_HUB_KEY, ENV_KEY
 from swarmscope.core.words import counted
 from swarmscope.tui.cli.args import add_hub_endpoints, add_view_options, positive
+from swarmscope.tui.cli.hub import add_watch_args, watch_settings
 from swarmscope.tui.cli.record_args import report
 from swarmscope.tui.cli.signals import stop_on_signals
 
@@ -78,6 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(offline, no API key) through its adapter; needs: pip install 'swarmscope[FRAMEWORK]'",
     )
     add_view_options(p)
+    add_watch_args(p)
     p.set_defaults(run=run)
 
 
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         duration=args.duration,
         history=history,
         drive=_framework(args),
+        watch=watch_settings(args, say=args.headless),
     )
     recorder = None
     if not args.no_record:  # inside the hub: every event from the first, viewer or not

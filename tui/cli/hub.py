@@ -11,6 +11,9 @@ from swarmscope.core.errors import ConfigError
 from swarmscope.core.hub.forward import Forwarder
 from swarmscope.core.hub.hub import HOLD_S, Hub
 from swarmscope.core.hub.latejoin import history_endpoint
+from swarmscope.core.ops.hooks import check_webhook
+from swarmscope.core.ops.watch import HubWatch
+from swarmscope.core.ops.watcher import DEFAULT_RETENTION_S, WatchSettings
 from swarmscope.core.wire.endpoints import is_loopback
 from swarmscope.core.wire.format import MAX_MESSAGE_BYTES
 from swarmscope.core.wire.keys import (
@@ -22,13 +25,22 @@ from swarmscope.core.wire.keys import (
     keys_dir,
 )
 from swarmscope.core.words import counted
-from swarmscope.tui.cli.args import add_hub_endpoints, endpoint, non_negative, positive
+from swarmscope.tui.cli.args import (
+    add_hub_endpoints,
+    endpoint,
+    host_port,
+    non_negative,
+    positive,
+)
 from swarmscope.tui.cli.keys import DIR_HELP
 from swarmscope.tui.cli.record_args import add_record_args, make_recorder, report
 from swarmscope.tui.cli.signals import stop_on_signals
 
 DEFAULT_OTLP = "127.0.0.1:4318"
 """The OTLP/HTTP port every exporter sends to by default."""
+DEFAULT_METRICS = "127.0.0.1:9464"
+"""Prometheus's own list of exporters' default ports gives 9464 to OpenTelemetry's exporter, whose
+place this takes."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -91,12 +103,76 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--otlp",
         nargs="?",
         const=DEFAULT_OTLP,
+        type=host_port,
         metavar="HOST:PORT",
         help="also take OpenTelemetry over OTLP/HTTP (/v1/traces, /v1/logs, /v1/metrics) as "
         f"agents' events (default {DEFAULT_OTLP}; needs: pip install 'swarmscope[otlp]')",
     )
+    add_watch_args(p)
     add_record_args(p)
     p.set_defaults(run=run)
+
+
+def add_watch_args(p: argparse.ArgumentParser) -> None:
+    """Metrics and alerts: what an operator who is not watching a screen needs."""
+    g = p.add_argument_group("metrics and alerts (docs/operations.md)")
+    g.add_argument(
+        "--metrics",
+        nargs="?",
+        const=DEFAULT_METRICS,
+        type=host_port,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics on /metrics, and /healthz, /readyz "
+        f"(default {DEFAULT_METRICS})",
+    )
+    g.add_argument(
+        "--metrics-retention",
+        type=non_negative,
+        default=DEFAULT_RETENTION_S,
+        metavar="SECONDS",
+        help="an agent that said bye, or went silent for good, leaves the metrics this long after "
+        "it was last heard (default %(default)s)",
+    )
+    g.add_argument(
+        "--on-alert",
+        metavar="CMD",
+        help="run CMD through the shell with the alert as JSON on stdin when an agent fails, turns "
+        "critical or raises an error",
+    )
+    g.add_argument(
+        "--alert-webhook",
+        metavar="URL",
+        help="POST each alert as JSON there (its `text` field reads as is in a Slack or Mattermost "
+        "incoming webhook)",
+    )
+    g.add_argument(
+        "--alert-error-rate",
+        type=positive(float),
+        metavar="PER_SECOND",
+        help="also alert when the swarm raises more errors per second than this (over a minute)",
+    )
+
+
+def watch_settings(args: argparse.Namespace, say: bool = True) -> WatchSettings:
+    """What the hub's watch process is to do (nothing, if no flag asks for it); one line on a
+    webhook it could not use, and a warning for metrics other hosts can reach."""
+    if args.alert_webhook:
+        check_webhook(args.alert_webhook)
+    if args.metrics and not is_loopback(f"tcp://{args.metrics}"):
+        print(
+            f"swarmscope hub: warning: metrics on {args.metrics} are reachable from other hosts "
+            "and name every agent; bind to 127.0.0.1 unless a firewall keeps them in",
+            file=sys.stderr,
+        )
+    return WatchSettings(
+        metrics=args.metrics,
+        retention_s=args.metrics_retention,
+        on_alert=args.on_alert,
+        webhook=args.alert_webhook,
+        error_rate=args.alert_error_rate,
+        hub=args.in_endpoint,
+        say=say,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     keys = keys_dir(args.keys) if args.curve else None
+    settings = watch_settings(args)
+    watch: HubWatch | None = None
     otlp_class = _otlp_receiver() if args.otlp else None
     stop = stop_on_signals()
     recorder = make_recorder(args, source=f"hub {args.in_endpoint}") if args.record else None
@@ -145,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            if settings.wanted:
+                watch = _start_watch(hub, settings)
             if otlp_class:
                 otlp = _start_otlp(otlp_class, args.otlp, args.in_endpoint)
             if keys:
@@ -161,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if otlp:
             otlp.stop()
+        if watch:
+            watch.stop()
         if forwarder:
             forwarder.stop()
         if recorder:
@@ -184,10 +266,17 @@ def _otlp_receiver() -> type:
     return OtlpReceiver
 
 
+def _start_watch(hub: Hub, settings: WatchSettings) -> HubWatch:
+    watch = HubWatch(hub, settings).start()
+    hooks = [f"--on-alert {settings.on_alert!r}"] if settings.on_alert else []
+    hooks += [f"--alert-webhook {settings.webhook}"] if settings.webhook else []
+    said = [f"metrics on http://{watch.address}/metrics"] if watch.address else []
+    said += [f"alerts to {' and '.join(hooks)}"] if hooks else ["alerts to stderr"]
+    print(f"swarmscope hub: {'; '.join(said)}", file=sys.stderr, flush=True)
+    return watch
+
+
 def _start_otlp(receiver: type, address: str, endpoint: str) -> Any:
-    host, _, port = address.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"--otlp {address}: HOST:PORT with a port from 1 to 65535")
     try:
         otlp = receiver(address, endpoint).start()
     except OSError as exc:

@@ -22,18 +22,15 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from swarmscope.core.model.filters import Filter, parse_filter
-from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.ops.alerts import AgentAlerts, Alert, Level, RateMeter
 from swarmscope.tui.rows import (
     AGENT_FIELDS,
     LINK_FIELDS,
     SORTS,
     AgentRow,
     AgentRows,
-    Alert,
-    HealthWatch,
     LinkRow,
-    RateMeter,
     TaskRow,
     TaskRows,
     filter_agents,
@@ -129,7 +126,7 @@ class SwarmScreen(Screen):
         self._filter_target = "grid"
         self._pending_filter: str | None = None
         self._alerts: deque[Alert] = deque(maxlen=MAX_ALERTS)
-        self._watch = HealthWatch()
+        self._watch = AgentAlerts(quiet_first=True)
         self._error_rate = RateMeter()
         self._agent_rows = AgentRows()
         self._task_rows = TaskRows()
@@ -222,7 +219,8 @@ class SwarmScreen(Screen):
     ) -> None:
         """Hand a frame's rows to the widgets."""
         if alerts:
-            self._raise_alerts(self._watch.update(view.rows, view.now))
+            seen = ((r.id, r.role, r.status, r.health, r.errors, r.error) for r in view.rows)
+            self._raise_alerts(self._watch.update(seen, view.now))
         grid = self.query_one(AgentGrid)
         grid.set_rows(filter_agents(view.rows, self.filters["grid"]))
         flt = self.filters["grid"]
@@ -315,7 +313,7 @@ class SwarmScreen(Screen):
         a failed agent, which needs a person, pops up a toast, and one toast says them all."""
         for alert in alerts:
             self._alerts.appendleft(alert)
-        failed = [a for a in alerts if a.now is Health.FAILED]
+        failed = [a for a in alerts if a.level is Level.FAILED]
         if not failed or not getattr(self.app, "alert_toasts", True):
             return
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""

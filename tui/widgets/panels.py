@@ -7,8 +7,9 @@ import time
 from rich.text import Text
 
 from swarmscope.core.model.health import Health
+from swarmscope.core.ops.alerts import Alert, Level
 from swarmscope.tui.render import bar, count_cell, duration, fit, human_bytes
-from swarmscope.tui.rows import Alert, LinkRow, TaskRow
+from swarmscope.tui.rows import LinkRow, TaskRow
 from swarmscope.tui.widgets.line_list import LineList
 
 
@@ -58,10 +59,16 @@ class TaskList(LineList):
 
 
 class AlertList(LineList):
-    """Health alerts, newest first: who got worse, from what to what, and when."""
+    """Alerts, newest first: who needs a look (failed, critical, raised an error), and when; the
+    rules are the hub's own (core/ops/alerts.py)."""
 
-    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"alert--critical", "alert--failed"}
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {
+        "alert--error",
+        "alert--critical",
+        "alert--failed",
+    }
     DEFAULT_CSS = """
+    AlertList > .alert--error { color: $warning; }
     AlertList > .alert--critical { color: $warning; text-style: bold; }
     AlertList > .alert--failed { color: $error; text-style: bold; }
     """
@@ -71,14 +78,25 @@ class AlertList(LineList):
 
     def render_row(self, row: Alert, width: int, line: int, selected: bool) -> Text:
         clock = time.strftime("%H:%M:%S", time.gmtime(row.ts / 1e9))
+        glyph = row.health.glyph if row.level is not Level.ERROR and row.health else "!"
         return Text.assemble(
             clock,
             " ",
-            (f"{row.now.glyph} {row.now.value.upper():<8}", self.cstyle(f"alert--{row.now.value}")),
+            (f"{glyph} {row.level.name:<8}", self.cstyle(f"alert--{row.level.name.lower()}")),
             " ",
             fit(row.agent, 16),
-            f" was {row.was.value}",
+            f" {_detail(row)}",
         )
+
+
+def _detail(alert: Alert) -> str:
+    """What else the alert knows, shortest first: what it was, its error, what was held back."""
+    parts = [f"was {alert.was.value}"] if alert.was and alert.level is not Level.ERROR else []
+    if alert.error:
+        parts.append(alert.error)
+    if alert.suppressed:
+        parts.append(f"+{alert.suppressed} held back")
+    return " · ".join(parts)
 
 
 class LinkList(LineList):
