@@ -15,7 +15,7 @@ from typing import Any
 
 from swarmscope.bench.report import Report, figure
 
-SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp", "adapters")
+SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp", "adapters", "ops")
 """What `swarmscope bench` runs by default, each section in a process of its own."""
 TRUST_SECTIONS = ("hostile", "soak")
 """Minutes each: run only when asked for by name (`--only hostile`)."""
@@ -27,6 +27,7 @@ _RUNNERS = {
     "replay": ("replay", "bench_replay"),
     "otlp": ("otlp", "bench_otlp"),
     "adapters": ("adapters", "bench_adapters"),
+    "ops": ("ops", "bench_ops"),
     "hostile": ("trust", "bench_hostile"),
     "soak": ("trust", "bench_soak"),
 }

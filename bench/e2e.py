@@ -23,6 +23,7 @@ from swarmscope.core.sdk.emitter import Emitter
 from swarmscope.core.wire.format import TOPIC_EVENTS, WIRE_VERSION
 
 _DATA = {"fraction": 0.5, "task": "t-42", "message": "3 of 6 pages"}
+HUB = [sys.executable, "-m", "swarmscope.tui.cli", "hub"]
 _RAW_BATCH = 500
 """Events per message in the floor: what our emitter sends when it is not behind."""
 
@@ -94,29 +95,7 @@ def bench_e2e(quick: bool = False, report: Report = print) -> dict[str, Any]:
     raw_rate = _raw_receive(raw_ep, n)
     sender.join()
 
-    in_ep, out_ep = f"ipc://{tmp}/in", f"ipc://{tmp}/out"
-    hub = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "swarmscope.tui.cli",
-            "hub",
-            "--in",
-            in_ep,
-            "--out",
-            out_ep,
-            "--stats-every",
-            "3600",
-        ],
-        stderr=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        ours = _receive_from_hub(out_ep, in_ep, n, ctx)
-    finally:
-        hub.terminate()
-        hub.wait(10)
-        ours["hub_cpu_s"] = _children_cpu() - ours.pop("children_cpu_s")
+    ours = through_hub(f"ipc://{tmp}/in", f"ipc://{tmp}/out", n, ctx)
     out = {"raw_events_per_s": raw_rate, **ours, "ratio": ours["events_per_s"] / raw_rate}
     figure(report, "floor: raw PUB->SUB, msgpack batches, 2 processes", raw_rate, "ev/s")
     figure(
@@ -141,6 +120,30 @@ def bench_e2e(quick: bool = False, report: Report = print) -> dict[str, Any]:
         )
         report(f"  events per message: ours {ours['events_per_message']:,.0f}, floor {_RAW_BATCH}")
     return out
+
+
+def through_hub(in_ep: str, out_ep: str, n: int, ctx: Any, *flags: str) -> dict[str, Any]:
+    """n events from an emitter process through a `swarmscope hub` process (with `flags`) into a
+    model here; with the hub's CPU seconds (its own, and what its children used, apart)."""
+    hub = subprocess.Popen(
+        [*HUB, "--in", in_ep, "--out", out_ep, "--stats-every", "3600", *flags],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        ours = _receive_from_hub(out_ep, in_ep, n, ctx)
+        ours["hub_own_cpu_s"] = process_cpu(hub.pid)
+    finally:
+        hub.terminate()
+        hub.wait(30)
+        ours["hub_cpu_s"] = _children_cpu() - ours.pop("children_cpu_s")
+    return ours
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds one live process has used itself (not its children), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:

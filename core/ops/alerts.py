@@ -37,6 +37,10 @@ MAX_WATCHED = 100_000
 memory of what was said of them."""
 
 
+REASONS = ("failed", "critical", "error", "error_rate")
+"""What an alert can be about (Alert.reason): /metrics counts each from zero."""
+
+
 class Level(IntEnum):
     """An agent's condition, worst last."""
 

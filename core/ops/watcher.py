@@ -29,7 +29,7 @@ from swarmscope.core.errors import ConfigError
 from swarmscope.core.events import Event
 from swarmscope.core.live.source import LiveSource
 from swarmscope.core.model.health import Health
-from swarmscope.core.ops.alerts import AgentAlerts, Alert, ErrorRate
+from swarmscope.core.ops.alerts import REASONS, AgentAlerts, Alert, ErrorRate
 from swarmscope.core.ops.hooks import Hooks
 from swarmscope.core.ops.metrics import TASK_BUCKETS, AgentRow, Snapshot, SwarmCollector
 from swarmscope.core.wire.http import BoundedHTTPServer, QuietHandler
@@ -105,7 +105,7 @@ class Watcher:
         self.registry.register(SwarmCollector(self.snapshot))
         self.alerts = AgentAlerts()
         self._rate = ErrorRate(settings.error_rate) if settings.error_rate else None
-        self.raised: Counter[str] = Counter()
+        self.raised: Counter[str] = Counter(dict.fromkeys(REASONS, 0))
         self._hub: dict[str, Any] = {}
         self._hub_at = 0.0
         self._server = _serve(settings.metrics, self) if settings.metrics else None

@@ -41,11 +41,12 @@ def non_negative(text: str) -> float:
 
 
 def host_port(text: str) -> str:
-    """HOST:PORT to listen on for HTTP (--otlp, --metrics): the port from 1 to 65535."""
+    """HOST:PORT to listen on for HTTP (--otlp, --metrics): a port to 65535, 0 for any free one
+    (the command says which it got)."""
     host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdigit() or not int(port) < 65536:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9464"
+            f"{text!r}: HOST:PORT with a port up to 65535 (0: any free one), e.g. 127.0.0.1:9464"
         )
     return text
 
