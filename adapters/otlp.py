@@ -340,4 +340,3 @@ class _Handler(QuietHandler):
 
     def do_GET(self) -> None:
         self.answer(405, b"OTLP/HTTP takes POST", "text/plain", close=True)
-
