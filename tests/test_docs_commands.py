@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_BLOCK = re.compile(r"^```(?:sh|bash)\n(.*?)^```", re.M | re.S)
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
-RUNS_UNTIL_STOPPED = re.compile(r"^swarmscope (demo|hub|watch|record|replay|bench)\b")
+RUNS_UNTIL_STOPPED = re.compile(r"^swarmscope (demo|hub|watch|record|replay|bench|serve)\b")
 SETS_ENV = re.compile(r"^(export \w+=|\w+=\S)")
 HEREDOC = re.compile(r"<<'?(\w+)'?")
 TERMINALS = itertools.count()

@@ -18,9 +18,20 @@ from importlib.metadata import version
 from typing import NoReturn
 
 from swarmscope.core.errors import SwarmscopeError
-from swarmscope.tui.cli import bench, demo, hub, keys, record, replay, sessions, watch
+from swarmscope.tui.cli import (
+    bench,
+    demo,
+    hub,
+    keys,
+    record,
+    replay,
+    report,
+    serve,
+    sessions,
+    watch,
+)
 
-COMMANDS = (hub, demo, watch, record, sessions, replay, keys, bench)
+COMMANDS = (hub, demo, watch, record, sessions, replay, report, keys, bench, serve)
 
 
 class _Parser(argparse.ArgumentParser):
