@@ -13,7 +13,9 @@ from hypothesis import settings
 
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.hub.hub import Hub
+from swarmscope.core.hub.latejoin import history_endpoint
 from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.core.session.recorder import Recorder
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("long", max_examples=20_000, database=None, deadline=None)
@@ -41,6 +43,17 @@ def endpoints(tmp_path: Path) -> tuple[str, str]:
 def hub(endpoints: tuple[str, str]) -> Iterator[Hub]:
     with Hub(*endpoints) as h:
         yield h
+
+
+@pytest.fixture
+def recording_hub(endpoints: tuple[str, str], tmp_path: Path) -> Iterator[Hub]:
+    """A hub that records into tmp_path/sessions and answers late joiners."""
+    in_ep, out_ep = endpoints
+    hub = Hub(in_ep, out_ep, history=history_endpoint(out_ep))
+    recorder = Recorder(tmp_path / "sessions").attach(hub)
+    with hub:
+        yield hub
+    recorder.close()
 
 
 @pytest.fixture

@@ -24,16 +24,6 @@ from swarmscope.core.session.recorder import Recorder
 from swarmscope.core.wire.kept import events_kept, kept_of
 
 
-@pytest.fixture
-def recording_hub(endpoints, tmp_path):
-    in_ep, out_ep = endpoints
-    hub = Hub(in_ep, out_ep, history=history_endpoint(out_ep))
-    recorder = Recorder(tmp_path / "sessions").attach(hub)
-    with hub:
-        yield hub
-    recorder.close()
-
-
 def test_a_late_viewer_sees_agents_that_spoke_before_it_came(recording_hub):
     with Emitter("early", recording_hub.in_endpoint, role="planner", auto_heartbeat=False) as em:
         em.status("running")

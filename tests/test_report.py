@@ -13,13 +13,12 @@ from session_helpers import NS, T0, Script, write_events
 
 from swarmscope.core.events import Event
 from swarmscope.core.hub.hub import Hub
-from swarmscope.core.hub.latejoin import LateJoin, history_endpoint
+from swarmscope.core.hub.latejoin import LateJoin
 from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.ops.report import bar, build_report, to_json, to_markdown
 from swarmscope.core.replay.session import open_session
 from swarmscope.core.sdk.emitter import Emitter
-from swarmscope.core.session.recorder import Recorder
 from swarmscope.tui.cli import main
 
 KEYS = [
@@ -235,16 +234,6 @@ def test_bars_show_any_count_above_zero():
 
 
 # -- live ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def recording_hub(endpoints, tmp_path):
-    in_ep, out_ep = endpoints
-    hub = Hub(in_ep, out_ep, history=history_endpoint(out_ep))
-    recorder = Recorder(tmp_path / "sessions").attach(hub)
-    with hub:
-        yield hub
-    recorder.close()
 
 
 def _answer(hub: Hub) -> SwarmModel | None:
