@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.model.health import Health
 from swarmscope.core.ops.alerts import GRACE_S, RECOVER_S, AgentAlerts, ErrorRate, Level
-from swarmscope.core.ops.hooks import Hook, run_command
+from swarmscope.core.ops.hooks import Hook, post_webhook, run_command
 from swarmscope.core.ops.metrics import EXPOSED
 from swarmscope.core.ops.watch import HubWatch
 from swarmscope.core.ops.watcher import WatchSettings
@@ -123,6 +123,15 @@ def test_a_command_that_fails_or_hangs_is_counted_and_never_waited_for(tmp_path:
     assert failing.last_failure == "exit status 3"
     assert hanging.last_failure == "timed out after 0.3 s"
     assert not (tmp_path / "late").exists()  # its whole group was killed
+
+
+def test_a_webhook_that_is_down_is_counted():
+    counts: Counter = Counter()
+    hook = Hook("webhook", post_webhook(f"http://127.0.0.1:{_free_port()}/hook", timeout=2), counts)
+    hook.send({"text": "x"})
+    hook.close(10)
+    assert counts == Counter({"webhook.failed": 1})
+    assert hook.last_failure.startswith("URLError")
 
 
 class _Posts(HTTPServer):
@@ -304,6 +313,25 @@ def test_health_and_readiness_answer_for_orchestrators(watched):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"http://{watch.address}/nothing", timeout=10)
     assert refused.value.code == 404
+
+
+def test_hostile_requests_cost_their_connection_only(watched):
+    _, watch, _ = watched
+    host, port = watch.address.rsplit(":", 1)
+    hostile = [
+        b"\x00\xff garbage\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+        b"GET /metrics HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n",
+        b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+    ]
+    for request in hostile:
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(request)
+            conn.shutdown(socket.SHUT_WR)
+            answer = b"".join(iter(lambda c=conn: c.recv(4096), b""))
+            assert any(code in answer for code in (b"400", b"414", b"431", b"501"))  # refused
+    with urllib.request.urlopen(f"http://{watch.address}/healthz", timeout=10) as answer:
+        assert answer.status == 200
 
 
 # -- the CLI ------------------------------------------------------------------------------------
