@@ -25,6 +25,7 @@ from typing import Any
 from swarmscope.core.events import Event
 from swarmscope.core.live.source import Source
 from swarmscope.core.model.fields import PUSHED, ModelField, Push
+from swarmscope.core.model.profile import Profile
 from swarmscope.core.model.swarm import SwarmModel
 
 PUSH_S = 0.1
@@ -32,6 +33,8 @@ PUSH_EVENTS = 2_000
 """Newest events sent with each push: what an event log can show, not every event."""
 PUSH_LINKS = 2_000
 """Most recent agent pairs sent with each push (the agent detail lists the busiest)."""
+PROFILE_S = 1.0
+"""How often the profile's summary is sent: sorting every task's duration is not for every push."""
 PUSH_FAILED_TASKS = 200
 """Tasks in flight are all sent; of the finished ones, only the newest that did not end ok
 (the tasks panel keeps failed tasks in view). The rest would only cost the screen time."""
@@ -51,6 +54,8 @@ class Update:
     turned_away: str | None
     refused: dict[str, int]
     hub_session: Path | None
+    profile: dict[str, Any] | None = None
+    """The profile's summary (Profile.summary), every PROFILE_S; None in the pushes between."""
 
 
 def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
@@ -58,14 +63,17 @@ def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) 
     from swarmscope.core.live.source import LiveSource  # the child imports only what it runs
 
     source = LiveSource(endpoint, history=history).start()
-    seen, sent_at = 0, {}
+    seen, sent_at, next_profile = 0, {}, 0.0
     try:
         while not conn.poll(push_s):
+            profile = None
+            if time.monotonic() >= next_profile:
+                profile, next_profile = source.profile_summary(), time.monotonic() + PROFILE_S
             with source.reading() as model:
                 events, seen = source.newest(seen, PUSH_EVENTS)
-                payload = pickle.dumps(
-                    _push(model, sent_at, events, source), pickle.HIGHEST_PROTOCOL
-                )
+                push = _push(model, sent_at, events, source)
+                push.profile = profile
+                payload = pickle.dumps(push, pickle.HIGHEST_PROTOCOL)
             conn.send_bytes(payload)  # pickled under the lock: nothing changes mid-copy
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
         pass  # the screen closed
@@ -135,6 +143,7 @@ class ProcessSource(Source):
             name="swarmscope-ingest",
             daemon=True,
         )
+        self._profile: dict[str, Any] = Profile().summary()
         self._stopping = threading.Event()
         self._receiver = threading.Thread(
             target=self._receive, name="swarmscope-pushes", daemon=True
@@ -196,3 +205,10 @@ class ProcessSource(Source):
         )
         if push.hub_session is not None:  # the hub records this swarm: `r` can rewind its file
             self.hub_session, self.recording = push.hub_session, True
+        if push.profile is not None:
+            self._profile = push.profile
+
+    def profile_summary(self, top: int = 50) -> dict[str, Any]:
+        """The child's profile as it last sent it (every PROFILE_S)."""
+        with self.lock:
+            return dict(self._profile, tasks=self._profile["tasks"][:top])

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from swarmscope.core.events import Event
 from swarmscope.core.hub.feed import VIEWER_QUEUE
 from swarmscope.core.hub.latejoin import JoiningFeed, LateJoin
+from swarmscope.core.model.profile import Profile
 from swarmscope.core.model.swarm import SwarmModel
 
 RECENT_EVENTS = 10_000
@@ -55,6 +57,9 @@ class Source:
         unless this view records its own)."""
         self.appended = 0
         """Events ever added to `recent`: tells a view how many are new since its last look."""
+        self.profile = Profile()
+        """Where the time went since this view began (core/model/profile.py), folded with the
+        model."""
         self._reader_waiting = False
 
     def now(self) -> int:
@@ -85,6 +90,7 @@ class Source:
             chunk = events[start : start + CHUNK]
             with self.lock:
                 self.model.apply_many(chunk)
+                self.profile.apply_many(chunk)
                 self._heard(chunk)
                 self.recent.extend(chunk)
                 self.appended += len(chunk)
@@ -94,6 +100,11 @@ class Source:
     def _heard(self, chunk: list[Event]) -> None:
         """What to note beside the model about a chunk just folded (a live source: when it
         arrived)."""
+
+    def profile_summary(self, top: int = 50) -> dict[str, Any]:
+        """The profile as a screen shows it (Profile.summary), up to now."""
+        with self.lock:
+            return self.profile.summary(self.now(), top)
 
     def newest(self, since: int, limit: int) -> tuple[list[Event], int]:
         """Events appended after count `since` (at most the newest `limit`), and the count now.
@@ -189,5 +200,7 @@ class LiveSource(Source):
         if model is not None:
             with self.lock:
                 self.model = model
+                self.profile = Profile()  # from the swarm as the hub answered it
+                self.profile.seed(model, self.now())
         self.hub_session = join.session
         self._caught_up = not join.waiting

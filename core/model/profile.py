@@ -352,6 +352,19 @@ class Profile:
         path.reverse()
         return path
 
+    def summary(self, to_ns: int | None = None, top: int = 50) -> dict[str, Any]:
+        """What a screen shows, as plain data: the `top` task names by total time, each with its
+        histogram, the `top` agents by time blocked or waiting, and the critical path."""
+        tasks = self.tasks()[:top]
+        for row in tasks:
+            row["histogram"] = self.histogram(row["name"])
+        return {
+            "events": self.events,
+            "tasks": tasks,
+            "agents": self.agent_rows(to_ns)[:top],
+            "critical_path": self.critical_path(),
+        }
+
     def histogram(self, name: str, bins: int = 10) -> list[int]:
         """How the durations of task `name` spread, over `bins` equal spans from the shortest to
         the longest."""
