@@ -4,12 +4,20 @@ message chain are set by construction."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
+from processes import CLI
+from replay_fixtures import write_session
 
 from swarmscope.core.events import Event
 from swarmscope.core.model.profile import Profile, Step, percentile
 from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.core.replay.profiling import profile_between
+from swarmscope.core.replay.session import Session
 
 S = 1_000_000_000
 T0 = 1_800_000_000 * S
@@ -173,3 +181,69 @@ def test_hostile_fields_are_ignored_never_raised():
     profile = profiled(events)
     assert profile.tasks() == [] and profile.critical_path() == []
     assert profile.events == len(events)
+
+
+# -- a recorded session ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    path = home / "sessions" / "20260101-000000-chain-aaaaaaaa.swarm"
+    path.parent.mkdir(parents=True)
+    write_session(path, chain(), name="chain")
+    return home
+
+
+def test_a_sessions_profile_between_two_instants_is_the_profile_of_those_events(recorded):
+    with Session(next((recorded / "sessions").glob("*.swarm"))) as s:
+        whole = profile_between(s)
+        assert whole.tasks() == profiled(chain()).tasks()
+        assert [r["name"] for r in profile_between(s, 16, 23).tasks()] == ["code"]
+        assert profile_between(s, 0, 13).tasks()[0]["name"] == "noise"  # nothing longer ended
+
+
+def test_sessions_profile_prints_json_rows_and_markdown_with_histograms(recorded):
+    done = _cli("profile", "chain", "--json", home=recorded)
+    got = json.loads(done.stdout)
+    assert (got["from"], got["to"], got["events"]) == (1, len(chain()), len(chain()))
+    assert {k for k in got["tasks"][0]} == {
+        "name",
+        "count",
+        "ok",
+        "failed",
+        "cancelled",
+        "p50_s",
+        "p95_s",
+        "p99_s",
+        "max_s",
+        "total_s",
+    }
+    assert [step["agent"] for step in got["critical_path"]] == [
+        "planner",
+        "planner",
+        "coder",
+        "coder",
+        "tester",
+    ]
+    md = _cli("profile", "chain", "--from", "17", home=recorded).stdout
+    assert md.startswith("Events 17 to 30 of 30.") and "| code | 1 | 1 | 0 | 18.0 s |" in md
+    assert md.isascii()
+    export = _cli("export", "chain", "--format", "md", home=recorded).stdout
+    assert "## Profile" in export and "`#         `" in export  # one duration: one full bin
+    assert "1. coder: code (18.0 s)" in export
+
+
+def test_a_profile_stretch_the_wrong_way_round_is_one_line(recorded):
+    done = _cli("profile", "chain", "--from", "20", "--to", "3", home=recorded)
+    assert done.returncode == 1 and done.stderr.strip().endswith("before --from 20; swap them")
+
+
+def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*CLI, "sessions", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )

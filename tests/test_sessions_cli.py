@@ -16,7 +16,8 @@ from replay_fixtures import write_session
 from session_helpers import NS, T0, Script
 
 from swarmscope.core.replay.compare import compare, divergence_text
-from swarmscope.core.replay.export import export, md_row
+from swarmscope.core.replay.export import export
+from swarmscope.core.replay.markdown import md_row
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session.catalog import DB_NAME, Catalog
 from swarmscope.core.session.retention import Retention, plan_cleanup

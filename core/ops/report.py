@@ -22,7 +22,7 @@ from typing import Any
 from swarmscope.core.model.health import SILENT_AFTER, Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.model.views import AgentView, TaskView
-from swarmscope.core.replay.export import md_row
+from swarmscope.core.replay.markdown import md_row
 
 REPORT_VERSION = 1
 """The JSON shape's version: a key removed or changing meaning raises it; keys are only added."""

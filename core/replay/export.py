@@ -1,4 +1,5 @@
-"""Exporting a session: jsonl and csv for tools, md for people (a health report), dot for a graph.
+"""Exporting a session: jsonl and csv for tools, md for people (a health report and the run's
+profile), dot for a graph.
 
 jsonl and csv stream event by event, so a session of any size exports in
 constant memory. md samples the session at evenly spaced instants to draw
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from swarmscope.core.model.health import Health
+from swarmscope.core.replay.markdown import md_row
+from swarmscope.core.replay.profiling import profile_between, profile_markdown
 from swarmscope.core.replay.session import Session
 
 FORMATS = ("jsonl", "csv", "md", "dot")
@@ -92,6 +95,7 @@ def _md(s: Session, out: TextIO) -> None:
             )
             + "\n"
         )
+    out.write("\n" + profile_markdown(profile_between(s)))
 
 
 def _dot(s: Session, out: TextIO) -> None:
@@ -113,17 +117,6 @@ def _q(text: str) -> str:
 
 def _esc(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def md_cell(text: str) -> str:
-    """Text safe inside a markdown table cell: one line, no column breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def md_row(*cells: object) -> str:
-    """A markdown table row, every cell made safe; counts with thousands separators, as
-    elsewhere."""
-    return "| " + " | ".join(md_cell(f"{c:,}" if type(c) is int else str(c)) for c in cells) + " |"
 
 
 _EXPORTERS: dict[str, Callable[[Session, TextIO], None]] = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from swarmscope.core.events import Event, in_full, summarize, utc_stamp
 from swarmscope.core.model.diff import behaviour
 from swarmscope.core.model.swarm import SwarmModel
-from swarmscope.core.replay.export import md_cell, md_row
+from swarmscope.core.replay.markdown import md_cell, md_row
 from swarmscope.core.replay.session import Session
 from swarmscope.core.words import plain
 

@@ -23,6 +23,7 @@ from swarmscope.core.errors import ConfigError, SessionError
 from swarmscope.core.replay.compare import compare, divergence_text
 from swarmscope.core.replay.export import FORMATS, export
 from swarmscope.core.replay.finding import Finding, finding_markdown
+from swarmscope.core.replay.profiling import profile_between, profile_json, profile_markdown
 from swarmscope.core.replay.session import Session, open_session
 from swarmscope.core.session.catalog import Catalog
 from swarmscope.core.session.repair import repair, unclosed_note
@@ -311,6 +312,31 @@ def _finding_writer(s: Session, args: argparse.Namespace) -> Callable[[TextIO], 
     return lambda out: out.write(finding_markdown(s, finding))
 
 
+# -- profile ---------------------------------------------------------------------------------------
+
+
+def _profile_args(p: argparse.ArgumentParser) -> None:
+    _session_arg(p)
+    p.add_argument("--from", dest="start", metavar="WHERE", help=f"from this instant: {AT_HELP}")
+    p.add_argument("--to", metavar="WHERE", help="up to this instant, included (as --from)")
+    _json_flag(p)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    with _open(args, args.session) as s:
+        start = instant("--from", args.start, s) if args.start else 0
+        stop = instant("--to", args.to, s) + 1 if args.to else len(s)
+        if stop <= start:
+            raise ConfigError(f"--to {args.to}: before --from {args.start}; swap them")
+        profile = profile_between(s, start, stop)
+    if args.json:
+        print(json.dumps({"from": start + 1, "to": stop, **profile_json(profile)}))
+    else:
+        print(f"Events {start + 1:,} to {stop:,} of {len(s):,}.\n")
+        print(profile_markdown(profile), end="")
+    return 0
+
+
 # -- stats -----------------------------------------------------------------------------------------
 
 
@@ -448,6 +474,12 @@ _VERBS = (
         run_compare,
     ),
     ("export", "write a session as jsonl, csv, md or dot", _export_args, run_export),
+    (
+        "profile",
+        "where the time went: tasks by name and role, agents, the critical path",
+        _profile_args,
+        run_profile,
+    ),
     ("stats", "count sessions, sizes, failed vs ok, per workflow", _stats_args, run_stats),
     (
         "cleanup",
