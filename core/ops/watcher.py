@@ -106,6 +106,8 @@ class Watcher:
         self.alerts = AgentAlerts()
         self._rate = ErrorRate(settings.error_rate) if settings.error_rate else None
         self.raised: Counter[str] = Counter(dict.fromkeys(REASONS, 0))
+        self.failures = 0
+        """Requests a bug of ours cost (answered 500)."""
         self._hub: dict[str, Any] = {}
         self._hub_at = 0.0
         self._server = _serve(settings.metrics, self) if settings.metrics else None
@@ -216,8 +218,13 @@ class _Handler(QuietHandler):
     server: _Server
 
     def do_GET(self) -> None:
-        watcher = self.server.watcher
-        path = self.path.split("?", 1)[0]
+        try:
+            self._get(self.server.watcher, self.path.split("?", 1)[0])
+        except Exception as exc:  # noqa: BLE001 - a bug of ours costs this request, never the server
+            self.server.watcher.failures += 1
+            self.answer(500, f"{type(exc).__name__}\n".encode(), "text/plain", close=True)
+
+    def _get(self, watcher: Watcher, path: str) -> None:
         if path == "/metrics":
             encoder, kind = choose_encoder(self.headers.get("Accept", ""))
             self.answer(200, encoder(watcher.registry), kind)
