@@ -47,6 +47,7 @@ EXPOSED = (
     "swarmscope_alerts_suppressed_total",
     "swarmscope_alert_deliveries_total",
     "swarmscope_alert_deliveries_failed_total",
+    "swarmscope_failures_total",
 )
 """Every metric the hub serves (histograms and counters as named here; the text format adds
 _bucket, _sum, _count and _created): what docs/ops/ may use."""
@@ -69,6 +70,8 @@ class Snapshot:
     suppressed: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)
     """Hook outcomes, as `via.outcome` (hooks.Hooks.counts)."""
+    failures: int = 0
+    """Requests to the metrics a bug of ours cost."""
 
 
 class SwarmCollector(Collector):
@@ -157,6 +160,14 @@ def feed_families(snap: Snapshot) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "swarmscope_viewers", "Viewers and recorders connected", value=hub.get("viewers", 0)
     )
+    failures = CounterMetricFamily(
+        "swarmscope_failures",
+        "Messages, passes or requests a bug of swarmscope's own cost (it went on): report them",
+        labels=("where",),
+    )
+    failures.add_metric(("hub",), hub.get("failures", 0))
+    failures.add_metric(("metrics",), snap.failures)
+    yield failures
     if hub.get("lag") is not None:
         yield GaugeMetricFamily(
             "swarmscope_recorder_lag_messages",

@@ -161,6 +161,7 @@ class Watcher:
             dict(self.raised),
             self.alerts.suppressed,
             dict(self.hooks.counts),
+            self.failures,
         )
 
     def close(self) -> None:
