@@ -3,7 +3,7 @@
 Machines here are shared and noisy, so absolute numbers mean little; the
 ratio to a floor taken seconds earlier on the same machine is what we
 track. Each section is a module of this package, imported only when it runs:
-the UI sections need Textual, the trust sections minutes. Figures and their
+the UI sections need Textual, the long sections (trust, scale) minutes. Figures and their
 history: docs/benchmarks.md.
 """
 
@@ -17,7 +17,7 @@ from swarmscope.bench.report import Report, figure
 
 SECTIONS = ("emit", "e2e", "sessions", "ui", "replay", "otlp", "adapters", "ops")
 """What `swarmscope bench` runs by default, each section in a process of its own."""
-TRUST_SECTIONS = ("hostile", "soak")
+LONG_SECTIONS = ("hostile", "soak", "scale")
 """Minutes each: run only when asked for by name (`--only hostile`)."""
 _RUNNERS = {
     "emit": ("emit", "bench_emit"),
@@ -28,6 +28,7 @@ _RUNNERS = {
     "otlp": ("otlp", "bench_otlp"),
     "adapters": ("adapters", "bench_adapters"),
     "ops": ("ops", "bench_ops"),
+    "scale": ("scale", "bench_scale"),
     "hostile": ("trust", "bench_hostile"),
     "soak": ("trust", "bench_soak"),
 }

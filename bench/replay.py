@@ -20,9 +20,8 @@ from textual import events
 from textual.message import Message
 
 from swarmscope.bench.report import at_most, figure
-from swarmscope.bench.sessions import cached_session
+from swarmscope.bench.sessions import cached_session, profile_against_decode
 from swarmscope.bench.ui import painted, percentile
-from swarmscope.core.replay.profiling import profile_between
 from swarmscope.core.replay.session import open_session
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.screens.replay import ReplayScreen
@@ -84,28 +83,6 @@ async def _measure(path, n: int, samples: int) -> dict[str, list[float]]:
     return out
 
 
-def _profile(path, n: int, report: Callable | None) -> dict[str, Any]:
-    """`sessions profile` of the whole session, against one pass that only decodes the same
-    events (the best of two, one before and one after, so neither has the colder cache)."""
-
-    def decode() -> float:
-        with open_session(path) as s:
-            t0 = time.perf_counter()
-            for _ in s.iter_events():
-                pass
-            return time.perf_counter() - t0
-
-    first = decode()
-    with open_session(path) as s:
-        t0 = time.perf_counter()
-        profile_between(s)
-        took = time.perf_counter() - t0
-    floor = min(first, decode())
-    figure(report, f"floor: decode {n:,} events, one pass", floor, "s")
-    figure(report, f"profile of {n:,} events (sessions profile)", took, "s", floor, at_most(2, "x"))
-    return {"decode_s": floor, "profile_s": took}
-
-
 def bench_replay(quick: bool = False, report: Callable | None = print) -> dict[str, Any]:
     n = 200_000 if quick else 1_000_000
     samples = 15 if quick else 40
@@ -115,7 +92,7 @@ def bench_replay(quick: bool = False, report: Callable | None = print) -> dict[s
             f"({samples} each)"
         )
     path = cached_session(n, report)
-    profiled = _profile(path, n, report)
+    profiled = profile_against_decode(path, n, report)
     m = asyncio.run(_measure(path, n, samples))
     floor = percentile(m["floor"], 50) * 1e3
     out: dict[str, Any] = {"events": n, "floor_ms": floor, **profiled}

@@ -35,12 +35,13 @@ import msgpack
 import zmq
 
 from swarmscope.bench.e2e import emitter_process
-from swarmscope.bench.report import Report, at_least, at_most
+from swarmscope.bench.report import Report, at_least, at_most, figure
 from swarmscope.core.events import Event
 from swarmscope.core.hub.hub import TAP_PASS
-from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.live.sim import SimConfig, simulate, simulated
 from swarmscope.core.model.reducers import MAX_DONE_TASKS
 from swarmscope.core.model.views import AgentView, LinkView, TaskView
+from swarmscope.core.replay.profiling import profile_between
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session import format as fmt
 from swarmscope.core.session.keyframes import KEYFRAME_EVERY
@@ -69,8 +70,8 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
         report(f"sessions: a {n:,}-event simulator session on disk")
     path = cached_session(n, report)
     out: dict[str, Any] = {"events": n, "path": str(path)}
-    out.update(_open(path, line))
-    out.update(_seek(path, line, 60 if quick else 300))
+    out.update(open_figures(path, line))
+    out.update(seek_figures(path, line, 60 if quick else 300))
     out.update(_size(path, n, line))
     out.update(_recorder(line, 50_000 if quick else 200_000))
     out.update(_burst(line, 500_000 if quick else 2_000_000))
@@ -95,10 +96,11 @@ def cached_session(n: int, report: Report) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".partial")
     tmp.unlink(missing_ok=True)
-    batches = _as_emitters_send(simulate(SimConfig(), n))
     with MessageWriter(tmp) as w:  # as a recording hub writes it
-        for k in range(0, len(batches), TAP_PASS):
-            w.append([keep(encode_batch(batch)) for batch in batches[k : k + TAP_PASS]])
+        for events in simulated(SimConfig(), n, chunk=100 * BATCH):  # in bounded memory
+            batches = _as_emitters_send(events)
+            for k in range(0, len(batches), TAP_PASS):
+                w.append([keep(encode_batch(batch)) for batch in batches[k : k + TAP_PASS]])
     tmp.rename(path)
     return path
 
@@ -119,7 +121,7 @@ def _model_shape() -> str:
     return f"{zlib.crc32(repr(names).encode()):08x}"
 
 
-def _open(path: Path, line: Line) -> dict[str, Any]:
+def open_figures(path: Path, line: Line) -> dict[str, Any]:
     def read_all() -> None:
         with open(path, "rb") as f:
             while f.read(1 << 20):
@@ -136,7 +138,7 @@ def _open(path: Path, line: Line) -> dict[str, Any]:
     return {"read_all_ms": floor * 1e3, "open_ms": ours * 1e3}
 
 
-def _seek(path: Path, line: Line, count: int) -> dict[str, Any]:
+def seek_figures(path: Path, line: Line, count: int) -> dict[str, Any]:
     with Session(path) as s:
         n = len(s)
         rng = random.Random(1)
@@ -166,6 +168,28 @@ def _seek(path: Path, line: Line, count: int) -> dict[str, Any]:
         "seek_p99_ms": p99 * 1e3,
         "seek_end_start_ratio": ratio,
     }
+
+
+def profile_against_decode(path: Path, n: int, report: Report) -> dict[str, Any]:
+    """`sessions profile` of the whole session, against one pass that only decodes the same
+    events (the best of two, one before and one after, so neither has the colder cache)."""
+
+    def decode() -> float:
+        with Session(path) as s:
+            t0 = time.perf_counter()
+            for _ in s.iter_events():
+                pass
+            return time.perf_counter() - t0
+
+    first = decode()
+    with Session(path) as s:
+        t0 = time.perf_counter()
+        profile_between(s)
+        took = time.perf_counter() - t0
+    floor = min(first, decode())
+    figure(report, f"floor: decode {n:,} events, one pass", floor, "s")
+    figure(report, f"profile of {n:,} events (sessions profile)", took, "s", floor, at_most(2, "x"))
+    return {"decode_s": floor, "profile_s": took}
 
 
 def _timed_seeks(path: Path, positions: list[int]) -> list[float]:

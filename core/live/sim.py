@@ -296,11 +296,21 @@ class Swarm:
 
 def simulate(cfg: SimConfig, events: int) -> list[Event]:
     """The first `events` events of a seeded run on a fake clock, without any socket."""
+    return [ev for chunk in simulated(cfg, events) for ev in chunk]
+
+
+def simulated(cfg: SimConfig, events: int, chunk: int = 100_000) -> Iterator[list[Event]]:
+    """The same events, `chunk` at a time: a run of any length in bounded memory (the scale
+    bench's 10,000,000-event session)."""
     sink = MemorySink()
     swarm = Swarm(cfg, sink)
-    while len(sink.events) < events:
-        swarm.step()
-    return sink.events[:events]
+    while events > 0:
+        want = min(chunk, events)
+        while len(sink.events) < want:
+            swarm.step()
+        out, sink.events = sink.events[:want], sink.events[want:]
+        events -= want
+        yield out
 
 
 def run_paced(

@@ -10,7 +10,7 @@ import sys
 import swarmscope.bench as bench
 from swarmscope.bench.report import MISSED
 
-CHOICES = (*bench.SECTIONS, *bench.TRUST_SECTIONS)
+CHOICES = (*bench.SECTIONS, *bench.LONG_SECTIONS)
 """And the trust sections, minutes each, run only by name."""
 
 
