@@ -96,12 +96,13 @@ class _Probe:
 
 
 async def _measure(
-    source: ProcessSource, seconds: float, feeder: Any, report: Callable | None
+    source: ProcessSource, seconds: float, feeder: Any, panel: str
 ) -> dict[str, Any]:
     app = SwarmscopeApp(source, refresh=0.1)
     sampler = ResourceSampler()
     async with app.run_test(size=(120, 35)):
         probe = _Probe(app)
+        app.screen.action_panel(panel)
         while not source.model.agents and feeder.is_alive():
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # warm-up: the first agents, the first frames
@@ -152,14 +153,8 @@ async def _key_latency(app: SwarmscopeApp) -> float:
     return time.perf_counter() - t0
 
 
-def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, Any]:
-    agents, rate = 1000, 100_000
-    seconds = 3.0 if quick else 8.0
-    if report:
-        report(
-            f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s "
-            "(headless app, 120x35)"
-        )
+def _run(agents: int, rate: int, seconds: float, panel: str) -> dict[str, Any]:
+    """One run: a feeder at `rate`, the app on a ProcessSource with `panel` focused."""
     endpoint = f"ipc://{tempfile.mkdtemp(prefix='ssbench')}/feed"
     feeder = mp.get_context("spawn").Process(
         target=_feeder, args=(endpoint, agents, rate, seconds + 1.5)
@@ -167,10 +162,22 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
     feeder.start()
     source = ProcessSource(endpoint).start()
     try:
-        m = asyncio.run(_measure(source, seconds, feeder, report))
+        return asyncio.run(_measure(source, seconds, feeder, panel))
     finally:
         source.stop()
         feeder.kill()
+
+
+def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, Any]:
+    agents, rate = 1000, 100_000
+    seconds = 3.0 if quick else 8.0
+    if report:
+        report(
+            f"live UI: {agents:,} agents at {rate:,} events/s for {seconds:g} s "
+            "(headless app, 120x35), then again on the Lanes tab"
+        )
+    m = _run(agents, rate, seconds, "grid")
+    lanes = _run(agents, rate, seconds, "lanes")
     (durations, gaps), idle = m["loaded"], m["idle"]
     out = {
         "agents": m["agents"],
@@ -185,6 +192,8 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
         "rss_start_mb": m["rss_start"] / 2**20,
         "rss_mid_mb": _middle(m["rss"] or [m["rss_start"]]) / 2**20,
         "rss_end_mb": (m["rss"] or [m["rss_start"]])[-1] / 2**20,
+        "lanes_frame_p95_ms": percentile(lanes["loaded"][0], 95) * 1e3,
+        "lanes_idle_frame_p50_ms": percentile(lanes["idle"], 50) * 1e3,
     }
     figure(report, "delivered into the model", out["events_per_s"], "ev/s")
     figure(report, "floor: frame, same agents, no events (p50)", out["idle_frame_p50_ms"], "ms")
@@ -219,5 +228,14 @@ def bench_ui(quick: bool = False, report: Callable | None = print) -> dict[str, 
         "MiB",
         out["rss_mid_mb"],
         at_most(1.1, "x", "flat after half way (<= 1.1x)"),
+    )
+    figure(report, "floor: lanes frame, no events (p50)", out["lanes_idle_frame_p50_ms"], "ms")
+    figure(
+        report,
+        "lanes frame p95, 1,000 agents",
+        out["lanes_frame_p95_ms"],
+        "ms",
+        out["lanes_idle_frame_p50_ms"],
+        at_most(50, "ms"),
     )
     return out

@@ -250,7 +250,8 @@ async def test_only_a_failed_agent_pops_up_and_one_toast_at_a_time():
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await age(app, pilot, now, 2.5)  # both critical
         assert len(app.screen.query_one("#alerts").rows) == 2
-        assert "Alerts [4] 2" in tab_title(app.screen, "tab-alerts")
+        # at 80 columns the live tabs fit with their keys
+        assert tab_title(app.screen, "tab-alerts") == "Alerts [4] 2"
         assert toasts(app) == []
         app.notify("an answer to a key")
         await pilot.pause()

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from textual import on
 from textual.binding import Binding
 
 from swarmscope.core.live.source import Source
+from swarmscope.core.model.swarm import SwarmModel
+from swarmscope.tui.screens.lanes import LiveLanes
 from swarmscope.tui.screens.swarm import SwarmScreen
 from swarmscope.tui.widgets.event_log import EventLog, LogRow, log_rows
 from swarmscope.tui.widgets.header import Header
+from swarmscope.tui.widgets.lanes import LaneList, Lanes, LanesFrame
 from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.widgets.profile import TOP, ProfileList
 
 LOG_KEEP = 5_000
 LOG_INTAKE = 2_000
 """Newest events taken into the log per frame: at 100,000 events/s nobody reads them all,
 and taking them all would cost the frame its budget (filter to see what matters)."""
+PROFILE_EVERY_S = 1.0
+"""How often the Profile tab reads the source's profile: a summary sorts every task's duration."""
 
 
 class LiveScreen(SwarmScreen):
@@ -34,6 +41,8 @@ class LiveScreen(SwarmScreen):
         self._log: deque[LogRow] = deque(maxlen=LOG_KEEP)
         self._log_seen = 0
         self._told: str | None = None
+        self._profile_due = 0.0
+        self._lanes = LiveLanes()
 
     def frame(self) -> None:
         """Pull from the model (held still briefly) and hand rows to the widgets."""
@@ -45,16 +54,39 @@ class LiveScreen(SwarmScreen):
             new_events, self._log_seen = src.newest(self._log_seen, LOG_INTAKE)
             # events with fields the model could not use, or past MAX_AGENTS
             unfolded = model.refused
+            lanes = self._read_lanes(model)
         self._log.extend(log_rows(new_events, self.filters["log"]))
         self.query_one(EventLog).set_rows(list(self._log))
         refused = {**src.refused, **({"not-folded": unfolded} if unfolded else {})}
         self.show(view, mode="LIVE", status=src.status, refused=refused, recording=src.recording)
+        self._show_profile()
+        if lanes is not None:
+            self.query_one(Lanes).show(lanes)
         # the header has room for only its start
         if src.turned_away and src.turned_away != self._told:
             self._told = src.turned_away
             self.notify(
                 src.turned_away, title="turned away by the hub", severity="error", timeout=60
             )
+
+    def _show_profile(self) -> None:
+        """The profile, read only while its tab is shown, at most every PROFILE_EVERY_S (and at
+        once when the tab comes into view)."""
+        if self.shown_tab() != "tab-profile":
+            self._profile_due = 0.0
+            return
+        now = time.monotonic()
+        if now >= self._profile_due:
+            self._profile_due = now + PROFILE_EVERY_S
+            summary = self.source.profile_summary(TOP)
+            self.query_one(ProfileList).show_profile(summary, "since this view began")
+
+    def _read_lanes(self, model: SwarmModel) -> LanesFrame | None:
+        """The Lanes tab's frame, folded only while the tab is shown. Call with the source held."""
+        if self.shown_tab() != "tab-lanes":
+            self._lanes.stop()
+            return None
+        return self._lanes.frame(self.source, model, self.lanes_span)
 
     def action_pause(self) -> None:
         """Freeze the view; the feed keeps being folded into the model (and recorded)."""
@@ -96,3 +128,17 @@ class LiveScreen(SwarmScreen):
         from swarmscope.tui.screens.detail import AgentDetailScreen
 
         self.app.push_screen(AgentDetailScreen(self.source, event.row.id))
+
+    @on(LaneList.Zoomed)
+    def _zoomed_while_paused(self) -> None:
+        """A paused view still zooms: the lanes it froze, in the new window."""
+        lanes = self._lanes.again(self.lanes_span) if self.paused else None
+        if lanes is not None:
+            self.query_one(Lanes).show(lanes)
+
+    @on(LaneList.Chosen)
+    def _open_lane(self, event: LaneList.Chosen) -> None:
+        """Live, a bar has no past to seek to: enter opens its agent."""
+        from swarmscope.tui.screens.detail import AgentDetailScreen
+
+        self.app.push_screen(AgentDetailScreen(self.source, event.agent))

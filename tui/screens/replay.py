@@ -30,6 +30,8 @@ from swarmscope.core.replay.scan import UNKNOWN, SessionScan
 from swarmscope.core.replay.session import Session, open_session
 from swarmscope.tui.render import duration
 from swarmscope.tui.screens.event import EventScreen
+from swarmscope.tui.screens.lanes import ReplayLanes, task_start_index
+from swarmscope.tui.screens.replay_profile import ReplayProfiler, starts_of, stretch
 from swarmscope.tui.screens.scrubbing import (
     damage_note,
     events_around,
@@ -43,7 +45,9 @@ from swarmscope.tui.screens.swarm import PANELS, SwarmScreen
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog, event_matches, log_rows
 from swarmscope.tui.widgets.inspector import Inspection, Inspector
+from swarmscope.tui.widgets.lanes import LaneList, Lanes
 from swarmscope.tui.widgets.line_list import LineList
+from swarmscope.tui.widgets.profile import ProfileList
 from swarmscope.tui.widgets.timeline import Timeline
 
 SCANNED_JUMPS = {
@@ -104,7 +108,7 @@ class ReplayScreen(SwarmScreen):
     ReplayScreen #goto { dock: bottom; display: none; }
     ReplayScreen #goto.-open { display: block; }
     """
-    PANELS = (*PANELS, "inspector")
+    PANELS = (*PANELS, "inspector", "profile", "lanes")
     YIELDED_KEYS = frozenset({"step", "jump"})
     """LineList actions left to this screen: arrows and home/end move through time here."""
 
@@ -133,6 +137,8 @@ class ReplayScreen(SwarmScreen):
         self._scan = SessionScan(session.file.path)
         self._scanner: Worker | None = None
         self._damage_said = ""
+        self._profiler = ReplayProfiler(self, session.file.path)
+        self._lanes = ReplayLanes()
 
     @classmethod
     def for_live(cls, path: Path, name: str) -> ReplayScreen:
@@ -224,6 +230,7 @@ class ReplayScreen(SwarmScreen):
             self._selected_agent(),
             id(self._blame),
             self.shown_tab(),
+            self.lanes_span,
             self.size.width,  # titles and labels are worded for the width
         )
         if state == self._drawn:
@@ -235,6 +242,11 @@ class ReplayScreen(SwarmScreen):
         self.query_one(Timeline).update(cursor=(cur.pos, cur.clock), pinned=self.pinned)
         if self.shown_tab() == "tab-inspector":
             self._inspect()
+        elif self.shown_tab() == "tab-profile":
+            self._profiler.want(*stretch(self.pinned, cur.pos))
+        elif self.shown_tab() == "tab-lanes":
+            lanes = self._lanes.frame(self.session, cur.pos, cur.clock, self.lanes_span)
+            self.query_one(Lanes).show(lanes)
 
     def _position(self) -> str:
         pb, n = self.playback, len(self.session)
@@ -411,6 +423,10 @@ class ReplayScreen(SwarmScreen):
 
     @steady
     def action_match(self, forward: bool) -> None:
+        profile = self.query_one(ProfileList)
+        if profile.has_focus:
+            self._match_task(profile.follow_task(), forward)
+            return
         flt = self.filters["log"]
         if not flt:
             self.notify(
@@ -426,6 +442,16 @@ class ReplayScreen(SwarmScreen):
             )
         self._land(found)
 
+    def _match_task(self, task: str | None, forward: bool) -> None:
+        """n / N on the Profile tab: the next or previous start of the task under its cursor."""
+        if task is None:
+            self.notify("put the cursor on a task (j / k): n / N then go to its starts", timeout=3)
+            return
+        found = (self.cursor.next_match if forward else self.cursor.prev_match)(starts_of(task))
+        if found is None:
+            self.notify(f"no {'later' if forward else 'earlier'} start of {task!r}", timeout=2)
+        self._land(found)
+
     def action_bookmark(self) -> None:
         pos = self.cursor.pos
         only_here = self.session.add_bookmark(pos, f"bookmark {len(self.session.bookmarks) + 1}")
@@ -437,13 +463,15 @@ class ReplayScreen(SwarmScreen):
 
     def action_pin(self) -> None:
         self.pinned = None if self.pinned == self.cursor.pos else self.cursor.pos
+        profiling = self.shown_tab() == "tab-profile"
+        panel = "the profile covers" if profiling else "the inspector shows what changed"
         self.notify(
             "unpinned"
             if self.pinned is None
-            else f"pinned event {self.pinned + 1:,}: the inspector shows what changed since",
+            else f"pinned event {self.pinned + 1:,}: {panel} from here to the cursor",
             timeout=2,
         )
-        self.action_panel("inspector")
+        self.action_panel("profile" if profiling else "inspector")
         self.frame()
 
     @steady
@@ -521,7 +549,21 @@ class ReplayScreen(SwarmScreen):
         self._drawn = None
         self.frame()
 
+    @on(LaneList.Chosen)
+    @steady
+    def _seek_task(self, event: LaneList.Chosen) -> None:
+        """Enter on a bar of the Lanes tab: the cursor goes to where its task began."""
+        found = (
+            None if event.bar is None else task_start_index(self.session, event.agent, event.bar)
+        )
+        if found is None:
+            self.notify(f"no task of {event.agent} to go to here", timeout=2)
+            return
+        self.playback.playing = False
+        self._land(self.cursor.seek(found))
+
     def on_unmount(self) -> None:
         self._scan.close()
+        self._profiler.close()
         if self.live:
             self.session.close()

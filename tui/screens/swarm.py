@@ -40,25 +40,32 @@ from swarmscope.tui.rows import (
 )
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.widgets.agent_grid import COMPACT_BELOW, AgentGrid
-from swarmscope.tui.widgets.event_log import LOG_FIELDS, EventLog
+from swarmscope.tui.widgets.event_log import LOG_FIELDS, EventLog, task_filter
 from swarmscope.tui.widgets.header import Header, Summary
 from swarmscope.tui.widgets.keybar import KeyBar
+from swarmscope.tui.widgets.lanes import LaneList, Lanes
 from swarmscope.tui.widgets.line_list import LineList
 from swarmscope.tui.widgets.panels import AlertList, LinkList, TaskList
+from swarmscope.tui.widgets.profile import ProfileList, TaskLine
 
 WRITE_ACTIONS = frozenset({"bookmark"})
 """Actions refused with --readonly: a screen shared on a wall must not change a session."""
 MAX_ALERTS = 500
-KEYS_FROM = 80
-"""Columns from which tab titles carry their keys (`Events [3]`)."""
+TAB_PADDING = 2
+"""Cells a tab takes beside its title (Textual's Tab: one each side)."""
 KEY_HINT = re.compile(r" \[\d\]")
-FIXED_TITLES = {"tab-messages": "Messages [5]", "tab-inspector": "Inspector [6]"}
+FIXED_TITLES = {
+    "tab-messages": "Messages [5]",
+    "tab-inspector": "Inspector [6]",
+    "tab-profile": "Profile [7]",
+    "tab-lanes": "Lanes [8]",
+}
 """Titles of tabs without figures, said again when the width drops their keys (or brings
 them back)."""
 PANELS = ("grid", "tasks", "log", "alerts", "messages")
 FILTERABLE = {
     "grid": (AGENT_FIELDS, "filter agents: words, or id:… role:… status:… task:… health:…"),
-    "log": (LOG_FIELDS, "filter events: words, or agent:… kind:… level:…"),
+    "log": (LOG_FIELDS, "filter events: words, or agent:… kind:… level:… task:…"),
     "messages": (LINK_FIELDS, "filter messages: words, or from:… to:… topic:… health:…"),
 }
 """The lists `/` narrows: their filter fields, and what the filter box says. Another focused list
@@ -105,6 +112,8 @@ class SwarmScreen(Screen):
         Binding("3", "panel('log')", "Events", show=False, id="swarm.focus_log"),
         Binding("4", "panel('alerts')", "Alerts", show=False, id="swarm.focus_alerts"),
         Binding("5", "panel('messages')", "Messages", show=False, id="swarm.focus_messages"),
+        Binding("7", "panel('profile')", "Profile", show=False, id="swarm.focus_profile"),
+        Binding("8", "panel('lanes')", "Lanes", show=False, id="swarm.focus_lanes"),
     ]
     DEFAULT_CSS = """
     SwarmScreen #grid {
@@ -116,7 +125,7 @@ class SwarmScreen(Screen):
     SwarmScreen #filter { dock: bottom; display: none; }
     SwarmScreen #filter.-open { display: block; }
     """
-    PANELS = PANELS
+    PANELS = (*PANELS, "profile", "lanes")
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -162,6 +171,10 @@ class SwarmScreen(Screen):
                 with TabPane("Messages [5]", id="tab-messages"):
                     yield LinkList(id="messages")
                 yield from self.compose_tabs()
+                with TabPane("Profile [7]", id="tab-profile"):
+                    yield ProfileList(id="profile")
+                with TabPane("Lanes [8]", id="tab-lanes"):
+                    yield Lanes()
         yield Input(
             id="filter", placeholder="filter: words, or field:value (e.g. role:coder -status:done)"
         )
@@ -185,10 +198,28 @@ class SwarmScreen(Screen):
     def _open_event(self, event: LineList.Opened) -> None:
         self.app.push_screen(EventScreen(event.row.event))
 
+    @on(LineList.Opened, "#profile")
+    def _filter_to_task(self, event: LineList.Opened) -> None:
+        """Enter on a task of the profile: the event log shows where tasks of that name start."""
+        if isinstance(event.row, TaskLine):
+            self.filters["log"] = task_filter(event.row.name)
+            self.filters_changed()
+            self.action_panel("log")
+            self.frame()
+
+    @on(LaneList.Zoomed)
+    def _zoomed(self) -> None:
+        self.frame()
+
+    @property
+    def lanes_span(self) -> int:
+        """The Lanes tab's window, in ns (its + and - change it)."""
+        return self.query_one(LaneList).span
+
     @on(TabbedContent.TabActivated)
     def _tab_shown(self) -> None:
-        """Panels filled only while shown (messages, the replay's inspector) are drawn as they come
-        into view."""
+        """Panels filled only while shown (messages, the profile, the replay's inspector) are drawn
+        as they come into view."""
         if self.is_mounted:
             self.frame()
 
@@ -256,48 +287,49 @@ class SwarmScreen(Screen):
 
     def _label_tabs(self, view: ModelView) -> None:
         """Tab titles carry the panels' figures: tasks in flight, failed and per minute; new events
-        below."""
+        below. Where the titles would not all fit, the tasks' title says its figures in glyphs,
+        and then every title leaves its key out (`[3]`: help and the footer say them), so every
+        tab stays in sight down to 60 columns."""
         pending = self.query_one(EventLog).pending
-        for pane in self.query(TabPane):
-            if pane.id in FIXED_TITLES:  # said again only for a width that drops the keys
-                self._set_label(pane.id, FIXED_TITLES[pane.id])
-        self._set_label("tab-tasks", self._tasks_label(view))
-        self._set_label("tab-log", f"Events [3] · {pending:,} new ↓" if pending else "Events [3]")
-        self._set_label(
-            "tab-alerts", f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]"
-        )
+        labels = {p.id: FIXED_TITLES[p.id] for p in self.query(TabPane) if p.id in FIXED_TITLES}
+        labels["tab-log"] = f"Events [3] · {pending:,} new ↓" if pending else "Events [3]"
+        labels["tab-alerts"] = f"Alerts [4] {len(self._alerts)}" if self._alerts else "Alerts [4]"
+        words, glyphs = self._tasks_label(view)
+        labels["tab-tasks"] = words
+        if not self._tabs_fit(labels):
+            labels["tab-tasks"] = glyphs
+        keys = self._tabs_fit(labels)
+        for pane, label in labels.items():
+            self._set_label(pane, label if keys else KEY_HINT.sub("", label))
+
+    def _tabs_fit(self, labels: dict[str, str]) -> bool:
+        return sum(cell_len(label) + TAB_PADDING for label in labels.values()) <= self.size.width
 
     @property
     def compact(self) -> bool:
         """Narrower than 100 columns (80x24 over SSH): labels say it in figures and glyphs."""
         return self.size.width < COMPACT_BELOW
 
-    def _tasks_label(self, view: ModelView) -> str:
-        """In words, with tasks finished per minute, from 100 columns; below, counts in the grid's
-        glyphs (▶ running, ✖ failed), so every tab fits in 80 (six in a replay). Failed ones are
-        said only when there are some. Widths stay steady (see _set_label)."""
+    def _tasks_label(self, view: ModelView) -> tuple[str, str]:
+        """In words, with tasks finished per minute; and in the grid's glyphs (▶ running,
+        ✖ failed), where the words would not let every tab fit. Failed ones are said only when
+        there are some. Widths stay steady (see _set_label)."""
         running = sum(1 for t in view.tasks if t.result is None)
         failed = len(view.tasks) - running
         per_min = self._throughput.update(view.now, view.tasks_done) * 60
-        if self.compact:
-            return f"Tasks [2] ▶ {running:>2}" + (f" ✖ {failed:>2}" if failed else "")
-        return f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min" + (
+        words = f"Tasks [2] {running:>2} running · {per_min:>3.0f}/min" + (
             f" · {failed:>2} failed" if failed else ""
         )
+        return words, f"Tasks [2] ▶ {running:>2}" + (f" ✖ {failed:>2}" if failed else "")
 
     def _set_label(self, pane: str, label: str) -> None:
         """Retitle a tab. A title of the same width is repainted in place: setting `label`
         lays the whole screen out again (see LineList._relayout), and these
         figures change on most frames and every replay key.
 
-        Narrower than KEYS_FROM columns, titles leave out their keys (`[3]`; help and the footer
-        say them), so every tab stays in sight at 60 columns.
-
         In place means Static's public `update(..., layout=False)`, past Tab.update (which always
         lays out): the tab shows the new title, and its `label` keeps the last title of another
         width. What a tab shows is its `render()`."""
-        if self.size.width < KEYS_FROM:
-            label = KEY_HINT.sub("", label)
         old = self._labels.get(pane)
         if old == label:
             return

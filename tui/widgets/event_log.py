@@ -13,7 +13,7 @@ from swarmscope.core.model.filters import Filter
 from swarmscope.tui.render import fit
 from swarmscope.tui.widgets.line_list import LineList
 
-LOG_FIELDS = ("agent", "kind", "level")
+LOG_FIELDS = ("agent", "kind", "level", "task")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,24 @@ def level_of(ev: Event) -> str:
     return level if isinstance(level, str) else ""
 
 
+def task_name(ev: Event) -> str | None:
+    """The name of the task a task_start starts (its id when it has no name, as a profile
+    counts it); None for any other event. Only a start carries the name."""
+    if ev.kind != "task_start":
+        return None
+    name = ev.data.get("name") or ev.data.get("task")
+    return name if isinstance(name, str) else None
+
+
+def task_filter(name: str) -> Filter:
+    """The log filter that shows where tasks called `name` start (enter on the Profile tab)."""
+    return Filter(fields=(("task", name.lower(), False),), text=f"task:{name}")
+
+
 def event_matches(flt: Filter, ev: Event) -> bool:
-    return flt.matches({"agent": ev.agent, "kind": ev.kind, "level": level_of(ev)})
+    return flt.matches(
+        {"agent": ev.agent, "kind": ev.kind, "level": level_of(ev), "task": task_name(ev)}
+    )
 
 
 def log_rows(events: Iterable[Event], flt: Filter, skip_heartbeats: bool = True) -> list[LogRow]:
