@@ -3,8 +3,8 @@
 So far: a 10,000,000-event session of the seeded simulator (written once, in bounded memory,
 and cached as the sessions section caches its 1,000,000): open to the first screen, seeks
 anywhere (p99 against the floor of one keyframe restore and one block decode), and `sessions
-profile` against one pass that only decodes. Not yet: 10,000 agents through chained hubs (docs/benchmarks.md says
-what is left).
+profile` against one pass that only decodes. Not yet: 10,000 agents through chained hubs
+(docs/benchmarks.md says what is left).
 """
 
 from __future__ import annotations
