@@ -11,7 +11,7 @@ from replay_fixtures import replay_app, write_session
 from tui_fixtures import size_id
 
 from swarmscope.core.events import Event
-from swarmscope.core.live.source import FrozenSource
+from swarmscope.core.live.source import RECENT_EVENTS, FrozenSource
 from swarmscope.core.model import lanes as lanes_module
 from swarmscope.core.model.lanes import (
     ABANDONED,
@@ -28,7 +28,7 @@ from swarmscope.core.replay.session import open_session
 from swarmscope.tui.app import SwarmscopeApp
 from swarmscope.tui.ascii import to_ascii
 from swarmscope.tui.screens.detail import AgentDetailScreen
-from swarmscope.tui.screens.lanes import ReplayLanes
+from swarmscope.tui.screens.lanes import LIVE_INTAKE, LiveLanes, ReplayLanes
 from swarmscope.tui.widgets.lanes import (
     ArrowLayout,
     LaneAxis,
@@ -392,3 +392,21 @@ def test_how_the_lanes_look(snap_compare, simulated, size):
     assert snap_compare(
         replay_app(simulated, start=2000), terminal_size=size, press=["8", "down", "right"]
     )
+
+
+def test_live_lanes_say_how_many_events_they_never_got():
+    """More new events in a frame than the lanes take in, or a source whose child sent only the
+    newest: the lanes are sampled, and say by how many."""
+    events = [Event(T + k * 1_000, "flood", k, "progress", {"fraction": 0.5}, 1) for k in range(10)]
+    source = FrozenSource(events)
+    lanes = LiveLanes()
+    assert "sampled" not in lanes.frame(source, source.model, 60 * S).note
+    flood = [
+        Event(T + k * 1_000, "flood", k, "progress", {"fraction": 0.5}, 1)
+        for k in range(10, 10 + LIVE_INTAKE + 5)
+    ]
+    source._fold(flood)
+    source.unsent += 7
+    drawn = min(LIVE_INTAKE, RECENT_EVENTS)  # what a frame takes, of what the source keeps
+    said = f"sampled: {len(flood) - drawn + 7:,} events not drawn"
+    assert said in lanes.frame(source, source.model, 60 * S).note

@@ -56,6 +56,8 @@ class Update:
     hub_session: Path | None
     profile: dict[str, Any] | None = None
     """The profile's summary (Profile.summary), every PROFILE_S; None in the pushes between."""
+    unsent: int = 0
+    """Events folded since the last push that are not in `events` (only the newest are sent)."""
 
 
 def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) -> None:
@@ -70,9 +72,10 @@ def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) 
             if time.monotonic() >= next_profile:
                 profile, next_profile = source.profile_summary(), time.monotonic() + PROFILE_S
             with source.reading() as model:
+                before = seen
                 events, seen = source.newest(seen, PUSH_EVENTS)
                 push = _push(model, sent_at, events, source)
-                push.profile = profile
+                push.profile, push.unsent = profile, seen - before - len(events)
                 payload = pickle.dumps(push, pickle.HIGHEST_PROTOCOL)
             conn.send_bytes(payload)  # pickled under the lock: nothing changes mid-copy
     except (BrokenPipeError, EOFError, KeyboardInterrupt):
@@ -198,6 +201,7 @@ class ProcessSource(Source):
             setattr(m, f.name, _taken(f, held, getattr(fresh, f.name), push.fields[f.name]))
         self.recent.extend(push.events)
         self.appended += len(push.events)
+        self.unsent += push.unsent
         self.connected, self.turned_away, self.refused = (
             push.connected,
             push.turned_away,

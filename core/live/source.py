@@ -57,6 +57,9 @@ class Source:
         unless this view records its own)."""
         self.appended = 0
         """Events ever added to `recent`: tells a view how many are new since its last look."""
+        self.unsent = 0
+        """Events folded into the model that never reached `recent` (a child process sends only
+        the newest of each push): what is drawn event by event is sampled by this many."""
         self.profile = Profile()
         """Where the time went since this view began (core/model/profile.py), folded with the
         model."""

@@ -99,6 +99,9 @@ class LiveLanes:
     def __init__(self) -> None:
         self._fold: LaneFold | None = None
         self._seen = 0
+        self._sampled = 0
+        """Events this fold never got (the view's intake, or the source's, took only the newest)."""
+        self._unsent = 0
         self._trimmed = 0
         self._now = 0
         """The instant of the last frame: what a paused view zooms around."""
@@ -110,9 +113,11 @@ class LiveLanes:
             fold = self._fold = LaneFold()
             fold.apply_many(list(source.recent))
             fold.seed(model)
-            self._seen = source.appended
+            self._seen, self._sampled, self._unsent = source.appended, 0, source.unsent
         else:
-            events, self._seen = source.newest(self._seen, LIVE_INTAKE)
+            events, seen = source.newest(self._seen, LIVE_INTAKE)
+            self._sampled += seen - self._seen - len(events) + source.unsent - self._unsent
+            self._seen, self._unsent = seen, source.unsent
             fold.apply_many(events)
         now = self._now = source.now()
         if abs(now - self._trimmed) >= TRIM_EVERY_NS:
@@ -127,7 +132,9 @@ class LiveLanes:
 
     def _view(self, fold: LaneFold, span: int) -> LanesFrame:
         now, t0 = self._now, self._now - span
-        return LanesFrame(t0, now, now, fold.lanes(), fold.arrows_in(t0, now), True, fold.said())
+        sampled = f"sampled: {self._sampled:,} events not drawn" if self._sampled else ""
+        note = "; ".join(filter(None, (sampled, fold.said())))
+        return LanesFrame(t0, now, now, fold.lanes(), fold.arrows_in(t0, now), True, note)
 
     def stop(self) -> None:
         """The tab went out of view: the next time it comes in, start again from the source."""
