@@ -17,6 +17,17 @@ from swarmscope.core.session.store import session_files
 CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 
 
+def sessions_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    """`swarmscope sessions ARGS` as a user runs it, with $SWARMSCOPE_HOME at `home`."""
+    return subprocess.run(
+        [*CLI, "sessions", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
+    )
+
+
 def probe_until_recorded(endpoint, path):
     """Emit probes until a new one is on disk: the whole path hub -> recorder -> file is up, and
     whatever the hub passed before has reached the recorder."""

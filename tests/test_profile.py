@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from processes import CLI
+from processes import sessions_cli
 from replay_fixtures import write_session
 
 from swarmscope.core.events import Event
@@ -204,7 +202,7 @@ def test_a_sessions_profile_between_two_instants_is_the_profile_of_those_events(
 
 
 def test_sessions_profile_prints_json_rows_and_markdown_with_histograms(recorded):
-    done = _cli("profile", "chain", "--json", home=recorded)
+    done = sessions_cli("profile", "chain", "--json", home=recorded)
     got = json.loads(done.stdout)
     assert (got["from"], got["to"], got["events"]) == (1, len(chain()), len(chain()))
     assert {k for k in got["tasks"][0]} == {
@@ -226,24 +224,14 @@ def test_sessions_profile_prints_json_rows_and_markdown_with_histograms(recorded
         "coder",
         "tester",
     ]
-    md = _cli("profile", "chain", "--from", "17", home=recorded).stdout
+    md = sessions_cli("profile", "chain", "--from", "17", home=recorded).stdout
     assert md.startswith("Events 17 to 30 of 30.") and "| code | 1 | 1 | 0 | 18.0 s |" in md
     assert md.isascii()
-    export = _cli("export", "chain", "--format", "md", home=recorded).stdout
+    export = sessions_cli("export", "chain", "--format", "md", home=recorded).stdout
     assert "## Profile" in export and "`#         `" in export  # one duration: one full bin
     assert "1. coder: code (18.0 s)" in export
 
 
 def test_a_profile_stretch_the_wrong_way_round_is_one_line(recorded):
-    done = _cli("profile", "chain", "--from", "20", "--to", "3", home=recorded)
+    done = sessions_cli("profile", "chain", "--from", "20", "--to", "3", home=recorded)
     assert done.returncode == 1 and done.stderr.strip().endswith("before --from 20; swap them")
-
-
-def _cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CLI, "sessions", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
-    )

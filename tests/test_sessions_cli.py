@@ -9,9 +9,10 @@ import re
 import shlex
 import signal
 import subprocess
-import sys
 
 import pytest
+from processes import CLI
+from processes import sessions_cli as cli
 from replay_fixtures import write_session
 from session_helpers import NS, T0, Script
 
@@ -23,7 +24,6 @@ from swarmscope.core.session.catalog import DB_NAME, Catalog
 from swarmscope.core.session.retention import Retention, plan_cleanup
 from swarmscope.core.session.store import resolve
 
-CLI = [sys.executable, "-m", "swarmscope.tui.cli"]
 DAY = 86400 * NS
 
 
@@ -161,16 +161,6 @@ def test_exports(tmp_path):
     assert f"({path.stat().st_size} bytes, closed)" in md
     # counts read as everywhere else
     assert md_row("a|b", 12_345, 0.5) == "| a\\|b | 12,345 | 0.5 |"
-
-
-def cli(*args, home):
-    return subprocess.run(
-        [*CLI, "sessions", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SWARMSCOPE_HOME": str(home)},
-    )
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ markdown export and `sessions profile`: tables, and each task's durations as a h
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
+from swarmscope.core.events import Event
 from swarmscope.core.model.profile import Profile, S, Step
 from swarmscope.core.replay.markdown import md_row
 from swarmscope.core.replay.session import Session
@@ -17,23 +20,32 @@ from swarmscope.core.replay.session import Session
 HISTOGRAM = " .:-=+*#"
 """An ASCII ramp, emptiest first: a bin's count against the fullest bin's."""
 TOP = 15
+CHUNK = 4_096
+"""Events folded at a time: a few ms, so a worker can be told to stop between two."""
 
 
 def profile_between(session: Session, start: int = 0, stop: int | None = None) -> Profile:
     """The profile of events start..stop-1 (the whole session by default)."""
-    stop = len(session) if stop is None else min(stop, len(session))
-    profile = Profile()
-    if start > 0:
-        profile.seed(session.state_before(start), session[start].ts if start < stop else 0)
-    for chunk in _chunks(session, start, stop):
+    profile = seeded(session, start)
+    for chunk in chunks(session.iter_events(start, stop)):
         profile.apply_many(chunk)
     return profile
 
 
-def _chunks(session: Session, start: int, stop: int, size: int = 50_000) -> Any:
-    """The events in lists of `size`: a profile folds a list at a time, counting in C."""
-    events = session.iter_events(start, stop)
-    while chunk := [ev for _, ev in zip(range(size), events)]:
+def seeded(session: Session, begin: int) -> Profile:
+    """A profile to fold events from `begin` into, seeded with the swarm as it stood just before
+    (the statuses then, and the tasks then running) at the time of the event before."""
+    profile = Profile()
+    if begin > 0 and len(session):
+        before = min(begin, len(session))
+        profile.seed(session.state_before(before), session[before - 1].ts)
+    return profile
+
+
+def chunks(events: Iterator[Event], size: int = CHUNK) -> Iterator[list[Event]]:
+    """`events` in lists of `size`: a Profile folds a list at a time, counting in C (and a
+    caller may look up between two)."""
+    while chunk := list(islice(events, size)):
         yield chunk
 
 

@@ -11,7 +11,6 @@ as it grows.
 
 from __future__ import annotations
 
-import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from swarmscope.core.events import Event
 from swarmscope.core.model.sequence import advance
-from swarmscope.core.replay.session import Session
+from swarmscope.core.replay.own_session import OwnSession
 
 
 @dataclass
@@ -75,50 +74,23 @@ class ScanResult:
         return index[k - 1] if k else None
 
 
-class SessionScan:
-    """Scans a session file block by block; `run()` again picks up blocks appended since.
-
-    It keeps its Session open between runs, so following a file that grows costs
-    only the new blocks (reopening one that has no index yet reads all of it).
-    Runs may happen on different threads, one at a time; `close()` may come from
-    any thread, even during a run, which then closes the file when it ends.
-    """
+class SessionScan(OwnSession):
+    """Scans a session file block by block; `run()` again picks up blocks appended since (on a
+    Session of its own: own_session.py)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.result = ScanResult()
         self._seqs: dict[str, tuple[int, int]] = {}
         self._clock = 0
-        self._session: Session | None = None
-        self._running = threading.Lock()
-        self._closing = False
 
     def run(self, pause: Callable[[], None] | None = None) -> bool:
         """Scan every block not scanned yet; True if there was any. `pause` is called after each
         block: a UI thread sharing the interpreter lock with this one may want a moment."""
-        with self._running:
-            if self._closing:
-                return False
-            try:
-                return self._run(pause)
-            finally:
-                if self._closing:
-                    self._release()
-
-    def close(self) -> None:
-        self._closing = True
-        if self._running.acquire(blocking=False):
-            try:
-                self._release()
-            finally:
-                self._running.release()
+        return self._one_run(lambda: self._run(pause), False)
 
     def _run(self, pause: Callable[[], None] | None) -> bool:
-        if self._session is None:
-            self._session = Session(self.path)
-        else:
-            self._session.refresh()
-        f = self._session.file
+        f = self._own().file
         todo = range(self.result.blocks, len(f.index.blocks))
         for b in todo:
             if self._closing:
@@ -129,11 +101,6 @@ class SessionScan:
             if pause is not None:
                 pause()
         return bool(todo)
-
-    def _release(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
 
     def _scan(self, events: list[Event], first: int) -> None:
         res, seqs, clock = self.result, self._seqs, self._clock
