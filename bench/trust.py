@@ -99,8 +99,8 @@ class _Pipeline:
     def sample(self) -> None:
         """The largest RSS each process (and the recorders' keyframers, summed) has had so far."""
         for name, proc in (("hub", self.hub), ("record", self.record)):
-            self.rss[name] = max(self.rss[name], _rss_mb(proc.pid))
-        kids = sum(_rss_mb(pid) for proc in (self.hub, self.record) for pid in _children(proc.pid))
+            self.rss[name] = max(self.rss[name], rss_mb(proc.pid))
+        kids = sum(rss_mb(pid) for proc in (self.hub, self.record) for pid in _children(proc.pid))
         self.rss["keyframers"] = max(self.rss["keyframers"], kids)
 
     def stop(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def _holds(path: Path, agent: str) -> bool:
         return False
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -275,7 +275,9 @@ def _whole(path: Path) -> bool:
 # ------------------------------------------------------------------------------------------------
 
 
-def _agents(endpoint: str, first: int, count: int, rate: float, seconds: float, out: Any) -> None:
+def publish_agents(
+    endpoint: str, first: int, count: int, rate: float, seconds: float, out: Any
+) -> None:
     """`count` agents sharing one publisher, each emitting `rate` progress events a second; at the
     end, every agent's bye, and how many events each emitted (its seqs), put on `out`."""
     pub = Publisher(endpoint, queue_size=100_000, close_timeout=120)
@@ -330,7 +332,7 @@ def _soak_once(
         out = ctx.Queue()
         per = agents // procs
         workers = [
-            ctx.Process(target=_agents, args=(pipe.ins, k * per, per, rate, seconds, out))
+            ctx.Process(target=publish_agents, args=(pipe.ins, k * per, per, rate, seconds, out))
             for k in range(procs)
         ]
         for w in workers:

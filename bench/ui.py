@@ -95,9 +95,7 @@ class _Probe:
         self._last = None
 
 
-async def _measure(
-    source: ProcessSource, seconds: float, feeder: Any, panel: str
-) -> dict[str, Any]:
+async def measure(source: ProcessSource, seconds: float, feeder: Any, panel: str) -> dict[str, Any]:
     app = SwarmscopeApp(source, refresh=0.1)
     sampler = ResourceSampler()
     async with app.run_test(size=(120, 35)):
@@ -162,7 +160,7 @@ def _run(agents: int, rate: int, seconds: float, panel: str) -> dict[str, Any]:
     feeder.start()
     source = ProcessSource(endpoint).start()
     try:
-        return asyncio.run(_measure(source, seconds, feeder, panel))
+        return asyncio.run(measure(source, seconds, feeder, panel))
     finally:
         source.stop()
         feeder.kill()
