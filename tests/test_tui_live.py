@@ -17,7 +17,7 @@ from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.screens.detail import AgentDetailScreen
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.help import HelpScreen
-from swarmscope.tui.screens.live import LiveScreen
+from swarmscope.tui.screens.live import LOG_INTAKE, LiveScreen
 from swarmscope.tui.screens.replay import ReplayScreen
 from swarmscope.tui.widgets.agent_grid import AgentGrid
 from swarmscope.tui.widgets.event_log import EventLog
@@ -524,3 +524,25 @@ async def test_the_state_tree_cuts_a_long_value_with_an_ellipsis_and_no_quotes()
         assert len(plan) <= tree.scrollable_content_region.width
         assert any(line.endswith("note: —") for line in lines), lines
         assert tree.virtual_size.width <= tree.scrollable_content_region.width  # nothing hidden
+
+
+async def test_the_header_says_when_the_event_log_is_a_sample():
+    """More events between two frames than the log takes in, or a source whose ingest process
+    sent only the newest: the header says the log is a sample, and by how many."""
+    first = [Event(1_000 + k, "busy", k, "progress", {"fraction": 0.5}, 1) for k in range(10)]
+    source = FrozenSource(first)
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one(Header)
+        assert header.summary.unlisted == 0  # the first look takes what came before as history
+        flood = [
+            Event(2_000 + k, "busy", k, "progress", {"fraction": 0.5}, 1)
+            for k in range(10, 10 + LOG_INTAKE + 300)
+        ]
+        source._fold(flood)
+        source.unsent += 5
+        app.screen.frame()
+        await pilot.pause()
+        assert header.summary.unlisted == 305
+        assert "≈ log sampled, 305 unlisted" in str(header.render())

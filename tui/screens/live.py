@@ -40,6 +40,8 @@ class LiveScreen(SwarmScreen):
         self.paused = False
         self._log: deque[LogRow] = deque(maxlen=LOG_KEEP)
         self._log_seen = 0
+        self._log_missed = 0
+        """Events the log's intake left out, over all frames (see header.Summary.unlisted)."""
         self._told: str | None = None
         self._profile_due = 0.0
         self._lanes = LiveLanes()
@@ -51,14 +53,24 @@ class LiveScreen(SwarmScreen):
         src = self.source
         with src.reading() as model:
             view = self.read_model(model, src.now())
-            new_events, self._log_seen = src.newest(self._log_seen, LOG_INTAKE)
+            new_events, seen = src.newest(self._log_seen, LOG_INTAKE)
+            if self._log_seen:  # what came before the first look is history, not a sample
+                self._log_missed += seen - self._log_seen - len(new_events)
+            self._log_seen = seen
             # events with fields the model could not use, or past MAX_AGENTS
             unfolded = model.refused
             lanes = self._read_lanes(model)
         self._log.extend(log_rows(new_events, self.filters["log"]))
         self.query_one(EventLog).set_rows(list(self._log))
         refused = {**src.refused, **({"not-folded": unfolded} if unfolded else {})}
-        self.show(view, mode="LIVE", status=src.status, refused=refused, recording=src.recording)
+        self.show(
+            view,
+            mode="LIVE",
+            status=src.status,
+            refused=refused,
+            recording=src.recording,
+            unlisted=src.unsent + self._log_missed,
+        )
         self._show_profile()
         if lanes is not None:
             self.query_one(Lanes).show(lanes)

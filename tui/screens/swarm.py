@@ -247,8 +247,9 @@ class SwarmScreen(Screen):
         recording: bool | None = None,
         position: str = "",
         alerts: bool = True,
+        unlisted: int = 0,
     ) -> None:
-        """Hand a frame's rows to the widgets."""
+        """Hand a frame's rows to the widgets (`unlisted`: see header.Summary)."""
         if alerts:
             seen = ((r.id, r.role, r.status, r.health, r.errors, r.error) for r in view.rows)
             self._raise_alerts(self._watch.update(seen, view.now))
@@ -281,6 +282,7 @@ class SwarmScreen(Screen):
                 eta_s=swarm_eta(view.tasks),
                 agents=len(view.rows),
                 position=position,
+                unlisted=unlisted,
             )
         )
         self.app.collect_after_paint()

@@ -36,6 +36,9 @@ class Summary:
     agents: int
     position: str = ""
     """In a replay: where the cursor is (event, speed, how far behind live)."""
+    unlisted: int = 0
+    """Live: events folded into the model that the event log never got (it takes the newest of
+    each frame, as the ingest process sends the newest of each push): the log is a sample."""
 
 
 class Header(Widget):
@@ -106,6 +109,8 @@ class Header(Widget):
             style=style("header--warn") if s.error_rate else None,
         )
         bottom.append(f"⋯ {s.gaps} lost", style=style("header--warn") if s.gaps else None)
+        if s.unlisted:
+            bottom.append(f"  ≈ log sampled, {s.unlisted:,} unlisted", style=style("header--warn"))
         if s.refused:
             bottom.append(f"  ⚠ {s.refused} refused: {s.refused_why}", style=style("header--warn"))
         bottom.truncate(width, overflow="ellipsis")
