@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 
 from swarmscope.bench.hostile import HOSTILE_VALUES, SEEDS
 from swarmscope.core.errors import SessionError, WireError
+from swarmscope.core.events import Event
 from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.model.lanes import LaneFold
+from swarmscope.core.model.profile import Profile
+from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session import format as fmt
 from swarmscope.core.session.message_writer import MessageWriter
@@ -240,3 +244,72 @@ def test_a_damaged_session_opens_reads_seeks_and_repairs_up_to_the_damage(tmp_pa
             s.events(0, len(s))
     except SessionError:
         pass
+
+
+# -- the folds beside the model: a profile and lanes, over any data the gate lets through --------
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats()
+    | st.text(max_size=8)
+    | st.binary(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_FIELDS = ("task", "name", "result", "status", "to", "value", "labels", "role", "label", "tokens")
+_MEETING = st.sampled_from(("t1", "a", "ok", "blocked"))
+"""A task id, an agent, a result and a status that meet across events (random ones never do)."""
+_KINDS = (
+    "task_start",
+    "task_end",
+    "status",
+    "message",
+    "error",
+    "metric",
+    "hello",
+    "bye",
+    "checkpoint",
+    "progress",
+)
+
+
+@st.composite
+def fold_events(draw: st.DrawFn) -> list:
+    events = []
+    for seq in range(draw(st.integers(1, 30))):
+        data = {
+            field: draw(_MEETING | _MEETING | _VALUES)  # names that meet, often enough
+            for field in draw(
+                st.lists(st.sampled_from(_FIELDS), min_size=2, max_size=6, unique=True)
+            )
+        }
+        events.append(
+            Event(
+                draw(st.integers(0, 10**10)),
+                draw(st.sampled_from(("a", "b", "c"))),
+                seq,
+                draw(st.sampled_from(_KINDS)),
+                data,
+                1,
+            )
+        )
+    return sorted(events)
+
+
+@given(fold_events())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_a_profile_and_lanes_fold_any_fields_and_never_raise(events):
+    model = SwarmModel()
+    model.apply_many(events[: len(events) // 2])
+    profile, lanes = Profile(), LaneFold()
+    profile.seed(model, events[0].ts)
+    lanes.seed(model)
+    profile.apply_many(events)
+    lanes.apply_many(events, 0)
+    profile.summary(events[-1].ts)
+    profile.over_time()
+    lanes.lanes(), lanes.arrows_in(0, 10**10), lanes.said()
