@@ -18,7 +18,9 @@ from swarmscope.core.session.message_writer import MessageWriter
 from swarmscope.core.wire.format import WIRE_VERSION, encode_batch, message
 from swarmscope.core.wire.kept import events_kept, keep
 
-SMALL = {"block_events": 200, "keyframe_every": 300}
+SMALL = {"block_events": 200, "keyframe_every": 300, "compact": False}
+"""Small blocks and keyframes, as written: these tests are of the writer, compaction (which
+rewrites them) is tested in test_compact.py."""
 
 
 def _batches(n, seed=5):

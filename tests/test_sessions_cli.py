@@ -222,6 +222,7 @@ def test_the_sessions_cli_lists_inspects_compares_and_cleans_up(home):
         (["export", "junk.swarm"], "is not a swarmscope session file"),
         (["compare", "aaaaaaaa", "nope"], "no session 'nope'"),
         (["repair", "junk.swarm"], "is not a swarmscope session file"),
+        (["compact", "junk.swarm"], "is not a swarmscope session file"),
         (["cleanup"], "say what to remove"),
         (["inspect", "wf~2"], "'wf~2' is 2 back, but"),
         (["export", "latest~9"], "'latest~9' is 9 back, but"),

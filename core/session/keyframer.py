@@ -18,7 +18,10 @@ naming a session (`sid`, the writer's number for it):
   None]`, `["model", sid, ask, n]` (the model once `n` events are folded),
   `["finish", sid, n]` (fold `n` events, answer, forget the session),
   `["stop", sid]` (forget it now), `["grew", sid]` (a block was written: a
-  keyframer that has caught up sleeps until told). End of input: exit.
+  keyframer that has caught up sleeps until told), `["compact", 0, path]`
+  (a session its writer has closed: rewrite it in big blocks, compact.py,
+  once every session is caught up). End of input: the compactions asked
+  for, then exit.
 - keyframer -> writer: `["kf", sid, payload, delta]` (a KEYFRAME payload; a
   delta has its base offset for the writer to fill in), `["model", sid, ask,
   compact]`, `["done", sid, summary, compact]`, `["lost", sid, why]` (it
@@ -49,6 +52,7 @@ import msgpack
 
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session import format as fmt
+from swarmscope.core.session.compact import compact
 from swarmscope.core.session.keyframes import Keyframing
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.summary import summarize
@@ -119,27 +123,36 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C at the terminal is the writer's to act on
     requests = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
     sessions: dict[int, _Session] = {}
+    closed: deque[str] = deque()
+    """Closed sessions' paths, to compact."""
     busy = False
     try:
         while True:
             if select.select([0], [], [], 0 if busy else None)[0]:  # caught up: sleep until told
                 data = os.read(0, 1 << 16)
-                if not data:
-                    return 0  # the writer is gone
+                if not data:  # the writer is gone
+                    while closed:
+                        _compact(closed.popleft())
+                    return 0
                 requests.feed(data)
                 for request in requests:
-                    _take(request, sessions)
+                    _take(request, sessions, closed)
             busy = False
             for sid in list(sessions):
                 busy = _serve(sid, sessions) or busy
+            if closed and not busy:
+                _compact(closed.popleft())
+                busy = True  # look for more before sleeping
     finally:
         for session in sessions.values():
             session.follower.close()
 
 
-def _take(request: list, sessions: dict[int, _Session]) -> None:
+def _take(request: list, sessions: dict[int, _Session], closed: deque[str]) -> None:
     kind, sid = request[0], request[1]
-    if kind == "start":
+    if kind == "compact":
+        closed.append(request[2])
+    elif kind == "start":
         path, every, seconds, start = request[2:6]
         try:
             follower = Follower(
@@ -179,6 +192,15 @@ def _serve(sid: int, sessions: dict[int, _Session]) -> bool:
         _say(["done", sid, f.summary(), f.frames.model.compact()])
         sessions.pop(sid).follower.close()
     return busy
+
+
+def _compact(path: str) -> None:
+    """Rewrite a closed session in big blocks; one that cannot be stays as recorded, said on
+    stderr (the recorder's), and nothing in it is lost."""
+    try:
+        compact(path)
+    except Exception as exc:
+        print(f"swarmscope: {path} stays as recorded: {exc}", file=sys.stderr, flush=True)
 
 
 def _say(*messages: list) -> None:
@@ -240,6 +262,10 @@ class Keyframers:
                 self._proc.stdin.flush()
             except (BrokenPipeError, ValueError):
                 pass  # it died: its reader says so to every session
+
+    def compact(self, path: Path) -> None:
+        """Have the process compact a session its writer closed (when it has nothing to fold)."""
+        self.send(["compact", 0, str(path)])
 
     def forget(self, session: KeyframerSession) -> None:
         self._sessions.pop(session.sid, None)

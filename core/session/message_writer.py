@@ -42,14 +42,16 @@ class MessageWriter(BlockAppender):
         clock: Callable[[], float] = time.monotonic,
         start: SwarmModel | None = None,
         keyframers: Keyframers | None = None,
+        compact: bool = True,
     ) -> None:
         """As SessionWriter's; `start` goes to the keyframer, which makes the keyframe at event 0.
         `keyframers`: the process that folds for it, shared with the recorder's other sessions
-        (default: one of its own, ended at close)."""
+        (default: one of its own, ended at close, after it compacted the file). `compact`: have
+        the keyframer rewrite the file in big blocks once it is closed (compact.py)."""
         super().__init__(path, header, flush_interval, clock)
         self.block_events = block_events
         self._start, self._keyframing = start, (keyframe_every, keyframe_seconds)
-        self._own = keyframers is None
+        self._own, self._compact = keyframers is None, compact
         self._keyframers = keyframers or Keyframers()
         self._buffered = self._written = 0
         self.model: SwarmModel | None = None
@@ -121,6 +123,8 @@ class MessageWriter(BlockAppender):
             done = _fold_here(self.path, self._start, *self._keyframing)
         self._summary, self.model = done
         self._end(self._summary)
+        if self._compact:
+            self._keyframers.compact(self.path)
         self._release()
         return self._summary
 

@@ -12,13 +12,13 @@ A bookmark added in a replay goes into the file: a BOOKMARK block where
 its END was, then the END again with the bookmark in its index. Only a
 cleanly closed file is changed (a file without an END may still be being
 written), under an exclusive lock, from the END read again under it, so two
-replays bookmarking one file at once both keep theirs. A crash in between
+replays bookmarking one file at once both keep theirs (and one that waited while a compaction
+replaced the file writes into the new one, compact.locked). A crash in between
 leaves a file that opens up to the bookmark and that a repair closes.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shlex
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from typing import BinaryIO
 from swarmscope.core.errors import SessionError
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.session import format as fmt
+from swarmscope.core.session.compact import locked
 from swarmscope.core.session.reader import SessionFile
 from swarmscope.core.session.store import sessions_dir
 from swarmscope.core.session.summary import summarize
@@ -82,8 +83,7 @@ def repair(path: str | Path) -> RepairReport:
 def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
     """Put (event index, label, recorded clock) into the cleanly closed file at `path`;
     SessionError if it is not closed (being written, or crashed: repair it first)."""
-    with open(path, "r+b") as out:
-        fcntl.flock(out, fcntl.LOCK_EX)  # released when the file closes
+    with locked(path) as out:  # released when the file closes
         f = SessionFile(path)
         try:
             if f.end_offset is None:  # set with the summary, from a cleanly closed file's END

@@ -1,5 +1,5 @@
-"""`swarmscope sessions`: list, inspect, compare, export, stats, cleanup and repair recorded
-sessions.
+"""`swarmscope sessions`: list, inspect, compare, export, stats, cleanup, repair and compact
+recorded sessions.
 
 Readable in a terminal, `--json` where a script would want it. A bad id, an
 unreadable or damaged file is one line on stderr and a non-zero exit
@@ -26,6 +26,7 @@ from swarmscope.core.replay.finding import Finding, finding_markdown
 from swarmscope.core.replay.profiling import profile_between, profile_json, profile_markdown
 from swarmscope.core.replay.session import Session, open_session
 from swarmscope.core.session.catalog import Catalog
+from swarmscope.core.session.compact import compact
 from swarmscope.core.session.repair import repair, unclosed_note
 from swarmscope.core.session.retention import Retention, plan_cleanup
 from swarmscope.core.session.store import resolve, sessions_dir
@@ -464,6 +465,27 @@ def run_repair(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compact
+# -----------------------------------------------------------------------------------------
+
+
+def _compact_args(p: argparse.ArgumentParser) -> None:
+    _session_arg(p)
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    path = resolve(args.session, sessions_dir(args.dir))
+    done = compact(path)
+    if done is None:
+        print(f"{path}: already in big blocks; nothing to do")
+    else:
+        print(
+            f"{path}: {done.events:,} events, {_size(done.before)} -> {_size(done.after)} "
+            f"({done.after / max(1, done.events):.1f} bytes/event)"
+        )
+    return 0
+
+
 _VERBS = (
     ("list", "list sessions (newest first), filtered and sorted", _list_args, run_list),
     ("inspect", "show one session's header, summary and agents", _inspect_args, run_inspect),
@@ -492,5 +514,11 @@ _VERBS = (
         "give a crashed session file a proper end, keeping every event before its first damage",
         _repair_args,
         run_repair,
+    ),
+    (
+        "compact",
+        "rewrite a closed session in big blocks (recorders do it at close; for older files)",
+        _compact_args,
+        run_compact,
     ),
 )
