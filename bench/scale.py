@@ -178,14 +178,6 @@ def _big_session(n: int, report: Report) -> dict[str, Any]:
     line = functools.partial(figure, report)
     path = cached_session(n, report)
     out = {"events": n, **open_figures(path, line)}
-    seeks = seek_figures(path, line, 300)
-    line(
-        "seek p99 against its floor (one keyframe restore and one block decode)",
-        seeks["seek_p99_ms"],
-        "ms",
-        seeks["restore_floor_ms"] + seeks["block_floor_ms"],
-        at_most(2, "x"),
-    )
-    out.update(seeks)
+    out.update(seek_figures(path, line, 300))
     out.update(profile_against_decode(path, n, report))
     return out

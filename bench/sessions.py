@@ -16,6 +16,7 @@ interval and compression level, and the fields keyframes hold.
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import multiprocessing as mp
 import random
@@ -44,6 +45,7 @@ from swarmscope.core.model.views import AgentView, LinkView, TaskView
 from swarmscope.core.replay.profiling import profile_between
 from swarmscope.core.replay.session import Session
 from swarmscope.core.session import format as fmt
+from swarmscope.core.session.compact import COMPACT_BLOCK, compact
 from swarmscope.core.session.keyframes import KEYFRAME_EVERY
 from swarmscope.core.session.message_writer import MessageWriter
 from swarmscope.core.session.messages import MESSAGE_LEVEL
@@ -73,6 +75,7 @@ def bench_sessions(line: Line, quick: bool = False, report: Report = print) -> d
     out.update(open_figures(path, line))
     out.update(seek_figures(path, line, 60 if quick else 300))
     out.update(_size(path, n, line))
+    out.update(_demo_size(line, 20_000 if quick else 100_000))
     out.update(_recorder(line, 50_000 if quick else 200_000))
     out.update(_burst(line, 500_000 if quick else 2_000_000))
     out.update(_many_agents(line, 20_000 if quick else 100_000))
@@ -83,7 +86,7 @@ def cached_session(n: int, report: Report) -> Path:
     cache = Path(tempfile.gettempdir()) / "swarmscope-bench"
     path = cache / (
         f"sim-{n}-seed7-v{fmt.FORMAT_MAJOR}.{fmt.FORMAT_MINOR}-kf{KEYFRAME_EVERY}-msg{MESSAGE_LEVEL}"
-        f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}-m{_model_shape()}{fmt.SUFFIX}"
+        f"-k{fmt.KEYFRAME_LEVEL}x{fmt.FULL_KEYFRAME_EVERY}-t{MAX_DONE_TASKS}-m{_model_shape()}-c{COMPACT_BLOCK}{fmt.SUFFIX}"
     )
     try:
         with Session(path) as s:
@@ -138,26 +141,35 @@ def open_figures(path: Path, line: Line) -> dict[str, Any]:
     return {"read_all_ms": floor * 1e3, "open_ms": ours * 1e3}
 
 
-def seek_figures(path: Path, line: Line, count: int) -> dict[str, Any]:
+def seek_floor(path: Path) -> tuple[float, float]:
+    """Seconds to restore the last keyframe, and to decode a block from the middle: what any
+    seek must do at least once (the medians of 20)."""
     with Session(path) as s:
-        n = len(s)
-        rng = random.Random(1)
         offset, _ = s.file.index.keyframes[-1]
         raw = s.file.keyframe_raw(offset)
         block_offset, _ = s.file.index.blocks[len(s.file.index.blocks) // 2]
         kind, payload = s.file.event_block(block_offset)
-        floor_restore = _median_s(lambda: fmt.model_of_keyframe(fmt.unpack(raw, "keyframe")), 20)
-        floor_block = _median_s(lambda: decode_event_block(kind, payload), 20)
-        _timed_seeks(path, [rng.randrange(n) for _ in range(WARM_SEEKS)])
-        anywhere = _timed_seeks(path, [rng.randrange(n) for _ in range(count)])
-        start = _timed_seeks(path, [rng.randrange(n // 20) for _ in range(count // 3)])
-        end = _timed_seeks(path, [n - 1 - rng.randrange(n // 20) for _ in range(count // 3)])
+    restore = _median_s(lambda: fmt.model_of_keyframe(fmt.unpack(raw, "keyframe")), 20)
+    return restore, _median_s(lambda: decode_event_block(kind, payload), 20)
+
+
+def seek_figures(path: Path, line: Line, count: int) -> dict[str, Any]:
+    floor_restore, floor_block = seek_floor(path)
+    floor = floor_restore + floor_block
+    with Session(path) as s:
+        n = len(s)
+    rng = random.Random(1)
+    _timed_seeks(path, [rng.randrange(n) for _ in range(WARM_SEEKS)])
+    anywhere = _timed_seeks(path, [rng.randrange(n) for _ in range(count)])
+    start = _timed_seeks(path, [rng.randrange(n // 20) for _ in range(count // 3)])
+    end = _timed_seeks(path, [n - 1 - rng.randrange(n // 20) for _ in range(count // 3)])
     p50, p99 = _pct(anywhere, 50), _pct(anywhere, 99)
     ratio = statistics.median(end) / statistics.median(start)
     line("floor: unpack + SwarmModel.restore of one keyframe", floor_restore * 1e3, "ms")
     line("floor: decode one events block", floor_block * 1e3, "ms")
-    line(f"seek (state_at) p50, {count} random positions", p50 * 1e3, "ms", floor_restore * 1e3)
-    line("seek (state_at) p99", p99 * 1e3, "ms", floor_restore * 1e3, at_most(5, "ms"))
+    line("floor: the two (what any seek does at least)", floor * 1e3, "ms")
+    line(f"seek (state_at) p50, {count} random positions", p50 * 1e3, "ms", floor * 1e3)
+    line("seek (state_at) p99", p99 * 1e3, "ms", floor * 1e3, at_most(2, "x"))
     line(
         "seek at end / seek at start (medians, last/first 5%)", ratio, "x", None, at_most(1.5, "x")
     )
@@ -236,6 +248,59 @@ def _size(path: Path, n: int, line: Line) -> dict[str, Any]:
     }
 
 
+DEMO_RATE = 60.0
+"""`swarmscope demo`'s events a second (12 agents)."""
+THIRD_UNDER = at_most(2 / 3, "x", "<= 0.67x floor")
+WINDOW_NS = 50_000_000
+"""An Emitter's batch window and a recorder's flush window: at the demo's pace, each window's
+messages make one block."""
+
+
+def _demo_size(line: Line, n: int) -> dict[str, Any]:
+    """The demo's workload recorded as a recording hub records it (each agent's events of a 50 ms
+    window one message, each window one block), then compacted at close, against gzip'd JSON
+    lines of the same events (the floor: what a team would otherwise keep)."""
+    events = simulate(SimConfig(rate=DEMO_RATE, seed=7), n)
+    path = Path(tempfile.mkdtemp(prefix="ssbench")) / "demo.swarm"
+    with MessageWriter(path, flush_interval=0.0, compact=False) as w:
+        for window in _windows(events):
+            w.append([keep(encode_batch(batch)) for batch in window])
+    recorded = path.stat().st_size / n
+    t0 = time.perf_counter()
+    compact(path)
+    took = time.perf_counter() - t0
+    compacted = path.stat().st_size / n
+    jsonl = "".join(json.dumps(ev._asdict(), default=str) + "\n" for ev in events).encode()
+    gz = len(gzip.compress(jsonl, compresslevel=6)) / n
+    line(f"the demo's workload, {n:,} events: floor, gzip JSON lines", gz, "B/event")
+    line("  as recorded (a block per 50 ms)", recorded, "B/event", gz)
+    line("  compacted at close", compacted, "B/event", gz, at_most(12, "B/event"))
+    line("  the same, a third under gzip JSON lines", compacted, "B/event", gz, THIRD_UNDER)
+    line("  compaction, per event", took / n * 1e6, "us")
+    return {
+        "demo_gzip_jsonl_bytes_per_event": gz,
+        "demo_recorded_bytes_per_event": recorded,
+        "demo_compacted_bytes_per_event": compacted,
+        "compact_us_per_event": took / n * 1e6,
+    }
+
+
+def _windows(events: list[Event]) -> list[list[list[Event]]]:
+    """Events grouped as the demo sends them: per 50 ms window, one batch per agent."""
+    out: list[list[list[Event]]] = []
+    start: int | None = None
+    by_agent: dict[tuple[str, int], list[Event]] = {}
+    for ev in events:
+        if start is None or ev.ts - start >= WINDOW_NS:
+            if by_agent:
+                out.append(list(by_agent.values()))
+            start, by_agent = ev.ts, {}
+        by_agent.setdefault((ev.agent, ev.inc), []).append(ev)
+    if by_agent:
+        out.append(list(by_agent.values()))
+    return out
+
+
 def _recorder(line: Line, n: int) -> dict[str, Any]:
     """A recording hub's recorder against decoding the same batches (what every viewer does, and a
     recording hub's tap did before format 2.0), each the median of three passes: events on disk
@@ -267,7 +332,7 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
         rate,
         "ev/s",
         hub_rate,
-        at_least(1.0, "x", "must beat the hub"),
+        at_least(1.5, "x"),
     )
     line(
         "  keyframes folded behind (another process): closed",
@@ -288,7 +353,7 @@ def _recorder(line: Line, n: int) -> dict[str, Any]:
 def _record_messages(path: Path, batches: list[bytes]) -> tuple[float, float]:
     """Seconds until every event is on disk, and until the file is closed (keyframes all in)."""
     path.unlink(missing_ok=True)
-    w = MessageWriter(path)
+    w = MessageWriter(path, compact=False)  # compaction comes after the close: _demo_size
     # its keyframer is up, as in a recorder already running (it starts in ~0.2 s)
     w.keyframer.model(0, timeout=30)
     t0 = time.perf_counter()
