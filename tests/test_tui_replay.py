@@ -449,7 +449,7 @@ async def test_the_timeline_marks_where_events_were_lost(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         timeline = app.screen.query_one(Timeline)
-        assert timeline.data.scan.gaps and "⋯" in str(timeline.render())
+        assert timeline.data.scan.gaps and "⋯" in timeline.render_line(1).text
 
 
 async def test_a_file_the_scan_cannot_read_keeps_the_indexs_timeline(session_path, monkeypatch):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -220,14 +221,7 @@ class LineList(ScrollView, can_focus=True):
         return strip
 
     def _strip(self, text: Text, width: int) -> Strip:
-        text.truncate(width, overflow="ellipsis", pad=True)
-        null = Style.null()  # Textual's line filters (NO_COLOR) need a style on every segment
-        segments = [
-            Segment(s.text, s.style or null)
-            for s in text.render(self.app.console)
-            if s.text != "\n"
-        ]
-        return Strip(segments, width)
+        return text_strip(text, width, self.app.console)
 
     # -- moving ----------------------------------------------------------------------
 
@@ -265,3 +259,13 @@ class LineList(ScrollView, can_focus=True):
     def action_open(self) -> None:
         if self.selected is not None:
             self.post_message(self.Opened(self, self.selected))
+
+
+def text_strip(text: Text, width: int, console: Console) -> Strip:
+    """One line of rich text as a Strip `width` cells wide (cut with an ellipsis, or padded), in
+    its base style (Text.render leaves that to its caller where the text has no spans)."""
+    text.truncate(width, overflow="ellipsis", pad=True)
+    null = Style.null()  # Textual's line filters (NO_COLOR) need a style on every segment
+    rendered = Segment.apply_style(text.render(console), console.get_style(text.style))
+    segments = [Segment(s.text, s.style or null) for s in rendered if s.text != "\n"]
+    return Strip(segments, width)
