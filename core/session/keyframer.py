@@ -20,8 +20,11 @@ naming a session (`sid`, the writer's number for it):
   `["stop", sid]` (forget it now), `["grew", sid]` (a block was written: a
   keyframer that has caught up sleeps until told), `["compact", 0, path]`
   (a session its writer has closed: rewrite it in big blocks, compact.py,
-  once every session is caught up). End of input: the compactions asked
-  for, then exit.
+  once every session is caught up). End of input: close stdout (nothing
+  more to say), do the compactions asked for, then exit. A recorder that
+  stops waits for them a moment (Keyframers.close), then leaves them to
+  finish in this process, in a session of its own, so a terminal's ^C or
+  hang-up does not cut them short (a cut one leaves the file as it was).
 - keyframer -> writer: `["kf", sid, payload, delta]` (a KEYFRAME payload; a
   delta has its base offset for the writer to fill in), `["model", sid, ask,
   compact]`, `["done", sid, summary, compact]`, `["lost", sid, why]` (it
@@ -130,7 +133,8 @@ def main() -> int:
         while True:
             if select.select([0], [], [], 0 if busy else None)[0]:  # caught up: sleep until told
                 data = os.read(0, 1 << 16)
-                if not data:  # the writer is gone
+                if not data:  # the writer is gone (or stops): it hears no more from us
+                    os.close(1)
                     while closed:
                         _compact(closed.popleft())
                     return 0
@@ -246,12 +250,23 @@ class Keyframers:
         )
         return session
 
-    def close(self) -> None:
-        """End the process once its sessions are done (it exits when its requests end)."""
+    def close(self, wait: float | None = None) -> bool:
+        """End the process once its sessions are done (it exits when its requests end, after the
+        compactions asked of it); wait for those at most `wait` seconds (None: until done).
+        Whether it is done."""
         with self._sending:
             proc, self._proc = self._proc, None
-        if proc is not None:
-            _close_quietly(proc)
+        if proc is None:
+            return True
+        try:
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died with a request unread
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            return False  # still compacting: it finishes on its own
+        return True
 
     def send(self, request: list) -> None:
         with self._sending:
@@ -275,6 +290,7 @@ class Keyframers:
             [sys.executable, "-m", "swarmscope.core.session.keyframer"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            start_new_session=True,
         )
         threading.Thread(
             target=self._read, args=(self._proc,), name="swarmscope-keyframes", daemon=True
@@ -352,14 +368,6 @@ class KeyframerSession:
                 lambda: key in self._replies or not self.alive, timeout
             )
             return self._replies.pop(key, None)
-
-
-def _close_quietly(proc: subprocess.Popen) -> None:
-    try:
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass  # it died with a request unread
-    proc.wait()
 
 
 if __name__ == "__main__":

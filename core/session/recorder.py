@@ -47,6 +47,9 @@ folding)."""
 LEDGER_WAIT_S = LEDGER_S * LEDGER_ALL + 1.0
 """At a stop, how long a recorder reads on for the hub's next whole ledger: what ZeroMQ dropped of
 an agent's last events is said only by a ledger that comes after them (hub/ledger.py)."""
+COMPACT_WAIT_S = 1.0
+"""How long a stopping recorder waits for its keyframer to compact the sessions it closed
+(compact.py: ~5 us an event) before it leaves it to finish on its own."""
 STOP_DRAIN_S = 10.0
 """At a stop, how long the recorder may go on writing what it took in before it stopped; what is
 left then is written as lost events."""
@@ -320,7 +323,8 @@ class Recorder:
                         "left to fold"
                     )
                 self._finish(track)
-        self._keyframers.close()
+        if not self._keyframers.close(COMPACT_WAIT_S) and say is not None:
+            say("compacting the sessions it closed, in the background (seconds per million events)")
         return self.kept
 
     # -- sources ------------------------------------------------------------------------------
