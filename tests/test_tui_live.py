@@ -458,6 +458,24 @@ async def test_r_rewinds_into_the_file_a_recording_hub_named(tmp_path):
         assert isinstance(app.screen, ReplayScreen)
 
 
+async def test_a_key_holds_the_feed_until_its_answer_is_painted():
+    """Keys first: a push being unpickled or folded must not make a key wait behind it."""
+    source = FrozenSource([Event(10**18, "a", 0, "hello", {}, 1)])
+    app = SwarmscopeApp(source)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen, held = app.screen, []
+        sort = screen.action_cycle_sort
+
+        def sorting() -> None:
+            held.append(source.answering_input)
+            sort()
+
+        screen.action_cycle_sort = sorting
+        await pilot.press("s")
+        await pilot.pause()
+        assert held == [True] and not source.answering_input
+
+
 def _failed_and_finished(now: int) -> list[Event]:
     """`a` failed at 75% of "fetch sources" and is still beating; `b` finished and said bye."""
     beat = {"cpu": 70.0, "rss": 512 << 20}

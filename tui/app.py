@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -116,6 +117,18 @@ class SwarmscopeApp(App):
             frame()
         except NoMatches:
             pass  # the screen is still being composed, or already being torn down
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys first: while a key is answered and painted, the live feed's thread waits, so the
+        key does not queue behind a push being unpickled or folded (Source.input_started)."""
+        if not isinstance(event, events.Key) or self.source is None:
+            await super().on_event(event)
+            return
+        self.source.input_started()
+        try:
+            await super().on_event(event)
+        finally:
+            self.call_after_refresh(self.source.input_done)
 
     def collect_after_paint(self) -> None:
         """Collect garbage once the frame being drawn is on screen (see collector.py)."""

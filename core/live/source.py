@@ -29,6 +29,8 @@ RECENT_EVENTS = 10_000
 """Events kept for the event log: enough to scroll back, bounded however long it runs."""
 CHUNK = 1_000
 """Events applied per lock hold: a few ms, so a frame never waits long for the lock."""
+INPUT_HOLD_S = 0.25
+"""The longest the feed waits for a key's answer to be painted (a lost paint must not stall it)."""
 _names = itertools.count()
 _AGENT = itemgetter(1)
 
@@ -64,6 +66,25 @@ class Source:
         """Where the time went since this view began (core/model/profile.py), folded with the
         model."""
         self._reader_waiting = False
+        self._no_input = threading.Event()
+        self._no_input.set()
+
+    def input_started(self) -> None:
+        """A key press is being answered: until input_done(), the feed's thread waits (at most
+        INPUT_HOLD_S) before its next piece of work, so the key does not wait behind it."""
+        self._no_input.clear()
+
+    def input_done(self) -> None:
+        """The key's answer is on screen: the feed goes on."""
+        self._no_input.set()
+
+    @property
+    def answering_input(self) -> bool:
+        return not self._no_input.is_set()
+
+    def _keys_first(self) -> None:
+        """Called by the feed's thread between pieces of work (see input_started)."""
+        self._no_input.wait(INPUT_HOLD_S)
 
     def now(self) -> int:
         return self.clock()
@@ -99,6 +120,7 @@ class Source:
                 self.appended += len(chunk)
             while self._reader_waiting:  # a frame is waiting: let it in before the next chunk
                 time.sleep(0.0005)
+            self._keys_first()
 
     def _heard(self, chunk: list[Event]) -> None:
         """What to note beside the model about a chunk just folded (a live source: when it
