@@ -95,8 +95,11 @@ def locked(path: str | Path) -> Iterator[BinaryIO]:
         except OSError as exc:
             raise SessionError(f"cannot open {path}: {exc.strerror}") from None
         fcntl.flock(out, fcntl.LOCK_EX)
-        if os.fstat(out.fileno()).st_ino == os.stat(path).st_ino:
-            break
+        try:
+            if os.fstat(out.fileno()).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass  # removed while this waited: the next open says so
         out.close()
     with out:
         yield out
@@ -105,7 +108,8 @@ def locked(path: str | Path) -> Iterator[BinaryIO]:
 def _rewrite(f: SessionFile, tmp: Path) -> None:
     """`f`'s events and bookmarks into a new file at `tmp`, with keyframes folded anew at the end
     of each block, closed with `f`'s summary."""
-    start = f.keyframe_model(0)[0] if _continues(f) else None
+    continues = f.keyframe_before(0) is not None  # its first keyframe is at event 0
+    start = f.keyframe_model(0)[0] if continues else None
     frames = Keyframing(start, COMPACT_BLOCK)
     out = _Compactor(tmp, f.header)
     try:
@@ -122,12 +126,6 @@ def _rewrite(f: SessionFile, tmp: Path) -> None:
     except BaseException:
         out.abandon()
         raise
-
-
-def _continues(f: SessionFile) -> bool:
-    """Whether `f` continues another session: its first keyframe is at event 0."""
-    first = f.keyframe_before(0)
-    return first is not None
 
 
 class _Compactor(BlockAppender):
