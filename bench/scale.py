@@ -63,7 +63,8 @@ def _chained(agents: int, rate: float, seconds: float, report: Report) -> dict[s
     tmp = tempfile.mkdtemp(prefix="ssscale")
     central = (f"ipc://{tmp}/central-in", f"ipc://{tmp}/central-out")
     hosts = [(f"ipc://{tmp}/host{k}-in", f"ipc://{tmp}/host{k}-out") for k in range(HOSTS)]
-    hubs = [_hub(*central, "--record", "--dir", f"{tmp}/sessions")]
+    # compacting what it recorded would go on after it stops, beside the 10M session's figures
+    hubs = [_hub(*central, "--record", "--no-compact", "--dir", f"{tmp}/sessions")]
     hubs += [_hub(*host, "--forward", central[0]) for host in hosts]
     try:
         _wait_for_chain(central[1], [i for i, _ in hosts])

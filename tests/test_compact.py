@@ -139,3 +139,25 @@ def test_sessions_compact_says_what_it_did_and_then_that_there_is_nothing_to_do(
     path.write_bytes(path.read_bytes()[:-100])
     cut = sessions_cli("compact", str(path), home=tmp_path)
     assert cut.returncode == 1 and "sessions repair" in cut.stderr and "Traceback" not in cut.stderr
+
+
+def test_a_recorder_compacts_the_sessions_it_keeps_and_not_those_it_deletes(tmp_path):
+    from helpers import wait_for
+    from test_recorder import _script
+
+    from swarmscope.core.session.recorder import Recorder, RecordPolicy
+    from swarmscope.core.wire.kept import kept_of
+
+    def messages(events):  # a message each: blocks of 1,024, three of them
+        return [kept_of(events[k : k + 1]) for k in range(len(events))]
+
+    rec = Recorder(tmp_path / "r", policy=RecordPolicy(split_by_run=True, keep="failed"))
+    rec.record_messages(messages(_script("ok", n=3000) + _script("bad", n=3000, failed=True)))
+    [kept] = rec.close()
+    wait_for(lambda: len(_blocks(kept)) == 2)  # the keyframer may finish after the close
+    assert _blocks(kept) == [(fmt.EVENTS, 2048), (fmt.EVENTS, 953)]
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # the other stays deleted
+    plain = Recorder(tmp_path / "p", policy=RecordPolicy(compact=False))
+    plain.record_messages(messages(_script("ok", n=3000)))
+    [path] = plain.close()
+    assert [kind for kind, _ in _blocks(path)] == [fmt.MESSAGES] * 3

@@ -75,6 +75,9 @@ def compact(path: str | Path) -> Compacted | None:
             tmp = path.with_name(f".{path.name}.{os.getpid()}.compacting")
             try:
                 _rewrite(f, tmp)
+                if not _is_at(path, held):  # deleted meanwhile (sessions cleanup): keep it so
+                    tmp.unlink()
+                    return None
                 os.chmod(tmp, os.fstat(held.fileno()).st_mode & 0o777)
                 os.replace(tmp, path)
             except BaseException:
@@ -86,7 +89,7 @@ def compact(path: str | Path) -> Compacted | None:
 
 
 @contextmanager
-def locked(path: str | Path) -> Iterator[BinaryIO]:
+def locked(path: Path) -> Iterator[BinaryIO]:
     """`path` open and exclusively locked, as the file now at `path`: a compaction may have put a
     new file there while this waited for the lock on the old one."""
     while True:
@@ -95,14 +98,19 @@ def locked(path: str | Path) -> Iterator[BinaryIO]:
         except OSError as exc:
             raise SessionError(f"cannot open {path}: {exc.strerror}") from None
         fcntl.flock(out, fcntl.LOCK_EX)
-        try:
-            if os.fstat(out.fileno()).st_ino == os.stat(path).st_ino:
-                break
-        except FileNotFoundError:
-            pass  # removed while this waited: the next open says so
-        out.close()
+        if _is_at(path, out):
+            break
+        out.close()  # replaced or removed while this waited: open what is there now
     with out:
         yield out
+
+
+def _is_at(path: Path, held: BinaryIO) -> bool:
+    """Whether the file open as `held` is still the one at `path`."""
+    try:
+        return os.fstat(held.fileno()).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _rewrite(f: SessionFile, tmp: Path) -> None:

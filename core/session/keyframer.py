@@ -202,7 +202,7 @@ def _compact(path: str) -> None:
     """Rewrite a closed session in big blocks; one that cannot be stays as recorded, said on
     stderr (the recorder's), and nothing in it is lost."""
     if not os.path.exists(path):
-        return  # a recording policy deleted it at its close (--keep failed)
+        return  # deleted since (sessions cleanup)
     try:
         compact(path)
     except Exception as exc:

@@ -80,6 +80,8 @@ class RecordPolicy:
     """... or past this much recorded time."""
     split_by_run: bool = False
     """One session per run id announced by agents; agents without one share a session."""
+    compact: bool = True
+    """Rewrite each session in big blocks once closed (compact.py), in the keyframer process."""
 
     def __post_init__(self) -> None:
         if self.keep not in KEEP:
@@ -275,7 +277,10 @@ class Recorder:
             name, self.tags, run=track.run, part=track.part, source=self.source, **continues
         )
         path = self.out or new_session_path(self.directory, name, header["id"], header["started"])
-        shared = {"keyframers": self._keyframers} if writer is MessageWriter else {}
+        # compacted once kept (_finish), not as it closes: a policy may yet delete it
+        shared = (
+            {"keyframers": self._keyframers, "compact": False} if writer is MessageWriter else {}
+        )
         track.writer = writer(
             path, header, start=ended[1] if ended else None, **shared, **self._writer_options
         )
@@ -291,6 +296,8 @@ class Recorder:
             self.discarded += 1
         else:
             self.kept.append(writer.path)
+            if self.policy.compact and isinstance(writer, MessageWriter):
+                self._keyframers.compact(writer.path)
 
     def tick(self) -> None:
         """Flush any session whose oldest buffered event has waited the flush window."""

@@ -83,7 +83,7 @@ def repair(path: str | Path) -> RepairReport:
 def write_bookmark(path: str | Path, entry: tuple[int, str, int]) -> None:
     """Put (event index, label, recorded clock) into the cleanly closed file at `path`;
     SessionError if it is not closed (being written, or crashed: repair it first)."""
-    with locked(path) as out:  # released when the file closes
+    with locked(Path(path)) as out:  # released when the file closes
         f = SessionFile(path)
         try:
             if f.end_offset is None:  # set with the summary, from a cleanly closed file's END

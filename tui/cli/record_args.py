@@ -59,6 +59,13 @@ def add_record_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--split-by-run", action="store_true", help="one session per run id the agents announce"
     )
+    g.add_argument(
+        "--no-compact",
+        dest="compact",
+        action="store_false",
+        help="leave each session in the small blocks it was written in, instead of compacting it "
+        "once closed (`swarmscope sessions compact` does it later)",
+    )
 
 
 def make_recorder(args: argparse.Namespace, source: str, out: str | None = None) -> Recorder:
@@ -68,6 +75,7 @@ def make_recorder(args: argparse.Namespace, source: str, out: str | None = None)
         rotate_bytes=args.rotate_size,
         rotate_seconds=args.rotate_every,
         split_by_run=args.split_by_run,
+        compact=args.compact,
     )
     return Recorder(
         None if out else sessions_dir(args.dir),
