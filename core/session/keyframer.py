@@ -20,7 +20,7 @@ naming a session (`sid`, the writer's number for it):
   `["stop", sid]` (forget it now), `["grew", sid]` (a block was written: a
   keyframer that has caught up sleeps until told), `["compact", 0, path]`
   (a session its writer has closed: rewrite it in big blocks, compact.py,
-  once every session is caught up). End of input: close stdout (nothing
+  on a thread beside the folding). End of input: close stdout (nothing
   more to say), do the compactions asked for, then exit. A recorder that
   stops waits for them a moment (Keyframers.close), then leaves them to
   finish in this process, in a session of its own, so a terminal's ^C or
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -126,8 +127,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a ^C at the terminal is the writer's to act on
     requests = msgpack.Unpacker(strict_map_key=False, max_buffer_size=1 << 30)
     sessions: dict[int, _Session] = {}
-    closed: deque[str] = deque()
-    """Closed sessions' paths, to compact."""
+    closed = _Compactions()
     busy = False
     try:
         while True:
@@ -135,8 +135,7 @@ def main() -> int:
                 data = os.read(0, 1 << 16)
                 if not data:  # the writer is gone (or stops): it hears no more from us
                     os.close(1)
-                    while closed:
-                        _compact(closed.popleft())
+                    closed.finish()
                     return 0
                 requests.feed(data)
                 for request in requests:
@@ -144,18 +143,15 @@ def main() -> int:
             busy = False
             for sid in list(sessions):
                 busy = _serve(sid, sessions) or busy
-            if closed and not busy:
-                _compact(closed.popleft())
-                busy = True  # look for more before sleeping
     finally:
         for session in sessions.values():
             session.follower.close()
 
 
-def _take(request: list, sessions: dict[int, _Session], closed: deque[str]) -> None:
+def _take(request: list, sessions: dict[int, _Session], closed: _Compactions) -> None:
     kind, sid = request[0], request[1]
     if kind == "compact":
-        closed.append(request[2])
+        closed.add(request[2])
     elif kind == "start":
         path, every, seconds, start = request[2:6]
         try:
@@ -196,6 +192,31 @@ def _serve(sid: int, sessions: dict[int, _Session]) -> bool:
         _say(["done", sid, f.summary(), f.frames.model.compact()])
         sessions.pop(sid).follower.close()
     return busy
+
+
+class _Compactions:
+    """Closed sessions, compacted one at a time on a thread of this process: rewriting a big part
+    takes seconds, and the loop goes on folding and answering (a late joiner's model) meanwhile."""
+
+    def __init__(self) -> None:
+        self._paths: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def add(self, path: str) -> None:
+        self._paths.put(path)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="swarmscope-compact")
+            self._thread.start()
+
+    def finish(self) -> None:
+        """Do those asked for, then return."""
+        if self._thread is not None:
+            self._paths.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (path := self._paths.get()) is not None:
+            _compact(path)
 
 
 def _compact(path: str) -> None:
