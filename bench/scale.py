@@ -23,7 +23,10 @@ import threading
 import time
 from typing import Any
 
+from textual import events
+
 from swarmscope.bench.e2e import HUB
+from swarmscope.bench.replay import jump_figures
 from swarmscope.bench.report import Report, at_most, figure
 from swarmscope.bench.sessions import (
     cached_session,
@@ -32,10 +35,13 @@ from swarmscope.bench.sessions import (
     seek_figures,
 )
 from swarmscope.bench.trust import publish_agents, rss_mb
-from swarmscope.bench.ui import measure, percentile
+from swarmscope.bench.ui import measure, painted, percentile
 from swarmscope.core.hub.feed import Feed
 from swarmscope.core.live.process import ProcessSource
+from swarmscope.core.live.sim import SimConfig, simulate
+from swarmscope.core.live.source import FrozenSource
 from swarmscope.core.sdk.emitter import Emitter
+from swarmscope.tui.app import SwarmscopeApp
 
 EVENTS = 10_000_000
 AGENTS = 10_000
@@ -46,7 +52,64 @@ HOSTS = 4
 
 def bench_scale(quick: bool = False, report: Report = print) -> dict[str, Any]:
     out = _chained(AGENTS, RATE, 20.0 if quick else 600.0, report)
+    out.update(_panel_keys(AGENTS, 10 if quick else 20, report))
     out.update(_big_session(EVENTS // 10 if quick else EVENTS, report))
+    return out
+
+
+# -- the panels with 10,000 agents ----------------------------------------------------------------
+
+PANEL_KEYS = (("grid", "s", "sort"), ("grid", "pagedown", "scroll"), ("lanes", "down", "scroll"))
+PANEL_KEYS += (("profile", "down", "scroll"),)
+"""(panel, key, what it does): the keys goal 3 names."""
+
+
+def _panel_keys(agents: int, samples: int, report: Report) -> dict[str, Any]:
+    """A key to the screen painted in the grid, the lanes and the profile, with `agents` against
+    the same with a tenth as many (issue 19, goal 3: within goal 1's budget, 1.5x), over a frozen
+    model so only the agents' count differs."""
+    if report:
+        report(f"scale: the panels' keys with {agents:,} agents against {agents // 10:,}")
+    few, many = (asyncio.run(_keys(n, samples)) for n in (agents // 10, agents))
+    out = {}
+    for name in few:
+        figure(report, f"floor: {name}, {agents // 10:,} agents (p95)", few[name], "ms")
+        figure(
+            report,
+            f"{name}, {agents:,} agents (p95)",
+            many[name],
+            "ms",
+            few[name],
+            at_most(1.5, "x"),
+        )
+        out[f"{name.replace(' ', '_')}_p95_ms"] = many[name]
+    return out
+
+
+async def _keys(agents: int, samples: int) -> dict[str, float]:
+    source = FrozenSource(simulate(SimConfig(agents=agents, seed=7), 20 * agents))
+    app = SwarmscopeApp(source, refresh=0.1)
+    out = {}
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        for panel, key, what in PANEL_KEYS:
+            screen.action_panel(panel)
+            await pilot.pause()
+            times = []
+            for _ in range(samples):
+                focused = app.focused
+                if focused.cursor >= len(focused.rows) - 40:
+                    focused.action_jump(0)  # room to move, untimed
+                    await painted(screen)
+                before = (screen.sort, focused.cursor)
+                t0 = time.perf_counter()
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+                deadline = t0 + 10
+                while (screen.sort, focused.cursor) == before and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.0005)
+                await painted(screen)
+                times.append(time.perf_counter() - t0)
+            out[f"{what} the {panel}"] = percentile(times, 95) * 1e3
     return out
 
 
@@ -180,5 +243,6 @@ def _big_session(n: int, report: Report) -> dict[str, Any]:
     path = cached_session(n, report)
     out = {"events": n, **open_figures(path, line)}
     out.update(seek_figures(path, line, 300))
+    out.update(jump_figures(path, n, 40, report))
     out.update(profile_against_decode(path, n, report))
     return out
