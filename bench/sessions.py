@@ -261,15 +261,16 @@ def _demo_size(line: Line, n: int) -> dict[str, Any]:
     window one message, each window one block), then compacted at close, against gzip'd JSON
     lines of the same events (the floor: what a team would otherwise keep)."""
     events = simulate(SimConfig(rate=DEMO_RATE, seed=7), n)
-    path = Path(tempfile.mkdtemp(prefix="ssbench")) / "demo.swarm"
-    with MessageWriter(path, flush_interval=0.0, compact=False) as w:
-        for window in _windows(events):
-            w.append([keep(encode_batch(batch)) for batch in window])
-    recorded = path.stat().st_size / n
-    t0 = time.perf_counter()
-    compact(path)
-    took = time.perf_counter() - t0
-    compacted = path.stat().st_size / n
+    with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
+        path = Path(tmp) / "demo.swarm"
+        with MessageWriter(path, flush_interval=0.0, compact=False) as w:
+            for window in _windows(events):
+                w.append([keep(encode_batch(batch)) for batch in window])
+        recorded = path.stat().st_size / n
+        t0 = time.perf_counter()
+        compact(path)
+        took = time.perf_counter() - t0
+        compacted = path.stat().st_size / n
     jsonl = "".join(json.dumps(ev._asdict(), default=str) + "\n" for ev in events).encode()
     gz = len(gzip.compress(jsonl, compresslevel=6)) / n
     line(f"the demo's workload, {n:,} events: floor, gzip JSON lines", gz, "B/event")
