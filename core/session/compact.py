@@ -18,6 +18,7 @@ for any closed file:
 from __future__ import annotations
 
 import fcntl
+import glob
 import os
 import time
 from collections.abc import Iterator
@@ -62,6 +63,8 @@ def compact(path: str | Path) -> Compacted | None:
     events; the file is then left as it was."""
     path = Path(path)
     with locked(path) as held:
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.compacting"):
+            stale.unlink(missing_ok=True)  # a compaction cut short: none runs while this holds
         f = SessionFile(path)
         try:
             if not f.closed_cleanly:
