@@ -611,3 +611,21 @@ async def test_compare_at_100_columns_shows_whole_task_names(session_path):
         for row in grid.rows:
             line = grid.render_row(row, width, 0, False)
             assert line.cell_len <= width and f" {row.task or NOTHING} " in line.plain, line.plain
+
+
+async def test_a_key_holds_the_files_scan_until_its_answer_is_painted(session_path):
+    """Keys first: the scan of the file (a worker thread) waits while a key is answered."""
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen, held = app.screen, []
+        step = screen.action_step
+
+        def stepping(n: int) -> None:
+            held.append(app.no_input.is_set())
+            step(n)
+
+        screen.action_step = stepping
+        await pilot.press("right")
+        await pilot.pause()
+        assert held == [False] and app.no_input.is_set()
+        assert screen._no_input is app.no_input  # what the scan waits on after each block

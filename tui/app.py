@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ class SwarmscopeApp(App):
         self._start = start or (lambda: LiveScreen(source, name))
         self.swarm_name = name
         self.refresh_s = refresh
+        self.no_input = threading.Event()
+        """Set except while a key is answered and painted: background work waits on it."""
+        self.no_input.set()
         self.ss_theme = theme
         self.readonly = readonly
         self.findings = Path(findings)
@@ -119,16 +123,24 @@ class SwarmscopeApp(App):
             pass  # the screen is still being composed, or already being torn down
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys first: while a key is answered and painted, the live feed's thread waits, so the
-        key does not queue behind a push being unpickled or folded (Source.input_started)."""
-        if not isinstance(event, events.Key) or self.source is None:
+        """Keys first: while a key is answered and painted, `no_input` is clear and the live
+        feed's thread waits (Source.input_started), so the key does not queue behind a push being
+        unpickled or folded, nor behind a replay's scan of its file."""
+        if not isinstance(event, events.Key):
             await super().on_event(event)
             return
-        self.source.input_started()
+        self.no_input.clear()
+        if self.source is not None:
+            self.source.input_started()
         try:
             await super().on_event(event)
         finally:
-            self.call_after_refresh(self.source.input_done)
+            self.call_after_refresh(self._input_done)
+
+    def _input_done(self) -> None:
+        self.no_input.set()
+        if self.source is not None:
+            self.source.input_done()
 
     def collect_after_paint(self) -> None:
         """Collect garbage once the frame being drawn is on screen (see collector.py)."""

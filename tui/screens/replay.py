@@ -21,6 +21,7 @@ from textual.widgets import Input, TabPane
 from textual.worker import Worker
 
 from swarmscope.core.errors import SessionError, SwarmscopeError
+from swarmscope.core.live.source import INPUT_HOLD_S
 from swarmscope.core.model.diff import behaviour, diff_values
 from swarmscope.core.replay.blame import blame
 from swarmscope.core.replay.finding import Finding, write_finding
@@ -165,11 +166,18 @@ class ReplayScreen(SwarmScreen):
         log = self.query_one(EventLog)
         log.follow = log.counts_new = False
         super().on_mount()
+        self._no_input = self.app.no_input  # read on the scan's thread
         self._start_scan()
         # a rewind's file is still being written
         note = None if self.live else unclosed_note(self.session)
         if note:
             self.notify(note, severity="warning", timeout=10)
+
+    def _scan_pause(self) -> None:
+        """After each block: let the screen's thread have the interpreter, and wait while a key
+        is answered (measured on 10M events: drag p95 103 ms with the scan running, 46 without)."""
+        time.sleep(SCAN_PAUSE_S)
+        self._no_input.wait(INPUT_HOLD_S)
 
     def _start_scan(self) -> None:
         """Scan what is not scanned yet, on a worker thread (a pass over the file: seconds for a big
@@ -181,7 +189,7 @@ class ReplayScreen(SwarmScreen):
         """On the worker thread. A file that cannot be read now keeps the timeline the index
         drew."""
         try:
-            if self._scan.run(pause=lambda: time.sleep(SCAN_PAUSE_S)):
+            if self._scan.run(pause=self._scan_pause):
                 self.app.call_from_thread(self._scanned)
         except SwarmscopeError as exc:
             self.app.call_from_thread(
