@@ -64,8 +64,9 @@ class SwarmscopeApp(App):
         self._start = start or (lambda: LiveScreen(source, name))
         self.swarm_name = name
         self.refresh_s = refresh
-        self.no_input = threading.Event()
-        """Set except while a key is answered and painted: background work waits on it."""
+        self.no_input = source.no_input if source is not None else threading.Event()
+        """Set except while a key is answered and painted: background work waits on it (the live
+        source's feed, a replay's scan)."""
         self.no_input.set()
         self.ss_theme = theme
         self.readonly = readonly
@@ -123,24 +124,17 @@ class SwarmscopeApp(App):
             pass  # the screen is still being composed, or already being torn down
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys first: while a key is answered and painted, `no_input` is clear and the live
-        feed's thread waits (Source.input_started), so the key does not queue behind a push being
-        unpickled or folded, nor behind a replay's scan of its file."""
+        """Keys first: while a key is answered and painted, `no_input` is clear, and the live
+        feed's thread and a replay's scan wait, so the key does not queue behind a push being
+        unpickled or folded, nor behind a block being scanned."""
         if not isinstance(event, events.Key):
             await super().on_event(event)
             return
         self.no_input.clear()
-        if self.source is not None:
-            self.source.input_started()
         try:
             await super().on_event(event)
         finally:
-            self.call_after_refresh(self._input_done)
-
-    def _input_done(self) -> None:
-        self.no_input.set()
-        if self.source is not None:
-            self.source.input_done()
+            self.call_after_refresh(self.no_input.set)
 
     def collect_after_paint(self) -> None:
         """Collect garbage once the frame being drawn is on screen (see collector.py)."""

@@ -66,25 +66,19 @@ class Source:
         """Where the time went since this view began (core/model/profile.py), folded with the
         model."""
         self._reader_waiting = False
-        self._no_input = threading.Event()
-        self._no_input.set()
-
-    def input_started(self) -> None:
-        """A key press is being answered: until input_done(), the feed's thread waits (at most
-        INPUT_HOLD_S) before its next piece of work, so the key does not wait behind it."""
-        self._no_input.clear()
-
-    def input_done(self) -> None:
-        """The key's answer is on screen: the feed goes on."""
-        self._no_input.set()
+        self.no_input = threading.Event()
+        """Set except while a key press is answered and painted (the app clears it): the feed's
+        thread waits on it, at most INPUT_HOLD_S, before its next piece of work, so the key does
+        not wait behind it."""
+        self.no_input.set()
 
     @property
     def answering_input(self) -> bool:
-        return not self._no_input.is_set()
+        return not self.no_input.is_set()
 
     def _keys_first(self) -> None:
-        """Called by the feed's thread between pieces of work (see input_started)."""
-        self._no_input.wait(INPUT_HOLD_S)
+        """Called by the feed's thread between pieces of work (see no_input)."""
+        self.no_input.wait(INPUT_HOLD_S)
 
     def now(self) -> int:
         return self.clock()
