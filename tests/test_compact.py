@@ -163,3 +163,16 @@ def test_a_recorder_compacts_the_sessions_it_keeps_and_not_those_it_deletes(tmp_
     plain.record_messages(messages(_script("ok", n=3000)))
     [path] = plain.close()
     assert [kind for kind, _ in _blocks(path)] == [fmt.MESSAGES] * 3
+
+
+def test_a_damaged_block_stops_the_compaction_and_leaves_the_file_as_it_was(tmp_path):
+    path = tmp_path / "c.swarm"
+    _recorded(path, _batches(3000), compact=False)
+    with Session(path) as s:
+        offset, _ = s.file.index.blocks[1]
+    data = bytearray(path.read_bytes())
+    data[offset + fmt.FRAME.size + 40] ^= 0xFF  # a flipped byte: the block fails its CRC
+    path.write_bytes(bytes(data))
+    with pytest.raises(SessionError, match="fails its check"):
+        compact(path)
+    assert path.read_bytes() == bytes(data) and list(tmp_path.iterdir()) == [path]
