@@ -26,7 +26,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from swarmscope.core.hub.hub import Hub
 from swarmscope.core.model.health import Health
-from swarmscope.core.ops.alerts import GRACE_S, RECOVER_S, AgentAlerts, ErrorRate, Level
+from swarmscope.core.ops.alerts import (
+    GRACE_S,
+    QUIET_S,
+    RECOVER_S,
+    AgentAlerts,
+    ErrorRate,
+    Level,
+)
 from swarmscope.core.ops.hooks import Hook, post_webhook, run_command
 from swarmscope.core.ops.metrics import EXPOSED
 from swarmscope.core.ops.watch import HubWatch
@@ -84,6 +91,23 @@ def test_a_flapping_agent_says_so_once_then_how_many_were_held_back():
     rules.update(seen(H), t)
     [again] = rules.update(seen(C), t + S)
     assert again.suppressed == 2 and "[2 more held back]" in again.text
+
+
+def test_agents_passed_only_when_they_change_still_have_their_timers_run_out():
+    """The screen passes only changed agents: an error's grace and a recovery run on with nothing
+    passed, and an agent passed once and quiet since costs no judging."""
+    rules = AgentAlerts()
+    rules.update(seen(H, agent="quiet") + seen(H), 0)
+    assert rules.update(seen(H, errors=1), S) == []
+    [alert] = rules.update([], S + int(GRACE_S * S))
+    assert (alert.agent, alert.level) == ("a", Level.ERROR)
+    assert [a.level for a in rules.update(seen(C, errors=1), 2 * S)] == [Level.CRITICAL]
+    rules.update(seen(H, errors=1), 3 * S)
+    well = 3 * S + int(QUIET_S * S)  # its error's quiet is over
+    assert rules.update([], well) == rules.update([], well + int(RECOVER_S * S)) == []
+    assert rules._ticking == {}  # well again and said so: nothing left to time
+    [again] = rules.update(seen(C, errors=1), well + int(RECOVER_S * S) + S)
+    assert again.level is Level.CRITICAL  # what was said no longer stands
 
 
 def test_a_worse_condition_is_always_said():

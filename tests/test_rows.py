@@ -1,10 +1,13 @@
 """Plain rows and meters the screens read from the model once a frame."""
 
+import random
+from collections import Counter
+
 from swarmscope.core.events import Event
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.ops.alerts import RateMeter
-from swarmscope.tui.rows import AgentRows, link_rows
+from swarmscope.tui.rows import SORTS, AgentRows, link_rows
 
 S = 1_000_000_000
 
@@ -89,3 +92,51 @@ def test_a_failed_agent_shows_the_task_it_failed_on_as_failed_not_in_flight():
     rows = {r.id: r for r in AgentRows()(model, 3 * S)}
     assert (rows["a"].task, rows["a"].progress, rows["a"].failed) == ("fetch sources", 0.75, True)
     assert (rows["b"].task, rows["b"].failed) == ("plan", False)
+
+
+def _swarm(agents: int, seed: int) -> SwarmModel:
+    """Agents with heartbeats of differing intervals and some events each, a few failed or gone."""
+    rng = random.Random(seed)
+    events = []
+    for k in range(agents):
+        agent, beat = f"agent-{k:03d}", rng.choice((0.5, 1.0, 2.0))
+        events.append(Event(0, agent, 0, "hello", {"heartbeat": beat, "role": "coder"}, 1))
+        for seq in range(1, rng.randint(1, 4)):
+            events.append(Event(rng.randint(1, 9) * S, agent, seq, "heartbeat", {}, 1))
+        if rng.random() < 0.1:
+            events.append(Event(9 * S, agent, 9, "status", {"status": "failed"}, 1))
+    events.sort(key=lambda e: e.ts)
+    return _agents(*events)
+
+
+def test_rows_kept_between_frames_are_the_rows_built_afresh_in_every_order():
+    """A frame mends the last one's rows and order (events, the clock crossing a health threshold,
+    the clock going back, agents gone): it must show exactly what building every row anew does."""
+    model, kept = _swarm(200, seed=3), AgentRows()
+    rng = random.Random(4)
+    for frame in range(60):
+        now, sort = rng.randint(0, 40) * S // 4, rng.choice(SORTS)
+        if frame % 7 == 3:  # some agents see events
+            for agent in rng.sample(list(model.agents), 20):
+                model.apply(Event(now, agent, 100 + frame, "heartbeat", {}, 1))
+        if frame == 30:  # a replay moved back to before some agents
+            model.forget(list(model.agents)[:15])
+        assert kept(model, now, sort) == AgentRows()(model, now, sort), (frame, sort)
+        assert kept.health == Counter(a.health(now) for a in model.agents.values())
+
+
+def test_a_frame_of_quiet_agents_rebuilds_no_row_until_a_health_threshold():
+    model, rows = _swarm(50, seed=5), AgentRows()
+    t = 10 * S + S // 10  # beats and thresholds fall on half seconds
+    rows(model, t)
+    assert len(rows.changed) == 50
+    rows(model, t + S // 10)
+    assert rows.changed == []
+    model.apply(Event(t, "agent-007", 50, "heartbeat", {}, 1))
+    rows(model, t + S // 5)
+    assert [r.id for r in rows.changed] == ["agent-007"]
+    before = {r.id: r for r in AgentRows()(model, t + S // 5)}
+    rows(model, 20 * S)  # ten seconds on: beats cross thresholds by their intervals
+    after = {r.id: r for r in AgentRows()(model, 20 * S)}
+    moved = {k for k in after if after[k] != before[k]}
+    assert moved and {r.id for r in rows.changed} == moved

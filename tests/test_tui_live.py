@@ -441,7 +441,7 @@ async def test_at_80_columns_every_tab_fits_even_with_failed_tasks():
 
 
 def test_an_agent_seen_after_its_hello_shows_its_status_as_unknown():
-    row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, 0.1, "", None, None, 3, 0, 0, 0)
+    row = AgentRow("late", "", "", "", 0.5, Health.HEALTHY, "", None, None, 3, 0, 0, 0)
     assert AgentGrid()._status(row, 10).plain.strip() == "? unknown"
 
 

@@ -7,15 +7,20 @@ rendered for a row that has not changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left, insort
+from collections import Counter
+from dataclasses import dataclass, field
 from itertools import islice
 
 from swarmscope.core.model.filters import Filter
-from swarmscope.core.model.health import Health
+from swarmscope.core.model.health import SILENT_AFTER, Health, beat_ratio
 from swarmscope.core.model.swarm import AgentView, SwarmModel, TaskView
+from swarmscope.core.model.views import DEFAULT_INTERVAL_S
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")
+NEVER = 2**63
+"""A row the clock cannot change (its agent said bye)."""
 _STATUS_ORDER = {
     "failed": 0,
     "blocked": 1,
@@ -35,8 +40,6 @@ class AgentRow:
     task: str
     progress: float | None
     health: Health
-    beat: float
-    """Heartbeat age in intervals (0 = just beat; 3+ = failed)."""
     error: str
     cpu: float | None
     """None once its heartbeats no longer say how it is now (AgentView.reporting)."""
@@ -47,32 +50,80 @@ class AgentRow:
     errors: int
     failed: bool = False
     """Its task and progress are where it failed, not a task in flight."""
+    interval: float = DEFAULT_INTERVAL_S
+    """The heartbeat interval it announced (s): with last_seen, how fresh it is at any instant."""
+    held: tuple[int, int] = field(default=(0, NEVER), compare=False, repr=False)
+    """The instants (ns, inclusive) between which the clock alone changes nothing in this row:
+    its health and whether cpu and rss still report change only where its beat's age crosses 1, 2
+    and 3 intervals."""
+
+    def beat(self, now_ns: int) -> float:
+        """Heartbeat age in intervals at `now_ns` (0 = just beat; 3+ = failed)."""
+        return beat_ratio(self.last_seen, self.interval, now_ns)
+
+    def fails_at(self) -> float:
+        """When its silence would make it FAILED: the health sort's order within a health, so the
+        agent closest to failing comes first and the order holds from one frame to the next."""
+        return self.last_seen + SILENT_AFTER * 1e9 * max(self.interval, 1e-3)
 
 
 class AgentRows:
-    """Agent rows, rebuilt only for agents that changed since the last frame.
+    """Agent rows, sorted, kept from one frame to the next: a frame costs what changed.
 
-    With a thousand agents most rows are unchanged from one frame to the next;
-    reusing them also keeps the grid's strip cache warm. The heartbeat age is
-    kept to 1/16 of an interval, finer than any bar can show."""
+    A row is rebuilt when its agent saw an event or the clock crossed one of its health's
+    thresholds (AgentRow.held), and the sorted list is mended row by row; with ten thousand quiet
+    agents a frame rebuilds none. How fresh each beat is, which moves with every frame, is left
+    to the grid, which draws it for the rows on screen only."""
 
     def __init__(self) -> None:
         self._rows: dict[str, AgentRow] = {}
+        self._sorted: list[AgentRow] = []
+        self._sort = ""
+        self.changed: list[AgentRow] = []
+        """Rows that differ from the last call's (new agents included): what the alert rules
+        judge."""
+        self.health: Counter[Health] = Counter()
+        """Agents by health now."""
 
     def __call__(self, model: SwarmModel, now_ns: int, sort: str = "health") -> list[AgentRow]:
         """Every agent as a row, sorted; health as it is at `now_ns`."""
-        cache, rows = self._rows, []
+        cache, moved = self._rows, []
         for a in model.agents.values():
-            beat = round(a.beat_ratio(now_ns) * 16) / 16
             row = cache.get(a.id)
-            if row is None or row.events != a.events or row.beat != beat:
-                row = cache[a.id] = _agent_row(a, now_ns, beat)
-            rows.append(row)
-        rows.sort(key=_SORT_KEYS[sort])
-        return rows
+            if row is None or row.events != a.events or not row.held[0] <= now_ns <= row.held[1]:
+                new = cache[a.id] = _agent_row(a, now_ns)
+                if new != row:
+                    moved.append((row, new))
+        if len(cache) > len(model.agents):  # agents gone: a replay moved back before them
+            moved += [(cache.pop(k), None) for k in set(cache).difference(model.agents)]
+        self.changed = [new for _, new in moved if new is not None]
+        self._count(moved)
+        self._mend(moved, sort)
+        return list(self._sorted)  # a copy: the grid still holds the last one
+
+    def _count(self, moved: list[tuple[AgentRow | None, AgentRow | None]]) -> None:
+        for old, new in moved:
+            if old is not None:
+                self.health[old.health] -= 1
+            if new is not None:
+                self.health[new.health] += 1
+        self.health = +self.health
+
+    def _mend(self, moved: list[tuple[AgentRow | None, AgentRow | None]], sort: str) -> None:
+        """Sort afresh for a new order or many changes; else take out and put in the rows that
+        changed (keys end with the id, so each row has one place)."""
+        key, rows = _SORT_KEYS[sort], self._sorted
+        if sort != self._sort or len(moved) > len(rows) // 8:
+            self._sorted, self._sort = sorted(self._rows.values(), key=key), sort
+            return
+        for old, new in moved:
+            if old is not None:
+                del rows[bisect_left(rows, key(old), key=key)]
+            if new is not None:
+                insort(rows, new, key=key)
 
 
-def _agent_row(a: AgentView, now_ns: int, beat: float) -> AgentRow:
+def _agent_row(a: AgentView, now_ns: int) -> AgentRow:
     """What is true of `a` now: a task it failed shown as failed, not as in flight; no cpu or rss
     once they are no longer current."""
     err, reporting = a.last_error, a.reporting(now_ns)
@@ -83,7 +134,6 @@ def _agent_row(a: AgentView, now_ns: int, beat: float) -> AgentRow:
         a.task_name or a.failed_task or "",
         a.progress,
         a.health(now_ns),
-        beat,
         f"{err['type']}: {err['message']}" if err else "",
         a.cpu if reporting else None,
         a.rss if reporting else None,
@@ -92,7 +142,20 @@ def _agent_row(a: AgentView, now_ns: int, beat: float) -> AgentRow:
         a.last_seen,
         a.errors,
         a.at_failure(),
+        a.interval,
+        (now_ns, NEVER if a.said_bye else _next_threshold(a, now_ns)),
     )
+
+
+def _next_threshold(a: AgentView, now_ns: int) -> int:
+    """The last instant before its beat's age next crosses a whole number of intervals up to
+    SILENT_AFTER (health_of's thresholds), or NEVER past them."""
+    step = max(a.interval, 1e-3) * 1e9
+    for k in range(1, int(SILENT_AFTER) + 1):
+        at = a.last_seen + k * step
+        if at >= now_ns:
+            return int(at)
+    return NEVER
 
 
 def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:
@@ -114,7 +177,7 @@ def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:
 
 
 _SORT_KEYS = {
-    "health": lambda r: (r.health.rank, -r.beat, r.id),
+    "health": lambda r: (r.health.rank, r.fails_at(), r.id),
     "status": lambda r: (_STATUS_ORDER.get(r.status, 9), r.id),
     "id": lambda r: r.id,
     "activity": lambda r: (-r.last_seen, r.id),

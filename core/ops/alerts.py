@@ -6,9 +6,11 @@ too), CRITICAL (health CRITICAL), ERROR (it raised an error in the last QUIET_S)
 when the condition rises above what was last said of the agent: one per transition, so an agent
 that fails says so once, not once for its error, once for its status and once for its silence.
 An error waits GRACE_S before it is said on its own: an agent that raises and then fails (the
-usual order) is one alert, FAILED, carrying the error. The rules are fed each agent's
-condition on a clock (the hub's ticks, the screen's frames), so they need no events: a
-silent agent turns CRITICAL with nothing arriving.
+usual order) is one alert, FAILED, carrying the error. The rules are fed agents' conditions on a
+clock (the hub's ticks, the screen's frames), so they need no events: a silent agent turns
+CRITICAL with nothing arriving. A caller may pass only the agents whose condition changed (the
+screen does, so ten thousand quiet agents cost nothing a frame): the rules judge again, from what
+they last saw, every agent with a timer running (an error's grace, its quiet, a recovery).
 
 No storm: what was said of an agent stands until it has been well for RECOVER_S. An agent that
 flaps between healthy and critical meanwhile, or raises error after error, says nothing more;
@@ -151,25 +153,49 @@ class AgentAlerts:
         """`quiet_first`: an agent's condition when first seen is taken as known, not said (a view
         that joined late shows it anyway); the hub says it, as it sees agents from their start."""
         self._agents: dict[str, _Agent] = {}
+        self._ticking: dict[str, Seen] = {}
+        """Agents whose condition moves with the clock alone, as last seen."""
         self._quiet_first = quiet_first
         self.suppressed = 0
         """Rises held back, over all agents."""
 
     def update(self, agents: Iterable[Seen], now_ns: int) -> list[Alert]:
-        """The alerts these agents' conditions at `now_ns` call for."""
-        alerts = []
+        """The alerts these agents' conditions at `now_ns` call for, and those of agents not
+        passed whose timers ran out."""
+        alerts, judged = [], set()
         for seen in agents:
-            alert = self._judge(seen, now_ns)
-            if alert is not None:
-                alerts.append(alert)
-        return alerts
+            judged.add(seen[0])
+            alerts.append(self._judge(seen, now_ns))
+        for agent_id, seen in list(self._ticking.items()):
+            if agent_id not in judged:
+                alerts.append(self._judge(seen, now_ns))
+        return [a for a in alerts if a is not None]
 
     def forget(self, agent_ids: Iterable[str]) -> None:
         """Agents no longer watched (the hub's retention): should one come back, it starts anew."""
         for agent_id in agent_ids:
             self._agents.pop(agent_id, None)
+            self._ticking.pop(agent_id, None)
 
     def _judge(self, seen: Seen, now: int) -> Alert | None:
+        alert = self._rules(seen, now)
+        a = self._agents.get(seen[0])
+        if a is not None and self._timed(a, now):
+            self._ticking[seen[0]] = seen
+        else:
+            self._ticking.pop(seen[0], None)
+        return alert
+
+    def _timed(self, a: _Agent, now: int) -> bool:
+        """Whether its condition can change with nothing new seen: an error waiting out its grace
+        or its quiet, or a recovery under way."""
+        return (
+            a.pending is not None
+            or self._erring(a, now) is Level.ERROR
+            or (a.last is Level.OK and a.said is not Level.OK)
+        )
+
+    def _rules(self, seen: Seen, now: int) -> Alert | None:
         agent_id, _, _, health, errors, _ = seen
         a = self._agents.get(agent_id)
         if a is None:

@@ -113,7 +113,9 @@ class CompareScreen(Screen):
 
     def _draw(self) -> None:
         for side, cur, rows in (("a", self.cur_a, self._rows[0]), ("b", self.cur_b, self._rows[1])):
-            self.query_one(f"#grid-{side}", AgentGrid).set_rows(rows(cur.model, cur.clock, "id"))
+            self.query_one(f"#grid-{side}", AgentGrid).set_rows(
+                rows(cur.model, cur.clock, "id"), cur.clock
+            )
             offset = (cur.clock - cur.session[0].ts) / 1e9 if len(cur.session) else 0
             self.query_one(f"#where-{side}", Static).update(
                 f"event {cur.pos + 1:,} of {len(cur.session):,} · +{offset:.3f}s from its start"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from swarmscope.core.model.filters import Filter, parse_filter
+from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.ops.alerts import AgentAlerts, Alert, Level, RateMeter
 from swarmscope.tui.rows import (
@@ -87,6 +88,9 @@ class ModelView:
 
     now: int
     rows: list[AgentRow]
+    changed: list[AgentRow]
+    """Rows that changed since the last frame read: what the alert rules judge."""
+    health: dict[Health, int]
     tasks: list[TaskRow]
     links: list[LinkRow] | None
     """None while the Messages tab is not shown: reading the links costs ~1 ms a frame with 1,000
@@ -225,9 +229,12 @@ class SwarmScreen(Screen):
 
     def read_model(self, model: SwarmModel, now: int) -> ModelView:
         """Rows and figures of `model` at `now`. Call while the model is held still."""
+        rows = self._agent_rows(model, now, self.sort)
         return ModelView(
             now,
-            self._agent_rows(model, now, self.sort),
+            rows,
+            self._agent_rows.changed,
+            dict(self._agent_rows.health),
             self._task_rows(model, now),
             link_rows(model, now) if self.shown_tab() == "tab-messages" else None,
             model.events_per_second(now),
@@ -251,10 +258,10 @@ class SwarmScreen(Screen):
     ) -> None:
         """Hand a frame's rows to the widgets (`unlisted`: see header.Summary)."""
         if alerts:
-            seen = ((r.id, r.role, r.status, r.health, r.errors, r.error) for r in view.rows)
+            seen = ((r.id, r.role, r.status, r.health, r.errors, r.error) for r in view.changed)
             self._raise_alerts(self._watch.update(seen, view.now))
         grid = self.query_one(AgentGrid)
-        grid.set_rows(filter_agents(view.rows, self.filters["grid"]))
+        grid.set_rows(filter_agents(view.rows, self.filters["grid"]), view.now)
         flt = self.filters["grid"]
         grid.border_title = f"agents [1] · sorted by {self.sort}" + (
             f" · filter: {flt.text}" if flt else ""
@@ -269,7 +276,7 @@ class SwarmScreen(Screen):
                 name=self.swarm_name,
                 mode=mode,
                 status=status,
-                health=dict(Counter(r.health for r in view.rows)),
+                health=view.health,
                 rate=view.rate,
                 rates=view.rates,
                 errors=view.errors,

@@ -7,6 +7,7 @@ ones cost. Health and status each show a glyph next to their colour.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from rich.text import Text
@@ -68,13 +69,23 @@ class AgentGrid(LineList):
         super().__init__(empty="no agents yet: waiting for the first event", **kwargs)
         self._content = (ID_MAX, TASK_MAX)
         """The longest id and task among the rows (capped): what a line's columns are sized to."""
+        self.now = 0
+        """The instant the rows are of: how fresh each heartbeat is then."""
 
-    def set_rows(self, rows: Sequence[AgentRow]) -> None:
+    def set_rows(self, rows: Sequence[AgentRow], now: int = 0) -> None:
+        """`now`: the instant of the rows, from which the grid draws how fresh each beat is (only
+        for the rows on screen: ten thousand rows need not change as their beats age)."""
+        self.now = now
         content = _content_widths(rows)
         if content != self._content:
             self._content = content
             self.clear_cache()  # lines drawn for other column widths would no longer line up
         super().set_rows(rows)
+
+    def drawn_from(self, row: AgentRow) -> tuple[AgentRow, float]:
+        """A row's lines change with its beat's age too, kept to 1/16 of an interval (finer than a
+        bar shows)."""
+        return row, self._beat(row)
 
     def row_key(self, row: AgentRow) -> str:
         """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that
@@ -117,9 +128,12 @@ class AgentGrid(LineList):
         pct = f"   {NOTHING}" if fraction is None else f"{fraction * 100:3.0f}%"
         return Text(pct, style=self.cstyle("bar--failed") if row.failed else "")
 
-    def _beat(self, row: AgentRow, width: int) -> Text:
-        """Freshness: full just after a beat, empty at 3x the interval (FAILED)."""
-        fresh = None if row.health is Health.STOPPED else max(0.0, 1 - row.beat / 3)
+    def _beat(self, row: AgentRow) -> float:
+        return round(row.beat(self.now) * 16) / 16
+
+    def _freshness(self, row: AgentRow, width: int) -> Text:
+        """Full just after a beat, empty at 3x the interval (FAILED)."""
+        fresh = None if row.health is Health.STOPPED else max(0.0, 1 - self._beat(row) / 3)
         done, todo = bar(fresh, width)
         return Text.assemble(
             "♥",
@@ -145,7 +159,7 @@ class AgentGrid(LineList):
         text.append_text(self._pct(row))
         text.append(" ")
         if cols.beat:
-            text.append_text(self._beat(row, 4))
+            text.append_text(self._freshness(row, 4))
             text.append(" ")
         rest = width - text.cell_len
         if rest > 2 and row.error:
@@ -175,7 +189,7 @@ class AgentGrid(LineList):
         )
 
     def _card_health(self, row: AgentRow, width: int) -> Text:
-        text = Text.assemble("  ", self._beat(row, 5), " ")
+        text = Text.assemble("  ", self._freshness(row, 5), " ")
         if row.cpu is not None:
             text.append(f"cpu {row.cpu:3.0f}% {human_bytes(row.rss):>5} ")
         if row.error:
@@ -189,9 +203,12 @@ class AgentGrid(LineList):
 
 
 def _content_widths(rows: Sequence[AgentRow]) -> tuple[int, int]:
-    ids = max((len(r.id) for r in rows), default=ID_MIN)
-    tasks = max((len(r.task or NOTHING) for r in rows), default=TASK_MIN)
+    ids = max(map(len, map(_ID, rows)), default=ID_MIN)
+    tasks = max(max(map(len, map(_TASK, rows)), default=TASK_MIN), len(NOTHING))
     return max(ID_MIN, min(ID_MAX, ids)), max(TASK_MIN, min(TASK_MAX, tasks))
+
+
+_ID, _TASK = attrgetter("id"), attrgetter("task")
 
 
 class LineColumns(NamedTuple):

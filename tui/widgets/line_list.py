@@ -11,7 +11,7 @@ and span several lines (the agent cards).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -105,6 +105,10 @@ class LineList(ScrollView, can_focus=True):
         cursor when rows re-sort; None (the default) keeps the cursor at its place in the list."""
         return None
 
+    def drawn_from(self, row: Any) -> Hashable:
+        """What a row's lines are drawn from: its rendered lines are kept until this changes."""
+        return row
+
     def cstyle(self, name: str) -> Style:
         """A component class's own style only, so it never paints the widget's background over
         text."""
@@ -146,8 +150,11 @@ class LineList(ScrollView, can_focus=True):
         return None if row is None else self.row_key(row)
 
     def _index_of(self, key: Any) -> int | None:
+        """Where the row named `key` is: most often still under the cursor, else looked for."""
         if key is None:
             return None
+        if key == self._key_at_cursor():
+            return self.cursor
         return next((i for i, row in enumerate(self.rows) if self.row_key(row) == key), None)
 
     def clear_cache(self) -> None:
@@ -207,7 +214,7 @@ class LineList(ScrollView, can_focus=True):
     def _cached(self, index: int, line: int, width: int) -> Strip:
         row = self.rows[index]
         selected = index == self.cursor
-        key = (row, line, width, selected, self.has_focus)
+        key = (self.drawn_from(row), line, width, selected, self.has_focus)
         strip = self._cache.get(key) or self._previous.pop(key, None)
         if strip is None:
             if len(self._cache) > _CACHE_LIMIT:
