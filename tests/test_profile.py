@@ -12,6 +12,7 @@ from processes import sessions_cli
 from replay_fixtures import write_session
 
 from swarmscope.core.events import Event
+from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model.profile import Profile, Step, percentile
 from swarmscope.core.model.swarm import SwarmModel
 from swarmscope.core.replay.profiling import profile_between
@@ -125,6 +126,15 @@ def test_each_agent_time_is_what_its_statuses_say():
         1,
     )
     assert next(iter(rows)) == "coder"  # the most time blocked or waiting first
+
+
+def test_the_top_agents_are_picked_before_their_rows_are_built_and_are_the_same_rows():
+    profile = profiled(simulate(SimConfig(agents=40, seed=3), 4_000))
+    every = profile.agent_rows(profile.last + 10**9)
+    assert profile.agent_rows(profile.last + 10**9, top=7) == every[:7]
+    assert [r["blocked_s"] + r["waiting_s"] for r in every] == sorted(
+        (r["blocked_s"] + r["waiting_s"] for r in every), reverse=True
+    )
 
 
 def test_the_critical_path_is_the_chain_the_script_built():

@@ -11,6 +11,7 @@ from bisect import bisect_left, insort
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 
 from swarmscope.core.model.filters import Filter
 from swarmscope.core.model.health import SILENT_AFTER, Health, beat_ratio
@@ -19,6 +20,7 @@ from swarmscope.core.model.views import DEFAULT_INTERVAL_S
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")
+_ROW = itemgetter(1)
 NEVER = 2**63
 """A row the clock cannot change (its agent said bye)."""
 _STATUS_ORDER = {
@@ -77,7 +79,9 @@ class AgentRows:
 
     def __init__(self) -> None:
         self._rows: dict[str, AgentRow] = {}
-        self._sorted: list[AgentRow] = []
+        self._sorted: list[tuple[tuple, AgentRow]] = []
+        """(sort key, row), in order: keys end with the id, so each row has one place, and
+        comparing them never reaches the rows."""
         self._sort = ""
         self.changed: list[AgentRow] = []
         """Rows that differ from the last call's (new agents included): what the alert rules
@@ -99,7 +103,7 @@ class AgentRows:
         self.changed = [new for _, new in moved if new is not None]
         self._count(moved)
         self._mend(moved, sort)
-        return list(self._sorted)  # a copy: the grid still holds the last one
+        return list(map(_ROW, self._sorted))
 
     def _count(self, moved: list[tuple[AgentRow | None, AgentRow | None]]) -> None:
         for old, new in moved:
@@ -110,17 +114,25 @@ class AgentRows:
         self.health = +self.health
 
     def _mend(self, moved: list[tuple[AgentRow | None, AgentRow | None]], sort: str) -> None:
-        """Sort afresh for a new order or many changes; else take out and put in the rows that
-        changed (keys end with the id, so each row has one place)."""
-        key, rows = _SORT_KEYS[sort], self._sorted
-        if sort != self._sort or len(moved) > len(rows) // 8:
-            self._sorted, self._sort = sorted(self._rows.values(), key=key), sort
+        """A new order is sorted afresh. Else the rows that changed are taken out and put back in
+        (by bisection, a few at a time; many at once, by one sort of a list that is mostly in
+        order already, which Python's sort merges in about one pass)."""
+        key, order = _SORT_KEYS[sort], self._sorted
+        if sort != self._sort:
+            self._sorted, self._sort = sorted((key(r), r) for r in self._rows.values()), sort
+            return
+        if len(moved) > len(order) // 16:
+            gone = {old.id for old, _ in moved if old is not None}
+            order = [entry for entry in order if entry[1].id not in gone]
+            order += [(key(new), new) for _, new in moved if new is not None]
+            order.sort()
+            self._sorted = order
             return
         for old, new in moved:
             if old is not None:
-                del rows[bisect_left(rows, key(old), key=key)]
+                del order[bisect_left(order, (key(old),))]
             if new is not None:
-                insort(rows, new, key=key)
+                insort(order, (key(new), new))
 
 
 def _agent_row(a: AgentView, now_ns: int) -> AgentRow:

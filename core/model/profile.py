@@ -19,6 +19,7 @@ message waited for the task its sender was running, or had last finished, when i
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from bisect import bisect_right
@@ -116,6 +117,11 @@ class AgentTime:
     msgs_out: int = 0
     metrics: dict = field(default_factory=dict)
     """Each metric series, summed."""
+
+    def in_status(self, status: str, to_ns: int) -> int:
+        """ns spent in `status` up to `to_ns` (what spent() says of one status, without a copy)."""
+        open_ = self.status == status and not self.ended and to_ns > self.since
+        return self.time.get(status, 0) + (to_ns - self.since if open_ else 0)
 
     def spent(self, to_ns: int) -> Counter:
         """Time in each status up to `to_ns` (the open stretch closed there)."""
@@ -278,28 +284,18 @@ class Profile:
     def roles(self) -> list[dict[str, Any]]:
         return _rows(self.by_role)
 
-    def agent_rows(self, to_ns: int | None = None) -> list[dict[str, Any]]:
-        """Agents, the most time blocked or waiting first (then the most failed tasks)."""
+    def agent_rows(self, to_ns: int | None = None, top: int | None = None) -> list[dict[str, Any]]:
+        """Agents, the most time blocked or waiting first (then the most failed tasks); the first
+        `top` only, picked before their rows are built (a screen's ten thousand agents)."""
         to = self.last if to_ns is None else to_ns
-        rows = []
-        for agent_id, a in self.agents.items():
-            spent = a.spent(to)
-            rows.append(
-                {
-                    "agent": agent_id,
-                    "role": a.role,
-                    **{f"{s}_s": spent.get(s, 0) / S for s in ("running", "waiting", "blocked")},
-                    "idle_s": (spent.get("idle", 0) + spent.get("starting", 0)) / S,
-                    "tasks": a.tasks,
-                    "failed": a.failed,
-                    "errors": a.errors,
-                    "msgs_in": a.msgs_in,
-                    "msgs_out": a.msgs_out,
-                    "metrics": dict(a.metrics),
-                }
-            )
-        rows.sort(key=lambda r: (-(r["blocked_s"] + r["waiting_s"]), -r["failed"], r["agent"]))
-        return rows
+
+        def order(item: tuple[str, AgentTime]) -> tuple[int, int, str]:
+            agent_id, a = item
+            return (-(a.in_status("blocked", to) + a.in_status("waiting", to)), -a.failed, agent_id)
+
+        items = self.agents.items()
+        picked = sorted(items, key=order) if top is None else heapq.nsmallest(top, items, key=order)
+        return [_agent_row(agent_id, a, a.spent(to)) for agent_id, a in picked]
 
     def over_time(self, buckets: int = 60) -> dict[str, Any]:
         """Events, errors and tasks ended per second, in `buckets` spans of the run."""
@@ -361,7 +357,7 @@ class Profile:
         return {
             "events": self.events,
             "tasks": tasks,
-            "agents": self.agent_rows(to_ns)[:top],
+            "agents": self.agent_rows(to_ns, top),
             "critical_path": self.critical_path(),
         }
 
@@ -386,6 +382,21 @@ def _named(table: dict[str, Durations], name: str) -> Durations:
     if got is None:
         got = table[name] = Durations()
     return got
+
+
+def _agent_row(agent_id: str, a: AgentTime, spent: Counter) -> dict[str, Any]:
+    return {
+        "agent": agent_id,
+        "role": a.role,
+        **{f"{s}_s": spent.get(s, 0) / S for s in ("running", "waiting", "blocked")},
+        "idle_s": (spent.get("idle", 0) + spent.get("starting", 0)) / S,
+        "tasks": a.tasks,
+        "failed": a.failed,
+        "errors": a.errors,
+        "msgs_in": a.msgs_in,
+        "msgs_out": a.msgs_out,
+        "metrics": dict(a.metrics),
+    }
 
 
 def _rows(table: dict[str, Durations]) -> list[dict[str, Any]]:

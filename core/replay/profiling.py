@@ -104,7 +104,7 @@ def _agent_lines(profile: Profile, top: int) -> list[str]:
         "| agent | running | waiting | blocked | idle | tasks | failed | errors | in | out |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in profile.agent_rows()[:top]:
+    for r in profile.agent_rows(top=top):
         times = (_s(r[k]) for k in ("running_s", "waiting_s", "blocked_s", "idle_s"))
         counts = (r[k] for k in ("tasks", "failed", "errors", "msgs_in", "msgs_out"))
         lines.append(md_row(_ascii(r["agent"]), *times, *counts))
