@@ -3,6 +3,8 @@
 import random
 from collections import Counter
 
+import pytest
+
 from swarmscope.core.events import Event
 from swarmscope.core.model.health import Health
 from swarmscope.core.model.swarm import SwarmModel
@@ -109,13 +111,15 @@ def _swarm(agents: int, seed: int) -> SwarmModel:
     return _agents(*events)
 
 
-def test_rows_kept_between_frames_are_the_rows_built_afresh_in_every_order():
+@pytest.mark.parametrize("clock", ["rising", "anywhere"])
+def test_rows_kept_between_frames_are_the_rows_built_afresh_in_every_order(clock):
     """A frame mends the last one's rows and order (events, the clock crossing a health threshold,
     the clock going back, agents gone): it must show exactly what building every row anew does."""
     model, kept = _swarm(200, seed=3), AgentRows()
     rng = random.Random(4)
     for frame in range(60):
-        now, sort = rng.randint(0, 40) * S // 4, rng.choice(SORTS)
+        now = frame * S // 6 if clock == "rising" else rng.randint(0, 40) * S // 4
+        sort = rng.choice(SORTS) if frame % 10 == 0 else kept._sort or "health"
         if frame % 7 == 3:  # some agents see events
             for agent in rng.sample(list(model.agents), 20):
                 model.apply(Event(now, agent, 100 + frame, "heartbeat", {}, 1))

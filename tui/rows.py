@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
-from operator import itemgetter
+from heapq import heapify, heappop, heappush
+from itertools import compress, islice
+from operator import attrgetter, itemgetter, ne
 
 from swarmscope.core.model.filters import Filter
 from swarmscope.core.model.health import SILENT_AFTER, Health, beat_ratio
@@ -20,7 +22,7 @@ from swarmscope.core.model.views import DEFAULT_INTERVAL_S
 
 SORTS = ("health", "status", "id", "activity")
 AGENT_FIELDS = ("id", "role", "status", "task", "health")
-_ROW = itemgetter(1)
+_ROW, _EVENTS = itemgetter(1), attrgetter("events")
 NEVER = 2**63
 """A row the clock cannot change (its agent said bye)."""
 _STATUS_ORDER = {
@@ -88,14 +90,22 @@ class AgentRows:
         judge."""
         self.health: Counter[Health] = Counter()
         """Agents by health now."""
+        self._ids: list[str] = []
+        self._counts: list[int] = []
+        """The agents' ids and event counts at the last call, in the model's order."""
+        self._now = 0
+        self._due: list[tuple[int, str]] = []
+        """(the last instant its row holds, agent id), a heap: rows the clock alone will change."""
 
     def __call__(self, model: SwarmModel, now_ns: int, sort: str = "health") -> list[AgentRow]:
         """Every agent as a row, sorted; health as it is at `now_ns`."""
         cache, moved = self._rows, []
-        for a in model.agents.values():
+        for a in self._suspects(model, now_ns):
             row = cache.get(a.id)
             if row is None or row.events != a.events or not row.held[0] <= now_ns <= row.held[1]:
                 new = cache[a.id] = _agent_row(a, now_ns)
+                if new.held[1] != NEVER:
+                    heappush(self._due, (new.held[1], a.id))
                 if new != row:
                     moved.append((row, new))
         if len(cache) > len(model.agents):  # agents gone: a replay moved back before them
@@ -104,6 +114,24 @@ class AgentRows:
         self._count(moved)
         self._mend(moved, sort)
         return list(map(_ROW, self._sorted))
+
+    def _suspects(self, model: SwarmModel, now_ns: int) -> Iterable[AgentView]:
+        """The agents whose rows may have changed: those whose event count moved (compared in C
+        while the model holds the same agents in the same order as at the last call, and the clock
+        has not gone back) and those whose rows the clock has left; every agent otherwise."""
+        agents = model.agents
+        ids, counts = list(agents), list(map(_EVENTS, agents.values()))
+        same = ids == self._ids and now_ns >= self._now
+        old, self._ids, self._counts, self._now = self._counts, ids, counts, now_ns
+        if not same or len(self._due) > 4 * len(ids) + 1000:
+            self._due = [(r.held[1], k) for k, r in self._rows.items() if r.held[1] != NEVER]
+            heapify(self._due)
+        if not same:
+            return agents.values()
+        suspects = set(compress(ids, map(ne, counts, old)))
+        while self._due and self._due[0][0] < now_ns:
+            suspects.add(heappop(self._due)[1])
+        return [agents[k] for k in suspects if k in agents]
 
     def _count(self, moved: list[tuple[AgentRow | None, AgentRow | None]]) -> None:
         for old, new in moved:
