@@ -101,6 +101,12 @@ def blocks(draw: st.DrawFn, data: st.SearchStrategy = maps) -> list[Event]:
         for v in (0.5, -0.0, math.nan, math.inf, -math.inf, 1 / 3, 1e300, 5e-324, 0.1 + 0.2)
     ]
 )
+@example(  # a table of floats: 0.0 and -0.0 are two entries, each NaN its own
+    [
+        Event(1, "a", 0, "x", {"f": v}, 1)
+        for v in (0.0, -0.0, 0.0, -0.0, math.nan, math.nan, 0.5, 0.5)
+    ]
+)
 @example([Event(1, "a", k, "x", {"n": v}, 1) for k, v in enumerate((-(2**63), 2**64 - 1, 0))])
 @example([Event(1, "a", k, "x", {"n": v}, 1) for k, v in enumerate((1, True, 1.0, None, 1))])
 def test_any_data_comes_back_identical(events):

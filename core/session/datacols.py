@@ -11,8 +11,8 @@ order, stored in whichever of these ways packs smallest:
 - floats that are short decimals (53.2, 0.125) as ints scaled by a power of
   ten, any float that would not come back bit for bit (1/3, -0.0, NaN, inf,
   1e300) kept as a float in its place;
-- text that repeats (statuses, task ids) as indices into a table of its
-  distinct values;
+- text or floats that repeat (statuses, task ids, fractions) as indices into
+  a table of their distinct values;
 - maps keyed by text (a patch, a state) as shapes and columns of their own,
   one level down.
 
@@ -34,8 +34,8 @@ import msgpack
 
 PLAIN, STEPS, DECIMALS, TABLE, NESTED = range(5)
 """How a column is stored, [how, arg, values]: values as they are; ints as steps from the one before
-(the first whole); floats as ints scaled by 10 ** arg (a float in their midst is itself); text as
-indices into the table arg; maps as [shape keys, shape indices, columns] of their own."""
+(the first whole); floats as ints scaled by 10 ** arg (a float in their midst is itself); text or
+floats as indices into the table arg; maps as [shape keys, shape indices, columns] of their own."""
 MAX_BUILT_WIDTH = 32
 """Keys a map may have for its shape's maps to be built by a function made for its width
 (_map_builder); wider maps are built with dict(zip())."""
@@ -84,20 +84,33 @@ def _column(values: list[Any], nest: bool) -> Packed:
         if INT_LO <= min(steps) and max(steps) < INT_HI and _smaller(steps, values):
             return [STEPS, 0, steps]
     elif types == {float}:
+        tabled = _tabled(values, list(zip(values, map(copysign, repeat(1.0), values))))
+        if tabled is not None:
+            return tabled
         places, scaled = _decimals(values)
         if places is not None:
             return [DECIMALS, places, scaled]
     elif types == {str}:
-        table = dict.fromkeys(values)
-        if 2 * len(table) <= len(values):
-            index = {v: k for k, v in enumerate(table)}
-            return [TABLE, list(table), list(map(index.__getitem__, values))]
+        tabled = _tabled(values, values)
+        if tabled is not None:
+            return tabled
     elif types == {dict} and nest:
         shapes, of, columns = _pack_maps(repeat(None), values, nest=False)
         keys = [keys for _, keys in shapes]
         if None not in keys:  # maps keyed by text only: the gate may pass them unwalked
             return [NESTED, 0, [keys, of, columns]]
     return [PLAIN, 0, values]
+
+
+def _tabled(values: list[Any], keys: list[Any]) -> Packed | None:
+    """[TABLE, distinct values, indices] if at most half the values are distinct. `keys` tell
+    values apart: a float's key is itself and its sign, so 0.0 and -0.0 stay two (NaNs are
+    each their own, as they are not equal)."""
+    table = dict(zip(keys, values))
+    if 2 * len(table) > len(values):
+        return None
+    index = {k: i for i, k in enumerate(table)}
+    return [TABLE, list(table.values()), list(map(index.__getitem__, keys))]
 
 
 def _smaller(steps: list[int], values: list[int]) -> bool:
@@ -212,7 +225,7 @@ def _values(column: Any, n: int, nest: bool) -> list[Any]:
             raise TypeError("decimals that are not numbers")
         scale = 10**arg
         return [v / scale if type(v) is int else v for v in values]
-    if how == TABLE and type(arg) is list and set(map(type, arg)) <= {str}:
+    if how == TABLE and type(arg) is list and set(map(type, arg)) <= {str, float}:
         if not set(map(type, values)) <= {int} or (values and min(values) < 0):
             raise IndexError("a table index out of range")
         return list(map(arg.__getitem__, values))

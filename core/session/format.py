@@ -25,10 +25,11 @@ caught before its payload is trusted. Block types:
 - END (clean close): the block index, keyframe index, bookmarks and summary.
 
 Why data maps column-wise (2.1): on the demo's workload (100k events, compacted
-into blocks of 2,048 at level 9), events take 9.9 bytes/event against 12.2 with
-the 2.0 layout, the whole file 13.0 against 15.3; a block decodes about as fast
-(2.5 against 2.3 ms: the maps are built in Python, but there is less msgpack to
-read), and encodes at 2.1 against 1.1 us/event.
+into blocks of 2,048 at level 9), events take 9.7 bytes/event against 12.2 with
+the 2.0 layout, the whole file 12.8 against 15.3 (16.1 as 2.0 compacted it, at
+level 5 by mistake); a block decodes in 2.5 ms against 2.2 (gc paused, as the
+reader does: the maps are built in Python, from less msgpack), and encodes at
+2.1 against 1.1 us/event.
 
 Why zstd and not zlib (measured on 200k simulator events, blocks of 2048):
 events are 12.3 bytes/event (zstd level 6, column-wise) against 16.7 for
@@ -272,8 +273,7 @@ def events_info(payload: bytes) -> EventsInfo:
 
 LAYOUT_2_0, LAYOUT_2_1 = 10, 9
 """How many columns an EVENTS block's body has, in each layout: what tells a 2.0 block from a 2.1
-block (a file compacted by 2.1 holds only 2.1 blocks; one recorded by 2.0 and continued may hold
-both)."""
+block (the file's minor version is not at hand where a block is decoded, and need not be)."""
 
 
 def decode_events(payload: bytes) -> list[Event]:
