@@ -1,8 +1,8 @@
-"""EVENTS blocks store kinds and data maps column-wise (format 2.1, core/session/datacols.py).
+"""EVENTS blocks store kinds and data maps column-wise (format 3.0, core/session/datacols.py).
 
 Whatever the data, a block gives back what the 2.0 layout (data maps row-wise) gave back: every
 value of the same type, floats bit for bit (NaN, -0.0, inf), each map's keys in their order, and
-data the gate marks marked alike. A 2.0 block still reads, and a damaged 2.1 block is a
+data the gate marks marked alike. A 2.0 block still reads, and a damaged 3.0 block is a
 SessionError, never another exception.
 """
 
@@ -127,7 +127,7 @@ def test_key_order_and_the_kind_of_each_event_come_back():
 
 binary = st.binary(min_size=1, max_size=4)
 """Not empty: an empty binary passes the gate's first read (max_bin_len=0), so the 2.0 layout passes
-it on beside data that is not a map, where 2.1 walks the block's data and marks it."""
+it on beside data that is not a map, where 3.0 walks the block's data and marks it."""
 hostile_maps = st.one_of(
     maps,
     st.dictionaries(st.one_of(names, st.integers(), binary), values, max_size=3),
@@ -141,7 +141,7 @@ hostile_maps = st.one_of(
 def test_data_the_gate_marks_is_marked_as_the_2_0_layout_marks_it(events):
     try:
         old = fmt.decode_events(encode_2_0(events))
-    except (ValueError, TypeError, OverflowError):  # msgpack packs no such value: nor does 2.1
+    except (ValueError, TypeError, OverflowError):  # msgpack packs no such value: nor does 3.0
         with pytest.raises((ValueError, TypeError, OverflowError)):
             fmt.encode_events(0, events, 0)
         return

@@ -40,7 +40,7 @@ COMPACT_BLOCK = 2048
 COMPACT_LEVEL = 9
 """Measured on a recorded demo (6,154 events): blocks of 2,048 at level 9 take 12.0 bytes/event
 for events, against 12.8 at level 5, 13.0 for blocks of 1,024 at level 9, and 11.7 for 4,096
-(whose seeks would decode twice the events). Until 2.1 the compactor wrote at the recorder's
+(whose seeks would decode twice the events). Until 3.0 the compactor wrote at the recorder's
 EVENT_LEVEL (5) all the same: 13.0 bytes/event for the demo's events, against 12.2 at this level."""
 
 
@@ -122,7 +122,7 @@ def _rewrite(f: SessionFile, tmp: Path) -> None:
     of each block, closed with `f`'s summary."""
     continues = f.keyframe_before(0) is not None  # its first keyframe is at event 0
     start = f.keyframe_model(0)[0] if continues else None
-    frames = Keyframing(start, COMPACT_BLOCK)
+    frames = Keyframing(start, COMPACT_BLOCK, level=COMPACT_LEVEL)
     out = _Compactor(tmp, f.header)
     try:
         if start is not None:  # the swarm as the session it continues left it

@@ -13,7 +13,7 @@ caught before its payload is trusted. Block types:
 - EVENTS: a cleartext prefix (first index, count, recorded clock at the first
   and last event, errors, checkpoints) that a scan can index without
   decompressing, then a zstd-compressed, column-wise msgpack batch: since
-  2.1 the data maps too are stored column-wise (datacols.py); a 2.0 block
+  3.0 the data maps too are stored column-wise (datacols.py); a 2.0 block
   (its body has one more column) still reads.
 - MESSAGES (2.0): the same prefix, then the wire messages a recording hub
   kept, as they came, zstd-compressed (messages.py).
@@ -24,12 +24,12 @@ caught before its payload is trusted. Block types:
 - BOOKMARK: a label a person or tool put on an event index.
 - END (clean close): the block index, keyframe index, bookmarks and summary.
 
-Why data maps column-wise (2.1): on the demo's workload (100k events, compacted
+Why data maps column-wise (3.0): on the demo's workload (100k events, compacted
 into blocks of 2,048 at level 9), events take 9.7 bytes/event against 12.2 with
 the 2.0 layout, the whole file 12.8 against 15.3 (16.1 as 2.0 compacted it, at
 level 5 by mistake); a block decodes in 2.5 ms against 2.2 (gc paused, as the
 reader does: the maps are built in Python, from less msgpack), and encodes at
-2.1 against 1.1 us/event.
+3.0 against 1.1 us/event.
 
 Why zstd and not zlib (measured on 200k simulator events, blocks of 2048):
 events are 12.3 bytes/event (zstd level 6, column-wise) against 16.7 for
@@ -81,14 +81,15 @@ from swarmscope.core.wire.gate import (
 
 MAGIC = b"SWRMSESS"
 END_MAGIC = b"SWRMEND1"
-FORMAT_MAJOR = 2
-FORMAT_MINOR = 1
+FORMAT_MAJOR = 3
+FORMAT_MINOR = 0
 """1.1: keyframes hold SwarmModel.compact() rows; 1.0 files (snapshot() maps) still read. 1.2: those
 rows list finished tasks in two queues, ok ("d") and failed ("f"); a 1.1 reader ignores "f". 2.0:
 MESSAGES blocks (messages.py), which a 1.x reader cannot count events in: it refuses the
-file. 2.1: EVENTS blocks store each event's source (agent and incarnation) as one index, and kinds
-and data maps by shape, in columns (datacols.py); 2.0 blocks still read. A 2.0 reader opens a 2.1
-file and counts its events (the prefix is the same), but calls its EVENTS blocks damaged."""
+file. 3.0: EVENTS blocks store each event's source (agent and incarnation) as one index, and kinds
+and data maps by shape, in columns (datacols.py); 2.x blocks still read. A 2.x reader could count
+a 3.0 file's events (the prefix is the same) but would call its EVENTS blocks damaged: the new
+major makes it refuse the file and say to upgrade instead."""
 HEADER_FIELDS = {
     "name": (str,),
     "started": (int,),
@@ -217,7 +218,7 @@ def encode_events(
 ) -> tuple[bytes, int]:
     """The payload of an EVENTS block, and the recorded clock after its last event.
 
-    Column-wise (2.1): timestamps as steps from the one before (the first from
+    Column-wise (3.0): timestamps as steps from the one before (the first from
     0); each event's source (agent and incarnation, which go together) as an
     index into a table of them; seq as the step from the agent's previous
     event; kinds and data maps as shapes and columns (datacols.py). zstd finds
@@ -272,7 +273,7 @@ def events_info(payload: bytes) -> EventsInfo:
 
 
 LAYOUT_2_0, LAYOUT_2_1 = 10, 9
-"""How many columns an EVENTS block's body has, in each layout: what tells a 2.0 block from a 2.1
+"""How many columns an EVENTS block's body has, in each layout: what tells a 2.0 block from a 3.0
 block (the file's minor version is not at hand where a block is decoded, and need not be)."""
 
 
@@ -324,7 +325,7 @@ def _columns_2_0(body: list, count: int) -> Columns:
 
 
 def _columns_2_1(body: list, count: int) -> Columns:
-    """A 2.1 block's columns: a table of sources (agent, incarnation), kinds and data by shape."""
+    """A 3.0 block's columns: a table of sources (agent, incarnation), kinds and data by shape."""
     agents, incs, ts_steps, si, steps, *data = body
     if not len(ts_steps) == len(si) == len(steps) == count:
         raise ValueError("columns disagree on the event count")
@@ -354,7 +355,7 @@ def _unpacked_events(body: bytes) -> tuple[Any, bool]:
 
 def _data_depth(columns: Any) -> int:
     """How deep a block may nest for its data to be within MAX_DEPTH: a 2.0 block's map is an item
-    of its data column (depth 3), so a value in it at depth 4; a 2.1 block's values are items of a
+    of its data column (depth 3), so a value in it at depth 4; a 3.0 block's values are items of a
     column in the list of columns, at depth 5 (a nested map's, deeper still: such data may be
     walked by the gate though it is within MAX_DEPTH, never passed though it is not)."""
     return MAX_DEPTH + (2 if type(columns) is list and len(columns) == LAYOUT_2_0 else 3)
@@ -394,12 +395,17 @@ class KeyframeInfo:
 
 
 def encode_keyframe(
-    at: int, clock: int, raw: bytes, base_offset: int, base_raw: bytes | None
+    at: int,
+    clock: int,
+    raw: bytes,
+    base_offset: int,
+    base_raw: bytes | None,
+    level: int = KEYFRAME_LEVEL,
 ) -> bytes:
     """A KEYFRAME payload for the msgpack'd snapshot `raw`, as a delta against `base_raw` if
     given."""
     prefix = KEYFRAME_PREFIX.pack(at, clock, base_offset if base_raw is not None else 0)
-    return prefix + _compressor(KEYFRAME_LEVEL, base_raw).compress(raw)
+    return prefix + _compressor(level, base_raw).compress(raw)
 
 
 def with_base(payload: bytes, base_offset: int) -> bytes:

@@ -31,8 +31,11 @@ class Keyframing:
         start: SwarmModel | None = None,
         every: int = KEYFRAME_EVERY,
         seconds: float = KEYFRAME_SECONDS,
+        level: int = fmt.KEYFRAME_LEVEL,
     ) -> None:
-        """`start`: the swarm as it stood when the session began (see carried_over)."""
+        """`start`: the swarm as it stood when the session began (see carried_over); `level`:
+        zstd's, higher where there is time to spend (compaction)."""
+        self.level = level
         self.model = carried_over(start) if start is not None else SwarmModel()
         self.every, self.every_ns = every, int(seconds * 1e9)
         self.folded = 0
@@ -69,7 +72,7 @@ class Keyframing:
         raw = fmt.pack(self.model.compact())
         delta = self._base is not None and self.made % fmt.FULL_KEYFRAME_EVERY != 0
         payload = fmt.encode_keyframe(
-            self.folded, self.model.now, raw, 1, self._base if delta else None
+            self.folded, self.model.now, raw, 1, self._base if delta else None, self.level
         )
         self.made += 1
         self._at, self._clock, self._base = self.folded, self.model.now, raw
