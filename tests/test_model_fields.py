@@ -14,7 +14,7 @@ import msgpack
 import pytest
 
 from swarmscope.core.events import Event
-from swarmscope.core.live.process import _sent, _taken
+from swarmscope.core.live.process import PUSH_LINKS, _sent, _taken
 from swarmscope.core.live.sim import SimConfig, simulate
 from swarmscope.core.model import swarm
 from swarmscope.core.model.fields import MODEL_FIELDS, PUSHED, VIEW_FIELDS, Push
@@ -134,3 +134,21 @@ def test_a_second_push_sends_only_the_agents_that_moved(busy):
     sent_at: dict[str, int] = {}
     assert len(_sent(agents, busy.agents, sent_at)) == len(busy.agents)
     assert _sent(agents, busy.agents, sent_at) == {}
+
+
+def test_a_push_sends_the_pairs_that_talked_since_the_last_and_the_screen_keeps_the_newest(busy):
+    links = next(f for f in PUSHED if f.name == "links")
+    sent_at: dict = {}
+    screen = _taken(links, {}, {}, pickle.loads(pickle.dumps(_sent(links, busy.links, sent_at))))
+    assert _sent(links, busy.links, sent_at) == [] and len(busy.links) > 1
+    oldest = next(iter(busy.links))  # talks again: the model moves it to the newest end
+    link = busy.links.pop(oldest)
+    link.count, link.last = link.count + 1, link.last + 1
+    busy.links[oldest] = link
+    [(key, sent)] = _sent(links, busy.links, sent_at)
+    assert key == oldest and sent.count == link.count
+    screen = _taken(links, screen, {}, [(key, sent)])
+    assert list(screen) == list(busy.links)[-PUSH_LINKS:]
+    assert [(v.count, v.last) for v in screen.values()] == [
+        (v.count, v.last) for v in list(busy.links.values())[-PUSH_LINKS:]
+    ]

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ PUSH_S = 0.1
 PUSH_EVENTS = 2_000
 """Newest events sent with each push: what an event log can show, not every event."""
 PUSH_LINKS = 2_000
-"""Most recent agent pairs sent with each push (the agent detail lists the busiest)."""
+"""Most recent agent pairs the screen holds (the agent detail lists the busiest); each push sends
+those that talked since the last."""
 PROFILE_S = 1.0
 """How often the profile's summary is sent: sorting every task's duration is not for every push."""
 PUSH_FAILED_TASKS = 200
@@ -45,8 +47,8 @@ class Update:
     """What changed in the child's model since the last push, and the feed's own state.
 
     `fields` holds each model field the screen reads, as its row in core/model/fields.py says
-    (Push): agents only when they saw events (a thousand busy agents still cost little to pickle
-    as slotted dataclasses), tasks and links as far as a screen shows them, the rest whole."""
+    (Push): agents only when they saw events, links only when they talked, tasks as far as a screen
+    shows them, the rest whole."""
 
     fields: dict[str, Any]
     events: list[Event]
@@ -65,7 +67,8 @@ def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) 
     from swarmscope.core.live.source import LiveSource  # the child imports only what it runs
 
     source = LiveSource(endpoint, history=history).start()
-    seen, sent_at, next_profile = 0, {}, 0.0
+    seen, next_profile = 0, 0.0
+    sent_at: dict[str, dict] = {f.name: {} for f in PUSHED}
     try:
         while not conn.poll(push_s):
             profile = None
@@ -85,10 +88,10 @@ def _serve(endpoint: str, conn: Connection, push_s: float, history: str | None) 
 
 
 def _push(
-    model: SwarmModel, sent_at: dict[str, int], events: list[Event], source: Source
+    model: SwarmModel, sent_at: dict[str, dict], events: list[Event], source: Source
 ) -> Update:
     return Update(
-        {f.name: _sent(f, getattr(model, f.name), sent_at) for f in PUSHED},
+        {f.name: _sent(f, getattr(model, f.name), sent_at[f.name]) for f in PUSHED},
         events,
         source.connected,
         source.turned_away,
@@ -97,8 +100,8 @@ def _push(
     )
 
 
-def _sent(f: ModelField, value: Any, sent_at: dict[str, int]) -> Any:
-    """What the child sends of one field (`sent_at`: each record's event count when last sent)."""
+def _sent(f: ModelField, value: Any, sent_at: dict) -> Any:
+    """What the child sends of one field (`sent_at`: what each record was when last sent)."""
     if f.push is Push.CHANGED:
         changed = {k: r for k, r in value.items() if sent_at.get(k) != r.events}
         sent_at.update((k, r.events) for k, r in changed.items())
@@ -108,8 +111,26 @@ def _sent(f: ModelField, value: Any, sent_at: dict[str, int]) -> Any:
         failed = [t for t in value.values() if t.result not in (None, "ok")]
         return running + failed[-PUSH_FAILED_TASKS:]
     if f.push is Push.NEWEST:
-        return list(value.items())[-PUSH_LINKS:]
+        return _moved(value, sent_at)
     return f.kind.plain(value)
+
+
+def _moved(links: dict, sent_at: dict) -> list:
+    """The pairs that talked since the last push, the newest PUSH_LINKS at most, oldest first.
+
+    The model keeps its links in order of recency, so these are its last ones: the walk back
+    stops at the first pair that is as it was sent (a pair dropped and heard from again starts
+    anew, which its clock tells apart)."""
+    moved = []
+    for key, link in islice(reversed(links.items()), PUSH_LINKS):
+        if sent_at.get(key) == (link.count, link.last):
+            break
+        sent_at[key] = (link.count, link.last)
+        moved.append((key, link))
+    if len(sent_at) > 2 * len(links) + PUSH_LINKS:  # pairs the model dropped
+        for key in [k for k in sent_at if k not in links]:
+            del sent_at[key]
+    return moved[::-1]
 
 
 def _taken(f: ModelField, held: Any, fresh: Any, sent: Any) -> Any:
@@ -121,8 +142,12 @@ def _taken(f: ModelField, held: Any, fresh: Any, sent: Any) -> Any:
         fresh.update((t.id, t) for t in sent)
         return fresh
     if f.push is Push.NEWEST:
-        fresh.update(sent)
-        return fresh
+        for key, link in sent:  # to the end: the newest last, as the model keeps them
+            held.pop(key, None)
+            held[key] = link
+        for key in list(islice(held, max(0, len(held) - PUSH_LINKS))):
+            del held[key]
+        return held
     return f.kind.from_plain(fresh, sent)
 
 

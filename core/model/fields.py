@@ -35,7 +35,9 @@ class Push(Enum):
     WHOLE = "all of it"
     CHANGED = "the records whose event count moved since the last push"
     IN_VIEW = "what a screen shows of it: tasks in flight and the newest that did not end ok"
-    NEWEST = "its most recent entries"
+    NEWEST = (
+        "its most recent entries that changed since the last push (the screen keeps the newest)"
+    )
     NOT = "nothing: no screen reads it"
 
 
