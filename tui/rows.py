@@ -16,7 +16,7 @@ from itertools import compress, islice
 from operator import attrgetter, itemgetter, ne
 
 from swarmscope.core.model.filters import Filter
-from swarmscope.core.model.health import SILENT_AFTER, Health, beat_ratio
+from swarmscope.core.model.health import SILENT_AFTER, Health, aged, beat_ratio, holds_until
 from swarmscope.core.model.swarm import AgentView, SwarmModel, TaskView
 from swarmscope.core.model.views import DEFAULT_INTERVAL_S
 
@@ -68,7 +68,7 @@ class AgentRow:
     def fails_at(self) -> float:
         """When its silence would make it FAILED: the health sort's order within a health, so the
         agent closest to failing comes first and the order holds from one frame to the next."""
-        return self.last_seen + SILENT_AFTER * 1e9 * max(self.interval, 1e-3)
+        return aged(self.last_seen, self.interval, SILENT_AFTER)
 
 
 class AgentRows:
@@ -183,19 +183,15 @@ def _agent_row(a: AgentView, now_ns: int) -> AgentRow:
         a.errors,
         a.at_failure(),
         a.interval,
-        (now_ns, NEVER if a.said_bye else _next_threshold(a, now_ns)),
+        (now_ns, _held_until(a, now_ns)),
     )
 
 
-def _next_threshold(a: AgentView, now_ns: int) -> int:
-    """The last instant before its beat's age next crosses a whole number of intervals up to
-    SILENT_AFTER (health_of's thresholds), or NEVER past them."""
-    step = max(a.interval, 1e-3) * 1e9
-    for k in range(1, int(SILENT_AFTER) + 1):
-        at = a.last_seen + k * step
-        if at >= now_ns:
-            return int(at)
-    return NEVER
+def _held_until(a: AgentView, now_ns: int) -> int:
+    """Until when the clock alone leaves `a`'s row as it is: its health, and whether its cpu and
+    rss still report (AgentView.reporting turns on the last threshold), change at THRESHOLDS."""
+    until = None if a.said_bye else holds_until(a.last_seen, a.interval, now_ns)
+    return NEVER if until is None else until
 
 
 def filter_agents(rows: list[AgentRow], flt: Filter) -> list[AgentRow]:

@@ -52,9 +52,33 @@ SILENT_AFTER = 3.0
 """Heartbeat intervals of silence past which an agent counts as FAILED."""
 
 
+DEGRADED_AFTER, CRITICAL_AFTER = 1.0, 2.0
+THRESHOLDS = (DEGRADED_AFTER, CRITICAL_AFTER, SILENT_AFTER)
+"""Heartbeat ages (in intervals) past which an agent is DEGRADED, CRITICAL, FAILED."""
+
+
 def beat_ratio(last_beat_ns: int, interval_s: float, now_ns: int) -> float:
     """Heartbeat age in units of the announced interval (0 = just beat)."""
-    return max(0, now_ns - last_beat_ns) / (max(interval_s, 1e-3) * 1e9)
+    return max(0, now_ns - last_beat_ns) / _interval_ns(interval_s)
+
+
+def aged(last_beat_ns: int, interval_s: float, ratio: float) -> float:
+    """The instant (ns) at which the heartbeat's age reaches `ratio` intervals."""
+    return last_beat_ns + ratio * _interval_ns(interval_s)
+
+
+def holds_until(last_beat_ns: int, interval_s: float, now_ns: int) -> int | None:
+    """The last instant at which health_of (and whatever else turns on THRESHOLDS) says what it
+    says at `now_ns`, by the clock alone; None once past the last threshold."""
+    for ratio in THRESHOLDS:
+        at = aged(last_beat_ns, interval_s, ratio)
+        if at >= now_ns:
+            return int(at)
+    return None
+
+
+def _interval_ns(interval_s: float) -> float:
+    return max(interval_s, 1e-3) * 1e9
 
 
 def health_of(
@@ -66,9 +90,9 @@ def health_of(
     if said_bye:
         return Health.STOPPED
     ratio = beat_ratio(last_beat_ns, interval_s, now_ns)
-    if ratio <= 1.0:
+    if ratio <= DEGRADED_AFTER:
         return Health.HEALTHY
-    if ratio <= 2.0:
+    if ratio <= CRITICAL_AFTER:
         return Health.DEGRADED
     if ratio <= SILENT_AFTER:
         return Health.CRITICAL
