@@ -467,13 +467,13 @@ async def test_a_key_holds_the_feed_until_its_answer_is_painted():
         sort = screen.action_cycle_sort
 
         def sorting() -> None:
-            held.append(source.answering_input)
+            held.append(not source.no_input.is_set())
             sort()
 
         screen.action_cycle_sort = sorting
         await pilot.press("s")
         await pilot.pause()
-        assert held == [True] and not source.answering_input
+        assert held == [True] and source.no_input.is_set()
 
 
 def _failed_and_finished(now: int) -> list[Event]:

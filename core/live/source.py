@@ -72,10 +72,6 @@ class Source:
         not wait behind it."""
         self.no_input.set()
 
-    @property
-    def answering_input(self) -> bool:
-        return not self.no_input.is_set()
-
     def _keys_first(self) -> None:
         """Called by the feed's thread between pieces of work (see no_input)."""
         self.no_input.wait(INPUT_HOLD_S)

@@ -175,7 +175,7 @@ class ReplayScreen(SwarmScreen):
 
     def _scan_pause(self) -> None:
         """After each block: let the screen's thread have the interpreter, and wait while a key
-        is answered (measured on 10M events: drag p95 103 ms with the scan running, 46 without)."""
+        is answered (docs/benchmarks.md#scale has what the scan cost a drag before)."""
         time.sleep(SCAN_PAUSE_S)
         self._no_input.wait(INPUT_HOLD_S)
 
