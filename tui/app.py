@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ from swarmscope.tui.ascii import ascii_driver
 from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.screens.swarm import SwarmScreen, allowed
+
+
+MOUSE_INPUT = (events.MouseDown, events.MouseUp, events.MouseScrollDown, events.MouseScrollUp)
+
+
+def is_input(event: events.Event) -> bool:
+    """A key, a click, a scroll, or a move with a button held (a drag); not a bare hover, which
+    a terminal reports all the time the pointer moves."""
+    return isinstance(event, (events.Key, *MOUSE_INPUT)) or (
+        isinstance(event, events.MouseMove) and bool(event.button)
+    )
 
 
 class SwarmscopeApp(App):
@@ -124,15 +136,23 @@ class SwarmscopeApp(App):
             pass  # the screen is still being composed, or already being torn down
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys first: while a key is answered and painted, `no_input` is clear, and the live
-        feed's thread and a replay's scan wait, so the key does not queue behind a push being
-        unpickled or folded, nor behind a block being scanned."""
-        if not isinstance(event, events.Key):
+        """Input first: a key, a click, a drag or a scroll is answered while the background waits
+        (see `answering`)."""
+        if not is_input(event):
             await super().on_event(event)
             return
+        with self.answering():
+            await super().on_event(event)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """While input is answered and until it is painted, `no_input` is clear, and the live
+        feed's thread and a replay's scan wait: the answer does not queue behind a push being
+        unpickled or folded, nor behind a block being scanned. For input that arrives as a
+        widget's message (a timeline drag) as well as for the terminal's events."""
         self.no_input.clear()
         try:
-            await super().on_event(event)
+            yield
         finally:
             self.call_after_refresh(self.no_input.set)
 

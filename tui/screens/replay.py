@@ -547,9 +547,10 @@ class ReplayScreen(SwarmScreen):
         (Seek.can_replace)."""
         self.playback.playing = False
         cur = self.cursor
-        self._move(
-            cur.seek(message.index) if message.index is not None else cur.seek_time(message.ts)
-        )
+        with self.app.answering():  # the drag's stream of seeks comes as messages, not as input
+            self._move(
+                cur.seek(message.index) if message.index is not None else cur.seek_time(message.ts)
+            )
 
     @on(LineList.Opened, "#grid")
     def _open_agent(self, event: LineList.Opened) -> None:

@@ -25,8 +25,6 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-LAYOUT_SLACK = 0.1
-"""How far (a fraction of its lines) a list may grow or shrink before it asks for a layout pass."""
 _CACHE_LIMIT = 4096
 """A bound for a list scrolled far without new rows; new rows start a fresh cache anyway."""
 
@@ -170,21 +168,21 @@ class LineList(ScrollView, can_focus=True):
     def _relayout(self) -> None:
         """Columns, lines per row, and the scrollable size.
 
-        A change of virtual size costs the whole screen a layout pass (26 ms under the profiler
-        at 120x35, and cyclic garbage for the collector): a replay's tasks list changed length
-        on most seeks. So a list shorter than its viewport takes the viewport's height,
-        and a longer one relays out only when its length moves by more than LAYOUT_SLACK;
-        in between, the new size is set quietly (scrolling knows it at once; the scrollbar's
-        thumb is redrawn at the next layout, a few percent off until then)."""
+        Setting a new virtual size lays the whole screen out again (26 ms under the profiler at
+        120x35, and cyclic garbage for the collector), and a replay's tasks list changed length
+        on most seeks. Only a new width, or a scrollbar that comes or goes, moves anything
+        else on screen: for a new length alone the size is set quietly and the scrollbar is
+        told (Textual's `_scroll_update` lays out by itself when the scrollbar shows or hides).
+        A list shorter than its viewport takes the viewport's height."""
         width = max(1, self.scrollable_content_region.width or self.size.width)
         self.columns, self.item_height = self.layout_for(width)
         lines = -(-len(self.rows) // self.columns) * self.item_height
         size = Size(width, max(lines, self.scrollable_content_region.height))
-        old = self.virtual_size
-        if size.width == old.width and abs(size.height - old.height) <= LAYOUT_SLACK * old.height:
-            self.set_reactive(LineList.virtual_size, size)
-        else:
+        if size.width != self.virtual_size.width:
             self.virtual_size = size
+        elif size != self.virtual_size:
+            self.set_reactive(LineList.virtual_size, size)
+            self._scroll_update(size)
 
     def on_resize(self) -> None:
         self._relayout()
