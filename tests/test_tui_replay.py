@@ -629,3 +629,22 @@ async def test_a_key_holds_the_files_scan_until_its_answer_is_painted(session_pa
         await pilot.pause()
         assert held == [False] and app.no_input.is_set()
         assert screen._no_input is app.no_input  # what the scan waits on after each block
+
+
+async def test_a_click_on_the_timeline_holds_the_scan_until_its_answer_is_painted(session_path):
+    """A click or a drag on the timeline is input too: it reaches the screen as the timeline's
+    Seek message, after the terminal's mouse event, and still the scan waits."""
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen, held = app.screen, []
+        seek_time = screen.cursor.seek_time
+
+        def seeking(ts: int) -> int:
+            held.append(app.no_input.is_set())
+            return seek_time(ts)
+
+        screen.cursor.seek_time = seeking
+        await pilot.click(Timeline, offset=(60, 0))
+        await pilot.pause()
+        assert held and not any(held) and app.no_input.is_set()
+        assert screen.cursor.pos > 0
