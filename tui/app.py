@@ -31,7 +31,6 @@ from swarmscope.tui.screens.help import HelpScreen
 from swarmscope.tui.screens.live import LiveScreen
 from swarmscope.tui.screens.swarm import SwarmScreen, allowed
 
-
 MOUSE_INPUT = (events.MouseDown, events.MouseUp, events.MouseScrollDown, events.MouseScrollUp)
 
 

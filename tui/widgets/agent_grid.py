@@ -82,10 +82,17 @@ class AgentGrid(LineList):
             self.clear_cache()  # lines drawn for other column widths would no longer line up
         super().set_rows(rows)
 
-    def drawn_from(self, row: AgentRow) -> tuple[AgentRow, float]:
-        """A row's lines change with its beat's age too, kept to 1/16 of an interval (finer than a
-        bar shows)."""
-        return row, self._beat(row)
+    def drawn_from(self, row: AgentRow, line: int) -> tuple:
+        """The fields a line shows (a card's three lines each show a few: a progress that moved
+        repaints its task's line only), and the beat's age, kept to 1/16 of an interval (finer
+        than a bar shows)."""
+        if self.item_height == 1:
+            return row, self._beat(row)
+        if line == 0:  # _card_top
+            return row.health, row.id, row.role, row.status
+        if line == 1:  # _card_task
+            return row.task, row.progress, row.failed
+        return row.health, self._beat(row), row.cpu, row.rss, row.error, row.gaps
 
     def row_key(self, row: AgentRow) -> str:
         """The cursor stays on its agent as the grid re-sorts (the replay's inspector shows that

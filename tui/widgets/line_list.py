@@ -1,8 +1,10 @@
 """A virtual list of rows drawn with Textual's Line API: only what is on screen is rendered.
 
 One widget for a thousand (or ten thousand) rows instead of a widget per
-row; rendered lines are cached per (row, width, selected), so a frame that
-changes a few rows re-renders a few lines. The cache holds what the last
+row; rendered lines are cached per (what the line is drawn from, width,
+selected), and a frame repaints only the screen lines whose keys changed, so a
+frame that changes a few rows costs a few lines, in the list and in Textual's
+compositor after it. The cache holds what the last
 rows drew and no more: each cached line is a Strip with a dozen objects of
 its own, and a cache of thousands of stale lines made every full garbage
 collection of the screen several times slower. Rows may be laid out in columns
@@ -19,7 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -79,6 +81,9 @@ class LineList(ScrollView, can_focus=True):
         self._previous: dict[tuple, Strip] = {}
         """Lines drawn for the rows before the last set_rows(): reused if still on screen, else
         dropped."""
+        self._drawn: dict[int, list[Hashable]] = {}
+        """What each screen line was last drawn from (see _slots): a line whose key is the same
+        after set_rows() is left as it is on screen."""
         self._wanted: Any = None
         """The key of a row to put the cursor on when it arrives (see select)."""
         self._chosen = False
@@ -103,8 +108,9 @@ class LineList(ScrollView, can_focus=True):
         cursor when rows re-sort; None (the default) keeps the cursor at its place in the list."""
         return None
 
-    def drawn_from(self, row: Any) -> Hashable:
-        """What a row's lines are drawn from: its rendered lines are kept until this changes."""
+    def drawn_from(self, row: Any, line: int) -> Hashable:
+        """What line `line` of a row is drawn from: that line is kept, on screen and in the cache,
+        until this changes."""
         return row
 
     def cstyle(self, name: str) -> Style:
@@ -132,7 +138,19 @@ class LineList(ScrollView, can_focus=True):
         elif self.cursor >= len(rows):
             self.cursor = max(0, len(rows) - 1)
         self._wanted = None
-        self.refresh()
+        self._repaint_changed()
+
+    def _repaint_changed(self) -> None:
+        """Mark dirty the screen lines that would be drawn from something else now (all of them,
+        before the first paint)."""
+        height = self.scrollable_content_region.height
+        changed = [y for y in range(height) if self._drawn.get(y) != self._keys(y)]
+        if not self._drawn or len(changed) == height:
+            self.refresh()
+            return
+        width = self.scrollable_content_region.width
+        for start, stop in _runs(changed):
+            self.refresh(Region(0, start, width, stop - start))
 
     def select(self, key: Any) -> None:
         """Put the cursor on the row named `key` (see row_key): now, or with the next rows."""
@@ -159,6 +177,7 @@ class LineList(ScrollView, can_focus=True):
         """Forget rendered lines (styles changed: theme switch)."""
         self._cache.clear()
         self._previous.clear()
+        self._drawn.clear()
         self.refresh()
 
     @property
@@ -191,33 +210,49 @@ class LineList(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        line_no = self.scroll_offset.y + y
+        slots = self._slots(y)
+        self._drawn[y] = [key for _, _, key in slots]
         if not self.rows:
+            width = slots[0][1]
             if y == 0:
                 return self._strip(Text(self.empty, style=self.cstyle("list--muted")), width)
             return Strip.blank(width, Style.null())
-        item_line, line = divmod(line_no, self.item_height)
+        parts = [
+            self._cached(index, key, w) if key is not None else Strip.blank(w, Style.null())
+            for index, w, key in slots
+        ]
+        return Strip.join(parts) if len(parts) > 1 else parts[0]
+
+    def _keys(self, y: int) -> list[Hashable]:
+        return [key for _, _, key in self._slots(y)]
+
+    def _slots(self, y: int) -> list[tuple[int, int, Hashable]]:
+        """Screen line `y`, column by column: (row index, width, what the row's line there is
+        drawn from), with None for a blank."""
+        width = self.scrollable_content_region.width
+        if not self.rows:
+            return [(-1, width, self.empty if y == 0 else None)]
+        item_line, line = divmod(self.scroll_offset.y + y, self.item_height)
         col_width = width // self.columns
-        parts = []
+        slots = []
         for col in range(self.columns):
             index = item_line * self.columns + col
             w = col_width if col < self.columns - 1 else width - col_width * (self.columns - 1)
             if index >= len(self.rows):
-                parts.append(Strip.blank(w, Style.null()))
+                slots.append((index, w, None))
                 continue
-            parts.append(self._cached(index, line, w))
-        return Strip.join(parts) if len(parts) > 1 else parts[0]
+            selected = index == self.cursor
+            drawn = self.drawn_from(self.rows[index], line)
+            slots.append((index, w, (drawn, line, w, selected, self.has_focus)))
+        return slots
 
-    def _cached(self, index: int, line: int, width: int) -> Strip:
-        row = self.rows[index]
-        selected = index == self.cursor
-        key = (self.drawn_from(row), line, width, selected, self.has_focus)
+    def _cached(self, index: int, key: tuple, width: int) -> Strip:
         strip = self._cache.get(key) or self._previous.pop(key, None)
         if strip is None:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
-            text = self.render_row(row, width, line, selected)
+            _, line, _, selected, _ = key
+            text = self.render_row(self.rows[index], width, line, selected)
             text.truncate(width, overflow="ellipsis", pad=True)
             if selected:
                 text.stylize(self.cstyle("list--cursor"))
@@ -264,6 +299,17 @@ class LineList(ScrollView, can_focus=True):
     def action_open(self) -> None:
         if self.selected is not None:
             self.post_message(self.Opened(self, self.selected))
+
+
+def _runs(ys: list[int]) -> list[tuple[int, int]]:
+    """Ascending line numbers as (start, stop) runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for y in ys:
+        if runs and runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], y + 1)
+        else:
+            runs.append((y, y + 1))
+    return runs
 
 
 def text_strip(text: Text, width: int, console: Console) -> Strip:

@@ -1,0 +1,121 @@
+"""A list repaints only the screen lines whose rows changed: what it shows must be what a full
+repaint shows, frame after frame (line_list.py, agent_grid.py)."""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import replace
+
+from rich.console import Console
+from textual.app import App, ComposeResult
+
+from swarmscope.core.model.health import Health
+from swarmscope.tui.rows import AgentRow
+from swarmscope.tui.widgets.agent_grid import AgentGrid
+
+SEC = 1_000_000_000
+STATUSES = ("running", "waiting", "blocked", "failed", "done", "idle")
+
+
+class GridApp(App):
+    def compose(self) -> ComposeResult:
+        yield AgentGrid(id="grid")
+
+
+def screen_text(app: App) -> str:
+    """The screen as the compositor holds it (its widgets' cached lines included), with styles."""
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        color_system="truecolor",
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text(styles=True)
+
+
+def agent(i: int, rng: random.Random) -> AgentRow:
+    return AgentRow(
+        id=f"agent-{i:02d}",
+        role=rng.choice(("coder", "reviewer", "planner")),
+        status=rng.choice(STATUSES),
+        task=f"t-{rng.randrange(5)}",
+        progress=rng.choice((None, rng.random())),
+        health=rng.choice(list(Health)),
+        error=rng.choice(("", "boom")),
+        cpu=rng.choice((None, 12.5)),
+        rss=rng.choice((None, 2**20)),
+        events=rng.randrange(100),
+        gaps=rng.randrange(3),
+        last_seen=rng.randrange(10) * SEC,
+        errors=0,
+        failed=rng.random() < 0.2,
+    )
+
+
+def changed(row: AgentRow, rng: random.Random) -> AgentRow:
+    """One field moved, as one event moves it."""
+    field, value = rng.choice(
+        (
+            ("progress", rng.random()),
+            ("status", rng.choice(STATUSES)),
+            ("task", f"t-{rng.randrange(9)}"),
+            ("last_seen", rng.randrange(10) * SEC),
+            ("cpu", rng.choice((None, 50.0))),
+            ("error", rng.choice(("", "timeout"))),
+            ("health", rng.choice(list(Health))),
+            ("failed", not row.failed),
+        )
+    )
+    return replace(row, **{field: value})
+
+
+async def test_lines_repainted_one_by_one_show_what_a_full_repaint_shows():
+    rng = random.Random(5)
+    for size in ((120, 30), (80, 24)):  # cards, then a line per agent
+        rows = [agent(i, rng) for i in range(40)]
+        app = GridApp()
+        async with app.run_test(size=size) as pilot:
+            grid = app.query_one(AgentGrid)
+            for frame in range(30):
+                rows = [changed(r, rng) if rng.random() < 0.15 else r for r in rows]
+                if frame % 9 == 4:
+                    rng.shuffle(rows)
+                if frame % 11 == 6:
+                    rows.pop(rng.randrange(len(rows)))
+                grid.set_rows(list(rows), now=(5 + frame % 4) * SEC)
+                if frame % 7 == 5:
+                    grid.action_move(rng.choice((1, -1, 3)))
+                await pilot.pause()
+                shown = screen_text(app)
+                grid.clear_cache()  # every line drawn again
+                await pilot.pause()
+                assert shown == screen_text(app), (size, frame)
+
+
+async def test_a_progress_that_moved_repaints_one_line_of_one_card():
+    rng = random.Random(2)
+    rows = [agent(i, rng) for i in range(12)]
+    app = GridApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        grid = app.query_one(AgentGrid)
+        grid.set_rows(rows, now=5 * SEC)
+        await pilot.pause()
+        drawn: list[tuple[str, int]] = []
+        render_row = grid.render_row
+
+        def counted(row: AgentRow, width: int, line: int, selected: bool):
+            drawn.append((row.id, line))
+            return render_row(row, width, line, selected)
+
+        grid.render_row = counted
+        rows[4] = replace(rows[4], progress=0.123)
+        grid.set_rows(list(rows), now=5 * SEC)
+        await pilot.pause()
+        assert drawn == [(rows[4].id, 1)]
+        assert "12%" in screen_text(app)
