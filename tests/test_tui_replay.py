@@ -21,8 +21,9 @@ from swarmscope.tui.screens.browser import BrowserScreen
 from swarmscope.tui.screens.compare import CompareScreen
 from swarmscope.tui.screens.event import EventScreen
 from swarmscope.tui.screens.replay import ReplayScreen
-from swarmscope.tui.screens.scrubbing import swarm_changes, timeline_data
+from swarmscope.tui.screens.scrubbing import WINDOW, swarm_changes, timeline_data
 from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.header import Header
 from swarmscope.tui.widgets.inspector import Inspection, Inspector
 from swarmscope.tui.widgets.timeline import Timeline
@@ -648,3 +649,24 @@ async def test_a_click_on_the_timeline_holds_the_scan_until_its_answer_is_painte
         await pilot.pause()
         assert held and not any(held) and app.no_input.is_set()
         assert screen.cursor.pos > 0
+
+
+async def test_a_jump_lists_the_events_at_hand_and_the_rest_of_the_window_a_frame_later(
+    session_path,
+):
+    """Landing next to a block not decoded yet, the event list shows the landing block's events
+    at once (no second decode in the jump's answer) and the whole window the next frame."""
+    app = replay_app(session_path, start=0)
+    async with app.run_test(size=(120, 35)):
+        screen = app.screen
+        f, log = screen.session.file, screen.query_one(EventLog)
+        pos = f.block_info(4).first + 5
+        assert screen.session.keyframe_at_or_before(pos + 1) >= f.block_info(4).first
+        screen.cursor.seek(pos)
+        assert not f.at_hand(3)
+        screen.frame()
+        assert len(log.rows) == 5 + 1 + WINDOW  # from the block's first event
+        assert log.rows[log.cursor].event == screen.cursor.event
+        screen.frame()  # the next frame, with nothing else moved
+        assert len(log.rows) == 2 * WINDOW + 1 and f.at_hand(3)
+        assert log.rows[log.cursor].event == screen.cursor.event

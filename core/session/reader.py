@@ -240,6 +240,10 @@ class SessionFile:
 
         return self._events.get(offset, load) if cached else load()
 
+    def at_hand(self, b: int) -> bool:
+        """Whether block `b`'s events are decoded already: reading them costs no decode."""
+        return 0 <= b < len(self.index.blocks) and self.index.blocks[b][0] in self._events
+
     def block_info(self, b: int) -> fmt.EventsInfo:
         return self.index.blocks[b][1]
 

@@ -134,6 +134,9 @@ class ReplayScreen(SwarmScreen):
         self.pinned: int | None = None
         self._blame: dict | None = None
         self._drawn: tuple | None = None
+        self._log_short = False
+        """The event list stops short of its window (events_around's at_hand): the next frame
+        fills it."""
         self._changed_cache: dict[tuple[str, int], frozenset[str]] = {}
         self._scan = SessionScan(session.file.path)
         self._scanner: Worker | None = None
@@ -242,11 +245,13 @@ class ReplayScreen(SwarmScreen):
             self.size.width,  # titles and labels are worded for the width
         )
         if state == self._drawn:
+            if self._log_short:
+                self._show_events(at_hand=False)
             return
         self._drawn = state
         view = self.read_model(cur.model, cur.clock)
         self.show(view, mode="REPLAY", position=self._position(), alerts=False)
-        self._show_events()
+        self._show_events(at_hand=True)
         self.query_one(Timeline).update(cursor=(cur.pos, cur.clock), pinned=self.pinned)
         if self.shown_tab() == "tab-inspector":
             self._inspect()
@@ -274,9 +279,10 @@ class ReplayScreen(SwarmScreen):
             text += f" · {late}" if behind >= 1 else " · at live"
         return text
 
-    def _show_events(self) -> None:
+    def _show_events(self, at_hand: bool) -> None:
         pos = self.cursor.pos
-        lo, events = events_around(self.session, pos)
+        lo, events, whole = events_around(self.session, pos, at_hand=at_hand)
+        self._log_short = not whole
         rows = log_rows(events, self.filters["log"], skip_heartbeats=False)
         log = self.query_one(EventLog)
         log.set_rows(rows)

@@ -57,15 +57,29 @@ def steady(action: Action) -> Action:
     return run  # type: ignore[return-value]
 
 
-def events_around(session: Session, pos: int, window: int = WINDOW) -> tuple[int, list[Event]]:
-    """The events up to `window` either side of `pos`, and the first one's index; next to a
-    damaged block, those of pos's own block (a move reached pos, so its block reads)."""
-    lo = max(0, pos - window)
+def events_around(
+    session: Session, pos: int, window: int = WINDOW, at_hand: bool = False
+) -> tuple[int, list[Event], bool]:
+    """The events up to `window` either side of `pos`, the first one's index, and whether that is
+    the whole window; next to a damaged block, those of pos's own block (a move reached pos, so
+    its block reads).
+
+    With `at_hand`, the window stops where a neighbouring block is not decoded yet: a jump
+    answers from the block it landed in (a second block decoded was a third of a drag's p95),
+    and the rest can follow a frame later."""
+    f = session.file
+    b = f.block_of(pos)
+    info = f.block_info(b)
+    lo, hi = max(0, pos - window), pos + window + 1
+    if at_hand and lo < info.first and not f.at_hand(b - 1):
+        lo = info.first
+    if at_hand and hi > info.first + info.count and not f.at_hand(b + 1):
+        hi = info.first + info.count
+    whole = (lo, hi) == (max(0, pos - window), pos + window + 1)
     try:
-        return lo, session.events(lo, pos + window + 1)
+        return lo, session.events(lo, hi), whole
     except SessionError:
-        b = session.file.block_of(pos)
-        return session.file.block_info(b).first, session.file.block_events(b)
+        return info.first, f.block_events(b), True
 
 
 def swarm_changes(diff: dict[str, Any], agent: str) -> str:
