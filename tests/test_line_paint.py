@@ -7,12 +7,17 @@ import io
 import random
 from dataclasses import replace
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
+from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 
 from swarmscope.core.model.health import Health
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.line_list import _rich_strip, text_strip
 
 SEC = 1_000_000_000
 STATUSES = ("running", "waiting", "blocked", "failed", "done", "idle")
@@ -119,3 +124,30 @@ async def test_a_progress_that_moved_repaints_one_line_of_one_card():
         await pilot.pause()
         assert drawn == [(rows[4].id, 1)]
         assert "12%" in screen_text(app)
+
+
+PARTS = st.tuples(
+    st.text(alphabet="ab ✖♥█界🙂", max_size=8),
+    st.sampled_from([None, "bold", "red on blue", Style(italic=True), Style.null()]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(PARTS, max_size=6),
+    base=st.sampled_from(["", "dim", Style(color="green")]),
+    over=st.one_of(st.none(), st.tuples(st.integers(0, 9), st.integers(0, 12))),
+    width=st.integers(1, 30),
+)
+def test_a_line_cut_into_segments_here_is_what_rich_renders(parts, base, over, width):
+    """text_strip's own cut (spans that follow one another) against Rich's renderer, with
+    wide glyphs cut at the width, a base style, and a span laid over others (Rich's path)."""
+    console = Console(width=80, file=io.StringIO(), color_system="truecolor")
+    text = Text.assemble(*((t, s) if s is not None else t for t, s in parts), style=base)
+    if over is not None:
+        text.stylize("underline", *over)
+    again = text.copy()
+    ours = text_strip(text, width, console)
+    again.truncate(width, overflow="ellipsis", pad=True)
+    assert list(ours) == list(_rich_strip(again, width, console))
+    assert ours.cell_length == width
