@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from replay_fixtures import replay_app, write_session
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -17,6 +18,7 @@ from textual.app import App, ComposeResult
 from swarmscope.core.model.health import Health
 from swarmscope.tui.rows import AgentRow
 from swarmscope.tui.widgets.agent_grid import AgentGrid
+from swarmscope.tui.widgets.event_log import EventLog
 from swarmscope.tui.widgets.line_list import _rich_strip, text_strip
 
 SEC = 1_000_000_000
@@ -151,3 +153,51 @@ def test_a_line_cut_into_segments_here_is_what_rich_renders(parts, base, over, w
     again.truncate(width, overflow="ellipsis", pad=True)
     assert list(ours) == list(_rich_strip(again, width, console))
     assert ours.cell_length == width
+
+
+async def test_a_list_fed_in_a_hidden_tab_shows_its_new_rows_when_the_tab_comes_up(tmp_path):
+    """A hidden list is not repainted as it is fed (see _repaint_changed), yet the first paint of
+    its tab shows the rows it holds then, as a full repaint does."""
+    app = replay_app(write_session(tmp_path / "s.swarm"), start=100)
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = app.screen
+        await pilot.press("3")  # the events tab: drawn at event 101
+        await pilot.pause()
+        await pilot.press("2")  # the tasks tab; the event list is hidden
+        await pilot.pause()
+        screen.cursor.seek(3000)
+        screen.frame()  # the hidden list is fed the events around 3001
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert f"{screen.cursor.event.agent}" in shown
+        screen.query_one(EventLog).clear_cache()
+        await pilot.pause()
+        assert shown == screen_text(app)
+
+
+async def test_a_cursor_moved_within_view_repaints_the_two_rows_it_left_and_reached():
+    rng = random.Random(3)
+    rows = [agent(i, rng) for i in range(12)]
+    app = GridApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        grid = app.query_one(AgentGrid)
+        grid.set_rows(rows, now=5 * SEC)
+        grid.focus()
+        await pilot.pause()
+        drawn: list[tuple[str, int]] = []
+        render_row = grid.render_row
+
+        def counted(row: AgentRow, width: int, line: int, selected: bool):
+            drawn.append((row.id, line))
+            return render_row(row, width, line, selected)
+
+        grid.render_row = counted
+        await pilot.press("right")
+        await pilot.pause()
+        assert sorted(drawn) == [(rows[k].id, line) for k in (0, 1) for line in range(3)]
+        shown = screen_text(app)
+        grid.clear_cache()
+        await pilot.pause()
+        assert shown == screen_text(app)

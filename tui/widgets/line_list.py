@@ -142,7 +142,15 @@ class LineList(ScrollView, can_focus=True):
 
     def _repaint_changed(self) -> None:
         """Mark dirty the screen lines that would be drawn from something else now (all of them,
-        before the first paint)."""
+        before the first paint).
+
+        A list off screen (in a tab not shown) asks for nothing: Textual holds it at size 0 and
+        draws it afresh when it shows, and it takes a refresh of a widget it has not laid out
+        as a new widget, for which it maps the whole screen again at the next paint (1.7 ms, on
+        every replay jump while the event and alert lists sat in hidden tabs)."""
+        if not self.is_on_screen:
+            self._drawn.clear()
+            return
         height = self.scrollable_content_region.height
         changed = [y for y in range(height) if self._drawn.get(y) != self._keys(y)]
         if not self._drawn or len(changed) == height:
@@ -266,8 +274,10 @@ class LineList(ScrollView, can_focus=True):
     # -- moving ----------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        """Scrolled to the cursor, which repaints every line; else only the cursor's old and new
+        lines changed."""
         self._scroll_to_cursor()
-        self.refresh()
+        self._repaint_changed()
 
     def _scroll_to_cursor(self) -> None:
         top = (self.cursor // self.columns) * self.item_height
