@@ -79,7 +79,7 @@ class AgentGrid(LineList):
         content = _content_widths(rows)
         if content != self._content:
             self._content = content
-            self.clear_cache()  # lines drawn for other column widths would no longer line up
+            self.forget_lines()  # lines drawn for other column widths would no longer line up
         super().set_rows(rows)
 
     def drawn_from(self, row: AgentRow, line: int) -> tuple:

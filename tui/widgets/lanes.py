@@ -303,7 +303,7 @@ class LaneList(LineList):
         self._rows: dict[str, int] = {}
         self._longest = LABEL_MIN
         self._drawn_in: Geometry | None = None
-        self._styles: dict[tuple[str | None, bool], Style] = {}
+        self._cell_styles: dict[tuple[str | None, bool], Style] = {}
 
     def set_frame(self, frame: LanesFrame) -> None:
         self.frame = frame
@@ -315,7 +315,7 @@ class LaneList(LineList):
         return row.lane.agent
 
     def clear_cache(self) -> None:
-        self._styles.clear()  # a theme switch
+        self._cell_styles.clear()  # a theme switch
         super().clear_cache()
 
     @property
@@ -327,7 +327,7 @@ class LaneList(LineList):
         if old != new:
             self.bar = None
             if not self.all_arrows:
-                self.clear_cache()  # the messages drawn are the new lane's
+                self.forget_lines()  # the messages drawn are the new lane's
         super().watch_cursor(old, new)
 
     # -- drawing ---------------------------------------------------------------------------
@@ -335,10 +335,10 @@ class LaneList(LineList):
     def style(self, name: str | None, chosen: bool = False) -> Style | None:
         """A cell's style (and the chosen bar's underline over it), made once per theme."""
         key = (name, chosen)
-        if key not in self._styles:
+        if key not in self._cell_styles:
             style = self.cstyle(name) if name else Style()
-            self._styles[key] = style + self.cstyle("lanes--chosen") if chosen else style
-        return self._styles[key]
+            self._cell_styles[key] = style + self.cstyle("lanes--chosen") if chosen else style
+        return self._cell_styles[key]
 
     def render_line(self, y: int) -> Strip:
         shape = self.geometry
@@ -408,7 +408,7 @@ class LaneList(LineList):
         if bars:
             i = max(0, min(len(bars) - 1, (self._chosen_index(bars, row.frame) or 0) + step))
             self.bar = (bars[i].task, bars[i].start)
-            self.clear_cache()
+            self.forget_lines()
 
     def action_zoom(self, direction: int) -> None:
         """Halve the window (-1) or double it (1)."""
@@ -418,7 +418,7 @@ class LaneList(LineList):
 
     def action_all_arrows(self) -> None:
         self.all_arrows = not self.all_arrows
-        self.clear_cache()
+        self.forget_lines()
 
     def action_open(self) -> None:
         row = self.selected
