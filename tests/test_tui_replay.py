@@ -657,7 +657,8 @@ async def test_a_jump_lists_the_events_at_hand_and_the_rest_of_the_window_a_fram
     """Landing next to a block not decoded yet, the event list shows the landing block's events
     at once (no second decode in the jump's answer) and the whole window the next frame."""
     app = replay_app(session_path, start=0)
-    async with app.run_test(size=(120, 35)):
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("3")  # the list is filled while its tab is shown
         screen = app.screen
         f, log = screen.session.file, screen.query_one(EventLog)
         pos = f.block_info(4).first + 5

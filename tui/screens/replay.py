@@ -251,9 +251,10 @@ class ReplayScreen(SwarmScreen):
         self._drawn = state
         view = self.read_model(cur.model, cur.clock)
         self.show(view, mode="REPLAY", position=self._position(), alerts=False)
-        self._show_events(at_hand=True)
         self.query_one(Timeline).update(cursor=(cur.pos, cur.clock), pinned=self.pinned)
-        if self.shown_tab() == "tab-inspector":
+        if self.shown_tab() == "tab-log":  # the tabs below are filled while shown (_tab_shown)
+            self._show_events(at_hand=True)
+        elif self.shown_tab() == "tab-inspector":
             self._inspect()
         elif self.shown_tab() == "tab-profile":
             self._profiler.want(*stretch(self.pinned, cur.pos))

@@ -158,12 +158,11 @@ class LineList(ScrollView, can_focus=True):
         if not self.is_on_screen:
             self._drawn.clear()
             return
-        height = self.scrollable_content_region.height
-        changed = [y for y in range(height) if self._drawn.get(y) != self._keys(y)]
+        width, height = self.scrollable_content_region.size
+        changed = [y for y in range(height) if self._drawn.get(y) != self._keys(y, width)]
         if not self._drawn or len(changed) == height:
             self.refresh()
             return
-        width = self.scrollable_content_region.width
         for start, stop in _runs(changed):
             self.refresh(Region(0, start, width, stop - start))
 
@@ -230,7 +229,7 @@ class LineList(ScrollView, can_focus=True):
     # -- drawing --------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        slots = self._slots(y)
+        slots = self._slots(y, self.scrollable_content_region.width)
         self._drawn[y] = [key for _, _, key in slots]
         if not self.rows:
             width = slots[0][1]
@@ -243,13 +242,12 @@ class LineList(ScrollView, can_focus=True):
         ]
         return Strip.join(parts) if len(parts) > 1 else parts[0]
 
-    def _keys(self, y: int) -> list[Hashable]:
-        return [key for _, _, key in self._slots(y)]
+    def _keys(self, y: int, width: int) -> list[Hashable]:
+        return [key for _, _, key in self._slots(y, width)]
 
-    def _slots(self, y: int) -> list[tuple[int, int, Hashable]]:
-        """Screen line `y`, column by column: (row index, width, what the row's line there is
-        drawn from), with None for a blank."""
-        width = self.scrollable_content_region.width
+    def _slots(self, y: int, width: int) -> list[tuple[int, int, Hashable]]:
+        """Screen line `y` of a list `width` cells wide, column by column: (row index, width,
+        what the row's line there is drawn from), with None for a blank."""
         if not self.rows:
             return [(-1, width, self.empty if y == 0 else None)]
         item_line, line = divmod(self.scroll_offset.y + y, self.item_height)
