@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from swarmscope.core.model.health import Health
 from swarmscope.tui.rows import AgentRow
@@ -82,6 +85,36 @@ def changed(row: AgentRow, rng: random.Random) -> AgentRow:
     return replace(row, **{field: value})
 
 
+def twelve(seed: int) -> list[AgentRow]:
+    rng = random.Random(seed)
+    return [agent(i, rng) for i in range(12)]
+
+
+@asynccontextmanager
+async def cards(rows: list[AgentRow]) -> AsyncIterator[tuple[App, Pilot, AgentGrid]]:
+    """`rows` as cards at 120x30, focused and painted once."""
+    app = GridApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        grid = app.query_one(AgentGrid)
+        grid.set_rows(rows, now=5 * SEC)
+        grid.focus()
+        await pilot.pause()
+        yield app, pilot, grid
+
+
+def counting_renders(grid: AgentGrid) -> list[tuple[str, int]]:
+    """The (agent, line) of every line the grid renders from now on."""
+    drawn: list[tuple[str, int]] = []
+    render_row = grid.render_row
+
+    def counted(row: AgentRow, width: int, line: int, selected: bool):
+        drawn.append((row.id, line))
+        return render_row(row, width, line, selected)
+
+    grid.render_row = counted
+    return drawn
+
+
 async def test_lines_repainted_one_by_one_show_what_a_full_repaint_shows():
     rng = random.Random(5)
     for size in ((120, 30), (80, 24)):  # cards, then a line per agent
@@ -106,21 +139,9 @@ async def test_lines_repainted_one_by_one_show_what_a_full_repaint_shows():
 
 
 async def test_a_progress_that_moved_repaints_one_line_of_one_card():
-    rng = random.Random(2)
-    rows = [agent(i, rng) for i in range(12)]
-    app = GridApp()
-    async with app.run_test(size=(120, 30)) as pilot:
-        grid = app.query_one(AgentGrid)
-        grid.set_rows(rows, now=5 * SEC)
-        await pilot.pause()
-        drawn: list[tuple[str, int]] = []
-        render_row = grid.render_row
-
-        def counted(row: AgentRow, width: int, line: int, selected: bool):
-            drawn.append((row.id, line))
-            return render_row(row, width, line, selected)
-
-        grid.render_row = counted
+    rows = twelve(seed=2)
+    async with cards(rows) as (app, pilot, grid):
+        drawn = counting_renders(grid)
         rows[4] = replace(rows[4], progress=0.123)
         grid.set_rows(list(rows), now=5 * SEC)
         await pilot.pause()
@@ -178,22 +199,9 @@ async def test_a_list_fed_in_a_hidden_tab_shows_its_new_rows_when_the_tab_comes_
 
 
 async def test_a_cursor_moved_within_view_repaints_the_two_rows_it_left_and_reached():
-    rng = random.Random(3)
-    rows = [agent(i, rng) for i in range(12)]
-    app = GridApp()
-    async with app.run_test(size=(120, 30)) as pilot:
-        grid = app.query_one(AgentGrid)
-        grid.set_rows(rows, now=5 * SEC)
-        grid.focus()
-        await pilot.pause()
-        drawn: list[tuple[str, int]] = []
-        render_row = grid.render_row
-
-        def counted(row: AgentRow, width: int, line: int, selected: bool):
-            drawn.append((row.id, line))
-            return render_row(row, width, line, selected)
-
-        grid.render_row = counted
+    rows = twelve(seed=3)
+    async with cards(rows) as (app, pilot, grid):
+        drawn = counting_renders(grid)
         await pilot.press("right")
         await pilot.pause()
         assert sorted(drawn) == [(rows[k].id, line) for k in (0, 1) for line in range(3)]
