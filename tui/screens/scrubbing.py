@@ -70,14 +70,13 @@ def events_around(
     f = session.file
     b = f.block_of(pos)
     info = f.block_info(b)
-    lo, hi = max(0, pos - window), pos + window + 1
+    lo, hi = whole = max(0, pos - window), pos + window + 1
     if at_hand and lo < info.first and not f.at_hand(b - 1):
         lo = info.first
     if at_hand and hi > info.first + info.count and not f.at_hand(b + 1):
         hi = info.first + info.count
-    whole = (lo, hi) == (max(0, pos - window), pos + window + 1)
     try:
-        return lo, session.events(lo, hi), whole
+        return lo, session.events(lo, hi), (lo, hi) == whole
     except SessionError:
         return info.first, f.block_events(b), True
 
